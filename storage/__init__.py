@@ -1,0 +1,29 @@
+"""Storage port: one Store over SQLite (default) or PostgreSQL, chosen by URL."""
+
+from ._open import open_store as open_store
+from ._open import parse_database_url as parse_database_url
+from ._ops import AppendTimeline as AppendTimeline
+from ._ops import CountMailAttempt as CountMailAttempt
+from ._ops import MarkMailApplied as MarkMailApplied
+from ._ops import Op as Op
+from ._ops import PostMail as PostMail
+from ._ops import RecordDeadLetter as RecordDeadLetter
+from ._ops import SaveDownload as SaveDownload
+from ._ops import SaveEpisodes as SaveEpisodes
+from ._ops import SaveRequest as SaveRequest
+from ._ops import SetSetting as SetSetting
+from ._records import ACTIVE_STATES as ACTIVE_STATES
+from ._records import FINISHED_STATES as FINISHED_STATES
+from ._records import Accepted as Accepted
+from ._records import DeadLetter as DeadLetter
+from ._records import DownloadLink as DownloadLink
+from ._records import DownloadRow as DownloadRow
+from ._records import EpisodeRow as EpisodeRow
+from ._records import Mail as Mail
+from ._records import RequestQuery as RequestQuery
+from ._records import RequestRow as RequestRow
+from ._records import TimelineEntry as TimelineEntry
+from ._records import TorrentFileRow as TorrentFileRow
+from ._store import StorageError as StorageError
+from ._store import Store as Store
+from ._store import WriterStatistics as WriterStatistics

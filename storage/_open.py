@@ -1,0 +1,59 @@
+"""Opening a store from ``ST_DATABASE_URL``: pick the driver, migrate, run the writer."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import trio
+
+from ._store import Driver, Store
+
+
+def parse_database_url(url: str) -> tuple[str, str]:
+    """Split a database URL into (dialect, target).
+
+    ``sqlite:///relative.db`` and ``sqlite:////absolute.db`` give a file path;
+    ``postgresql://...`` (or ``postgres://``) is passed to asyncpg as it is.
+
+    Raises:
+        ValueError: the URL names no supported database.
+    """
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ValueError("ST_DATABASE_URL sqlite:/// needs a file path")
+        return "sqlite", path
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql", url
+    raise ValueError(
+        f"ST_DATABASE_URL must start with sqlite:/// or postgresql://, got {url.split(':')[0]!r}"
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_store(url: str) -> AsyncIterator[Store]:
+    """Open, migrate and serve a store; its writer runs until the block exits.
+
+    Opening blocks until the schema is current; leaving cancels the writer and closes the
+    connections. PostgreSQL needs a trio-asyncio loop around this.
+    """
+    dialect, target = parse_database_url(url)
+    driver: Driver
+    if dialect == "sqlite":
+        from ._sqlite import SqliteDriver
+
+        driver = SqliteDriver(target)
+    else:
+        from ._postgres import PostgresDriver
+
+        driver = await PostgresDriver.connect(target)
+    store = Store(driver)
+    try:
+        await store.migrate()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(store.run_writer)
+            yield store
+            nursery.cancel_scope.cancel(reason="store closing")
+    finally:
+        await store.aclose()

@@ -1,0 +1,90 @@
+"""Write operations an actor hands to the storage writer; one list of them is one transaction."""
+
+from __future__ import annotations
+
+import typing
+
+import attrs
+
+from ._records import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class SaveRequest:
+    row: RequestRow
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class SaveEpisodes:
+    rows: tuple[EpisodeRow, ...]
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class SaveDownload:
+    row: DownloadRow
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class AppendTimeline:
+    entries: tuple[TimelineEntry, ...]
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class MarkMailApplied:
+    """Mark a mail row handled; ``error`` set means it was given up on (a dead letter)."""
+
+    mail_id: int
+    at: float
+    error: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class CountMailAttempt:
+    mail_id: int
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class PostMail:
+    """Hand a message to another actor durably, in the sender's transaction."""
+
+    target: str
+    source: str
+    kind: str
+    body: str
+    at: float
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class RecordDeadLetter:
+    at: float
+    actor: str
+    message: str
+    error: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class SetSetting:
+    key: str
+    value: str
+
+
+Op = (
+    SaveRequest
+    | SaveEpisodes
+    | SaveDownload
+    | AppendTimeline
+    | MarkMailApplied
+    | CountMailAttempt
+    | PostMail
+    | RecordDeadLetter
+    | SetSetting
+)

@@ -1,0 +1,201 @@
+"""SQL shared by both backends: statements for each write operation and row decoding.
+
+Statements use ``?`` placeholders; the PostgreSQL backend renumbers them to ``$n``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ._ops import (
+    AppendTimeline,
+    CountMailAttempt,
+    MarkMailApplied,
+    Op,
+    PostMail,
+    RecordDeadLetter,
+    SaveDownload,
+    SaveEpisodes,
+    SaveRequest,
+    SetSetting,
+)
+from ._records import (
+    ACTIVE_STATES,
+    DeadLetter,
+    DownloadLink,
+    DownloadRow,
+    EpisodeRow,
+    Mail,
+    RequestQuery,
+    RequestRow,
+    TimelineEntry,
+    TorrentFileRow,
+)
+
+Statement = tuple[str, tuple[Any, ...]]
+
+REQUEST_COLUMNS = (
+    "id", "media_type", "title", "year", "tmdb_id", "tvdb_id", "imdb_id",
+    "jellyseerr_request_id", "radarr_id", "sonarr_id", "is_anime", "state", "progress",
+    "poster_url", "overview", "source", "jellyfin_id", "requested_seasons", "download_hash",
+    "final_path", "created_at", "updated_at", "available_at", "last_change_at",
+)  # fmt: skip
+EPISODE_COLUMNS = (
+    "request_id", "season", "episode", "title", "state", "progress", "torrent_hash",
+    "final_path", "jellyfin_id", "sonarr_episode_id", "tvdb_id", "updated_at", "last_change_at",
+)  # fmt: skip
+DOWNLOAD_COLUMNS = (
+    "hash", "name", "progress", "state", "client_state", "size", "links", "files",
+    "created_at", "updated_at", "last_change_at",
+)  # fmt: skip
+TIMELINE_COLUMNS = (
+    "request_id", "at", "source", "event", "from_state", "to_state", "season", "episode",
+    "detail",
+)  # fmt: skip
+MAIL_COLUMNS = ("id", "target", "source", "kind", "body", "received_at", "attempts")
+
+
+def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+UPSERT_REQUEST = _upsert("requests", REQUEST_COLUMNS, ("id",))
+UPSERT_EPISODE = _upsert("episodes", EPISODE_COLUMNS, ("request_id", "season", "episode"))
+UPSERT_DOWNLOAD = _upsert("downloads", DOWNLOAD_COLUMNS, ("hash",))
+INSERT_TIMELINE = (
+    f"INSERT INTO timeline ({', '.join(TIMELINE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(TIMELINE_COLUMNS))})"
+)
+
+
+def statements_for(op: Op) -> Iterator[Statement]:
+    """Yield the SQL statements that carry out one write operation."""
+    match op:
+        case SaveRequest(row=row):
+            yield UPSERT_REQUEST, _request_values(row)
+        case SaveEpisodes(rows=rows):
+            for episode in rows:
+                yield UPSERT_EPISODE, _episode_values(episode)
+        case SaveDownload(row=row):
+            yield UPSERT_DOWNLOAD, _download_values(row)
+        case AppendTimeline(entries=entries):
+            for entry in entries:
+                yield INSERT_TIMELINE, tuple(getattr(entry, c) for c in TIMELINE_COLUMNS)
+        case MarkMailApplied(mail_id=mail_id, at=at, error=error):
+            yield "UPDATE mail SET applied_at = ?, error = ? WHERE id = ?", (at, error, mail_id)
+        case CountMailAttempt(mail_id=mail_id):
+            yield "UPDATE mail SET attempts = attempts + 1 WHERE id = ?", (mail_id,)
+        case PostMail(target=target, source=source, kind=kind, body=body, at=at):
+            yield (
+                "INSERT INTO mail (target, source, kind, body, received_at) VALUES (?, ?, ?, ?, ?)",
+                (target, source, kind, body, at),
+            )
+        case RecordDeadLetter(at=at, actor=actor, message=message, error=error):
+            yield (
+                "INSERT INTO dead_letters (at, actor, message, error) VALUES (?, ?, ?, ?)",
+                (at, actor, message, error),
+            )
+        case SetSetting(key=key, value=value):
+            yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
+
+
+def posts_mail(ops: Sequence[Op]) -> bool:
+    return any(isinstance(op, PostMail) for op in ops)
+
+
+def _request_values(row: RequestRow) -> tuple[Any, ...]:
+    values = []
+    for column in REQUEST_COLUMNS:
+        value = getattr(row, column)
+        if column == "requested_seasons":
+            value = json.dumps(list(value))
+        elif column == "is_anime":
+            value = int(value)
+        values.append(value)
+    return tuple(values)
+
+
+def _episode_values(row: EpisodeRow) -> tuple[Any, ...]:
+    return tuple(getattr(row, c) for c in EPISODE_COLUMNS)
+
+
+def _download_values(row: DownloadRow) -> tuple[Any, ...]:
+    links = [[link.request_id, [list(e) for e in link.episodes]] for link in row.links]
+    files = [
+        [f.index, f.name, f.size, f.progress, [list(e) for e in f.episodes]] for f in row.files
+    ]
+    values = {c: getattr(row, c) for c in DOWNLOAD_COLUMNS if c not in ("links", "files")}
+    values["links"] = json.dumps(links)
+    values["files"] = json.dumps(files)
+    return tuple(values[c] for c in DOWNLOAD_COLUMNS)
+
+
+def request_from(record: Mapping[str, Any]) -> RequestRow:
+    fields = {c: record[c] for c in REQUEST_COLUMNS}
+    fields["requested_seasons"] = tuple(json.loads(fields["requested_seasons"] or "[]"))
+    fields["is_anime"] = bool(fields["is_anime"])
+    return RequestRow(**fields)
+
+
+def episode_from(record: Mapping[str, Any]) -> EpisodeRow:
+    return EpisodeRow(**{c: record[c] for c in EPISODE_COLUMNS})
+
+
+def download_from(record: Mapping[str, Any]) -> DownloadRow:
+    fields = {c: record[c] for c in DOWNLOAD_COLUMNS}
+    fields["links"] = tuple(
+        DownloadLink(request_id=rid, episodes=tuple(tuple(e) for e in eps))
+        for rid, eps in json.loads(fields["links"] or "[]")
+    )
+    fields["files"] = tuple(
+        TorrentFileRow(
+            index=index, name=name, size=size, progress=progress,
+            episodes=tuple(tuple(e) for e in eps),
+        )
+        for index, name, size, progress, eps in json.loads(fields["files"] or "[]")
+    )  # fmt: skip
+    return DownloadRow(**fields)
+
+
+def timeline_from(record: Mapping[str, Any]) -> TimelineEntry:
+    return TimelineEntry(**{c: record[c] for c in TIMELINE_COLUMNS})
+
+
+def mail_from(record: Mapping[str, Any]) -> Mail:
+    return Mail(**{c: record[c] for c in MAIL_COLUMNS})
+
+
+def dead_letter_from(record: Mapping[str, Any]) -> DeadLetter:
+    return DeadLetter(**{c: record[c] for c in ("id", "at", "actor", "message", "error")})
+
+
+SELECT_REQUEST = f"SELECT {', '.join(REQUEST_COLUMNS)} FROM requests"
+SELECT_EPISODES = f"SELECT {', '.join(EPISODE_COLUMNS)} FROM episodes"
+SELECT_DOWNLOADS = f"SELECT {', '.join(DOWNLOAD_COLUMNS)} FROM downloads"
+SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail"
+ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
+
+
+def request_list_query(query: RequestQuery) -> tuple[str, str, tuple[Any, ...]]:
+    """Build the page query and the count query of the request list, sharing one filter."""
+    where: list[str] = []
+    args: list[Any] = []
+    if query.states:
+        where.append(f"state IN ({', '.join('?' * len(query.states))})")
+        args.extend(query.states)
+    if query.media_type:
+        where.append("media_type = ?")
+        args.append(query.media_type)
+    if query.title_contains:
+        where.append("LOWER(title) LIKE ?")
+        args.append(f"%{query.title_contains.lower()}%")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    page = f"{SELECT_REQUEST}{clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+    count = f"SELECT COUNT(*) AS n FROM requests{clause}"
+    return page, count, tuple(args)

@@ -1,0 +1,80 @@
+"""SQLite driver: the embedded default. One writer connection, one reader, WAL, in threads."""
+
+from __future__ import annotations
+
+import sqlite3
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ._sql import Statement
+from ._store import Rows
+
+
+@typing.final
+class SqliteDriver:
+    """Runs SQL on a SQLite file; calls go through Trio worker threads, one at a time per role."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = self._connect(path)
+        self._writer.execute("PRAGMA journal_mode=WAL")
+        # FULL: an accepted webhook survives power loss, not only a killed process.
+        self._writer.execute("PRAGMA synchronous=FULL")
+        self._reader = self._connect(path)
+        self._write_limiter = trio.CapacityLimiter(1)
+        self._read_limiter = trio.CapacityLimiter(1)
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        # Trio's thread cache does not pin a thread to a connection; the limiters serialise use.
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA busy_timeout=5000")
+        return connection
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+        return await trio.to_thread.run_sync(
+            self._fetch, sql, tuple(args), limiter=self._read_limiter
+        )
+
+    def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
+        return [dict(row) for row in self._reader.execute(sql, args).fetchall()]
+
+    async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
+        return await trio.to_thread.run_sync(self._apply, items, limiter=self._write_limiter)
+
+    def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
+        connection = self._writer
+        results: list[list[Rows] | Exception] = []
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statements in items:
+                connection.execute("SAVEPOINT item")
+                try:
+                    results.append(
+                        [
+                            [dict(row) for row in connection.execute(sql, args).fetchall()]
+                            for sql, args in statements
+                        ]
+                    )
+                except sqlite3.Error as exc:
+                    connection.execute("ROLLBACK TO item")
+                    results.append(exc)
+                connection.execute("RELEASE item")
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return results
+
+    async def aclose(self) -> None:
+        self._writer.close()
+        self._reader.close()

@@ -1,0 +1,383 @@
+"""The store: every read the service makes, and one writer that group-commits all writes.
+
+Backends (SQLite, PostgreSQL) only provide a driver that runs SQL; everything else is shared.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import typing
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import attrs
+import trio
+
+from . import _sql
+from ._ops import Op
+from ._records import (
+    ACTIVE_STATES,
+    Accepted,
+    DeadLetter,
+    DownloadRow,
+    EpisodeRow,
+    Mail,
+    RequestQuery,
+    RequestRow,
+    TimelineEntry,
+)
+
+logger = logging.getLogger(__name__)
+
+DEDUPE_WINDOW_S = 3600.0
+MAX_BATCH = 256
+Rows = list[dict[str, Any]]
+
+
+class Driver(Protocol):
+    """What a backend provides: reads, and atomic batches of statement lists."""
+
+    dialect: str
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows: ...
+
+    async def apply(
+        self, items: Sequence[Sequence[_sql.Statement]]
+    ) -> list[list[Rows] | Exception]:
+        """Run every item in one transaction, each in its own savepoint.
+
+        Returns, per item, the rows each of its statements returned, or the error that rolled
+        that item (alone) back. Raises when the transaction as a whole cannot commit.
+        """
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class StorageError(Exception):
+    """A write the database refused."""
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class WriterStatistics:
+    pending: int
+    pending_max: int
+    batches: int
+    writes: int
+    largest_batch: int
+    last_error: str | None
+
+
+@attrs.define(eq=False)
+class _Write:
+    statements: list[_sql.Statement]
+    posts_mail: bool
+    done: trio.Event = attrs.field(factory=trio.Event)
+    result: list[Rows] | Exception | None = None
+
+
+@typing.final
+class Store:
+    """Reads from, and group-commits writes to, one database."""
+
+    def __init__(self, driver: Driver, *, queue_size: int = 1024) -> None:
+        self._driver = driver
+        self._send, self._receive = trio.open_memory_channel[_Write](queue_size)
+        self._queue_size = queue_size
+        self.mail_posted = _Signal()
+        self._batches = 0
+        self._writes = 0
+        self._largest_batch = 0
+        self._last_error: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self._driver.dialect
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def run_writer(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Commit queued writes, many per transaction, until cancelled."""
+        task_status.started()
+        while True:
+            batch = [await self._receive.receive()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._receive.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            try:
+                results: Sequence[list[Rows] | Exception] = await self._driver.apply(
+                    [write.statements for write in batch]
+                )
+                self._last_error = None
+            except Exception as exc:  # the whole transaction failed: every writer hears it
+                logger.warning("storage transaction failed: %s", exc)
+                self._last_error = str(exc)
+                results = [exc] * len(batch)
+            self._batches += 1
+            self._writes += len(batch)
+            self._largest_batch = max(self._largest_batch, len(batch))
+            for write, result in zip(batch, results, strict=True):
+                write.result = result
+                write.done.set()
+            if any(write.posts_mail for write in batch):
+                self.mail_posted.pulse()
+
+    async def _submit(self, statements: list[_sql.Statement], *, posts_mail: bool) -> list[Rows]:
+        write = _Write(statements, posts_mail)
+        await self._send.send(write)
+        await write.done.wait()
+        if isinstance(write.result, Exception):
+            raise StorageError(str(write.result)) from write.result
+        assert write.result is not None
+        return write.result
+
+    async def commit(self, ops: Sequence[Op]) -> None:
+        """Apply ``ops`` atomically (with other writers' ops in the same transaction)."""
+        statements = [stmt for op in ops for stmt in _sql.statements_for(op)]
+        if statements:
+            await self._submit(statements, posts_mail=_sql.posts_mail(ops))
+
+    async def accept_webhook(
+        self, *, source: str, kind: str, body: str, dedupe_key: str, now: float
+    ) -> Accepted:
+        """Store a webhook in the inbox unless the same body came within the dedupe window."""
+        results = await self._submit(
+            [
+                (
+                    "UPDATE mail SET dedupe_key = NULL WHERE dedupe_key = ? AND received_at <= ?",
+                    (dedupe_key, now - DEDUPE_WINDOW_S),
+                ),
+                (
+                    "INSERT INTO mail (target, source, kind, body, dedupe_key, received_at) "
+                    "VALUES ('dispatch', ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                    (source, kind, body, dedupe_key, now),
+                ),
+                ("SELECT id FROM mail WHERE dedupe_key = ?", (dedupe_key,)),
+            ],
+            posts_mail=True,
+        )
+        inserted, existing = results[1], results[2]
+        if inserted:
+            return Accepted(mail_id=inserted[0]["id"], duplicate=False)
+        return Accepted(mail_id=existing[0]["id"], duplicate=True)
+
+    def writer_statistics(self) -> WriterStatistics:
+        stats = self._send.statistics()
+        return WriterStatistics(
+            pending=stats.current_buffer_used,
+            pending_max=self._queue_size,
+            batches=self._batches,
+            writes=self._writes,
+            largest_batch=self._largest_batch,
+            last_error=self._last_error,
+        )
+
+    # -- migrations ----------------------------------------------------------------------
+
+    async def migrate(self) -> list[int]:
+        """Bring the schema up to date; returns the versions applied now."""
+        id_type = (
+            "INTEGER PRIMARY KEY AUTOINCREMENT"
+            if self.dialect == "sqlite"
+            else ("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+        )
+        real_type = "REAL" if self.dialect == "sqlite" else "DOUBLE PRECISION"
+        await self._apply_now(
+            [("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)", ())]
+        )
+        done = {row["version"] for row in await self.fetch("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, script in _migration_scripts():
+            if version in done:
+                continue
+            text = script.replace("{id}", id_type).replace("{real}", real_type)
+            statements: list[_sql.Statement] = [(stmt, ()) for stmt in _split_sql(text)]
+            statements.append(("INSERT INTO schema_migrations (version) VALUES (?)", (version,)))
+            await self._apply_now(statements)
+            applied.append(version)
+        return applied
+
+    async def _apply_now(self, statements: list[_sql.Statement]) -> None:
+        (result,) = await self._driver.apply([statements])
+        if isinstance(result, Exception):
+            raise StorageError(str(result)) from result
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+        return await self._driver.fetch(sql, args)
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1 AS ok")
+
+    async def get_setting(self, key: str) -> str | None:
+        rows = await self.fetch("SELECT value FROM settings WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    async def load_request(self, request_id: int) -> RequestRow | None:
+        rows = await self.fetch(f"{_sql.SELECT_REQUEST} WHERE id = ?", (request_id,))
+        return _sql.request_from(rows[0]) if rows else None
+
+    async def load_episodes(self, request_id: int) -> list[EpisodeRow]:
+        rows = await self.fetch(
+            f"{_sql.SELECT_EPISODES} WHERE request_id = ? ORDER BY season, episode", (request_id,)
+        )
+        return [_sql.episode_from(row) for row in rows]
+
+    async def load_download(self, torrent_hash: str) -> DownloadRow | None:
+        rows = await self.fetch(f"{_sql.SELECT_DOWNLOADS} WHERE hash = ?", (torrent_hash,))
+        return _sql.download_from(rows[0]) if rows else None
+
+    async def downloads_of(self, request_id: int) -> list[DownloadRow]:
+        rows = await self.fetch(
+            f"{_sql.SELECT_DOWNLOADS} WHERE hash IN ("
+            "SELECT download_hash FROM requests WHERE id = ? "
+            "UNION SELECT torrent_hash FROM episodes WHERE request_id = ?) ORDER BY created_at",
+            (request_id, request_id),
+        )
+        return [_sql.download_from(row) for row in rows]
+
+    async def unfinished_downloads(self) -> list[DownloadRow]:
+        rows = await self.fetch(
+            f"{_sql.SELECT_DOWNLOADS} WHERE state NOT IN ('completed', 'seeding', 'missing')"
+        )
+        return [_sql.download_from(row) for row in rows]
+
+    async def timeline(self, request_id: int) -> list[TimelineEntry]:
+        rows = await self.fetch(
+            f"SELECT {', '.join(_sql.TIMELINE_COLUMNS)} FROM timeline "
+            "WHERE request_id = ? ORDER BY id",
+            (request_id,),
+        )
+        return [_sql.timeline_from(row) for row in rows]
+
+    async def request_ids_for_hash(self, torrent_hash: str) -> list[int]:
+        rows = await self.fetch(
+            "SELECT id FROM requests WHERE download_hash = ? "
+            "UNION SELECT request_id AS id FROM episodes WHERE torrent_hash = ?",
+            (torrent_hash, torrent_hash),
+        )
+        return sorted((row["id"] for row in rows), reverse=True)
+
+    async def find_requests(
+        self,
+        *,
+        media_type: str,
+        tmdb_id: int | None = None,
+        tvdb_id: int | None = None,
+        arr_id: int | None = None,
+        jellyseerr_request_id: int | None = None,
+        active_only: bool = True,
+    ) -> list[RequestRow]:
+        """Requests of ``media_type`` matching any given id, newest first."""
+        arr_column = "radarr_id" if media_type == "movie" else "sonarr_id"
+        matches: list[str] = []
+        args: list[Any] = [media_type]
+        for column, value in (
+            ("tmdb_id", tmdb_id),
+            ("tvdb_id", tvdb_id),
+            (arr_column, arr_id),
+            ("jellyseerr_request_id", jellyseerr_request_id),
+        ):
+            if value is not None:
+                matches.append(f"{column} = ?")
+                args.append(value)
+        if not matches:
+            return []
+        active = f" AND state IN {_sql.ACTIVE_IN}" if active_only else ""
+        rows = await self.fetch(
+            f"{_sql.SELECT_REQUEST} WHERE media_type = ? AND ({' OR '.join(matches)}){active} "
+            "ORDER BY created_at DESC, id DESC",
+            args,
+        )
+        return [_sql.request_from(row) for row in rows]
+
+    async def requests_in_states(self, states: Sequence[str]) -> list[RequestRow]:
+        rows = await self.fetch(
+            f"{_sql.SELECT_REQUEST} WHERE state IN ({', '.join('?' * len(states))}) ORDER BY id",
+            tuple(states),
+        )
+        return [_sql.request_from(row) for row in rows]
+
+    async def active_requests(self) -> list[RequestRow]:
+        return await self.requests_in_states(ACTIVE_STATES)
+
+    async def list_requests(self, query: RequestQuery) -> tuple[list[RequestRow], int]:
+        page_sql, count_sql, args = _sql.request_list_query(query)
+        rows = await self.fetch(page_sql, (*args, query.limit, query.offset))
+        count = await self.fetch(count_sql, args)
+        return [_sql.request_from(row) for row in rows], int(count[0]["n"])
+
+    async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
+        if not request_ids:
+            return []
+        rows = await self.fetch(
+            f"{_sql.SELECT_EPISODES} WHERE request_id IN ({', '.join('?' * len(request_ids))})",
+            tuple(request_ids),
+        )
+        return [_sql.episode_from(row) for row in rows]
+
+    async def max_request_id(self) -> int:
+        rows = await self.fetch("SELECT MAX(id) AS n FROM requests")
+        return int(rows[0]["n"] or 0)
+
+    async def unapplied_mail(self, *, after_id: int = 0, limit: int = 100) -> list[Mail]:
+        rows = await self.fetch(
+            f"{_sql.SELECT_MAIL} WHERE applied_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+            (after_id, limit),
+        )
+        return [_sql.mail_from(row) for row in rows]
+
+    async def mail_counts(self) -> dict[str, int]:
+        rows = await self.fetch(
+            "SELECT COUNT(*) AS total, "
+            "SUM(CASE WHEN applied_at IS NULL THEN 1 ELSE 0 END) AS pending FROM mail"
+        )
+        return {"total": int(rows[0]["total"] or 0), "pending": int(rows[0]["pending"] or 0)}
+
+    async def dead_letters(self, *, limit: int = 50) -> tuple[list[DeadLetter], int]:
+        rows = await self.fetch(
+            "SELECT id, at, actor, message, error FROM dead_letters ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        count = await self.fetch("SELECT COUNT(*) AS n FROM dead_letters")
+        return [_sql.dead_letter_from(row) for row in rows], int(count[0]["n"])
+
+    async def aclose(self) -> None:
+        await self._driver.aclose()
+
+
+@typing.final
+class _Signal:
+    """Wakes every task waiting for "something new was committed"."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def pulse(self) -> None:
+        self._event.set()
+        self._event = trio.Event()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
+def _migration_scripts() -> list[tuple[int, str]]:
+    folder = importlib.resources.files("storage") / "migrations"
+    scripts = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            scripts.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
+    return sorted(scripts)
+
+
+def _split_sql(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]

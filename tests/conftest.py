@@ -1,0 +1,79 @@
+"""Fixtures shared by the whole suite: databases of both backends."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import trio_asyncio
+
+from storage import Store, open_store
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(autouse=True)
+async def asyncio_loop() -> AsyncIterator[None]:
+    """An asyncio loop under Trio for every test, as the service runs (asyncpg needs it)."""
+    async with trio_asyncio.open_loop():
+        yield
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip a test on a developer machine; fail it in CI, where everything must run."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: this test must run)")
+    pytest.skip(reason)
+
+
+@contextlib.asynccontextmanager
+async def throwaway_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    name = f"st_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        require_or_skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {exc}")
+    try:
+        await trio_asyncio.aio_as_trio(admin.execute)(f'CREATE DATABASE "{name}"')
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        yield f"{base}/{name}"
+        await trio_asyncio.aio_as_trio(admin.execute)(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await trio_asyncio.aio_as_trio(admin.close)()
+
+
+@pytest.fixture
+async def postgres_url(asyncio_loop: None) -> AsyncIterator[str]:
+    async with throwaway_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'status-tracker.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, asyncio_loop: None
+) -> AsyncIterator[str]:
+    """A fresh database URL of each backend in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'status-tracker.db'}"
+    else:
+        async with throwaway_postgres_database() as url:
+            yield url
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    async with open_store(database_url) as opened:
+        yield opened

@@ -1,0 +1,282 @@
+"""The storage contract: every backend keeps the same promises (run on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import trio
+
+from storage import (
+    AppendTimeline,
+    CountMailAttempt,
+    DownloadLink,
+    DownloadRow,
+    EpisodeRow,
+    MarkMailApplied,
+    PostMail,
+    RecordDeadLetter,
+    RequestQuery,
+    RequestRow,
+    SaveDownload,
+    SaveEpisodes,
+    SaveRequest,
+    SetSetting,
+    StorageError,
+    Store,
+    TimelineEntry,
+    TorrentFileRow,
+    open_store,
+)
+
+
+def movie(request_id: int, **changes: object) -> RequestRow:
+    fields: dict[str, object] = {
+        "id": request_id,
+        "media_type": "movie",
+        "title": f"Movie {request_id}",
+        "year": 2021,
+        "tmdb_id": 1000 + request_id,
+        "state": "approved",
+        "created_at": 1_700_000_000.0 + request_id,
+        "updated_at": 1_700_000_000.0 + request_id,
+        "last_change_at": 1_700_000_000.0 + request_id,
+    }
+    fields.update(changes)
+    return RequestRow(**fields)  # type: ignore[arg-type]
+
+
+async def test_request_round_trips_every_field(store: Store) -> None:
+    row = movie(
+        7,
+        imdb_id="tt25041020",
+        jellyseerr_request_id=71,
+        radarr_id=51,
+        is_anime=True,
+        progress=42.5,
+        poster_url="https://image.tmdb.org/t/p/w600/x.jpg",
+        overview="An overview with 'quotes' and ünïcode",
+        jellyfin_id="0f8e7d6c5b4a49382716a5b4c3d2e1f0",
+        requested_seasons=(1, 2),
+        download_hash="327cce10156316f79c005b0e953b9e8498e066eb",
+        final_path="/data/movies/x.mkv",
+        available_at=1_700_000_100.5,
+    )
+    await store.commit([SaveRequest(row=row)])
+    assert await store.load_request(7) == row
+    assert await store.load_request(8) is None
+
+
+async def test_saving_again_replaces_the_row(store: Store) -> None:
+    await store.commit([SaveRequest(row=movie(1))])
+    await store.commit([SaveRequest(row=movie(1, state="grabbing", progress=3.0))])
+    loaded = await store.load_request(1)
+    assert loaded is not None
+    assert (loaded.state, loaded.progress) == ("grabbing", 3.0)
+
+
+async def test_episodes_download_and_timeline_round_trip(store: Store) -> None:
+    episodes = tuple(
+        EpisodeRow(
+            request_id=3,
+            season=1,
+            episode=n,
+            title=f"Episode {n}",
+            state="downloading",
+            torrent_hash="b4a1" * 10,
+            updated_at=5.0,
+            last_change_at=5.0,
+        )
+        for n in (2, 1, 3)
+    )
+    download = DownloadRow(
+        hash="b4a1" * 10,
+        name="Horimiya S01",
+        progress=12.5,
+        state="downloading",
+        client_state="downloading",
+        size=123,
+        links=(DownloadLink(request_id=3, episodes=((1, 1), (1, 2), (1, 3))),),
+        files=(TorrentFileRow(index=0, name="a/E01.mkv", size=10, progress=0.5, episodes=((1, 1),)),),
+        created_at=1.0,
+        updated_at=2.0,
+        last_change_at=2.0,
+    )
+    entry = TimelineEntry(request_id=3, at=9.0, source="sonarr", event="grabbed", season=1, episode=2)
+    await store.commit(
+        [
+            SaveRequest(row=movie(3, media_type="tv", tvdb_id=384435)),
+            SaveEpisodes(rows=episodes),
+            SaveDownload(row=download),
+            AppendTimeline(entries=(entry,)),
+        ]
+    )
+    assert [e.episode for e in await store.load_episodes(3)] == [1, 2, 3]
+    assert await store.load_download("b4a1" * 10) == download
+    assert (await store.load_download("b4a1" * 10)).is_season_pack  # type: ignore[union-attr]
+    assert await store.downloads_of(3) == [download]
+    assert await store.timeline(3) == [entry]
+    assert await store.request_ids_for_hash("b4a1" * 10) == [3]
+
+
+async def test_a_failing_write_rolls_back_alone(store: Store) -> None:
+    await store.commit([SaveRequest(row=movie(1))])
+
+    async def bad_write() -> None:
+        # A request with no title violates NOT NULL: this whole write must vanish.
+        broken = movie(2, title=None)
+        try:
+            await store.commit([SaveRequest(row=movie(3)), SaveRequest(row=broken)])
+        except StorageError:
+            outcomes.append("refused")
+
+    outcomes: list[str] = []
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(bad_write)
+        nursery.start_soon(store.commit, [SaveRequest(row=movie(4))])
+    assert outcomes == ["refused"]
+    assert await store.load_request(3) is None
+    assert await store.load_request(4) is not None
+
+
+async def test_concurrent_writes_share_transactions(store: Store) -> None:
+    async with trio.open_nursery() as nursery:
+        for n in range(1, 101):
+            nursery.start_soon(store.commit, [SaveRequest(row=movie(n))])
+    stats = store.writer_statistics()
+    assert stats.writes >= 100
+    assert stats.batches < stats.writes
+    page, total = await store.list_requests(RequestQuery(limit=500))
+    assert total == 100
+    assert len(page) == 100
+
+
+async def test_webhook_inbox_dedupes_identical_bodies_within_the_hour(store: Store) -> None:
+    first = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{}", dedupe_key="k1", now=1000.0
+    )
+    again = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{}", dedupe_key="k1", now=1000.0 + 3599
+    )
+    other = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{ }", dedupe_key="k2", now=1001.0
+    )
+    assert not first.duplicate
+    assert again.duplicate
+    assert again.mail_id == first.mail_id
+    assert not other.duplicate
+    later = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{}", dedupe_key="k1", now=1000.0 + 3601
+    )
+    assert not later.duplicate
+    assert later.mail_id != first.mail_id
+    pending = await store.unapplied_mail()
+    assert [m.id for m in pending] == [first.mail_id, other.mail_id, later.mail_id]
+
+
+async def test_concurrent_identical_webhooks_store_one_row(store: Store) -> None:
+    results = []
+
+    async def deliver() -> None:
+        results.append(
+            await store.accept_webhook(
+                source="sonarr", kind="Grab", body="{}", dedupe_key="same", now=5.0
+            )
+        )
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(20):
+            nursery.start_soon(deliver)
+    assert sum(not r.duplicate for r in results) == 1
+    assert len({r.mail_id for r in results}) == 1
+    assert len(await store.unapplied_mail()) == 1
+
+
+async def test_mail_is_applied_in_the_same_transaction_as_its_effects(store: Store) -> None:
+    accepted = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{}", dedupe_key="k", now=1.0
+    )
+    await store.commit(
+        [
+            SaveRequest(row=movie(1)),
+            PostMail(target="torrent:abc", source="request:1", kind="Link", body="{}", at=2.0),
+            MarkMailApplied(mail_id=accepted.mail_id, at=2.0),
+        ]
+    )
+    pending = await store.unapplied_mail()
+    assert [(m.target, m.kind) for m in pending] == [("torrent:abc", "Link")]
+    assert await store.unapplied_mail(after_id=pending[0].id) == []
+    await store.commit([CountMailAttempt(mail_id=pending[0].id)])
+    assert (await store.unapplied_mail())[0].attempts == 1
+
+
+async def test_posting_mail_wakes_waiters(store: Store) -> None:
+    woke = trio.Event()
+
+    async def waiter() -> None:
+        await store.mail_posted.wait()
+        woke.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(waiter)
+        await trio.testing.wait_all_tasks_blocked()
+        await store.commit([SaveRequest(row=movie(1))])
+        assert not woke.is_set()
+        await store.commit([PostMail(target="x", source="y", kind="z", body="{}", at=1.0)])
+        with trio.fail_after(5):
+            await woke.wait()
+
+
+async def test_correlation_queries(store: Store) -> None:
+    await store.commit(
+        [
+            SaveRequest(row=movie(1, tmdb_id=55, state="available", radarr_id=9)),
+            SaveRequest(row=movie(2, tmdb_id=55, state="grabbing", radarr_id=9)),
+            SaveRequest(row=movie(3, tmdb_id=55, state="approved")),
+            SaveRequest(row=movie(4, tmdb_id=56, state="approved")),
+        ]
+    )
+    active = await store.find_requests(media_type="movie", tmdb_id=55)
+    assert [r.id for r in active] == [3, 2]
+    every = await store.find_requests(media_type="movie", tmdb_id=55, active_only=False)
+    assert [r.id for r in every] == [3, 2, 1]
+    by_arr = await store.find_requests(media_type="movie", arr_id=9)
+    assert [r.id for r in by_arr] == [2]
+    assert await store.find_requests(media_type="tv", tmdb_id=55) == []
+    assert await store.max_request_id() == 4
+
+
+async def test_request_list_filters_and_pages(store: Store) -> None:
+    await store.commit(
+        [
+            SaveRequest(row=movie(1, title="Violet Evergarden", state="available")),
+            SaveRequest(row=movie(2, title="Chainsaw Man", state="downloading")),
+            SaveRequest(row=movie(3, title="Horimiya", media_type="tv", state="downloading")),
+        ]
+    )
+    rows, total = await store.list_requests(RequestQuery(states=("downloading",)))
+    assert ([r.id for r in rows], total) == ([3, 2], 2)
+    rows, total = await store.list_requests(RequestQuery(media_type="movie", title_contains="VIOLET"))
+    assert ([r.id for r in rows], total) == ([1], 1)
+    rows, total = await store.list_requests(RequestQuery(limit=1, offset=1))
+    assert ([r.id for r in rows], total) == ([2], 3)
+
+
+async def test_dead_letters_and_settings(store: Store) -> None:
+    await store.commit(
+        [
+            RecordDeadLetter(at=1.0, actor="request:1", message="{}", error="boom"),
+            SetSetting(key="api_token", value="one"),
+        ]
+    )
+    await store.commit([SetSetting(key="api_token", value="two")])
+    letters, count = await store.dead_letters()
+    assert count == 1
+    assert (letters[0].actor, letters[0].error) == ("request:1", "boom")
+    assert await store.get_setting("api_token") == "two"
+    assert await store.get_setting("missing") is None
+
+
+async def test_data_survives_reopening_and_migrations_run_once(database_url: str) -> None:
+    async with open_store(database_url) as first:
+        await first.commit([SaveRequest(row=movie(1))])
+    async with open_store(database_url) as second:
+        assert await second.migrate() == []
+        assert await second.load_request(1) == movie(1)
