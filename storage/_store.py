@@ -335,6 +335,10 @@ class Store:
         )
         return [_sql.mail_from(row) for row in rows]
 
+    async def mail_applied(self, mail_id: int) -> bool:
+        rows = await self.fetch("SELECT applied_at FROM mail WHERE id = ?", (mail_id,))
+        return not rows or rows[0]["applied_at"] is not None
+
     async def mail_counts(self) -> dict[str, int]:
         rows = await self.fetch(
             "SELECT COUNT(*) AS total, "
@@ -364,6 +368,10 @@ class _Signal:
     def pulse(self) -> None:
         self._event.set()
         self._event = trio.Event()
+
+    def next_pulse(self) -> trio.Event:
+        """The event the next pulse sets: take it before looking, then wait on it."""
+        return self._event
 
     async def wait(self) -> None:
         await self._event.wait()

@@ -265,3 +265,74 @@ WebhookFact = (
     | WebhookTested
     | UnhandledEvent
 )
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class EpisodeProgress:
+    """How far one episode's own file(s) inside a download are."""
+
+    season: int
+    episode: int
+    progress: float
+    complete: bool
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DownloadProgressed:
+    """The TorrentActor saw its download change (progress 0-100, our state word)."""
+
+    hash: str
+    name: str | None
+    state: str
+    client_state: str | None
+    progress: float
+    episodes: tuple[EpisodeProgress, ...] = ()
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DownloadJoined:
+    """This request shares a download another request already tracks (same release)."""
+
+    hash: str
+    name: str | None
+    episodes: tuple[EpisodeRef, ...] = ()
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class AvailabilityConfirmed:
+    """Jellyfin holds the item (or these episodes of it), found by ``by``."""
+
+    by: str
+    jellyfin_id: str | None
+    episodes: tuple[tuple[int, int, str | None], ...] = ()
+    detail: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class AvailabilityUnconfirmed:
+    """The verifier looked in Jellyfin and could not find the item yet."""
+
+    reason: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DeletionRequested:
+    """A person asked (through the API) to delete the request, or only these episodes."""
+
+    episodes: tuple[tuple[int, int], ...] = ()
+
+
+RequestMessage = (
+    WebhookFact
+    | DownloadProgressed
+    | DownloadJoined
+    | AvailabilityConfirmed
+    | AvailabilityUnconfirmed
+    | DeletionRequested
+)

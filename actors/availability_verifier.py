@@ -1,0 +1,199 @@
+"""The availability verifier: looks in Jellyfin for items that should be there by now.
+
+Jellyfin ignores ``AnyProviderIdEquals``, so it searches by title (and year) and matches the
+provider ids itself, then falls back to any item type and to the imported file's path. TV is
+checked per episode; a series existing never makes its episodes available.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+from collections.abc import Awaitable, Callable, Sequence
+
+import attrs
+import httpx
+import trio
+
+from clients._http import ClientError
+from clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
+from storage import EpisodeRow, RequestRow, Store
+
+from .dispatch.correlation import same_title
+from .envelope import Deliver
+from .media_request.messages import AvailabilityConfirmed, AvailabilityUnconfirmed
+
+logger = logging.getLogger(__name__)
+
+CallRequest = Callable[[int, Deliver], Awaitable[object]]
+WAITING_STATES = ("downloaded", "importing", "anime_matching")
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class VerifierStatus:
+    reachable: bool | None
+    last_error: str | None
+    rounds: int
+    confirmed: int
+    waiting: int
+
+
+@typing.final
+class AvailabilityVerifier:
+    """Checks every waiting request against Jellyfin every ``interval`` seconds."""
+
+    def __init__(
+        self,
+        *,
+        client: JellyfinClient,
+        store: Store,
+        call_request: CallRequest,
+        interval: float,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._call_request = call_request
+        self._interval = interval
+        self._reasons: dict[int, str] = {}
+        self._reachable: bool | None = None
+        self._last_error: str | None = None
+        self._rounds = 0
+        self._confirmed = 0
+        self._waiting = 0
+
+    def status(self) -> VerifierStatus:
+        return VerifierStatus(
+            reachable=self._reachable,
+            last_error=self._last_error,
+            rounds=self._rounds,
+            confirmed=self._confirmed,
+            waiting=self._waiting,
+        )
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        while True:
+            await trio.sleep(self._interval)
+            await self.verify_once()
+
+    async def verify_once(self) -> None:
+        """Look up every waiting request once."""
+        waiting = await self._store.requests_in_states(WAITING_STATES)
+        self._waiting = len(waiting)
+        try:
+            for request in waiting:
+                await self._verify(request)
+        except (ClientError, httpx.HTTPError) as exc:
+            self._reachable = False
+            self._last_error = str(exc) or type(exc).__name__
+            logger.warning("Jellyfin look-up failed: %s", self._last_error)
+            return
+        self._reachable = True
+        self._last_error = None
+        self._rounds += 1
+        live = {request.id for request in waiting}
+        self._reasons = {rid: reason for rid, reason in self._reasons.items() if rid in live}
+
+    async def _verify(self, request: RequestRow) -> None:
+        if request.media_type == "movie":
+            found = await self.find_movie(request)
+            if found is not None:
+                item, how = found
+                await self._confirm(
+                    request, AvailabilityConfirmed(by="verifier", jellyfin_id=item.id, detail=how)
+                )
+            else:
+                await self._unconfirmed(request, "not found in Jellyfin yet")
+            return
+        episodes = [
+            e for e in await self._store.load_episodes(request.id) if e.state in WAITING_STATES
+        ]
+        if not episodes:
+            return
+        series = await self.find_series(request)
+        if series is None:
+            await self._unconfirmed(request, "series not found in Jellyfin yet")
+            return
+        on_disk = await self._episodes_on_disk(series.id, episodes)
+        if on_disk:
+            await self._confirm(
+                request,
+                AvailabilityConfirmed(
+                    by="verifier",
+                    jellyfin_id=series.id,
+                    episodes=tuple(on_disk),
+                    detail=f"found in Jellyfin series {series.name!r}",
+                ),
+            )
+        if len(on_disk) < len(episodes):
+            await self._unconfirmed(
+                request, f"{len(episodes) - len(on_disk)} episode(s) not in Jellyfin yet"
+            )
+
+    async def find_movie(self, request: RequestRow) -> tuple[JellyfinItem, str] | None:
+        """The movie's Jellyfin item and how it was found, trying each fallback in turn."""
+        years = (request.year,) if request.year else ()
+        movies = await self._client.search_items(request.title, ["Movie"], years)
+        match = _by_ids(movies, request)
+        if match:
+            return match, "movie matched by provider id"
+        anything = await self._client.search_items(request.title, [])
+        match = _by_ids(anything, request)
+        if match:
+            return match, f"{match.type.lower()} matched by provider id"
+        if request.final_path:
+            for item in (*movies, *anything):
+                if item.path == request.final_path:
+                    return item, "matched by file path"
+        return None
+
+    async def find_series(self, request: RequestRow) -> JellyfinItem | None:
+        candidates = await self._client.search_items(request.title, ["Series"])
+        match = _by_ids(candidates, request)
+        if match:
+            return match
+        titled = [c for c in candidates if same_title(c.name, request.title)]
+        if request.year:
+            titled = [c for c in titled if c.year in (None, request.year)] or titled
+        return titled[0] if titled else None
+
+    async def _episodes_on_disk(
+        self, series_id: str, episodes: Sequence[EpisodeRow]
+    ) -> list[tuple[int, int, str | None]]:
+        items = await self._client.show_episodes(series_id)
+        present: dict[tuple[int, int], str] = {}
+        for item in items:
+            if not item.is_on_disk or item.season is None or item.episode is None:
+                continue
+            for number in range(item.episode, (item.episode_end or item.episode) + 1):
+                present[(item.season, number)] = item.id
+        return [(e.season, e.episode, present[e.key]) for e in episodes if e.key in present]
+
+    async def _confirm(self, request: RequestRow, confirmed: AvailabilityConfirmed) -> None:
+        self._confirmed += 1
+        self._reasons.pop(request.id, None)
+        await self._call_request(request.id, Deliver(messages=(confirmed,), source="verifier"))
+
+    async def _unconfirmed(self, request: RequestRow, reason: str) -> None:
+        """Say once per reason that the item is still waiting, so it is never silently stuck."""
+        if self._reasons.get(request.id) == reason:
+            return
+        self._reasons[request.id] = reason
+        await self._call_request(
+            request.id,
+            Deliver(messages=(AvailabilityUnconfirmed(reason=reason),), source="verifier"),
+        )
+
+
+def _by_ids(items: Sequence[JellyfinItem], request: RequestRow) -> JellyfinItem | None:
+    for key, value in (
+        ("tmdb", request.tmdb_id),
+        ("tvdb", request.tvdb_id),
+        ("imdb", request.imdb_id),
+    ):
+        if value:
+            matches = [i for i in match_provider_id(items, key, value) if i.is_on_disk]
+            if matches:
+                return matches[0]
+    return None

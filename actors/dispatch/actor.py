@@ -1,0 +1,259 @@
+"""The dispatcher loop: read unapplied mail in order, route it, and see that it is applied once.
+
+Webhook mail is translated and correlated here, one at a time, so the correlation of each
+webhook sees every earlier one applied. A message that keeps crashing its actor becomes a
+dead letter after ``max_attempts`` tries instead of blocking the inbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import typing
+from collections.abc import Awaitable, Callable
+
+import trio
+
+from ingress.translate import PayloadError, translate
+from storage import (
+    CountMailAttempt,
+    Mail,
+    MarkMailApplied,
+    Op,
+    PostMail,
+    RecordDeadLetter,
+    RequestRow,
+    Store,
+)
+
+from .. import ActorDied
+from ..clock import WallClock
+from ..envelope import Deliver
+from ..mail import decode, encode, request_target
+from ..media_request import messages as m
+from .correlation import Candidates, Lookup, lookup_for, route, same_title
+
+logger = logging.getLogger(__name__)
+
+CallActor = Callable[[object, Deliver], Awaitable[object]]
+
+
+class UnreadableMail(Exception):
+    """A mail row that can never be applied (bad body, unknown kind or target)."""
+
+
+@typing.final
+class Dispatcher:
+    """Routes every mail row to its actor and counts the ones that keep failing."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        call_request: CallActor,
+        call_torrent: CallActor,
+        clock: WallClock,
+        max_attempts: int = 3,
+    ) -> None:
+        self._store = store
+        self._call_request = call_request
+        self._call_torrent = call_torrent
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._last_request_id = 0
+        self.dispatched = 0
+        self.dead_lettered = 0
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Apply all waiting mail (a replay after a restart), then each new row as it lands."""
+        self._last_request_id = await self._store.max_request_id()
+        task_status.started()
+        cursor = 0
+        while True:
+            posted = self._store.mail_posted.next_pulse()
+            batch = await self._store.unapplied_mail(after_id=cursor, limit=100)
+            if not batch:
+                await posted.wait()
+                continue
+            for mail in batch:
+                await self._dispatch(mail)
+                cursor = mail.id
+
+    async def _dispatch(self, mail: Mail) -> None:
+        attempts = mail.attempts
+        while True:
+            try:
+                await self._apply(mail, redelivery=attempts > 0)
+                self.dispatched += 1
+                return
+            except UnreadableMail as exc:
+                await self._dead_letter(mail, f"unreadable: {exc}")
+                return
+            except ActorDied as exc:
+                attempts += 1
+                cause = exc.__cause__ or exc
+                logger.warning("mail %s crashed its actor (try %s): %r", mail.id, attempts, cause)
+                if attempts >= self._max_attempts:
+                    await self._dead_letter(mail, f"crashed its actor {attempts} times: {cause!r}")
+                    return
+                await self._store.commit([CountMailAttempt(mail_id=mail.id)])
+
+    async def _dead_letter(self, mail: Mail, error: str) -> None:
+        now = self._clock.now()
+        self.dead_lettered += 1
+        await self._store.commit(
+            [
+                RecordDeadLetter(
+                    at=now,
+                    actor=mail.target,
+                    message=f"{mail.source} {mail.kind}: {mail.body[:4000]}",
+                    error=error,
+                ),
+                MarkMailApplied(mail_id=mail.id, at=now, error=error),
+            ]
+        )
+
+    async def _apply(self, mail: Mail, *, redelivery: bool) -> None:
+        kind, _, key = mail.target.partition(":")
+        if kind == "dispatch":
+            await self._apply_webhook(mail, redelivery=redelivery)
+            return
+        try:
+            message = decode(mail.kind, mail.body)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise UnreadableMail(f"{mail.kind}: {exc}") from exc
+        deliver = Deliver(
+            messages=(message,), source=mail.source, mail_id=mail.id, redelivery=redelivery
+        )
+        if kind == "request" and key.isdigit():
+            await self._call_request(int(key), deliver)
+        elif kind == "torrent" and key:
+            await self._call_torrent(key, deliver)
+        else:
+            raise UnreadableMail(f"unknown target {mail.target!r}")
+
+    async def _apply_webhook(self, mail: Mail, *, redelivery: bool) -> None:
+        try:
+            fact = translate(mail.source, json.loads(mail.body))  # type: ignore[arg-type]
+        except (PayloadError, ValueError) as exc:
+            raise UnreadableMail(str(exc)) from exc
+        lookup = lookup_for(fact)
+        if lookup is None:
+            await self._store.commit([MarkMailApplied(mail_id=mail.id, at=self._clock.now())])
+            return
+        found = await self._candidates(lookup)
+        chosen = route(fact, found)
+        messages: tuple[object, ...] = (fact,)
+        if chosen.create:
+            self._last_request_id = max(self._last_request_id, await self._store.max_request_id())
+            self._last_request_id += 1
+            targets: tuple[int, ...] = (self._last_request_id,)
+            if isinstance(fact, m.MediaRequested):
+                messages += await self._downloads_to_join(fact, found.by_media)
+        else:
+            targets = chosen.targets
+        if not targets:
+            logger.info(
+                "mail %s (%s %s) applies to nothing: %s",
+                mail.id,
+                mail.source,
+                mail.kind,
+                chosen.reason,
+            )
+            await self._store.commit([MarkMailApplied(mail_id=mail.id, at=self._clock.now())])
+            return
+        if len(targets) == 1:
+            deliver = Deliver(
+                messages=messages, source=mail.source, mail_id=mail.id, redelivery=redelivery
+            )
+            await self._call_request(targets[0], deliver)
+            return
+        await self._fan_out(mail, targets, messages)
+
+    async def _fan_out(
+        self, mail: Mail, targets: tuple[int, ...], messages: tuple[object, ...]
+    ) -> None:
+        """One fact for several requests: hand each its copy durably, then mark the webhook."""
+        now = self._clock.now()
+        ops: list[Op] = []
+        for target in targets:
+            for message in messages:
+                kind, body = encode(message)
+                ops.append(
+                    PostMail(
+                        target=request_target(target),
+                        source=mail.source,
+                        kind=kind,
+                        body=body,
+                        at=now,
+                    )
+                )
+        ops.append(MarkMailApplied(mail_id=mail.id, at=now))
+        await self._store.commit(ops)
+
+    async def _candidates(self, lookup: Lookup) -> Candidates:
+        store = self._store
+        by_hash: list[RequestRow] = []
+        if lookup.torrent_hash:
+            for request_id in await store.request_ids_for_hash(lookup.torrent_hash):
+                row = await store.load_request(request_id)
+                if row is not None:
+                    by_hash.append(row)
+        by_jellyseerr = await store.find_requests(
+            media_type=lookup.media_type,
+            jellyseerr_request_id=lookup.jellyseerr_request_id,
+            active_only=False,
+        )
+        by_arr = await store.find_requests(
+            media_type=lookup.media_type, arr_id=lookup.arr_id, active_only=False
+        )
+        by_media = await store.find_requests(
+            media_type=lookup.media_type, tmdb_id=lookup.tmdb_id, tvdb_id=lookup.tvdb_id
+        )
+        if lookup.imdb_id and not by_media:
+            by_media = [
+                row
+                for row in await store.active_requests()
+                if row.media_type == lookup.media_type and row.imdb_id == lookup.imdb_id
+            ]
+        by_title: list[RequestRow] = []
+        if lookup.series_title:
+            by_title = [
+                row
+                for row in await store.active_requests()
+                if row.media_type == lookup.media_type
+                and same_title(row.title, lookup.series_title)
+            ]
+        return Candidates(
+            by_hash=tuple(by_hash),
+            by_jellyseerr=tuple(by_jellyseerr),
+            by_arr=tuple(by_arr),
+            by_media=tuple(by_media),
+            by_title=tuple(by_title),
+        )
+
+    async def _downloads_to_join(
+        self, fact: m.MediaRequested, others: tuple[RequestRow, ...]
+    ) -> tuple[m.DownloadJoined, ...]:
+        """A new request for media another active request is downloading joins that download."""
+        downloading = ("grabbing", "downloading", "downloaded")
+        for other in others:
+            if fact.media_type == "movie":
+                if other.download_hash and other.state in downloading:
+                    return (m.DownloadJoined(hash=other.download_hash, name=None),)
+                continue
+            by_hash: dict[str, list[m.EpisodeRef]] = {}
+            for episode in await self._store.load_episodes(other.id):
+                wanted = not fact.requested_seasons or episode.season in fact.requested_seasons
+                if wanted and episode.torrent_hash and episode.state in downloading:
+                    by_hash.setdefault(episode.torrent_hash, []).append(
+                        m.EpisodeRef(
+                            season=episode.season, episode=episode.episode, title=episode.title
+                        )
+                    )
+            if by_hash:
+                return tuple(
+                    m.DownloadJoined(hash=torrent_hash, name=None, episodes=tuple(refs))
+                    for torrent_hash, refs in sorted(by_hash.items())
+                )
+        return ()

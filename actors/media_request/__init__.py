@@ -1,0 +1,1 @@
+"""The RequestActor: one per media request, owning the request row and its episodes."""

@@ -1,0 +1,121 @@
+"""The RequestActor shell: load the request, decide each message, persist, hand on, publish."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+
+from storage import (
+    AppendTimeline,
+    EpisodeRow,
+    MarkMailApplied,
+    Op,
+    PostMail,
+    RequestRow,
+    SaveEpisodes,
+    SaveRequest,
+    Store,
+    TimelineEntry,
+)
+
+from ..clock import WallClock
+from ..envelope import Applied, Deliver, already_applied
+from ..mail import encode, torrent_target
+from .state import Decision, RequestState, decide
+
+
+class Publisher(typing.Protocol):
+    """Where committed changes are announced (the live feed)."""
+
+    def request_changed(self, row: RequestRow, episodes: Sequence[EpisodeRow]) -> None: ...
+
+    def episode_changed(self, row: EpisodeRow) -> None: ...
+
+    def timeline_added(self, entry: TimelineEntry) -> None: ...
+
+
+@typing.final
+class RequestActor:
+    """Owns one request and its episodes: the only writer of those rows."""
+
+    def __init__(
+        self, request_id: int, *, store: Store, clock: WallClock, publisher: Publisher
+    ) -> None:
+        self.request_id = request_id
+        self._store = store
+        self._clock = clock
+        self._publisher = publisher
+        self.state: RequestState | None = None
+
+    async def init(self) -> None:
+        request = await self._store.load_request(self.request_id)
+        if request is not None:
+            episodes = await self._store.load_episodes(self.request_id)
+            self.state = RequestState(request=request, episodes={e.key: e for e in episodes})
+
+    async def handle(self, message: object) -> Applied:
+        if not isinstance(message, Deliver):
+            raise TypeError(f"RequestActor got {message!r}")
+        if await already_applied(self._store, message):
+            return Applied(changed=False)
+        now = self._clock.now()
+        state = self.state
+        decisions: list[Decision] = []
+        for fact in message.messages:
+            decision = decide(
+                state, fact, request_id=self.request_id, now=now, source=message.source
+            )
+            decisions.append(decision)
+            state = decision.state
+        ops = self._operations(decisions, state, now)
+        if message.mail_id is not None:
+            ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
+        if ops:
+            await self._store.commit(ops)
+        self.state = state
+        changed = any(decision.changed for decision in decisions)
+        if changed and state is not None:
+            self._publish(decisions, state)
+        return Applied(changed=changed)
+
+    def _operations(
+        self, decisions: Sequence[Decision], state: RequestState | None, now: float
+    ) -> list[Op]:
+        ops: list[Op] = []
+        if state is None:
+            return ops
+        if any(d.request_changed for d in decisions):
+            ops.append(SaveRequest(row=state.request))
+        changed_keys = {row.key for d in decisions for row in d.episodes_changed}
+        if changed_keys:
+            ops.append(
+                SaveEpisodes(rows=tuple(state.episodes[key] for key in sorted(changed_keys)))
+            )
+        entries = tuple(entry for d in decisions for entry in d.timeline)
+        if entries:
+            ops.append(AppendTimeline(entries=entries))
+        for decision in decisions:
+            for claim in decision.claims:
+                kind, body = encode(claim)
+                ops.append(
+                    PostMail(
+                        target=torrent_target(claim.hash),
+                        source="system",
+                        kind=kind,
+                        body=body,
+                        at=now,
+                    )
+                )
+        return ops
+
+    def _publish(self, decisions: Sequence[Decision], state: RequestState) -> None:
+        episodes = list(state.episodes.values())
+        self._publisher.request_changed(state.request, episodes)
+        published: set[tuple[int, int]] = set()
+        for decision in decisions:
+            for row in decision.episodes_changed:
+                if row.key not in published:
+                    published.add(row.key)
+                    self._publisher.episode_changed(state.episodes[row.key])
+            for entry in decision.timeline:
+                self._publisher.timeline_added(entry)

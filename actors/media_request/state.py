@@ -1,0 +1,653 @@
+"""What a request does with each message: a pure function from (state, message) to a decision.
+
+No I/O and no Trio here; the RequestActor persists and publishes what ``decide`` returns.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from storage import EpisodeRow, RequestRow, TimelineEntry
+
+from ..torrent.messages import DownloadClaimed
+from . import messages as m
+from .transitions import Verdict, derive_request_state, is_past, judge
+
+EpisodeKey = tuple[int, int]
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class RequestState:
+    """Everything one RequestActor owns: its request row and its episodes."""
+
+    request: RequestRow
+    episodes: Mapping[EpisodeKey, EpisodeRow] = attrs.field(factory=dict)
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Decision:
+    """The outcome of one message: the new state and what to persist and hand on."""
+
+    state: RequestState | None
+    request_changed: bool = False
+    episodes_changed: tuple[EpisodeRow, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = ()
+    claims: tuple[DownloadClaimed, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.request_changed or self.episodes_changed or self.timeline or self.claims)
+
+
+def decide(
+    state: RequestState | None,
+    message: m.RequestMessage,
+    *,
+    request_id: int,
+    now: float,
+    source: str,
+) -> Decision:
+    """Apply one message to a request (``state`` None: the request does not exist yet)."""
+    draft = _Draft(state, request_id=request_id, now=now, source=source)
+    handler = _HANDLERS.get(type(message))
+    if handler is not None:
+        handler(draft, message)
+    return draft.finish()
+
+
+class _Draft:
+    """A request being changed by one message; collects the effects as it goes."""
+
+    def __init__(self, state: RequestState | None, *, request_id: int, now: float, source: str):
+        self.request_id = request_id
+        self.now = now
+        self.source = source
+        self.request: RequestRow | None = state.request if state else None
+        self.episodes: dict[EpisodeKey, EpisodeRow] = dict(state.episodes) if state else {}
+        self.request_changed = False
+        self.changed_keys: set[EpisodeKey] = set()
+        self.timeline: list[TimelineEntry] = []
+        self.claims: list[DownloadClaimed] = []
+
+    # -- the request ---------------------------------------------------------------------
+
+    def create(self, event: str, **fields: typing.Any) -> RequestRow:
+        state = fields.pop("state")
+        self.request = RequestRow(
+            id=self.request_id,
+            state=state,
+            created_at=self.now,
+            updated_at=self.now,
+            last_change_at=self.now,
+            **fields,
+        )
+        self.request_changed = True
+        self.note(event, to_state=state)
+        return self.request
+
+    def update(self, **fields: typing.Any) -> None:
+        assert self.request is not None
+        updated = attrs.evolve(self.request, **fields)
+        if updated != self.request:
+            self.request = updated
+            self.request_changed = True
+
+    def fill(self, **fields: typing.Any) -> None:
+        """Set fields that are still unknown, keeping what is already there."""
+        assert self.request is not None
+        self.update(
+            **{
+                name: value
+                for name, value in fields.items()
+                if value not in (None, "", ()) and getattr(self.request, name) in (None, "", ())
+            }
+        )
+
+    def move(
+        self,
+        target: str,
+        event: str,
+        *,
+        detail: str | None = None,
+        backward_reason: str | None = None,
+    ) -> bool:
+        assert self.request is not None
+        current = self.request.state
+        judgement = judge(current, target, backward_reason=backward_reason)
+        if judgement.verdict is Verdict.SAME:
+            return False
+        if judgement.verdict is Verdict.REFUSE:
+            self.refuse(current, target, judgement.reason)
+            return False
+        self._set_request_state(target)
+        self.note(event, from_state=current, to_state=target, detail=detail or judgement.reason)
+        return True
+
+    def _set_request_state(self, target: str) -> None:
+        assert self.request is not None
+        fields: dict[str, typing.Any] = {"state": target, "last_change_at": self.now}
+        if target == "available":
+            fields["available_at"] = self.now
+            fields["progress"] = 100.0
+        self.update(**fields)
+
+    def refuse(
+        self,
+        current: str,
+        target: str,
+        reason: str | None,
+        key: EpisodeKey | None = None,
+    ) -> None:
+        self.note(
+            "transition_refused",
+            from_state=current,
+            to_state=target,
+            detail=reason,
+            key=key,
+        )
+
+    def note(
+        self,
+        event: str,
+        *,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        detail: str | None = None,
+        key: EpisodeKey | None = None,
+    ) -> None:
+        self.timeline.append(
+            TimelineEntry(
+                request_id=self.request_id,
+                at=self.now,
+                source=self.source,
+                event=event,
+                from_state=from_state,
+                to_state=to_state,
+                season=key[0] if key else None,
+                episode=key[1] if key else None,
+                detail=detail,
+            )
+        )
+
+    def claim(self, torrent_hash: str | None, name: str | None, keys: Iterable[EpisodeKey]) -> None:
+        if torrent_hash:
+            self.claims.append(
+                DownloadClaimed(
+                    hash=torrent_hash,
+                    request_id=self.request_id,
+                    name=name,
+                    episodes=tuple(sorted(keys)),
+                )
+            )
+
+    # -- episodes ------------------------------------------------------------------------
+
+    def episode(self, ref: m.EpisodeRef) -> EpisodeRow:
+        """The episode named by ``ref``, created as pending if new; ids and title refreshed."""
+        key = (ref.season, ref.episode)
+        row = self.episodes.get(key) or EpisodeRow(
+            request_id=self.request_id,
+            season=ref.season,
+            episode=ref.episode,
+            updated_at=self.now,
+            last_change_at=self.now,
+        )
+        refreshed = attrs.evolve(
+            row,
+            title=ref.title or row.title,
+            sonarr_episode_id=ref.sonarr_episode_id or row.sonarr_episode_id,
+            tvdb_id=ref.tvdb_id or row.tvdb_id,
+        )
+        self.put_episode(refreshed, changed=key not in self.episodes or refreshed != row)
+        return refreshed
+
+    def put_episode(self, row: EpisodeRow, *, changed: bool = True) -> None:
+        self.episodes[row.key] = row
+        if changed:
+            self.changed_keys.add(row.key)
+
+    def edit_episode(self, key: EpisodeKey, **fields: typing.Any) -> EpisodeRow:
+        row = self.episodes[key]
+        updated = attrs.evolve(row, **fields)
+        if updated != row:
+            self.put_episode(updated)
+        return updated
+
+    def move_episode(
+        self,
+        key: EpisodeKey,
+        target: str,
+        event: str,
+        *,
+        detail: str | None = None,
+        backward_reason: str | None = None,
+    ) -> bool:
+        row = self.episodes[key]
+        judgement = judge(row.state, target, backward_reason=backward_reason)
+        if judgement.verdict is Verdict.SAME:
+            return False
+        if judgement.verdict is Verdict.REFUSE:
+            self.refuse(row.state, target, judgement.reason, key)
+            return False
+        fields: dict[str, typing.Any] = {"state": target, "last_change_at": self.now}
+        if target in ("downloaded", "importing", "anime_matching", "available"):
+            fields["progress"] = 100.0
+        self.edit_episode(key, **fields)
+        self.note(
+            event, from_state=row.state, to_state=target, detail=detail or judgement.reason, key=key
+        )
+        return True
+
+    # -- the outcome ---------------------------------------------------------------------
+
+    def finish(self) -> Decision:
+        if self.request is None:
+            return Decision(state=None)
+        if self.request.media_type == "tv" and self.episodes:
+            self._derive_from_episodes()
+        changed_episodes = tuple(
+            attrs.evolve(self.episodes[key], updated_at=self.now)
+            for key in sorted(self.changed_keys)
+        )
+        for row in changed_episodes:
+            self.episodes[row.key] = row
+        if self.request_changed or changed_episodes or self.timeline:
+            self.update(updated_at=self.now)
+        return Decision(
+            state=RequestState(request=self.request, episodes=self.episodes),
+            request_changed=self.request_changed,
+            episodes_changed=changed_episodes,
+            timeline=tuple(self.timeline),
+            claims=tuple(self.claims),
+        )
+
+    def _derive_from_episodes(self) -> None:
+        assert self.request is not None
+        live = [row for row in self.episodes.values() if row.state != "deleted"]
+        derived = derive_request_state((row.state for row in live), self.request.state)
+        if live:
+            progress = round(sum(row.progress for row in live) / len(live), 2)
+            self.update(progress=progress)
+        if derived != self.request.state and self.request.state != "deleted":
+            previous = self.request.state
+            self._set_request_state(derived)
+            self.note("state_derived", from_state=previous, to_state=derived)
+
+
+def _media_requested(draft: _Draft, fact: m.MediaRequested) -> None:
+    state = "approved" if fact.approved else "requested"
+    if draft.request is None:
+        draft.create(
+            state,
+            media_type=fact.media_type,
+            title=fact.title,
+            year=fact.year,
+            tmdb_id=fact.tmdb_id,
+            tvdb_id=fact.tvdb_id,
+            jellyseerr_request_id=fact.jellyseerr_request_id,
+            poster_url=fact.poster_url,
+            overview=fact.overview,
+            requested_seasons=tuple(sorted(set(fact.requested_seasons))),
+            source="jellyseerr",
+            state=state,
+        )
+        return
+    adopted = draft.request.jellyseerr_request_id is None
+    draft.fill(
+        jellyseerr_request_id=fact.jellyseerr_request_id,
+        tmdb_id=fact.tmdb_id,
+        tvdb_id=fact.tvdb_id,
+        year=fact.year,
+        poster_url=fact.poster_url,
+        overview=fact.overview,
+    )
+    seasons = tuple(sorted(set(draft.request.requested_seasons) | set(fact.requested_seasons)))
+    draft.update(requested_seasons=seasons)
+    if adopted:
+        draft.note("request_adopted", detail=f"Jellyseerr request {fact.jellyseerr_request_id}")
+    if fact.approved and draft.request.state == "requested":
+        draft.move("approved", "approved")
+
+
+def _declined(draft: _Draft, fact: m.RequestDeclined) -> None:
+    if draft.request is not None:
+        draft.move("failed", "declined", detail="declined in Jellyseerr")
+
+
+def _request_failed(draft: _Draft, fact: m.RequestFailed) -> None:
+    if draft.request is not None:
+        draft.move("failed", "request_failed", detail=fact.reason)
+
+
+def _reported_available(draft: _Draft, fact: m.MediaReportedAvailable) -> None:
+    if draft.request is None:
+        return
+    if draft.request.media_type == "movie":
+        draft.move("available", "reported_available", detail="Jellyseerr reports it available")
+    else:
+        draft.note("reported_available", detail="Jellyseerr reports the seasons available")
+
+
+def _movie_grabbed(draft: _Draft, fact: m.MovieGrabbed) -> None:
+    if draft.request is None:
+        draft.create(
+            "created_by_radarr",
+            media_type="movie",
+            title=fact.title,
+            year=fact.year,
+            tmdb_id=fact.tmdb_id,
+            imdb_id=fact.imdb_id,
+            radarr_id=fact.radarr_id,
+            is_anime=fact.is_anime,
+            poster_url=fact.poster_url,
+            overview=fact.overview,
+            source="radarr",
+            state="approved",
+        )
+    assert draft.request is not None
+    previous_hash = draft.request.download_hash
+    draft.fill(
+        radarr_id=fact.radarr_id,
+        imdb_id=fact.imdb_id,
+        tmdb_id=fact.tmdb_id,
+        year=fact.year,
+        poster_url=fact.poster_url,
+        overview=fact.overview,
+    )
+    draft.update(is_anime=draft.request.is_anime or fact.is_anime)
+    new_release = bool(fact.download_hash and previous_hash and fact.download_hash != previous_hash)
+    if fact.download_hash:
+        draft.update(download_hash=fact.download_hash)
+    if new_release:
+        draft.update(progress=0.0)
+    draft.move(
+        "grabbing",
+        "grabbed",
+        detail=fact.release_title,
+        backward_reason="a new release was grabbed" if new_release else None,
+    )
+    draft.claim(fact.download_hash, fact.release_title, ())
+
+
+def _movie_imported(draft: _Draft, fact: m.MovieImported) -> None:
+    if draft.request is None:
+        draft.create(
+            "created_by_radarr",
+            media_type="movie",
+            title=fact.title,
+            year=fact.year,
+            tmdb_id=fact.tmdb_id,
+            imdb_id=fact.imdb_id,
+            radarr_id=fact.radarr_id,
+            is_anime=fact.is_anime,
+            download_hash=fact.download_hash,
+            source="radarr",
+            state="approved",
+        )
+    assert draft.request is not None
+    draft.fill(radarr_id=fact.radarr_id, imdb_id=fact.imdb_id, download_hash=fact.download_hash)
+    draft.update(is_anime=draft.request.is_anime or fact.is_anime, final_path=fact.file.path)
+    if draft.request.state == "available" and fact.is_upgrade:
+        draft.note("upgraded", detail=fact.file.path)
+        return
+    target = "anime_matching" if draft.request.is_anime else "importing"
+    draft.move(target, "imported", detail=fact.file.path)
+
+
+def _movie_deleted(draft: _Draft, fact: m.MovieDeleted) -> None:
+    if draft.request is None:
+        return
+    if fact.file_only and fact.reason == "upgrade":
+        draft.note("file_replaced", detail="file deleted for an upgrade")
+        return
+    draft.move("deleted", "file_deleted" if fact.file_only else "deleted", detail=fact.reason)
+
+
+def _series_fields(series: m.SeriesRef) -> dict[str, typing.Any]:
+    return {
+        "sonarr_id": series.sonarr_id,
+        "tvdb_id": series.tvdb_id,
+        "tmdb_id": series.tmdb_id,
+        "imdb_id": series.imdb_id,
+        "year": series.year,
+        "poster_url": series.poster_url,
+    }
+
+
+def _ensure_series_request(draft: _Draft, series: m.SeriesRef) -> None:
+    if draft.request is None:
+        draft.create(
+            "created_by_sonarr",
+            media_type="tv",
+            title=series.title,
+            is_anime=series.is_anime,
+            source="sonarr",
+            state="approved",
+            **_series_fields(series),
+        )
+    assert draft.request is not None
+    draft.fill(**_series_fields(series))
+    draft.update(is_anime=draft.request.is_anime or series.is_anime)
+
+
+def _episodes_grabbed(draft: _Draft, fact: m.EpisodesGrabbed) -> None:
+    _ensure_series_request(draft, fact.series)
+    _link_episodes(draft, fact.download_hash, fact.release_title, fact.episodes, "grabbed")
+
+
+def _link_episodes(
+    draft: _Draft,
+    torrent_hash: str | None,
+    name: str | None,
+    refs: Iterable[m.EpisodeRef],
+    event: str,
+) -> None:
+    keys = []
+    for ref in refs:
+        row = draft.episode(ref)
+        new_release = bool(torrent_hash and row.torrent_hash and row.torrent_hash != torrent_hash)
+        if torrent_hash:
+            draft.edit_episode(row.key, torrent_hash=torrent_hash)
+            if new_release:
+                draft.edit_episode(row.key, progress=0.0)
+        draft.move_episode(
+            row.key,
+            "grabbing",
+            event,
+            detail=name,
+            backward_reason="a new release was grabbed" if new_release else None,
+        )
+        keys.append(row.key)
+    draft.claim(torrent_hash, name, keys)
+
+
+def _episodes_imported(draft: _Draft, fact: m.EpisodesImported) -> None:
+    _ensure_series_request(draft, fact.series)
+    assert draft.request is not None
+    paths: dict[EpisodeKey, str] = {}
+    for imported in fact.files:
+        for key in imported.episodes:
+            paths[key] = imported.path
+    if len(fact.files) == 1:
+        for ref in fact.episodes:
+            paths.setdefault((ref.season, ref.episode), fact.files[0].path)
+    target = "anime_matching" if draft.request.is_anime else "importing"
+    for ref in fact.episodes:
+        row = draft.episode(ref)
+        path = paths.get(row.key)
+        if path:
+            draft.edit_episode(row.key, final_path=path)
+        if fact.download_hash and not row.torrent_hash:
+            draft.edit_episode(row.key, torrent_hash=fact.download_hash)
+        if row.state == "available" and fact.is_upgrade:
+            draft.note("upgraded", detail=path, key=row.key)
+            continue
+        draft.move_episode(row.key, target, "imported", detail=path)
+
+
+def _episode_files_deleted(draft: _Draft, fact: m.EpisodeFilesDeleted) -> None:
+    if draft.request is None:
+        return
+    for ref in fact.episodes:
+        key = (ref.season, ref.episode)
+        if key not in draft.episodes:
+            continue
+        if fact.reason == "upgrade":
+            draft.note("file_replaced", detail="file deleted for an upgrade", key=key)
+        else:
+            draft.move_episode(key, "deleted", "file_deleted", detail=fact.reason)
+
+
+def _series_deleted(draft: _Draft, fact: m.SeriesDeleted) -> None:
+    _delete_everything(draft, "series deleted in Sonarr")
+
+
+def _delete_everything(draft: _Draft, detail: str) -> None:
+    if draft.request is None:
+        return
+    for key in sorted(draft.episodes):
+        draft.move_episode(key, "deleted", "deleted", detail=detail)
+    draft.move("deleted", "deleted", detail=detail)
+
+
+def _import_blocked(draft: _Draft, fact: m.ImportBlocked) -> None:
+    if draft.request is None:
+        return
+    detail = "; ".join(part for part in (fact.status, *fact.messages) if part) or None
+    keys = [(ref.season, ref.episode) for ref in fact.episodes]
+    if not keys:
+        draft.note("import_blocked", detail=detail)
+    for key in keys:
+        draft.note("import_blocked", detail=detail, key=key)
+
+
+def _library_item_added(draft: _Draft, fact: m.LibraryItemAdded) -> None:
+    if draft.request is None:
+        return
+    if fact.item_type == "Movie":
+        draft.update(jellyfin_id=fact.item_id)
+        draft.move("available", "added_to_library", detail=fact.name)
+        return
+    if fact.item_type == "Episode" and fact.season is not None and fact.episode is not None:
+        last = fact.episode_end or fact.episode
+        for number in range(fact.episode, last + 1):
+            key = (fact.season, number)
+            if key in draft.episodes:
+                draft.edit_episode(key, jellyfin_id=fact.item_id)
+                draft.move_episode(key, "available", "added_to_library", detail=fact.name)
+
+
+def _download_progressed(draft: _Draft, fact: m.DownloadProgressed) -> None:
+    request = draft.request
+    if request is None:
+        return
+    complete = fact.progress >= 100.0 or fact.state in ("completed", "seeding")
+    started = fact.progress > 0 or fact.state == "downloading"
+    if fact.state == "missing":
+        draft.note("download_missing", detail=f"{fact.name or fact.hash} is gone from qBittorrent")
+    if request.media_type == "movie" or not draft.episodes:
+        if request.download_hash != fact.hash:
+            return
+        if not is_past(request.state, "downloaded"):
+            draft.update(progress=round(fact.progress, 2))
+        if complete:
+            _observe(draft, "downloaded", "download_completed")
+        elif started:
+            _observe(draft, "downloading", "download_started")
+        return
+    per_episode = {(e.season, e.episode): e for e in fact.episodes}
+    for key, row in sorted(draft.episodes.items()):
+        if row.torrent_hash != fact.hash:
+            continue
+        own = per_episode.get(key)
+        progress = own.progress if own else fact.progress
+        done = own.complete if own else complete
+        if not is_past(row.state, "downloaded"):
+            draft.edit_episode(key, progress=round(progress, 2))
+        if done or complete:
+            _observe(draft, "downloaded", "download_completed", key)
+        elif progress > 0 or (started and own is None):
+            _observe(draft, "downloading", "download_started", key)
+
+
+def _observe(draft: _Draft, target: str, event: str, key: EpisodeKey | None = None) -> None:
+    """Move forward on an observation; an observation of an earlier stage is simply stale."""
+    current = draft.episodes[key].state if key else draft.request.state  # type: ignore[union-attr]
+    if is_past(current, target):
+        return
+    if key:
+        draft.move_episode(key, target, event)
+    else:
+        draft.move(target, event)
+
+
+def _download_joined(draft: _Draft, fact: m.DownloadJoined) -> None:
+    if draft.request is None:
+        return
+    if draft.request.media_type == "movie":
+        draft.update(download_hash=fact.hash)
+        draft.move("grabbing", "joined_download", detail=fact.name)
+        draft.claim(fact.hash, fact.name, ())
+        return
+    _link_episodes(draft, fact.hash, fact.name, fact.episodes, "joined_download")
+
+
+def _availability_confirmed(draft: _Draft, fact: m.AvailabilityConfirmed) -> None:
+    if draft.request is None:
+        return
+    if not fact.episodes:
+        if fact.jellyfin_id:
+            draft.update(jellyfin_id=fact.jellyfin_id)
+        draft.move("available", "verified_available", detail=fact.detail)
+        return
+    if fact.jellyfin_id:
+        draft.update(jellyfin_id=fact.jellyfin_id)
+    for season, episode, item_id in fact.episodes:
+        key = (season, episode)
+        if key in draft.episodes:
+            if item_id:
+                draft.edit_episode(key, jellyfin_id=item_id)
+            draft.move_episode(key, "available", "verified_available", detail=fact.detail)
+
+
+def _availability_unconfirmed(draft: _Draft, fact: m.AvailabilityUnconfirmed) -> None:
+    if draft.request is not None:
+        draft.note("availability_unconfirmed", detail=fact.reason)
+
+
+def _deletion_requested(draft: _Draft, fact: m.DeletionRequested) -> None:
+    if draft.request is None:
+        return
+    if not fact.episodes:
+        _delete_everything(draft, "deleted through the API")
+        return
+    for key in fact.episodes:
+        if key in draft.episodes:
+            draft.move_episode(key, "deleted", "deleted", detail="deleted through the API")
+
+
+_HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
+    m.MediaRequested: _media_requested,
+    m.RequestDeclined: _declined,
+    m.RequestFailed: _request_failed,
+    m.MediaReportedAvailable: _reported_available,
+    m.MovieGrabbed: _movie_grabbed,
+    m.MovieImported: _movie_imported,
+    m.MovieDeleted: _movie_deleted,
+    m.EpisodesGrabbed: _episodes_grabbed,
+    m.EpisodesImported: _episodes_imported,
+    m.EpisodeFilesDeleted: _episode_files_deleted,
+    m.SeriesDeleted: _series_deleted,
+    m.ImportBlocked: _import_blocked,
+    m.LibraryItemAdded: _library_item_added,
+    m.DownloadProgressed: _download_progressed,
+    m.DownloadJoined: _download_joined,
+    m.AvailabilityConfirmed: _availability_confirmed,
+    m.AvailabilityUnconfirmed: _availability_unconfirmed,
+    m.DeletionRequested: _deletion_requested,
+}

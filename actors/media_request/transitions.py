@@ -1,0 +1,87 @@
+"""The state order of requests and episodes, and which moves between states are allowed."""
+
+from __future__ import annotations
+
+import enum
+import typing
+from collections.abc import Iterable
+
+import attrs
+
+ORDER = (
+    "requested",
+    "approved",
+    "grabbing",
+    "downloading",
+    "downloaded",
+    "importing",
+    "anime_matching",
+    "available",
+)
+RANK = {"pending": -1, **{state: rank for rank, state in enumerate(ORDER)}}
+TERMINAL = ("failed", "deleted")
+KNOWN = (*RANK, *TERMINAL)
+
+
+class Verdict(enum.Enum):
+    APPLY = "apply"
+    SAME = "same"
+    REFUSE = "refuse"
+
+
+@typing.final
+@attrs.frozen
+class Judgement:
+    verdict: Verdict
+    reason: str | None = None
+
+
+def judge(current: str, target: str, *, backward_reason: str | None = None) -> Judgement:
+    """Decide whether an item may move from ``current`` to ``target``.
+
+    Forward jumps are allowed. A backward move is allowed only with a real reason
+    (``backward_reason``, e.g. a new release grabbed after a failed one); otherwise it is
+    refused with an explanation. Unknown states are always refused.
+    """
+    if current not in KNOWN or target not in KNOWN:
+        unknown = current if current not in KNOWN else target
+        return Judgement(Verdict.REFUSE, f"unknown state {unknown!r}")
+    if current == target:
+        return Judgement(Verdict.SAME)
+    if current == "deleted":
+        return Judgement(Verdict.REFUSE, f"item was deleted; {target} ignored")
+    if target in TERMINAL or current == "failed":
+        return Judgement(Verdict.APPLY)
+    if RANK[target] > RANK[current]:
+        return Judgement(Verdict.APPLY)
+    if backward_reason:
+        return Judgement(Verdict.APPLY, backward_reason)
+    return Judgement(Verdict.REFUSE, f"backward move {current} -> {target} without a reason")
+
+
+def is_past(current: str, target: str) -> bool:
+    """True when ``current`` is already at or beyond ``target`` (observations never go back)."""
+    if current in TERMINAL:
+        return True
+    return RANK.get(current, -1) >= RANK.get(target, -1)
+
+
+def derive_request_state(episode_states: Iterable[str], own_state: str) -> str:
+    """A TV request's state from its episodes.
+
+    All available → available; otherwise the least advanced episode still in progress; only
+    failed and available left → failed. Pending episodes count as the request's own
+    pre-grab state; with no live episodes the request keeps its own state.
+    """
+    states = [s for s in episode_states if s != "deleted"]
+    if not states:
+        return own_state
+    if all(s == "available" for s in states):
+        return "available"
+    in_progress = [s for s in states if s not in ("available", "failed")]
+    if not in_progress:
+        return "failed"
+    least = min(in_progress, key=lambda s: RANK[s])
+    if least == "pending":
+        return own_state if own_state in ("requested", "approved") else "approved"
+    return least

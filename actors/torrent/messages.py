@@ -1,0 +1,51 @@
+"""What a TorrentActor receives: claims from requests and observations from the poller."""
+
+from __future__ import annotations
+
+import typing
+
+import attrs
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DownloadClaimed:
+    """A request holds these episodes (none for a movie) of the download ``hash``."""
+
+    hash: str
+    request_id: int
+    name: str | None
+    episodes: tuple[tuple[int, int], ...] = ()
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class ObservedFile:
+    """One file of a torrent as qBittorrent reports it (progress 0-1)."""
+
+    index: int
+    name: str
+    size: int
+    progress: float
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class TorrentObserved:
+    """The poller saw this torrent change; ``files`` only when it fetched them."""
+
+    hash: str
+    name: str | None
+    state: str
+    client_state: str | None
+    progress: float
+    size: int | None = None
+    files: tuple[ObservedFile, ...] | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class TorrentVanished:
+    """qBittorrent no longer has this torrent."""
+
+    hash: str

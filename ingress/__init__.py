@@ -1,0 +1,1 @@
+"""Everything that faces the services calling us: webhook translation and the HTTP app."""

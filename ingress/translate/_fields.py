@@ -1,0 +1,154 @@
+"""Typed reading of parsed JSON that turns every malformed field into one clear PayloadError.
+
+Two conventions hold for every source: ``null``, an absent key and ``""`` all mean "missing"; and
+a templated body (Jellyseerr, Jellyfin template mode) may carry its numbers as decimal text.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping
+
+import attrs
+
+_PREVIEW_LIMIT = 60
+_DECIMAL = re.compile(r"[0-9]+")
+
+
+@typing.final
+class PayloadError(ValueError):
+    """A webhook body that cannot be translated; the message names the offending field."""
+
+
+def preview(value: object) -> str:
+    """Return ``repr(value)`` cut short enough to sit in an error message."""
+    text = repr(value)
+    return text if len(text) <= _PREVIEW_LIMIT else text[: _PREVIEW_LIMIT - 3] + "..."
+
+
+@typing.final
+@attrs.frozen
+class JsonObject:
+    """One JSON object of a webhook body, with its path from the top for error messages.
+
+    Attributes:
+        data: the object itself.
+        path: where it sits in the body (``""`` for the body, ``"media"``, ``"episodes[2]"``).
+        numbers_may_be_text: accept ``"123"`` where an integer is expected (templated bodies).
+    """
+
+    data: Mapping[str, object]
+    path: str = ""
+    numbers_may_be_text: bool = False
+
+    @classmethod
+    def of(cls, value: object, path: str = "", *, numbers_may_be_text: bool = False) -> JsonObject:
+        """Wrap ``value``, which must be a JSON object.
+
+        Raises:
+            PayloadError: ``value`` is not a JSON object.
+        """
+        if not isinstance(value, dict):
+            raise PayloadError(f"{path or 'body'} is not a JSON object: {preview(value)}")
+        return cls(value, path, numbers_may_be_text)
+
+    def name(self, key: str) -> str:
+        """The dotted path of ``key`` in this object, as error messages show it."""
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str) -> object | None:
+        """The value at ``key``, or None when it is missing (absent, null or ``""``)."""
+        value = self.data.get(key)
+        return None if value == "" else value
+
+    def text(self, key: str) -> str:
+        """A required, non-empty string."""
+        value = self.optional_text(key)
+        if value is None:
+            raise PayloadError(f"{self.name(key)} is missing")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        """A string, or None when missing."""
+        value = self.raw(key)
+        if value is None or isinstance(value, str):
+            return value
+        raise PayloadError(f"{self.name(key)} is not a string: {preview(value)}")
+
+    def integer(self, key: str) -> int:
+        """A required integer."""
+        value = self.optional_integer(key)
+        if value is None:
+            raise PayloadError(f"{self.name(key)} is missing")
+        return value
+
+    def optional_integer(self, key: str) -> int | None:
+        """An integer (or decimal text, in a templated body), or None when missing."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if self.numbers_may_be_text and isinstance(value, str) and _DECIMAL.fullmatch(value):
+            return int(value)
+        raise PayloadError(f"{self.name(key)} is not an integer: {preview(value)}")
+
+    def flag(self, key: str) -> bool:
+        """A boolean; missing counts as false."""
+        value = self.raw(key)
+        if value is None:
+            return False
+        if isinstance(value, bool):
+            return value
+        raise PayloadError(f"{self.name(key)} is not a boolean: {preview(value)}")
+
+    def child(self, key: str) -> JsonObject:
+        """A required nested object."""
+        value = self.optional_child(key)
+        if value is None:
+            raise PayloadError(f"{self.name(key)} is missing")
+        return value
+
+    def optional_child(self, key: str) -> JsonObject | None:
+        """A nested object, or None when missing."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        return JsonObject.of(value, self.name(key), numbers_may_be_text=self.numbers_may_be_text)
+
+    def children(self, key: str) -> tuple[JsonObject, ...]:
+        """A required list of objects (it may be empty)."""
+        if self.raw(key) is None:
+            raise PayloadError(f"{self.name(key)} is missing")
+        return self.optional_children(key)
+
+    def optional_children(self, key: str) -> tuple[JsonObject, ...]:
+        """A list of objects; missing counts as empty."""
+        return tuple(
+            JsonObject.of(
+                item, f"{self.name(key)}[{index}]", numbers_may_be_text=self.numbers_may_be_text
+            )
+            for index, item in enumerate(self._list(key))
+        )
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        """A list of strings; missing counts as empty."""
+        items = self._list(key)
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                raise PayloadError(f"{self.name(key)}[{index}] is not a string: {preview(item)}")
+        return typing.cast(tuple[str, ...], tuple(items))
+
+    def _list(self, key: str) -> list[object]:
+        value = self.raw(key)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        raise PayloadError(f"{self.name(key)} is not a list: {preview(value)}")
+
+
+def unless_zero(value: int | None) -> int | None:
+    """Sonarr and Radarr send 0 for an id or year they do not know; make that None."""
+    return value or None

@@ -1,0 +1,195 @@
+"""Sonarr (v3 and v4) webhook body → fact.
+
+``Download`` comes in two shapes: ``episodeFile`` (one imported file) and ``episodeFiles`` (the
+"import complete" body, every file of the release, with no link from file to episode).
+"""
+
+from __future__ import annotations
+
+import re
+
+from actors.media_request.messages import (
+    EpisodeFilesDeleted,
+    EpisodeRef,
+    EpisodesGrabbed,
+    EpisodesImported,
+    ImportBlocked,
+    ImportedFile,
+    SeriesDeleted,
+    SeriesRef,
+    UnhandledEvent,
+    WebhookFact,
+    WebhookTested,
+)
+from ingress.translate import _arr
+from ingress.translate._fields import JsonObject, PayloadError, unless_zero
+
+_EPISODE_MARKER = re.compile(
+    r"""
+    (?<![a-z0-9]) s(?P<season>[0-9]{1,4})
+    (?P<episodes>
+        e[0-9]{1,4}                         # S01E01
+        (?: -?e[0-9]{1,4} | -[0-9]{1,4} )*  # then E02 (listed), -E02 or -02 (through)
+    )
+    (?![0-9])
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_EPISODE_STEP = re.compile(r"(?P<range>-)?e?(?P<number>[0-9]{1,4})", re.IGNORECASE)
+
+SeasonEpisode = tuple[int, int]
+
+
+def translate_sonarr(body: JsonObject) -> WebhookFact:
+    """Translate a Sonarr webhook body.
+
+    Raises:
+        PayloadError: a field the event needs is missing or has the wrong type.
+    """
+    event_type = body.text("eventType")
+    match event_type:
+        case "Test":
+            return WebhookTested(source="sonarr")
+        case "Grab":
+            return EpisodesGrabbed(
+                series=_series(body.child("series")),
+                episodes=_episodes(body.children("episodes")),
+                download_hash=_arr.download_hash(body),
+                release_title=_arr.release_title(body),
+                size=_arr.release_size(body),
+            )
+        case "Download":
+            return _imported(body)
+        case "EpisodeFileDelete":
+            return EpisodeFilesDeleted(
+                series=_series(body.child("series")),
+                episodes=_episodes(body.children("episodes")),
+                reason=body.optional_text("deleteReason"),
+            )
+        case "SeriesDelete":
+            return SeriesDeleted(
+                series=_series(body.child("series")), deleted_files=body.flag("deletedFiles")
+            )
+        case "ManualInteractionRequired":
+            return ImportBlocked(
+                series=_series(body.child("series")),
+                episodes=_episodes(body.optional_children("episodes")),
+                radarr_id=None,
+                tmdb_id=None,
+                download_hash=_arr.download_hash(body),
+                status=body.optional_text("downloadStatus"),
+                messages=_arr.status_messages(body),
+            )
+        case _:
+            return UnhandledEvent(source="sonarr", event_type=event_type)
+
+
+def _imported(body: JsonObject) -> EpisodesImported:
+    series = _series(body.child("series"))
+    episodes = _episodes(body.children("episodes"))
+    if (episode_file := body.optional_child("episodeFile")) is not None:
+        every_episode = tuple((episode.season, episode.episode) for episode in episodes)
+        return EpisodesImported(
+            series=series,
+            episodes=episodes,
+            files=(_imported_file(episode_file, every_episode),),
+            download_hash=_arr.download_hash(body),
+            complete=False,
+            is_upgrade=body.flag("isUpgrade"),
+        )
+    if body.raw("episodeFiles") is None:
+        raise PayloadError("Download has neither episodeFile nor episodeFiles")
+    episode_files = body.children("episodeFiles")
+    known = {(episode.season, episode.episode) for episode in episodes}
+    in_file_order = episodes if len(episodes) == len(episode_files) else None
+    return EpisodesImported(
+        series=series,
+        episodes=episodes,
+        files=tuple(
+            _imported_file(
+                episode_file,
+                _episodes_of_file(
+                    episode_file, known, in_file_order[index] if in_file_order else None
+                ),
+            )
+            for index, episode_file in enumerate(episode_files)
+        ),
+        download_hash=_arr.download_hash(body),
+        complete=True,
+    )
+
+
+def _episodes_of_file(
+    episode_file: JsonObject, known: set[SeasonEpisode], at_same_position: EpisodeRef | None
+) -> tuple[SeasonEpisode, ...]:
+    """Guess which episodes of an import-complete body one of its files holds.
+
+    Sonarr does not link them. Use the S01E01 marker in the file's relative path (or path) when
+    it names episodes of the body; else the episode at the file's position, when there are as
+    many episodes as files; else none.
+    """
+    for path_key in ("relativePath", "path"):
+        path = episode_file.optional_text(path_key)
+        named = [pair for pair in _named_episodes(path) if pair in known] if path else []
+        if named:
+            return tuple(named)
+    if at_same_position is not None:
+        return ((at_same_position.season, at_same_position.episode),)
+    return ()
+
+
+def _named_episodes(path: str) -> tuple[SeasonEpisode, ...]:
+    """The (season, episode) pairs an S01E01-style marker in the file name of ``path`` names.
+
+    Multi-episode files are understood in every Sonarr style: ``S01E01E02``, ``S01E01-E02``,
+    ``S01E01-02``, ``S01E01-02-03`` (a ``-`` means "through"). The last marker in the name wins.
+    """
+    file_name = re.split(r"[/\\]", path)[-1]
+    markers = list(_EPISODE_MARKER.finditer(file_name))
+    if not markers:
+        return ()
+    season = int(markers[-1]["season"])
+    numbers: list[int] = []
+    for step in _EPISODE_STEP.finditer(markers[-1]["episodes"]):
+        number = int(step["number"])
+        if step["range"] and numbers and number > numbers[-1]:
+            numbers.extend(range(numbers[-1] + 1, number + 1))
+        elif number not in numbers:
+            numbers.append(number)
+    return tuple((season, number) for number in numbers)
+
+
+def _imported_file(episode_file: JsonObject, episodes: tuple[SeasonEpisode, ...]) -> ImportedFile:
+    return ImportedFile(
+        path=episode_file.text("path"),
+        relative_path=episode_file.optional_text("relativePath"),
+        source_path=episode_file.optional_text("sourcePath"),
+        episodes=episodes,
+    )
+
+
+def _series(series: JsonObject) -> SeriesRef:
+    return SeriesRef(
+        sonarr_id=series.optional_integer("id"),
+        tvdb_id=unless_zero(series.optional_integer("tvdbId")),
+        tmdb_id=unless_zero(series.optional_integer("tmdbId")),
+        imdb_id=series.optional_text("imdbId"),
+        title=series.text("title"),
+        year=unless_zero(series.optional_integer("year")),
+        is_anime=series.optional_text("type") == "anime",
+        poster_url=_arr.poster_url(series),
+        path=series.optional_text("path"),
+    )
+
+
+def _episodes(episodes: tuple[JsonObject, ...]) -> tuple[EpisodeRef, ...]:
+    return tuple(
+        EpisodeRef(
+            season=episode.integer("seasonNumber"),
+            episode=episode.integer("episodeNumber"),
+            title=episode.optional_text("title"),
+            sonarr_episode_id=episode.optional_integer("id"),
+            tvdb_id=unless_zero(episode.optional_integer("tvdbId")),
+        )
+        for episode in episodes
+    )

@@ -1,0 +1,1 @@
+"""status-tracker: follows media requests from Jellyseerr to playable in Jellyfin."""
