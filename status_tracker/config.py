@@ -79,7 +79,9 @@ class Config:
             raise ConfigError(f"ST_BIND must be host:port, got {bind!r}")
         inflight = text("ST_MAX_INFLIGHT_WEBHOOKS") or "256"
         if not inflight.isdigit() or int(inflight) < 1:
-            raise ConfigError(f"ST_MAX_INFLIGHT_WEBHOOKS must be a positive integer, got {inflight!r}")
+            raise ConfigError(
+                f"ST_MAX_INFLIGHT_WEBHOOKS must be a positive integer, got {inflight!r}"
+            )
         database_url = text("ST_DATABASE_URL") or DEFAULT_DATABASE_URL
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(

@@ -335,6 +335,10 @@ class Store:
         )
         return [_sql.mail_from(row) for row in rows]
 
+    async def count_timeline_events(self, event: str) -> int:
+        rows = await self.fetch("SELECT COUNT(*) AS n FROM timeline WHERE event = ?", (event,))
+        return int(rows[0]["n"])
+
     async def mail_applied(self, mail_id: int) -> bool:
         rows = await self.fetch("SELECT applied_at FROM mail WHERE id = ?", (mail_id,))
         return not rows or rows[0]["applied_at"] is not None

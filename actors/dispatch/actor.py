@@ -89,7 +89,9 @@ class Dispatcher:
             except UnreadableMail as exc:
                 await self._dead_letter(mail, f"unreadable: {exc}")
                 return
-            except ActorDied as exc:
+            except (ActorDied, trio.TooSlowError) as exc:
+                # A timed-out call may still be applied later: the retry is a redelivery,
+                # which the actor checks against the mail row before applying.
                 attempts += 1
                 cause = exc.__cause__ or exc
                 logger.warning("mail %s crashed its actor (try %s): %r", mail.id, attempts, cause)

@@ -1,0 +1,22 @@
+"""The actor runtime: bounded mailboxes, OTP-style supervisors, and per-key actor registries.
+
+Actors are Trio tasks that handle one message at a time from a mailbox their supervisor owns;
+see DESIGN.md, "Architecture: supervised actors".
+"""
+
+from ._actor import Behaviour as Behaviour
+from ._actor import actor_child as actor_child
+from ._errors import ActorDied as ActorDied
+from ._errors import MailboxFull as MailboxFull
+from ._errors import SupervisorGaveUp as SupervisorGaveUp
+from ._mailbox import ActorRef as ActorRef
+from ._registry import Registry as Registry
+from ._spec import ChildSpec as ChildSpec
+from ._spec import Restart as Restart
+from ._spec import Strategy as Strategy
+from ._spec import task_child as task_child
+from ._statistics import ActorStatistics as ActorStatistics
+from ._statistics import RegistryStatistics as RegistryStatistics
+from ._statistics import SupervisorStatistics as SupervisorStatistics
+from ._statistics import TaskStatistics as TaskStatistics
+from ._supervisor import Supervisor as Supervisor

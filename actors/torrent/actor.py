@@ -1,0 +1,73 @@
+"""The TorrentActor shell: one per torrent hash, the only writer of its download row."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+
+from storage import DownloadRow, MarkMailApplied, Op, PostMail, SaveDownload, Store
+
+from ..clock import WallClock
+from ..envelope import Applied, Deliver, already_applied
+from ..mail import encode, request_target
+from .messages import DownloadClaimed
+from .state import decide
+
+
+@typing.final
+class TorrentActor:
+    """Owns one download: progress, files, file→episode map and the requests linked to it."""
+
+    def __init__(
+        self,
+        torrent_hash: str,
+        *,
+        store: Store,
+        clock: WallClock,
+        on_claimed: Callable[[str], None] = lambda _hash: None,
+    ) -> None:
+        self.hash = torrent_hash
+        self._store = store
+        self._clock = clock
+        self._on_claimed = on_claimed
+        self.row: DownloadRow | None = None
+
+    async def init(self) -> None:
+        self.row = await self._store.load_download(self.hash)
+
+    async def handle(self, message: object) -> Applied:
+        if not isinstance(message, Deliver):
+            raise TypeError(f"TorrentActor got {message!r}")
+        if await already_applied(self._store, message):
+            return Applied(changed=False)
+        now = self._clock.now()
+        row = self.row
+        ops: list[Op] = []
+        changed = False
+        claimed = False
+        for item in message.messages:
+            decision = decide(row, item, now=now)  # type: ignore[arg-type]
+            row = decision.row
+            changed = changed or decision.changed
+            claimed = claimed or isinstance(item, DownloadClaimed)
+            for request_id, progressed in decision.notify:
+                kind, body = encode(progressed)
+                ops.append(
+                    PostMail(
+                        target=request_target(request_id),
+                        source="qbittorrent",
+                        kind=kind,
+                        body=body,
+                        at=now,
+                    )
+                )
+        if changed and row is not None:
+            ops.insert(0, SaveDownload(row=row))
+        if message.mail_id is not None:
+            ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
+        if ops:
+            await self._store.commit(ops)
+        self.row = row
+        if claimed:
+            self._on_claimed(self.hash)
+        return Applied(changed=changed)

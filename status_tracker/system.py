@@ -1,0 +1,241 @@
+"""Wires the service together: storage, the root supervisor and its children, /health.
+
+``run_service`` is what the console script runs, and what end-to-end tests start in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+import typing
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import attrs
+import cattrs
+import hypercorn.config
+import hypercorn.trio
+import trio
+
+from actors import Registry, Restart, Supervisor, SupervisorStatistics, task_child
+from actors.availability_verifier import AvailabilityVerifier
+from actors.clock import WallClock
+from actors.dispatch.actor import Dispatcher
+from actors.envelope import Deliver
+from actors.media_request.actor import RequestActor
+from actors.qbittorrent_poller import QBittorrentPoller
+from actors.torrent.actor import TorrentActor
+from clients.jellyfin import JellyfinClient
+from clients.qbittorrent import QBittorrentClient
+from ingress.http import LiveFeed, create_app
+from storage import Store, open_store
+
+from .config import Config
+from .tokens import Tokens, ensure_tokens
+
+logger = logging.getLogger(__name__)
+_json = cattrs.Converter()
+
+
+@typing.final
+@attrs.define(eq=False)
+class System:
+    """The running service, as the HTTP app and the tests see it."""
+
+    config: Config
+    store: Store
+    clock: WallClock
+    feed: LiveFeed
+    tokens: Tokens
+    webhook_slots: trio.CapacityLimiter
+    requests: Registry
+    torrents: Registry
+    dispatcher: Dispatcher
+    poller: QBittorrentPoller | None = None
+    verifier: AvailabilityVerifier | None = None
+    root: Supervisor | None = None
+    urls: list[str] = attrs.field(factory=list)
+    started_at: float = attrs.field(factory=time.time)
+
+    @property
+    def webhook_token(self) -> str:
+        return self.tokens.webhook
+
+    @property
+    def api_token(self) -> str:
+        return self.tokens.api
+
+    async def call_request(self, request_id: int, deliver: Deliver) -> object:
+        return await self.requests.call(request_id, deliver, timeout=60.0)
+
+    async def call_torrent(self, torrent_hash: str, deliver: Deliver) -> object:
+        return await self.torrents.call(torrent_hash, deliver, timeout=60.0)
+
+    async def cast_torrent(self, torrent_hash: str, deliver: Deliver) -> None:
+        await self.torrents.cast(torrent_hash, deliver)
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        """The service's health: 503 only when it cannot work at all."""
+        database: dict[str, Any] = {"reachable": True}
+        try:
+            with trio.fail_after(3):
+                await self.store.ping()
+                mail = await self.store.mail_counts()
+                letters, letter_count = await self.store.dead_letters(limit=5)
+                refused = await self.store.count_timeline_events("transition_refused")
+                waiting = await self.store.requests_in_states(("importing", "anime_matching"))
+        except Exception as exc:
+            database = {"reachable": False, "error": str(exc) or type(exc).__name__}
+            mail, letters, letter_count, refused, waiting = {}, [], None, None, []
+        database["dialect"] = self.store.dialect
+        database["writer"] = _json.unstructure(self.store.writer_statistics())
+        supervisor = self.root.statistics() if self.root else None
+        gave_up = supervisor is None or supervisor.state == "stopped"
+        dependencies = {
+            "qbittorrent": _dependency(self.config.qbittorrent_url, self.poller),
+            "jellyfin": _dependency(self.config.jellyfin_url, self.verifier),
+            "shoko": {"configured": bool(self.config.shoko_url), "reachable": None},
+        }
+        failing = not database["reachable"] or gave_up
+        degraded = any(d["configured"] and d["reachable"] is False for d in dependencies.values())
+        status = "failing" if failing else "degraded" if degraded else "ok"
+        body = {
+            "status": status,
+            "uptime_s": round(time.time() - self.started_at, 1),
+            "database": database,
+            "supervisor": _tree(supervisor),
+            "dependencies": dependencies,
+            "inbox": mail,
+            "dead_letters": {
+                "count": letter_count,
+                "recent": [_json.unstructure(letter) for letter in letters],
+            },
+            "refused_transitions": refused,
+            "waiting_for_library": len(waiting),
+            "dispatcher": {
+                "dispatched": self.dispatcher.dispatched,
+                "dead_lettered": self.dispatcher.dead_lettered,
+            },
+            "live_feed": _json.unstructure(self.feed.statistics()),
+        }
+        return (503 if failing else 200), body
+
+
+def _dependency(
+    url: str | None, watcher: QBittorrentPoller | AvailabilityVerifier | None
+) -> dict[str, Any]:
+    if not url or watcher is None:
+        return {"configured": False, "reachable": None}
+    status = _json.unstructure(watcher.status())
+    return {"configured": True, **status}
+
+
+def _tree(statistics: SupervisorStatistics | None) -> Any:
+    if statistics is None:
+        return None
+    tree = _json.unstructure(statistics)
+    return tree
+
+
+def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock) -> System:
+    """Create every component (nothing runs until the root supervisor starts)."""
+    feed = LiveFeed()
+    holder: dict[str, Callable[[str], None]] = {}
+
+    def request_actor(key: Any) -> RequestActor:
+        return RequestActor(int(key), store=store, clock=clock, publisher=feed)
+
+    def torrent_actor(key: Any) -> TorrentActor:
+        return TorrentActor(
+            str(key), store=store, clock=clock, on_claimed=lambda h: holder["wake"](h)
+        )
+
+    requests = Registry(
+        "requests", request_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
+    )
+    torrents = Registry(
+        "torrents", torrent_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
+    )
+    system = System(
+        config=config,
+        store=store,
+        clock=clock,
+        feed=feed,
+        tokens=tokens,
+        webhook_slots=trio.CapacityLimiter(config.max_inflight_webhooks),
+        requests=requests,
+        torrents=torrents,
+        dispatcher=Dispatcher(
+            store=store,
+            call_request=lambda key, deliver: system.call_request(key, deliver),
+            call_torrent=lambda key, deliver: system.call_torrent(key, deliver),
+            clock=clock,
+        ),
+    )
+    holder["wake"] = lambda _hash: None
+    if config.qbittorrent_url:
+        system.poller = QBittorrentPoller(
+            client=QBittorrentClient(
+                config.qbittorrent_url,
+                config.qbittorrent_username or "",
+                config.qbittorrent_password or "",
+            ),
+            store=store,
+            send=system.cast_torrent,
+            active_interval=config.poll_active_s,
+            idle_interval=config.poll_idle_s,
+        )
+        holder["wake"] = system.poller.wake
+    if config.jellyfin_url and config.jellyfin_api_key:
+        system.verifier = AvailabilityVerifier(
+            client=JellyfinClient(config.jellyfin_url, config.jellyfin_api_key),
+            store=store,
+            call_request=system.call_request,
+            interval=config.verify_interval_s,
+        )
+    return system
+
+
+def _root_supervisor(system: System) -> Supervisor:
+    async def serve_http(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        http_config = hypercorn.config.Config()
+        http_config.bind = [system.config.bind]
+        http_config.accesslog = None
+        http_config.errorlog = None
+        http_config.graceful_timeout = 5.0
+        app = create_app(system)
+        async with trio.open_nursery() as nursery:
+            system.urls = await nursery.start(
+                functools.partial(hypercorn.trio.serve, app, http_config)
+            )
+            task_status.started()
+
+    children = [
+        task_child("requests", system.requests.run),
+        task_child("torrents", system.torrents.run),
+        task_child("dispatcher", system.dispatcher.run),
+    ]
+    if system.poller is not None:
+        children.append(task_child("qbittorrent-poller", system.poller.run))
+    if system.verifier is not None:
+        children.append(task_child("availability-verifier", system.verifier.run))
+    children.append(task_child("http", serve_http, restart=Restart.PERMANENT))
+    return Supervisor("root", children, intensity=5, period=30.0)
+
+
+@contextlib.asynccontextmanager
+async def running_service(config: Config) -> AsyncIterator[System]:
+    """Run the whole service until the block exits (needs a trio-asyncio loop around it)."""
+    async with open_store(config.database_url) as store:
+        clock = WallClock()
+        tokens = await ensure_tokens(store, webhook=config.webhook_token, api=config.api_token)
+        system = build_system(config, store, tokens, clock)
+        system.root = _root_supervisor(system)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(system.root.run)
+            logger.info("status-tracker listening on %s", ", ".join(system.urls))
+            yield system
+            await system.root.stop()
+            nursery.cancel_scope.cancel(reason="service stopping")
