@@ -344,11 +344,13 @@ class Store:
         return not rows or rows[0]["applied_at"] is not None
 
     async def mail_counts(self) -> dict[str, int]:
+        """Webhooks ever stored, hand-offs between actors, and rows not yet applied."""
         rows = await self.fetch(
-            "SELECT COUNT(*) AS total, "
+            "SELECT SUM(CASE WHEN target = 'dispatch' THEN 1 ELSE 0 END) AS webhooks, "
+            "SUM(CASE WHEN target <> 'dispatch' THEN 1 ELSE 0 END) AS handoffs, "
             "SUM(CASE WHEN applied_at IS NULL THEN 1 ELSE 0 END) AS pending FROM mail"
         )
-        return {"total": int(rows[0]["total"] or 0), "pending": int(rows[0]["pending"] or 0)}
+        return {name: int(rows[0][name] or 0) for name in ("webhooks", "handoffs", "pending")}
 
     async def dead_letters(self, *, limit: int = 50) -> tuple[list[DeadLetter], int]:
         rows = await self.fetch(

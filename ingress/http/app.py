@@ -69,9 +69,10 @@ def create_app(service: Service) -> QuartTrio:
         try:
             raw = await request.get_data(cache=False)
         except RequestEntityTooLarge:
-            return error(413, f"body over {MAX_BODY} bytes")
-        if len(raw) > MAX_BODY:
-            return error(413, f"body over {MAX_BODY} bytes")
+            raw = None
+        if raw is None or len(raw) > MAX_BODY:
+            # Closing tells the client to stop sending the rest of a body we will not read.
+            return error(413, f"body over {MAX_BODY} bytes", Connection="close")
         try:
             text = raw.decode("utf-8")
             body = json.loads(text)
