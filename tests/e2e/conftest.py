@@ -6,7 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.support.qbittorrent import qbittorrent_binary, qbt_pair
 from tests.support.service import RunningService, started_service
+
+__all__ = ["qbittorrent_binary", "qbt_pair", "service"]
 
 
 @pytest.fixture

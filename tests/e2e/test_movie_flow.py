@@ -83,14 +83,18 @@ async def test_a_new_request_for_an_available_movie_starts_a_new_lifecycle(
     assert newest["jellyseerr_request_id"] == 90
     assert newest["state"] == "grabbing"
     new_detail = await service.request(newest["id"])
-    assert [d["hash"] for d in new_detail["downloads"]] == ["abcdef0123456789abcdef0123456789abcdef01"]
+    assert [d["hash"] for d in new_detail["downloads"]] == [
+        "abcdef0123456789abcdef0123456789abcdef01"
+    ]
     old_detail = await service.request(old["id"])
     assert [t["event"] for t in old_detail["timeline"]].count("grabbed") == 1
 
 
 async def test_a_library_item_nobody_requested_creates_nothing(service: RunningService) -> None:
     await service.post_fixture(
-        "jellyfin/item_added_movie.json", Name="Solo Leveling -ReAwakening-", Provider_tmdb="1325734"
+        "jellyfin/item_added_movie.json",
+        Name="Solo Leveling -ReAwakening-",
+        Provider_tmdb="1325734",
     )
     await service.settled()
     assert await service.requests() == []
@@ -106,7 +110,9 @@ async def test_a_grab_before_its_request_is_adopted_by_the_request(service: Runn
     assert item["poster_url"].startswith("https://image.tmdb.org/")
 
 
-async def test_a_second_request_joins_the_movie_already_downloading(service: RunningService) -> None:
+async def test_a_second_request_joins_the_movie_already_downloading(
+    service: RunningService,
+) -> None:
     await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
     await service.post_fixture("radarr/grab.json")
     await service.post_fixture(

@@ -1,0 +1,341 @@
+"""qBittorrent Web API v2 client (4.x and 5.x): login, incremental sync, torrent and file views.
+
+Also holds ``download_state``, the pure mapping from qBittorrent's state word to the tracker's.
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+import typing
+
+import attrs
+import httpx
+import trio
+
+from clients._http import ClientError, HttpService
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+logger = logging.getLogger(__name__)
+
+ETA_INFINITE: typing.Final = 8_640_000
+"""qBittorrent's ``eta`` for "infinite / not applicable" (100 days in seconds)."""
+
+DownloadState = typing.Literal[
+    "queued", "downloading", "stalled", "paused", "completed", "seeding", "missing", "error"
+]
+
+_DOWNLOAD_STATE_BY_CLIENT_STATE: typing.Final[Mapping[str, DownloadState]] = {
+    "queuedDL": "queued",
+    "metaDL": "downloading",
+    "forcedMetaDL": "downloading",
+    "downloading": "downloading",
+    "forcedDL": "downloading",
+    "checkingDL": "downloading",
+    "stalledDL": "stalled",
+    "pausedDL": "paused",
+    "stoppedDL": "paused",
+    "pausedUP": "completed",
+    "stoppedUP": "completed",
+    "uploading": "seeding",
+    "stalledUP": "seeding",
+    "forcedUP": "seeding",
+    "queuedUP": "seeding",
+    "checkingUP": "seeding",
+    "missingFiles": "missing",
+    "error": "error",
+    "unknown": "error",
+}
+
+_STATES_OF_EITHER_DIRECTION: typing.Final = frozenset(
+    {"checkingResumeData", "allocating", "moving"}
+)
+"""States a torrent passes through whether or not it is finished: progress decides."""
+
+
+def download_state(client_state: str, progress: float) -> DownloadState:
+    """Translate qBittorrent's ``state`` (4.x or 5.x spelling) into the tracker's download word.
+
+    ``checkingResumeData``, ``allocating`` and ``moving`` also happen to finished torrents, so they
+    read ``completed`` at progress 1 and ``downloading`` below it. Unknown words read ``error``.
+    """
+    if client_state in _STATES_OF_EITHER_DIRECTION:
+        return "completed" if progress >= 1.0 else "downloading"
+    return _DOWNLOAD_STATE_BY_CLIENT_STATE.get(client_state, "error")
+
+
+@typing.final
+class QBittorrentAuthError(ClientError):
+    """qBittorrent refused the credentials (``200 Fails.`` / 401) or banned this IP (403)."""
+
+
+@typing.final
+class TorrentNotFound(ClientError):
+    """qBittorrent does not know the torrent (404)."""
+
+    def __init__(self, torrent_hash: str) -> None:
+        super().__init__(f"qBittorrent has no torrent {torrent_hash}")
+        self.torrent_hash = torrent_hash
+
+
+def _int(fields: Mapping[str, typing.Any], key: str, default: int = 0) -> int:
+    value = fields.get(key)
+    return default if value is None else int(value)
+
+
+def _str(fields: Mapping[str, typing.Any], key: str) -> str:
+    value = fields.get(key)
+    return "" if value is None else str(value)
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class TorrentView:
+    """The fields of one torrent the tracker reads, from ``torrents/info`` or ``sync/maindata``.
+
+    ``eta`` is None when qBittorrent reports it as infinite (8640000); ``completion_on`` (Unix
+    seconds) is None until the torrent has completed (5.x sends -1, 4.x sends 0).
+    """
+
+    hash: str
+    name: str = ""
+    progress: float = 0.0
+    state: str = "unknown"
+    size: int = 0
+    total_size: int = 0
+    amount_left: int = 0
+    dlspeed: int = 0
+    eta: int | None = None
+    content_path: str = ""
+    save_path: str = ""
+    completion_on: int | None = None
+
+    @classmethod
+    def from_wire(cls, torrent_hash: str, fields: Mapping[str, typing.Any]) -> TorrentView:
+        """Build a view from qBittorrent's torrent object; missing fields take their defaults."""
+        eta = _int(fields, "eta", ETA_INFINITE)
+        completion_on = _int(fields, "completion_on", -1)
+        return cls(
+            hash=torrent_hash.lower(),
+            name=_str(fields, "name"),
+            progress=float(fields.get("progress") or 0.0),
+            state=fields.get("state") or "unknown",
+            size=_int(fields, "size"),
+            total_size=_int(fields, "total_size"),
+            amount_left=_int(fields, "amount_left"),
+            dlspeed=_int(fields, "dlspeed"),
+            eta=None if eta >= ETA_INFINITE else eta,
+            content_path=_str(fields, "content_path"),
+            save_path=_str(fields, "save_path"),
+            completion_on=completion_on if completion_on > 0 else None,
+        )
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class TorrentFile:
+    """One file of a torrent as ``torrents/files`` reports it.
+
+    ``name`` is the path inside the torrent (``/``-separated, root folder included); ``priority``
+    is 0 (skipped), 1 (normal), 6 (high) or 7 (maximum).
+    """
+
+    index: int
+    name: str
+    size: int
+    progress: float
+    priority: int
+
+    @classmethod
+    def from_wire(cls, fields: Mapping[str, typing.Any]) -> TorrentFile:
+        """Build a file from qBittorrent's file object."""
+        return cls(
+            index=int(fields["index"]),
+            name=str(fields["name"]),
+            size=_int(fields, "size"),
+            progress=float(fields.get("progress") or 0.0),
+            priority=_int(fields, "priority", 1),
+        )
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class SyncResult:
+    """What one ``sync/maindata`` poll changed, with every torrent currently known.
+
+    ``changed`` holds the hashes whose ``TorrentView`` is new or differs from the previous poll (all
+    hashes on a full update); ``removed`` the hashes that disappeared.
+    """
+
+    torrents: Mapping[str, TorrentView] = attrs.field(hash=False)
+    changed: frozenset[str]
+    removed: frozenset[str]
+    full_update: bool
+
+
+@attrs.define
+class _MaindataCache:
+    """The client-side half of qBittorrent's ``rid`` protocol: the merged torrent objects."""
+
+    rid: int = 0
+    fields_by_hash: dict[str, dict[str, typing.Any]] = attrs.Factory(dict)
+    views: dict[str, TorrentView] = attrs.Factory(dict)
+
+    def apply(self, body: Mapping[str, typing.Any]) -> SyncResult:
+        full_update = bool(body.get("full_update", False))
+        incoming = {h.lower(): fields for h, fields in (body.get("torrents") or {}).items()}
+        previous_views = self.views
+        if full_update:
+            self.fields_by_hash = {h: dict(fields) for h, fields in incoming.items()}
+            removed = frozenset(previous_views.keys() - self.fields_by_hash.keys())
+        else:
+            for torrent_hash, fields in incoming.items():
+                self.fields_by_hash.setdefault(torrent_hash, {}).update(fields)
+            removed = frozenset(h.lower() for h in body.get("torrents_removed") or ())
+            for torrent_hash in removed:
+                self.fields_by_hash.pop(torrent_hash, None)
+        self.views = {
+            torrent_hash: (
+                TorrentView.from_wire(torrent_hash, fields)
+                if torrent_hash in incoming
+                else previous_views[torrent_hash]
+            )
+            for torrent_hash, fields in self.fields_by_hash.items()
+        }
+        changed = frozenset(
+            torrent_hash
+            for torrent_hash in incoming.keys() & self.views.keys()
+            if full_update or previous_views.get(torrent_hash) != self.views[torrent_hash]
+        )
+        self.rid = int(body.get("rid") or 0)
+        return SyncResult(
+            torrents=types.MappingProxyType(dict(self.views)),
+            changed=changed,
+            removed=removed,
+            full_update=full_update,
+        )
+
+
+@typing.final
+class QBittorrentClient(HttpService):
+    """Typed access to one qBittorrent Web UI, safe to share between Trio tasks.
+
+    The first call logs in. A call answered 403 (session expired or logged out) logs in again once
+    and is retried once; a refused login raises ``QBittorrentAuthError`` and is never retried, since
+    repeated failures get the IP banned. Use as an async context manager, or call ``aclose()``.
+    """
+
+    service_name = "qBittorrent"
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(base_url, http=http, timeout=timeout)
+        self._username = username
+        self._password = password
+        self._login_lock = trio.Lock()
+        self._successful_logins = 0
+        self._sync_lock = trio.Lock()
+        self._maindata = _MaindataCache()
+
+    def __repr__(self) -> str:
+        return f"QBittorrentClient({self._base_url!r}, username={self._username!r})"
+
+    async def login(self) -> None:
+        """Open a session. Raises ``QBittorrentAuthError`` if the credentials or IP are refused."""
+        async with self._login_lock:
+            await self._login_holding_lock()
+
+    async def app_version(self) -> str:
+        """qBittorrent's version string, e.g. ``v4.5.2``; doubles as a reachability check."""
+        response = await self._call("GET", "/api/v2/app/version")
+        if response.status_code != httpx.codes.OK:
+            raise self._unexpected(response)
+        return response.text
+
+    async def sync_maindata(self) -> SyncResult:
+        """Poll ``sync/maindata`` with the last ``rid``; merge the answer into the cached torrents.
+
+        A full update (first poll, new session, or an ``rid`` the server forgot) replaces the cache.
+        Concurrent callers are serialised.
+        """
+        async with self._sync_lock:
+            response = await self._call(
+                "GET", "/api/v2/sync/maindata", params={"rid": self._maindata.rid}
+            )
+            return self._maindata.apply(self._json(response, dict))
+
+    async def torrents_info(self, hashes: Iterable[str] | None = None) -> list[TorrentView]:
+        """Every torrent, or only those with the given hashes (unknown hashes are left out)."""
+        params: dict[str, str] = {}
+        if hashes is not None:
+            wanted = list(dict.fromkeys(h.lower() for h in hashes))
+            if not wanted:
+                return []
+            params["hashes"] = "|".join(wanted)
+        response = await self._call("GET", "/api/v2/torrents/info", params=params)
+        return [TorrentView.from_wire(t["hash"], t) for t in self._json(response, list)]
+
+    async def torrent_files(self, torrent_hash: str) -> list[TorrentFile]:
+        """The torrent's files (empty while metadata is missing). Raises ``TorrentNotFound``."""
+        torrent_hash = torrent_hash.lower()
+        response = await self._call("GET", "/api/v2/torrents/files", params={"hash": torrent_hash})
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise TorrentNotFound(torrent_hash)
+        return [TorrentFile.from_wire(f) for f in self._json(response, list)]
+
+    async def _call(self, method: str, path: str, **kwargs: typing.Any) -> httpx.Response:
+        logins_seen = self._successful_logins
+        if logins_seen == 0:
+            await self._login_unless_renewed_since(logins_seen)
+            logins_seen = self._successful_logins
+        response = await self._send(method, path, **kwargs)
+        if response.status_code != httpx.codes.FORBIDDEN:
+            return response
+        logger.info("qBittorrent at %s answered 403; logging in again", self._base_url)
+        await self._login_unless_renewed_since(logins_seen)
+        response = await self._send(method, path, **kwargs)
+        if response.status_code == httpx.codes.FORBIDDEN:
+            raise QBittorrentAuthError(
+                f"qBittorrent at {self._base_url} still answers 403 to {path} after a fresh login"
+            )
+        return response
+
+    async def _login_unless_renewed_since(self, logins_seen: int) -> None:
+        """Log in, unless another task already did since it saw ``logins_seen`` logins."""
+        async with self._login_lock:
+            if self._successful_logins == logins_seen:
+                await self._login_holding_lock()
+
+    async def _login_holding_lock(self) -> None:
+        response = await self._send(
+            "POST",
+            "/api/v2/auth/login",
+            data={"username": self._username, "password": self._password},
+        )
+        status = response.status_code
+        if status == httpx.codes.NO_CONTENT or (
+            status == httpx.codes.OK and response.text == "Ok."
+        ):
+            self._successful_logins += 1
+            logger.debug("logged in to qBittorrent at %s as %r", self._base_url, self._username)
+            return
+        if status == httpx.codes.FORBIDDEN:
+            raise QBittorrentAuthError(
+                f"qBittorrent at {self._base_url} refused to log in (403): {response.text}"
+            )
+        if status == httpx.codes.UNAUTHORIZED or (
+            status == httpx.codes.OK and response.text == "Fails."
+        ):
+            raise QBittorrentAuthError(
+                f"qBittorrent at {self._base_url} rejected the credentials of {self._username!r}"
+            )
+        raise self._unexpected(response)

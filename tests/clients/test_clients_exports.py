@@ -1,0 +1,33 @@
+"""The clients package exports each public name of its modules, and public classes are final."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import clients
+from clients import _http, jellyfin, qbittorrent
+
+NOT_EXPORTED = {"HttpService", "logger"}
+
+
+@pytest.mark.parametrize("module", [_http, jellyfin, qbittorrent], ids=lambda m: m.__name__)
+def test_public_names_are_exported_from_the_package(module: object) -> None:
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", module.__name__) == module.__name__
+        and not inspect.ismodule(value)
+        and name not in NOT_EXPORTED
+        and (inspect.isclass(value) or inspect.isfunction(value) or name.isupper())
+    }
+    assert public <= set(vars(clients))
+
+
+def test_public_classes_are_final_except_the_exception_base() -> None:
+    classes = [value for name, value in vars(clients).items() if inspect.isclass(value)]
+    assert classes
+    not_final = {cls.__name__ for cls in classes if not getattr(cls, "__final__", False)}
+    assert not_final == {"ClientError"}
