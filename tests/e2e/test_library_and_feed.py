@@ -1,0 +1,161 @@
+"""The verifier finishing what Jellyfin never announced, the live feed, and /health."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import trio
+from trio_websocket import ConnectionRejected, open_websocket_url
+
+from tests.support.fake_jellyfin import open_fake_jellyfin
+from tests.support.service import API_TOKEN, RunningService, started_service, wait_until
+
+JELLYFIN_KEY = "jellyfin-test-key"
+VIOLET_PATH = (
+    "/data/anime/movies/Violet Evergarden - Recollections (2021)/"
+    "Violet.Evergarden.Recollections.2022.1080p.NF.WEB-DL.AAC2.0.x264-GST.mkv"
+)
+
+
+async def test_the_verifier_finds_a_movie_jellyfin_never_announced(sqlite_url: str) -> None:
+    async with open_fake_jellyfin(JELLYFIN_KEY) as jellyfin:
+        # Jellyfin ignores AnyProviderIdEquals: a same-titled decoy must not be taken.
+        jellyfin.add_movie("Violet Evergarden: Recollections", 2021, tmdb="999", path="/x.mkv")
+        item_id = jellyfin.add_movie(
+            "Violet Evergarden: Recollections", 2021, tmdb="1052946", path=VIOLET_PATH
+        )
+        async with started_service(
+            sqlite_url,
+            jellyfin_url=jellyfin.url,
+            jellyfin_api_key=JELLYFIN_KEY,
+            verify_interval_s=0.1,
+        ) as service:
+            await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+            await service.post_fixture("radarr/grab.json", movie__tags=[])
+            await service.post_fixture("radarr/download.json", movie__tags=[])
+            item = await service.wait_for_request(
+                lambda r: r["state"] == "available", what="the verifier to confirm the movie"
+            )
+            assert item["jellyfin_id"] == item_id
+            last = item["timeline"][-1]
+            assert (last["source"], last["event"], last["to_state"]) == (
+                "verifier",
+                "verified_available",
+                "available",
+            )
+
+
+async def test_an_unverifiable_item_stays_visible_with_its_reason(sqlite_url: str) -> None:
+    async with (
+        open_fake_jellyfin(JELLYFIN_KEY) as jellyfin,
+        started_service(
+            sqlite_url,
+            jellyfin_url=jellyfin.url,
+            jellyfin_api_key=JELLYFIN_KEY,
+            verify_interval_s=0.1,
+        ) as service,
+    ):
+        await service.post_fixture("radarr/grab.json", movie__tags=[])
+        await service.post_fixture("radarr/download.json", movie__tags=[])
+        item = await service.wait_for_request(
+            lambda r: r["state"] == "importing",
+            what="the import",
+        )
+
+        async def reason_recorded() -> bool:
+            detail = await service.request(item["id"])
+            return any(t["event"] == "availability_unconfirmed" for t in detail["timeline"])
+
+        await wait_until(reason_recorded, what="the verifier to record why it waits")
+        await trio.sleep(0.5)
+        detail = await service.request(item["id"])
+        waiting = [t for t in detail["timeline"] if t["event"] == "availability_unconfirmed"]
+        assert len(waiting) == 1, "the same reason must not be repeated every round"
+        assert detail["state"] == "importing"
+        status, health = await service.system.health()
+        assert status == 200
+        assert health["waiting_for_library"] == 1
+
+
+async def test_the_live_feed_sends_a_snapshot_then_changes(service: RunningService) -> None:
+    await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    await service.settled()
+    url = service.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+    async with open_websocket_url(url) as socket:
+        snapshot = json.loads(await socket.get_message())
+        assert snapshot["type"] == "snapshot"
+        assert [r["title"] for r in snapshot["requests"]] == ["Violet Evergarden: Recollections"]
+        request_id = snapshot["requests"][0]["id"]
+
+        await service.post_fixture("radarr/grab.json")
+        seen: list[dict] = []
+
+        def grabbing_seen() -> bool:
+            updated = any(
+                m["type"] == "request" and m["request"]["state"] == "grabbing" for m in seen
+            )
+            return updated and any(m["type"] == "timeline" for m in seen)
+
+        with trio.fail_after(1.0):
+            while not grabbing_seen():
+                seen.append(json.loads(await socket.get_message()))
+        (entry,) = [m for m in seen if m["type"] == "timeline"]
+        assert entry["request_id"] == request_id
+        assert entry["entry"]["event"] == "grabbed"
+
+
+async def test_the_live_feed_needs_the_api_token(service: RunningService) -> None:
+    url = service.url.replace("http://", "ws://") + "/ws?token=wrong"
+    with pytest.raises(ConnectionRejected) as rejected:
+        async with open_websocket_url(url):
+            pass
+    assert rejected.value.status_code == 401
+
+
+async def test_a_slow_feed_client_gets_the_latest_state_not_a_backlog(
+    service: RunningService,
+) -> None:
+    url = service.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+    async with open_websocket_url(url) as socket:
+        json.loads(await socket.get_message())
+        for _ in range(3):
+            await service.post_fixture("radarr/grab.json")
+            await service.post_fixture("radarr/download.json")
+        await service.settled()
+        messages = []
+        with trio.move_on_after(1.0):
+            while True:
+                messages.append(json.loads(await socket.get_message()))
+        updates = [m for m in messages if m["type"] == "request"]
+        assert updates[-1]["request"]["state"] == "anime_matching"
+        assert len(updates) <= 3, "request updates must be coalesced"
+
+
+async def test_health_shows_the_tree_and_dependencies(sqlite_url: str) -> None:
+    async with started_service(
+        sqlite_url,
+        qbittorrent_url="http://127.0.0.1:9",
+        qbittorrent_username="admin",
+        qbittorrent_password="x",
+        poll_active_s=0.1,
+        poll_idle_s=0.1,
+    ) as service:
+        await service.post_fixture("radarr/grab.json")
+        await service.settled()
+
+        async def degraded() -> bool:
+            response = await service.http.get("/health")
+            return response.json()["status"] == "degraded"
+
+        await wait_until(degraded, what="qBittorrent to be seen down")
+        response = await service.http.get("/health")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["database"]["reachable"] is True
+        assert body["dependencies"]["qbittorrent"]["reachable"] is False
+        assert body["dependencies"]["jellyfin"] == {"configured": False, "reachable": None}
+        children = [child["id"] for child in body["supervisor"]["children"]]
+        assert children == ["requests", "torrents", "dispatcher", "qbittorrent-poller", "http"]
+        assert body["dead_letters"]["count"] == 0
+        assert "x" not in json.dumps(body["dependencies"]["qbittorrent"]).split('"')
