@@ -94,12 +94,16 @@ async def test_episodes_download_and_timeline_round_trip(store: Store) -> None:
         client_state="downloading",
         size=123,
         links=(DownloadLink(request_id=3, episodes=((1, 1), (1, 2), (1, 3))),),
-        files=(TorrentFileRow(index=0, name="a/E01.mkv", size=10, progress=0.5, episodes=((1, 1),)),),
+        files=(
+            TorrentFileRow(index=0, name="a/E01.mkv", size=10, progress=0.5, episodes=((1, 1),)),
+        ),
         created_at=1.0,
         updated_at=2.0,
         last_change_at=2.0,
     )
-    entry = TimelineEntry(request_id=3, at=9.0, source="sonarr", event="grabbed", season=1, episode=2)
+    entry = TimelineEntry(
+        request_id=3, at=9.0, source="sonarr", event="grabbed", season=1, episode=2
+    )
     await store.commit(
         [
             SaveRequest(row=movie(3, media_type="tv", tvdb_id=384435)),
@@ -253,7 +257,9 @@ async def test_request_list_filters_and_pages(store: Store) -> None:
     )
     rows, total = await store.list_requests(RequestQuery(states=("downloading",)))
     assert ([r.id for r in rows], total) == ([3, 2], 2)
-    rows, total = await store.list_requests(RequestQuery(media_type="movie", title_contains="VIOLET"))
+    rows, total = await store.list_requests(
+        RequestQuery(media_type="movie", title_contains="VIOLET")
+    )
     assert ([r.id for r in rows], total) == ([1], 1)
     rows, total = await store.list_requests(RequestQuery(limit=1, offset=1))
     assert ([r.id for r in rows], total) == ([2], 3)

@@ -38,7 +38,9 @@ class RunningService:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         content = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        return await self.http.post(f"/webhooks/{source}", content=content, headers=headers, **kwargs)
+        return await self.http.post(
+            f"/webhooks/{source}", content=content, headers=headers, **kwargs
+        )
 
     async def post_fixture(self, relative_path: str, **replace: Any) -> httpx.Response:
         source = relative_path.split("/")[0]
@@ -99,9 +101,10 @@ async def wait_until(
 ) -> None:
     """Re-check ``condition`` until it holds; fail naming ``what`` after ``deadline`` seconds."""
     with trio.move_on_after(deadline):
-        while not await condition():
+        while True:
+            if await condition():
+                return
             await trio.sleep(0.05)
-        return
     raise AssertionError(f"timed out after {deadline} s waiting for {what}")
 
 
