@@ -1,0 +1,113 @@
+"""The dispatcher: replays waiting mail in order, and turns a poison message into a dead letter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Hashable
+
+import pytest
+import trio
+
+from actors import Registry
+from actors.clock import WallClock
+from actors.dispatch.actor import Dispatcher
+from actors.envelope import Deliver
+from actors.mail import encode, request_target
+from actors.media_request.messages import AvailabilityUnconfirmed, DeletionRequested
+from storage import MarkMailApplied, PostMail, Store, open_store
+
+
+class Recorder:
+    """An actor that records what it applies and explodes on a deletion (the poison)."""
+
+    applied: list[tuple[Hashable, str]] = []
+
+    def __init__(self, key: Hashable, store: Store) -> None:
+        self.key = key
+        self.store = store
+
+    async def handle(self, message: object) -> None:
+        assert isinstance(message, Deliver)
+        if any(isinstance(m, DeletionRequested) for m in message.messages):
+            raise RuntimeError("poison")
+        Recorder.applied.append((self.key, type(message.messages[0]).__name__))
+        assert message.mail_id is not None
+        await self.store.commit([MarkMailApplied(mail_id=message.mail_id, at=1.0)])
+
+
+@pytest.fixture
+async def store(sqlite_url: str) -> AsyncIterator[Store]:
+    async with open_store(sqlite_url) as opened:
+        yield opened
+
+
+def mail(request_id: int, message: object) -> PostMail:
+    kind, body = encode(message)
+    return PostMail(target=request_target(request_id), source="api", kind=kind, body=body, at=1.0)
+
+
+async def run_dispatcher(store: Store, nursery: trio.Nursery) -> tuple[Dispatcher, Registry]:
+    registry = Registry("requests", lambda key: Recorder(key, store), intensity=10, period=1.0)
+    await nursery.start(registry.run)
+    dispatcher = Dispatcher(
+        store=store,
+        call_request=lambda key, deliver: registry.call(key, deliver),
+        call_torrent=lambda key, deliver: registry.call(key, deliver),
+        clock=WallClock(),
+        max_attempts=3,
+    )
+    await nursery.start(dispatcher.run)
+    return dispatcher, registry
+
+
+async def wait_applied(store: Store) -> None:
+    with trio.fail_after(10):
+        while True:
+            if not (await store.mail_counts())["pending"]:
+                return
+            await trio.sleep(0.01)
+
+
+async def test_waiting_mail_is_replayed_in_order_at_start(store: Store) -> None:
+    Recorder.applied = []
+    await store.commit([mail(n % 3 + 1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(9)])
+    async with trio.open_nursery() as nursery:
+        dispatcher, _ = await run_dispatcher(store, nursery)
+        await wait_applied(store)
+        assert dispatcher.dispatched == 9
+        nursery.cancel_scope.cancel()
+    assert [key for key, _ in Recorder.applied] == [1, 2, 3] * 3
+
+
+async def test_a_message_that_keeps_crashing_its_actor_becomes_a_dead_letter(store: Store) -> None:
+    Recorder.applied = []
+    await store.commit(
+        [
+            mail(1, DeletionRequested()),
+            mail(1, AvailabilityUnconfirmed(reason="after the poison")),
+        ]
+    )
+    async with trio.open_nursery() as nursery:
+        dispatcher, registry = await run_dispatcher(store, nursery)
+        await wait_applied(store)
+        assert dispatcher.dead_lettered == 1
+        assert registry.statistics().restarts_in_window == 3
+        nursery.cancel_scope.cancel()
+    letters, count = await store.dead_letters()
+    assert count == 1
+    assert letters[0].actor == "request:1"
+    assert "crashed its actor 3 times" in letters[0].error
+    assert "DeletionRequested" in letters[0].message
+    assert Recorder.applied == [(1, "AvailabilityUnconfirmed")]
+
+
+async def test_unreadable_mail_is_a_dead_letter_at_once(store: Store) -> None:
+    await store.commit(
+        [PostMail(target="request:1", source="api", kind="NoSuchMessage", body="{}", at=1.0)]
+    )
+    async with trio.open_nursery() as nursery:
+        dispatcher, _ = await run_dispatcher(store, nursery)
+        await wait_applied(store)
+        nursery.cancel_scope.cancel()
+    assert dispatcher.dead_lettered == 1
+    letters, _ = await store.dead_letters()
+    assert letters[0].error.startswith("unreadable")
