@@ -1,7 +1,6 @@
-"""The actor runtime: bounded mailboxes, OTP-style supervisors, and per-key actor registries.
+"""The actor runtime: bounded mailboxes, OTP-style supervisors and per-key actor registries.
 
-Actors are Trio tasks that handle one message at a time from a mailbox their supervisor owns;
-see DESIGN.md, "Architecture: supervised actors".
+See DESIGN.md, "Architecture: supervised actors"; the implementation lives in `_*` modules.
 """
 
 from ._actor import Behaviour as Behaviour

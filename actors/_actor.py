@@ -1,11 +1,11 @@
-"""The shared actor wrapper: build a behaviour, run its init, handle one message at a time.
+"""The shared actor wrapper: fresh behaviour, init, one message at a time, bounded cleanup.
 
-Supervisors reach it through `actor_child`; registries call `run_instance` directly. It owns the
-crash rules (drop and dead-letter the poison message, fail its caller) and the bounded cleanup.
+Supervisors reach it through `actor_child`; registries call `run_instance` directly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import typing
 from collections.abc import Callable
@@ -53,13 +53,11 @@ def only_cancelled(error: BaseException) -> bool:
     return isinstance(error, trio.Cancelled)
 
 
-def _cancel_reason(error: BaseException) -> str:
-    if isinstance(error, BaseExceptionGroup):
-        matched = error.subgroup(trio.Cancelled)
-        first = matched.exceptions[0] if matched is not None else None
-        return _cancel_reason(first) if first is not None else "shutdown"
-    if isinstance(error, trio.Cancelled) and error.reason is not None:
-        return error.reason
+def _cancel_reason(cancelled: BaseException) -> str:
+    if isinstance(cancelled, BaseExceptionGroup):
+        return _cancel_reason(cancelled.exceptions[0])
+    if isinstance(cancelled, trio.Cancelled) and cancelled.reason is not None:
+        return cancelled.reason
     return "shutdown"
 
 
@@ -81,27 +79,20 @@ async def _terminate(behaviour: Behaviour, mailbox: Mailbox, reason: str, grace:
 
 async def _deliver(behaviour: Behaviour, mailbox: Mailbox, envelope: Envelope) -> None:
     reply = envelope.reply
-    if reply is None:
-        try:
-            await behaviour.handle(envelope.message)
-        except BaseException as error:
-            if isinstance(error, Exception) or only_cancelled(error):
-                mailbox.dead_letter(envelope.message, error)
-            raise
-        mailbox.handled += 1
-        return
-    # The reply channel stays open only while the handler runs: however the handler ends,
-    # leaving this block closes it, so the caller can never hang on a dead actor.
-    with reply:
+    # A call's reply channel stays open only while its handler runs: however the handler
+    # ends, leaving this block closes it, so the caller can never hang on a dead actor.
+    with reply if reply is not None else contextlib.nullcontext():
         try:
             value = await behaviour.handle(envelope.message)
         except BaseException as error:
             if isinstance(error, Exception) or only_cancelled(error):
                 mailbox.dead_letter(envelope.message, error)
-                answer(reply, Failure(error))
+                if reply is not None:
+                    answer(reply, Failure(error))
             raise
         mailbox.handled += 1
-        answer(reply, Reply(value))
+        if reply is not None:
+            answer(reply, Reply(value))
 
 
 async def _next_message(

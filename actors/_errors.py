@@ -1,7 +1,4 @@
-"""Errors the actor runtime raises to callers: a dead actor, a full mailbox, a supervisor giving up.
-
-They carry the failing actor's or supervisor's name so logs and /health can say who failed.
-"""
+"""Errors the actor runtime raises: a dead actor, a full mailbox, a supervisor giving up."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""The restart budget shared by supervisors and registries: at most N restarts in T seconds.
+"""The restart budget of supervisors and registries: at most N restarts in T seconds.
 
-It reads `trio.current_time()`, so tests drive it with MockClock. Nested supervisors multiply:
-a parent allowing 2 restarts of a child that itself allows 3 lets a leaf restart up to 9 times.
+It reads `trio.current_time()`, so tests drive it with MockClock.
 """
 
 from __future__ import annotations

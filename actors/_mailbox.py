@@ -1,7 +1,6 @@
-"""Bounded mailboxes that outlive actor restarts, and the `ActorRef` handle callers send through.
+"""Bounded mailboxes that outlive actor restarts, and the `ActorRef` callers send through.
 
-The supervisor (or registry) owns each mailbox; the actor only receives from it, so queued
-messages survive a crash. A call carries a one-shot reply channel, the gen_server way.
+A call carries a one-shot reply channel, the gen_server way.
 """
 
 from __future__ import annotations
@@ -82,17 +81,12 @@ class Mailbox:
     instances: int = 0
     handled: int = 0
     crashes: int = 0
-    _send: trio.MemorySendChannel[Envelope] = attrs.field(init=False)
-    _receive: trio.MemoryReceiveChannel[Envelope] = attrs.field(init=False)
-    _closed_by: ActorDied | None = attrs.field(init=False, default=None)
+    _send: trio.MemorySendChannel[Envelope] = attrs.field(init=False, repr=False)
+    _receive: trio.MemoryReceiveChannel[Envelope] = attrs.field(init=False, repr=False)
+    _closed_by: ActorDied | None = attrs.field(init=False, repr=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self._send, self._receive = trio.open_memory_channel[Envelope](self.size)
-
-    @property
-    def closed(self) -> bool:
-        """Whether the actor is stopped for good (until it is started again)."""
-        return self._closed_by is not None
 
     def reopen(self) -> None:
         """Open a fresh channel for an actor that is started again after being closed."""

@@ -1,7 +1,6 @@
 """A dynamic (simple_one_for_one) supervisor of one actor per key, spawned on demand.
 
-Idle actors are passivated (stopped and forgotten) and come back, reloading their state in
-init, with the next message for their key. The registry owns every mailbox.
+Idle actors are passivated and come back, reloading their state in init, on their next message.
 """
 
 from __future__ import annotations
@@ -84,15 +83,15 @@ class Registry:
     period: float = attrs.field(default=1.0, kw_only=True)
     shutdown: Shutdown = attrs.field(default=5.0, kw_only=True)
     on_dead_letter: DeadLetterHook | None = attrs.field(default=None, kw_only=True)
-    spawned_total: int = attrs.field(init=False, default=0)
-    passivated_total: int = attrs.field(init=False, default=0)
-    _restarts: RestartIntensity = attrs.field(init=False)
-    _entries: dict[Hashable, _Entry] = attrs.field(init=False, factory=dict)
-    _retiring: dict[Hashable, _Entry] = attrs.field(init=False, factory=dict)
+    _spawned_total: int = attrs.field(init=False, repr=False, default=0)
+    _passivated_total: int = attrs.field(init=False, repr=False, default=0)
+    _restarts: RestartIntensity = attrs.field(init=False, repr=False)
+    _entries: dict[Hashable, _Entry] = attrs.field(init=False, repr=False, factory=dict)
+    _retiring: dict[Hashable, _Entry] = attrs.field(init=False, repr=False, factory=dict)
     _state: SupervisorState = attrs.field(init=False, default="idle")
-    _nursery: trio.Nursery | None = attrs.field(init=False, default=None)
-    _gave_up: SupervisorGaveUp | None = attrs.field(init=False, default=None)
-    _stopped: trio.Event = attrs.field(init=False, factory=trio.Event)
+    _nursery: trio.Nursery | None = attrs.field(init=False, repr=False, default=None)
+    _gave_up: SupervisorGaveUp | None = attrs.field(init=False, repr=False, default=None)
+    _stopped: trio.Event = attrs.field(init=False, repr=False, factory=trio.Event)
 
     def __attrs_post_init__(self) -> None:
         self._restarts = RestartIntensity(self.intensity, self.period)
@@ -199,8 +198,8 @@ class Registry:
             id=self.name,
             state=self._state,
             active=len(self._entries),
-            spawned_total=self.spawned_total,
-            passivated_total=self.passivated_total,
+            spawned_total=self._spawned_total,
+            passivated_total=self._passivated_total,
             restarts_in_window=self._restarts.in_window(),
             children=tuple(busiest),
         )
@@ -230,7 +229,7 @@ class Registry:
             self._actor_id(key), self.mailbox_size, self.on_dead_letter or log_dead_letter
         )
         entry = self._entries[key] = _Entry(key, mailbox)
-        self.spawned_total += 1
+        self._spawned_total += 1
         predecessor = self._retiring.get(key)
         self._nursery.start_soon(
             self._run_entry, entry, None if predecessor is None else predecessor.done
@@ -277,7 +276,7 @@ class Registry:
             return False
         self._forget(entry, None)
         self._retiring[entry.key] = entry
-        self.passivated_total += 1
+        self._passivated_total += 1
         return True
 
     def _forget(self, entry: _Entry, cause: BaseException | None) -> None:

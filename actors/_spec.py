@@ -1,7 +1,4 @@
-"""How a supervisor is told what to run: restart types, strategies and child specs (OTP's).
-
-`actor_child` (in `_actor`) and `task_child` build the `ChildSpec`s that `Supervisor` runs.
-"""
+"""How a supervisor is told what to run: OTP restart types, strategies and child specs."""
 
 from __future__ import annotations
 

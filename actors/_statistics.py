@@ -1,7 +1,4 @@
-"""Frozen snapshots that actors, supervisors and registries return from `statistics()`.
-
-Tests and the /health endpoint read these; together they describe the whole supervision tree.
-"""
+"""Frozen snapshots returned by `statistics()`; together they describe the supervision tree."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The OTP-style supervisor: starts children in order, restarts them per strategy, stops them in
-reverse order, and gives up (escalates) when restarts exceed its intensity.
+"""The OTP-style supervisor: starts children in order, restarts them per strategy, stops them
+in reverse order, and gives up (escalates) when restarts exceed its intensity.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class _Child:
     """A child slot: its spec plus the state of its current incarnation."""
 
     spec: ChildSpec
-    state: ActorState = "stopped"
+    state: ActorState = "starting"
     starts: int = 0
     crashes: int = 0
     scope: trio.CancelScope | None = None
@@ -65,12 +65,18 @@ class _ShieldWhenStarted:
 
     status: trio.TaskStatus[object]
     scope: trio.CancelScope
+    task: trio.lowlevel.Task
+    nursery: trio.Nursery
     has_started: bool = False
 
     def started(self, value: object = None) -> None:
-        self.scope.shield = True
         self.has_started = True
         self.status.started(value)
+        # Trio leaves the child where it was, instead of moving it into the supervisor's
+        # nursery, when whoever is starting it has been cancelled meanwhile; it then counts on
+        # that cancellation to end the child, so shielding it there would hang the start.
+        if self.task.parent_nursery is self.nursery:
+            self.scope.shield = True
 
 
 def _should_restart(restart: Restart, kind: ExitKind) -> bool:
@@ -102,7 +108,8 @@ class Supervisor:
         children: The child specs, in start order.
         strategy: Which children are restarted when one has to be.
         intensity: Restarts tolerated within ``period`` seconds; one more and the supervisor
-            stops every child and raises `SupervisorGaveUp`. Nested levels multiply.
+            stops every child and raises `SupervisorGaveUp`. Nested levels multiply, as in OTP:
+            a leaf's budget is about the product of its ancestors' intensities.
         period: The sliding window for ``intensity``, in seconds of `trio.current_time`.
     """
 
@@ -111,13 +118,13 @@ class Supervisor:
     strategy: Strategy = attrs.field(default=Strategy.ONE_FOR_ONE, kw_only=True)
     intensity: int = attrs.field(default=1, kw_only=True)
     period: float = attrs.field(default=5.0, kw_only=True)
-    _restarts: RestartIntensity = attrs.field(init=False)
-    _live: list[_Child] = attrs.field(init=False)
+    _restarts: RestartIntensity = attrs.field(init=False, repr=False)
+    _live: list[_Child] = attrs.field(init=False, repr=False)
     _state: SupervisorState = attrs.field(init=False, default="idle")
-    _nursery: trio.Nursery | None = attrs.field(init=False, default=None)
-    _main_scope: trio.CancelScope | None = attrs.field(init=False, default=None)
-    _wakeup: trio.Event = attrs.field(init=False, factory=trio.Event)
-    _stopped: trio.Event = attrs.field(init=False, factory=trio.Event)
+    _nursery: trio.Nursery | None = attrs.field(init=False, repr=False, default=None)
+    _main_scope: trio.CancelScope | None = attrs.field(init=False, repr=False, default=None)
+    _wakeup: trio.Event = attrs.field(init=False, repr=False, factory=trio.Event)
+    _stopped: trio.Event = attrs.field(init=False, repr=False, factory=trio.Event)
 
     def __attrs_post_init__(self) -> None:
         self._restarts = RestartIntensity(self.intensity, self.period)
@@ -208,9 +215,7 @@ class Supervisor:
             children=tuple(self._child_statistics(child) for child in self._live),
         )
 
-    async def _start_and_supervise(
-        self, task_status: trio.TaskStatus[Supervisor]
-    ) -> Exception | None:
+    async def _start_and_supervise(self, task_status: trio.TaskStatus[Supervisor]) -> Exception:
         for child in self._live:
             try:
                 await self._start(child)
@@ -283,8 +288,9 @@ class Supervisor:
     async def _run_child(
         self, child: _Child, done: trio.Event, *, task_status: trio.TaskStatus[object]
     ) -> None:
+        assert self._nursery is not None
         scope = child.scope = trio.CancelScope()
-        status = _ShieldWhenStarted(task_status, scope)
+        status = _ShieldWhenStarted(task_status, scope, trio.lowlevel.current_task(), self._nursery)
         try:
             with scope:
                 await child.spec.start(task_status=status)

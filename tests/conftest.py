@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -22,17 +21,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 @pytest.fixture
 async def asyncio_loop() -> AsyncIterator[None]:
-    """An asyncio loop under Trio, as the service runs (asyncpg needs it)."""
+    """An asyncio loop under Trio, as the service runs; ask for it to use asyncpg."""
     async with trio_asyncio.open_loop():
         yield
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give every Trio test the asyncio loop the service itself runs under."""
-    for item in items:
-        function = getattr(item, "function", None)
-        if inspect.iscoroutinefunction(function) and "asyncio_loop" not in item.fixturenames:
-            item.fixturenames.insert(0, "asyncio_loop")
 
 
 def require_or_skip(reason: str) -> None:

@@ -207,4 +207,4 @@ def same_title(a: str, b: str) -> bool:
 def normalise_title(title: str) -> str:
     decomposed = unicodedata.normalize("NFKD", title)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return re.sub(r"[^0-9a-z]+", " ", plain).strip()
+    return re.sub(r"[\W_]+", " ", plain).strip()

@@ -14,7 +14,7 @@ from storage import EpisodeRow, RequestRow, TimelineEntry
 
 from ..torrent.messages import DownloadClaimed
 from . import messages as m
-from .transitions import Verdict, derive_request_state, is_past, judge
+from .transitions import RANK, Judgement, Verdict, derive_request_state, is_past, judge
 
 EpisodeKey = tuple[int, int]
 
@@ -125,7 +125,9 @@ class _Draft:
             self.refuse(current, target, judgement.reason)
             return False
         self._set_request_state(target)
-        self.note(event, from_state=current, to_state=target, detail=detail or judgement.reason)
+        self.note(
+            event, from_state=current, to_state=target, detail=_with_reason(detail, judgement)
+        )
         return True
 
     def _set_request_state(self, target: str) -> None:
@@ -239,7 +241,11 @@ class _Draft:
             fields["progress"] = 100.0
         self.edit_episode(key, **fields)
         self.note(
-            event, from_state=row.state, to_state=target, detail=detail or judgement.reason, key=key
+            event,
+            from_state=row.state,
+            to_state=target,
+            detail=_with_reason(detail, judgement),
+            key=key,
         )
         return True
 
@@ -276,7 +282,34 @@ class _Draft:
         if derived != self.request.state and self.request.state != "deleted":
             previous = self.request.state
             self._set_request_state(derived)
-            self.note("state_derived", from_state=previous, to_state=derived)
+            self.note(
+                "state_derived",
+                from_state=previous,
+                to_state=derived,
+                detail=_held_back_by(live, previous, derived),
+            )
+
+
+def _with_reason(detail: str | None, judgement: Judgement) -> str | None:
+    """The entry's detail, keeping the reason a backward move was allowed."""
+    if detail and judgement.reason:
+        return f"{judgement.reason}: {detail}"
+    return detail or judgement.reason
+
+
+def _held_back_by(live: Iterable[EpisodeRow], previous: str, derived: str) -> str | None:
+    """Why a request's derived state went back: the episodes now least advanced."""
+    if previous not in RANK or derived not in RANK or RANK[derived] >= RANK[previous]:
+        return None
+    in_progress = [row for row in live if row.state in RANK and row.state != "available"]
+    if not in_progress:
+        return None
+    least = min(RANK[row.state] for row in in_progress)
+    laggards = sorted(row.key for row in in_progress if RANK[row.state] == least)
+    state = next(row.state for row in in_progress if RANK[row.state] == least)
+    named = ", ".join(f"S{season:02d}E{episode:02d}" for season, episode in laggards[:3])
+    more = f" and {len(laggards) - 3} more" if len(laggards) > 3 else ""
+    return f"held back by {named}{more} ({state})"
 
 
 def _media_requested(draft: _Draft, fact: m.MediaRequested) -> None:
@@ -297,7 +330,7 @@ def _media_requested(draft: _Draft, fact: m.MediaRequested) -> None:
             state=state,
         )
         return
-    adopted = draft.request.jellyseerr_request_id is None
+    adopted = draft.request.jellyseerr_request_id is None and fact.jellyseerr_request_id is not None
     draft.fill(
         jellyseerr_request_id=fact.jellyseerr_request_id,
         tmdb_id=fact.tmdb_id,
@@ -487,7 +520,14 @@ def _episodes_imported(draft: _Draft, fact: m.EpisodesImported) -> None:
         if row.state == "available" and fact.is_upgrade:
             draft.note("upgraded", detail=path, key=row.key)
             continue
+        current = draft.episodes[row.key]
+        if current.torrent_hash == fact.download_hash and _imported_already(current.state, target):
+            continue  # the same release's import reported again (per file, then complete)
         draft.move_episode(row.key, target, "imported", detail=path)
+
+
+def _imported_already(state: str, target: str) -> bool:
+    return state in RANK and is_past(state, target)
 
 
 def _episode_files_deleted(draft: _Draft, fact: m.EpisodeFilesDeleted) -> None:

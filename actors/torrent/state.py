@@ -88,7 +88,7 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
     updated = attrs.evolve(
         row,
         name=seen.name or row.name,
-        progress=round(seen.progress * 100, 2),
+        progress=_short_of(seen.progress * 100, 2, whole=100.0),
         state=seen.state,
         client_state=seen.client_state,
         size=seen.size if seen.size is not None else row.size,
@@ -105,8 +105,16 @@ def _file_row(observed: ObservedFile) -> TorrentFileRow:
         index=observed.index,
         name=observed.name,
         size=observed.size,
-        progress=round(observed.progress, 4),
+        progress=_short_of(observed.progress, 4, whole=1.0),
     )
+
+
+def _short_of(value: float, digits: int, *, whole: float) -> float:
+    """``value`` rounded, but never up to ``whole`` while it is short of it (not complete yet)."""
+    rounded = round(value, digits)
+    if rounded >= whole > value:
+        return round(whole - 10**-digits, digits)
+    return rounded
 
 
 def _all_episodes(row: DownloadRow) -> tuple[tuple[int, int], ...]:
