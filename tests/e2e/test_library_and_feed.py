@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
 import pytest
 import trio
+import trio_asyncio
 from trio_websocket import ConnectionRejected, open_websocket_url
 
+from tests.conftest import POSTGRES_ADMIN_URL, throwaway_postgres_database
 from tests.support.fake_jellyfin import open_fake_jellyfin
 from tests.support.service import API_TOKEN, RunningService, started_service, wait_until
 
@@ -159,3 +162,31 @@ async def test_health_shows_the_tree_and_dependencies(sqlite_url: str) -> None:
         assert children == ["requests", "torrents", "dispatcher", "qbittorrent-poller", "http"]
         assert body["dead_letters"]["count"] == 0
         assert "x" not in json.dumps(body["dependencies"]["qbittorrent"]).split('"')
+
+
+@pytest.mark.postgresql
+async def test_health_is_503_when_the_database_is_gone(asyncio_loop: None) -> None:
+    async with throwaway_postgres_database() as url, started_service(url) as service:
+        assert (await service.http.get("/health")).status_code == 200
+        name = url.rsplit("/", 1)[1]
+        admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL)
+        try:
+            await trio_asyncio.aio_as_trio(admin.execute)(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )
+            await trio_asyncio.aio_as_trio(admin.execute)(
+                f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'
+            )
+            await trio_asyncio.aio_as_trio(admin.execute)(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )
+            response = await service.http.get("/health")
+            assert response.status_code == 503
+            body = response.json()
+            assert body["status"] == "failing"
+            assert body["database"]["reachable"] is False
+        finally:
+            await trio_asyncio.aio_as_trio(admin.execute)(
+                f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'
+            )
+            await trio_asyncio.aio_as_trio(admin.close)()
