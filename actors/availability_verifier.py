@@ -83,7 +83,7 @@ class AvailabilityVerifier:
         self._waiting = len(waiting)
         try:
             for request in waiting:
-                await self._verify(request)
+                await self.verify_request(request)
         except (ClientError, httpx.HTTPError) as exc:
             self._reachable = False
             self._last_error = str(exc) or type(exc).__name__
@@ -95,7 +95,12 @@ class AvailabilityVerifier:
         live = {request.id for request in waiting}
         self._reasons = {rid: reason for rid, reason in self._reasons.items() if rid in live}
 
-    async def _verify(self, request: RequestRow) -> None:
+    async def verify_request(self, request: RequestRow) -> bool:
+        """Look the request (or its waiting episodes) up; True when something was confirmed.
+
+        Raises:
+            ClientError, httpx.HTTPError: Jellyfin could not be asked.
+        """
         if request.media_type == "movie":
             found = await self.find_movie(request)
             if found is not None:
@@ -103,18 +108,18 @@ class AvailabilityVerifier:
                 await self._confirm(
                     request, AvailabilityConfirmed(by="verifier", jellyfin_id=item.id, detail=how)
                 )
-            else:
-                await self._unconfirmed(request, "not found in Jellyfin yet")
-            return
+                return True
+            await self._unconfirmed(request, "not found in Jellyfin yet")
+            return False
         episodes = [
             e for e in await self._store.load_episodes(request.id) if e.state in WAITING_STATES
         ]
         if not episodes:
-            return
+            return False
         series = await self.find_series(request)
         if series is None:
             await self._unconfirmed(request, "series not found in Jellyfin yet")
-            return
+            return False
         on_disk = await self._episodes_on_disk(series.id, episodes)
         if on_disk:
             await self._confirm(
@@ -130,6 +135,7 @@ class AvailabilityVerifier:
             await self._unconfirmed(
                 request, f"{len(episodes) - len(on_disk)} episode(s) not in Jellyfin yet"
             )
+        return bool(on_disk)
 
     async def find_movie(self, request: RequestRow) -> tuple[JellyfinItem, str] | None:
         """The movie's Jellyfin item and how it was found, trying each fallback in turn."""

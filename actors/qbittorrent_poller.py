@@ -65,6 +65,10 @@ class QBittorrentPoller:
         self._file_listings = 0
         self._interval = idle_interval
 
+    @property
+    def client(self) -> QBittorrentClient:
+        return self._client
+
     def wake(self, _torrent_hash: str = "") -> None:
         """Poll now (a download was just claimed)."""
         self._wake.set()
@@ -114,18 +118,7 @@ class QBittorrentPoller:
             if _unchanged(row, view, state):
                 continue
             files = await self._files_if_pack(row, view)
-            await self._deliver(
-                torrent_hash,
-                TorrentObserved(
-                    hash=torrent_hash,
-                    name=view.name or None,
-                    state=state,
-                    client_state=view.state,
-                    progress=view.progress,
-                    size=view.total_size or view.size or None,
-                    files=files,
-                ),
-            )
+            await self._deliver(torrent_hash, observe(view, files))
         return busy
 
     async def _files_if_pack(
@@ -155,4 +148,17 @@ def _unchanged(row: DownloadRow, view: TorrentView, state: str) -> bool:
         and row.client_state == view.state
         and row.state == state
         and (row.name or "") == (view.name or row.name or "")
+    )
+
+
+def observe(view: TorrentView, files: tuple[ObservedFile, ...] | None = None) -> TorrentObserved:
+    """What the torrent's actor is told about one torrent qBittorrent reports."""
+    return TorrentObserved(
+        hash=view.hash,
+        name=view.name or None,
+        state=download_state(view.state, view.progress),
+        client_state=view.state,
+        progress=view.progress,
+        size=view.total_size or view.size or None,
+        files=files,
     )

@@ -25,8 +25,10 @@ from actors.clock import WallClock
 from actors.dispatch.actor import Dispatcher
 from actors.envelope import Deliver
 from actors.media_request.actor import RequestActor
-from actors.qbittorrent_poller import QBittorrentPoller
+from actors.qbittorrent_poller import QBittorrentPoller, observe
+from actors.recovery.sweeper import RecoverySweeper
 from actors.torrent.actor import TorrentActor
+from actors.torrent.messages import TorrentObserved
 from clients.jellyfin import JellyfinClient
 from clients.qbittorrent import QBittorrentClient
 from ingress.http import LiveFeed, create_app
@@ -55,6 +57,7 @@ class System:
     dispatcher: Dispatcher
     poller: QBittorrentPoller | None = None
     verifier: AvailabilityVerifier | None = None
+    sweeper: RecoverySweeper | None = None
     root: Supervisor | None = None
     urls: list[str] = attrs.field(factory=list)
     started_at: float = attrs.field(factory=time.time)
@@ -119,6 +122,7 @@ class System:
                 "dead_lettered": self.dispatcher.dead_lettered,
             },
             "live_feed": _json.unstructure(self.feed.statistics()),
+            "recovery": _json.unstructure(self.sweeper.status()) if self.sweeper else None,
         }
         return (503 if failing else 200), body
 
@@ -195,6 +199,23 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
             call_request=system.call_request,
             interval=config.verify_interval_s,
         )
+    qbittorrent = system.poller.client if system.poller else None
+
+    async def read_torrent(torrent_hash: str) -> TorrentObserved | None:
+        assert qbittorrent is not None
+        views = await qbittorrent.torrents_info([torrent_hash])
+        return observe(views[0]) if views else None
+
+    system.sweeper = RecoverySweeper(
+        source=store,
+        now=clock.now,
+        call_request=system.call_request,
+        send_torrent=system.cast_torrent,
+        read_torrent=read_torrent if qbittorrent else None,
+        find_in_library=system.verifier.verify_request if system.verifier else None,
+        stuck_after=config.stuck_after_s,
+        interval=max(0.05, min(60.0, config.stuck_after_s / 4)),
+    )
     return system
 
 
@@ -221,6 +242,8 @@ def _root_supervisor(system: System) -> Supervisor:
         children.append(task_child("qbittorrent-poller", system.poller.run))
     if system.verifier is not None:
         children.append(task_child("availability-verifier", system.verifier.run))
+    assert system.sweeper is not None
+    children.append(task_child("recovery-sweeper", system.sweeper.run))
     children.append(task_child("http", serve_http, restart=Restart.PERMANENT))
     return Supervisor("root", children, intensity=5, period=30.0)
 

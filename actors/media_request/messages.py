@@ -328,6 +328,16 @@ class DeletionRequested:
     episodes: tuple[tuple[int, int], ...] = ()
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class RecoveryAttempted:
+    """The recovery sweeper acted on this stuck request (or these episodes of it)."""
+
+    event: str
+    detail: str
+    episodes: tuple[tuple[int, int], ...] = ()
+
+
 RequestMessage = (
     WebhookFact
     | DownloadProgressed
@@ -335,4 +345,5 @@ RequestMessage = (
     | AvailabilityConfirmed
     | AvailabilityUnconfirmed
     | DeletionRequested
+    | RecoveryAttempted
 )

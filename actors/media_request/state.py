@@ -671,6 +671,16 @@ def _deletion_requested(draft: _Draft, fact: m.DeletionRequested) -> None:
             draft.move_episode(key, "deleted", "deleted", detail="deleted through the API")
 
 
+def _recovery_attempted(draft: _Draft, fact: m.RecoveryAttempted) -> None:
+    if draft.request is None:
+        return
+    if not fact.episodes:
+        draft.note(fact.event, detail=fact.detail)
+    for key in fact.episodes:
+        if key in draft.episodes:
+            draft.note(fact.event, detail=fact.detail, key=key)
+
+
 _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.MediaRequested: _media_requested,
     m.RequestDeclined: _declined,
@@ -690,4 +700,5 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.AvailabilityConfirmed: _availability_confirmed,
     m.AvailabilityUnconfirmed: _availability_unconfirmed,
     m.DeletionRequested: _deletion_requested,
+    m.RecoveryAttempted: _recovery_attempted,
 }

@@ -159,7 +159,14 @@ async def test_health_shows_the_tree_and_dependencies(sqlite_url: str) -> None:
         assert body["dependencies"]["qbittorrent"]["reachable"] is False
         assert body["dependencies"]["jellyfin"] == {"configured": False, "reachable": None}
         children = [child["id"] for child in body["supervisor"]["children"]]
-        assert children == ["requests", "torrents", "dispatcher", "qbittorrent-poller", "http"]
+        assert children == [
+            "requests",
+            "torrents",
+            "dispatcher",
+            "qbittorrent-poller",
+            "recovery-sweeper",
+            "http",
+        ]
         assert body["dead_letters"]["count"] == 0
         assert "x" not in json.dumps(body["dependencies"]["qbittorrent"]).split('"')
 

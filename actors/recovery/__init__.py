@@ -1,0 +1,1 @@
+"""The recovery sweeper: finds what is stuck and drives it on, recording what it did."""
