@@ -1,0 +1,155 @@
+"""The sweeper over hours of virtual time: when it acts, what it records, how often."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import trio
+import trio.testing
+
+from actors.envelope import Deliver
+from actors.media_request.messages import RecoveryAttempted
+from actors.recovery.sweeper import RecoverySweeper
+from actors.torrent.messages import TorrentObserved
+from storage import DownloadLink, DownloadRow, EpisodeRow, PostMail, RequestRow
+
+HASH = "ab" * 20
+STUCK_AFTER = 300.0
+HOUR = 3600.0
+
+
+@attrs.define
+class World:
+    """Storage, qBittorrent and Jellyfin as the sweeper sees them, all in memory."""
+
+    requests: list[RequestRow] = attrs.field(factory=list)
+    episodes: list[EpisodeRow] = attrs.field(factory=list)
+    downloads: dict[str, DownloadRow] = attrs.field(factory=dict)
+    in_qbittorrent: dict[str, TorrentObserved] = attrs.field(factory=dict)
+    in_library: set[int] = attrs.field(factory=set)
+    notes: list[tuple[float, int, str]] = attrs.field(factory=list)
+    observations: list[tuple[float, str]] = attrs.field(factory=list)
+    posted: list[PostMail] = attrs.field(factory=list)
+
+    async def active_requests(self) -> list[RequestRow]:
+        return list(self.requests)
+
+    async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
+        return [e for e in self.episodes if e.request_id in request_ids]
+
+    async def load_download(self, torrent_hash: str) -> DownloadRow | None:
+        return self.downloads.get(torrent_hash)
+
+    async def commit(self, ops: Sequence[PostMail]) -> None:
+        self.posted.extend(ops)
+
+    async def call_request(self, request_id: int, deliver: Deliver) -> None:
+        for message in deliver.messages:
+            assert isinstance(message, RecoveryAttempted)
+            assert deliver.source == "recovery"
+            self.notes.append((trio.current_time(), request_id, message.event))
+
+    async def send_torrent(self, torrent_hash: str, deliver: Deliver) -> None:
+        self.observations.append((trio.current_time(), torrent_hash))
+
+    async def read_torrent(self, torrent_hash: str) -> TorrentObserved | None:
+        return self.in_qbittorrent.get(torrent_hash)
+
+    async def find_in_library(self, request: RequestRow) -> bool:
+        return request.id in self.in_library
+
+
+def sweeper_for(world: World, *, with_clients: bool = True) -> RecoverySweeper:
+    return RecoverySweeper(
+        source=world,
+        now=trio.current_time,
+        call_request=world.call_request,
+        send_torrent=world.send_torrent,
+        read_torrent=world.read_torrent if with_clients else None,
+        find_in_library=world.find_in_library if with_clients else None,
+        stuck_after=STUCK_AFTER,
+        interval=60.0,
+    )
+
+
+def stalled_movie(changed: float = 0.0) -> RequestRow:
+    return RequestRow(
+        id=1,
+        media_type="movie",
+        title="Movie",
+        state="downloading",
+        download_hash=HASH,
+        last_change_at=changed,
+    )
+
+
+def linked_download() -> dict[str, DownloadRow]:
+    return {HASH: DownloadRow(hash=HASH, links=(DownloadLink(request_id=1),))}
+
+
+async def run_for(sweeper: RecoverySweeper, seconds: float) -> None:
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sweeper.run)
+        await trio.sleep(seconds)
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_stalled_download_is_reread_once_per_stuck_period(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World(requests=[stalled_movie()], downloads=linked_download())
+    world.in_qbittorrent[HASH] = TorrentObserved(
+        hash=HASH, name="Movie", state="stalled", client_state="stalledDL", progress=0.42
+    )
+    await run_for(sweeper_for(world), 2 * HOUR + 1)
+    times = [at for at, _ in world.observations]
+    # Sweeps run every 60 s; the item is stuck from 300 s on, and is re-read every 300 s.
+    assert times == [300.0 * n for n in range(1, 25)]
+    assert {event for _, _, event in world.notes} == {"download_reread"}
+
+
+async def test_a_torrent_gone_from_the_client_is_looked_for_in_the_library(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World(requests=[stalled_movie()], downloads=linked_download())
+    await run_for(sweeper_for(world), 301.0)
+    assert [event for _, _, event in world.notes] == ["download_missing"]
+    world.in_library.add(1)
+    await run_for(sweeper_for(world), 301.0)
+    assert [event for _, _, event in world.notes][-1] == "found_in_library"
+
+
+async def test_an_item_that_moves_again_is_left_alone(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World(requests=[stalled_movie()], downloads=linked_download())
+    sweeper = sweeper_for(world, with_clients=False)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sweeper.run)
+        await trio.sleep(250.0)
+        world.requests = [stalled_movie(changed=trio.current_time())]
+        await trio.sleep(300.0)
+        assert world.notes == [], "changed at 250 s: not stuck before 550 s"
+        await trio.sleep(60.0)
+        nursery.cancel_scope.cancel()
+    assert world.notes == [(600.0, 1, "stuck_download")]
+
+
+async def test_pack_episodes_missing_their_link_are_relinked_through_the_torrent_actor(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    show = RequestRow(id=1, media_type="tv", title="Show", state="downloading")
+    episodes = [
+        EpisodeRow(request_id=1, season=1, episode=n, state="downloading", torrent_hash=HASH)
+        for n in (1, 2, 3)
+    ]
+    partial = DownloadRow(hash=HASH, links=(DownloadLink(request_id=1, episodes=((1, 1),)),))
+    world = World(requests=[show], episodes=episodes, downloads={HASH: partial})
+    await run_for(sweeper_for(world, with_clients=False), 301.0)
+    (mail,) = world.posted
+    assert mail.target == f"torrent:{HASH}"
+    assert mail.kind == "DownloadClaimed"
+    assert '"episodes":[[1,2],[1,3]]' in mail.body
+    assert "relinked" in [event for _, _, event in world.notes]
+    assert world.notes[0][0] == 300.0
