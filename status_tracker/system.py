@@ -24,6 +24,7 @@ from actors.availability_verifier import AvailabilityVerifier
 from actors.clock import WallClock
 from actors.dispatch.actor import Dispatcher
 from actors.envelope import Deliver
+from actors.episode_lister import EpisodeLister
 from actors.media_request.actor import RequestActor
 from actors.qbittorrent_poller import QBittorrentPoller, observe
 from actors.recovery.sweeper import RecoverySweeper
@@ -31,6 +32,7 @@ from actors.torrent.actor import TorrentActor
 from actors.torrent.messages import TorrentObserved
 from clients.jellyfin import JellyfinClient
 from clients.qbittorrent import QBittorrentClient
+from clients.sonarr import SonarrClient
 from ingress.http import LiveFeed, create_app
 from storage import Store, open_store
 
@@ -58,6 +60,7 @@ class System:
     poller: QBittorrentPoller | None = None
     verifier: AvailabilityVerifier | None = None
     sweeper: RecoverySweeper | None = None
+    lister: EpisodeLister | None = None
     root: Supervisor | None = None
     urls: list[str] = attrs.field(factory=list)
     started_at: float = attrs.field(factory=time.time)
@@ -199,6 +202,14 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
             call_request=system.call_request,
             interval=config.verify_interval_s,
         )
+    if config.sonarr_url and config.sonarr_api_key:
+        system.lister = EpisodeLister(
+            client=SonarrClient(config.sonarr_url, config.sonarr_api_key),
+            store=store,
+            call_request=system.call_request,
+            now=clock.now,
+            interval=config.poll_active_s,
+        )
     qbittorrent = system.poller.client if system.poller else None
 
     async def read_torrent(torrent_hash: str) -> TorrentObserved | None:
@@ -242,6 +253,8 @@ def _root_supervisor(system: System) -> Supervisor:
         children.append(task_child("qbittorrent-poller", system.poller.run))
     if system.verifier is not None:
         children.append(task_child("availability-verifier", system.verifier.run))
+    if system.lister is not None:
+        children.append(task_child("episode-lister", system.lister.run))
     assert system.sweeper is not None
     children.append(task_child("recovery-sweeper", system.sweeper.run))
     children.append(task_child("http", serve_http, restart=Restart.PERMANENT))

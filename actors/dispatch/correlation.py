@@ -158,7 +158,9 @@ def route(fact: object, found: Candidates) -> Route:
             return fallback or Route(create=True)
         case m.MovieDeleted() | m.EpisodeFilesDeleted() | m.SeriesDeleted():
             linked = [r for r in found.by_arr if r.state != "deleted"]
-            return _to(linked) if linked else _nowhere("no matching request")
+            if linked:
+                return _to(linked)
+            return _first_of(found.by_media) or _nowhere("no matching request")
         case m.ImportBlocked():
             return _first_of(_active(found.by_hash), _active(found.by_arr)) or _nowhere(
                 "no matching request"

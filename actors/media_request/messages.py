@@ -330,6 +330,15 @@ class DeletionRequested:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class EpisodesListed:
+    """Sonarr's API lists these episodes for the request's seasons (known before any grab)."""
+
+    sonarr_id: int
+    episodes: tuple[EpisodeRef, ...]
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class RecoveryAttempted:
     """The recovery sweeper acted on this stuck request (or these episodes of it)."""
 
@@ -345,5 +354,6 @@ RequestMessage = (
     | AvailabilityConfirmed
     | AvailabilityUnconfirmed
     | DeletionRequested
+    | EpisodesListed
     | RecoveryAttempted
 )

@@ -671,6 +671,20 @@ def _deletion_requested(draft: _Draft, fact: m.DeletionRequested) -> None:
             draft.move_episode(key, "deleted", "deleted", detail="deleted through the API")
 
 
+def _episodes_listed(draft: _Draft, fact: m.EpisodesListed) -> None:
+    if draft.request is None or draft.request.media_type != "tv":
+        return
+    draft.fill(sonarr_id=fact.sonarr_id)
+    new = [ref for ref in fact.episodes if (ref.season, ref.episode) not in draft.episodes]
+    for ref in new:
+        draft.episode(ref)
+    if new:
+        seasons = ", ".join(str(s) for s in sorted({ref.season for ref in new}))
+        draft.note(
+            "episodes_listed", detail=f"{len(new)} episode(s) of season {seasons} from Sonarr"
+        )
+
+
 def _recovery_attempted(draft: _Draft, fact: m.RecoveryAttempted) -> None:
     if draft.request is None:
         return
@@ -700,5 +714,6 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.AvailabilityConfirmed: _availability_confirmed,
     m.AvailabilityUnconfirmed: _availability_unconfirmed,
     m.DeletionRequested: _deletion_requested,
+    m.EpisodesListed: _episodes_listed,
     m.RecoveryAttempted: _recovery_attempted,
 }

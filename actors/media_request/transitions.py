@@ -70,12 +70,13 @@ def derive_request_state(episode_states: Iterable[str], own_state: str) -> str:
     """A TV request's state from its episodes.
 
     All available → available; otherwise the least advanced episode still in progress; only
-    failed and available left → failed. Pending episodes count as the request's own
-    pre-grab state; with no live episodes the request keeps its own state.
+    failed and available left → failed; every episode deleted → deleted. Pending episodes
+    count as the request's own pre-grab state; with no episodes the request keeps its own.
     """
-    states = [s for s in episode_states if s != "deleted"]
+    every = list(episode_states)
+    states = [s for s in every if s != "deleted"]
     if not states:
-        return own_state
+        return "deleted" if every else own_state
     if all(s == "available" for s in states):
         return "available"
     in_progress = [s for s in states if s not in ("available", "failed")]

@@ -13,8 +13,8 @@ import urllib.parse
 import uuid
 
 import attrs
-import h11
-import trio
+
+from tests.support.fake_http import open_fake_server
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Mapping
@@ -23,7 +23,6 @@ SERVER_ID: typing.Final = "a3f1c2d4e5b64789a0b1c2d3e4f5a6b7"
 SERVER_VERSION: typing.Final = "10.11.11"
 _FIELDS_SENT_ONLY_ON_REQUEST: typing.Final = ("ProviderIds", "Path", "OriginalTitle")
 _ITEM_ID_NAMESPACE: typing.Final = uuid.UUID("5f0c7c43-6f1a-4f43-9a43-8a3c1b7f6d10")
-_MAX_REQUEST_BYTES: typing.Final = 65536
 
 Dto = dict[str, typing.Any]
 
@@ -211,7 +210,7 @@ class FakeJellyfin:
         self._items[item_id] = {key: value for key, value in dto.items() if value is not None}
         return item_id
 
-    def _answer(
+    def answer(
         self, method: str, target: str, headers: Mapping[str, str]
     ) -> tuple[int, str, bytes]:
         """Route one request; returns status, content type and body."""
@@ -297,50 +296,6 @@ class FakeJellyfin:
     def _json(status: int, payload: Dto) -> tuple[int, str, bytes]:
         return status, "application/json; charset=utf-8", json.dumps(payload).encode()
 
-    async def serve_connection(self, stream: trio.SocketStream) -> None:
-        """Answer HTTP/1.1 requests on one connection until the client closes it."""
-        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_REQUEST_BYTES)
-        async with stream:
-            with contextlib.suppress(h11.RemoteProtocolError, trio.BrokenResourceError):
-                while True:
-                    request = await self._next_event(connection, stream)
-                    if not isinstance(request, h11.Request):
-                        return
-                    while not isinstance(
-                        await self._next_event(connection, stream), h11.EndOfMessage
-                    ):
-                        pass
-                    headers = {
-                        name.decode().lower(): value.decode() for name, value in request.headers
-                    }
-                    status, content_type, body = self._answer(
-                        request.method.decode(), request.target.decode(), headers
-                    )
-                    response = h11.Response(
-                        status_code=status,
-                        headers=[
-                            ("content-type", content_type),
-                            ("content-length", str(len(body))),
-                        ],
-                    )
-                    payload = b"" if request.method == b"HEAD" else body
-                    await stream.send_all(
-                        connection.send(response)
-                        + connection.send(h11.Data(data=payload))
-                        + connection.send(h11.EndOfMessage())
-                    )
-                    if connection.our_state is not h11.DONE:
-                        return
-                    connection.start_next_cycle()
-
-    @staticmethod
-    async def _next_event(connection: h11.Connection, stream: trio.SocketStream) -> typing.Any:
-        while True:
-            event = connection.next_event()
-            if event is not h11.NEED_DATA:
-                return event
-            connection.receive_data(await stream.receive_some(_MAX_REQUEST_BYTES))
-
 
 @contextlib.asynccontextmanager
 async def open_fake_jellyfin(api_key: str) -> AsyncIterator[FakeJellyfin]:
@@ -353,12 +308,7 @@ async def open_fake_jellyfin(api_key: str) -> AsyncIterator[FakeJellyfin]:
             async with JellyfinClient(fake.url, "key") as jellyfin:
                 ...
     """
-    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
-    port = listeners[0].socket.getsockname()[1]
-    fake = FakeJellyfin(api_key, f"http://127.0.0.1:{port}")
-    async with trio.open_nursery() as nursery:
-        await nursery.start(trio.serve_listeners, fake.serve_connection, listeners)
-        try:
-            yield fake
-        finally:
-            nursery.cancel_scope.cancel()
+    fake = FakeJellyfin(api_key, "")
+    async with open_fake_server(fake.answer) as url:
+        fake.url = url
+        yield fake
