@@ -1,0 +1,71 @@
+"""A fake Sonarr v3 API (series by TVDB id, episodes of a series), in Sonarr's JSON shapes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import typing
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from tests.support.fake_http import open_fake_server
+
+
+@typing.final
+class FakeSonarr:
+    """Holds series and episodes; answers ``/api/v3/series`` and ``/api/v3/episode``."""
+
+    def __init__(self, api_key: str) -> None:
+        self.url = ""
+        self._api_key = api_key
+        self._series: list[dict[str, Any]] = []
+        self._episodes: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+
+    def add_series(self, series_id: int, title: str, tvdb_id: int) -> None:
+        self._series.append(
+            {"id": series_id, "title": title, "tvdbId": tvdb_id, "seriesType": "standard"}
+        )
+
+    def add_episodes(self, series_id: int, season: int, count: int, *, first_id: int) -> None:
+        for number in range(1, count + 1):
+            self._episodes.append(
+                {
+                    "seriesId": series_id,
+                    "tvdbId": 8_000_000 + first_id + number,
+                    "episodeFileId": 0,
+                    "seasonNumber": season,
+                    "episodeNumber": number,
+                    "title": f"Episode {number}",
+                    "hasFile": False,
+                    "monitored": True,
+                    "id": first_id + number,
+                }
+            )
+
+    def answer(
+        self, method: str, target: str, headers: Mapping[str, str]
+    ) -> tuple[int, str, bytes]:
+        path, _, query = target.partition("?")
+        params = dict(urllib.parse.parse_qsl(query))
+        self.paths.append(path)
+        if headers.get("x-api-key") != self._api_key:
+            return 401, "text/plain", b"Unauthorized"
+        if method != "GET":
+            return 405, "text/plain", b""
+        if path == "/api/v3/series":
+            found = [s for s in self._series if str(s["tvdbId"]) == params.get("tvdbId")]
+            return 200, "application/json", json.dumps(found).encode()
+        if path == "/api/v3/episode":
+            found = [e for e in self._episodes if str(e["seriesId"]) == params.get("seriesId")]
+            return 200, "application/json", json.dumps(found).encode()
+        return 404, "text/plain", b""
+
+
+@contextlib.asynccontextmanager
+async def open_fake_sonarr(api_key: str) -> AsyncIterator[FakeSonarr]:
+    fake = FakeSonarr(api_key)
+    async with open_fake_server(fake.answer) as url:
+        fake.url = url
+        yield fake
