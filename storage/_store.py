@@ -266,6 +266,14 @@ class Store:
         )
         return sorted((row["id"] for row in rows), reverse=True)
 
+    async def request_ids_for_episode_tvdb(self, tvdb_id: int) -> list[int]:
+        """Requests holding the episode with this TVDB episode id, newest first."""
+        rows = await self.fetch(
+            "SELECT DISTINCT request_id FROM episodes WHERE tvdb_id = ? ORDER BY request_id DESC",
+            (tvdb_id,),
+        )
+        return [row["request_id"] for row in rows]
+
     async def find_requests(
         self,
         *,

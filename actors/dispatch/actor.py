@@ -16,6 +16,7 @@ import trio
 
 from ingress.translate import PayloadError, translate
 from storage import (
+    ACTIVE_STATES,
     CountMailAttempt,
     Mail,
     MarkMailApplied,
@@ -226,12 +227,19 @@ class Dispatcher:
                 if row.media_type == lookup.media_type
                 and same_title(row.title, lookup.series_title)
             ]
+        by_episode: list[RequestRow] = []
+        if lookup.episode_tvdb_id:
+            for request_id in await store.request_ids_for_episode_tvdb(lookup.episode_tvdb_id):
+                row = await store.load_request(request_id)
+                if row is not None and row.state in ACTIVE_STATES:
+                    by_episode.append(row)
         return Candidates(
             by_hash=tuple(by_hash),
             by_jellyseerr=tuple(by_jellyseerr),
             by_arr=tuple(by_arr),
             by_media=tuple(by_media),
             by_title=tuple(by_title),
+            by_episode=tuple(by_episode),
         )
 
     async def _downloads_to_join(

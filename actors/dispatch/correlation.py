@@ -26,6 +26,7 @@ class Lookup:
     tvdb_id: int | None = None
     imdb_id: str | None = None
     series_title: str | None = None
+    episode_tvdb_id: int | None = None
 
 
 @typing.final
@@ -33,7 +34,8 @@ class Lookup:
 class Candidates:
     """Requests storage found for a fact's keys, newest first.
 
-    ``by_media`` and ``by_title`` hold active requests only; the others any state.
+    ``by_media``, ``by_title`` and ``by_episode`` (an episode's own TVDB id) hold active
+    requests only; the others any state.
     """
 
     by_hash: tuple[RequestRow, ...] = ()
@@ -41,6 +43,7 @@ class Candidates:
     by_arr: tuple[RequestRow, ...] = ()
     by_media: tuple[RequestRow, ...] = ()
     by_title: tuple[RequestRow, ...] = ()
+    by_episode: tuple[RequestRow, ...] = ()
 
 
 @typing.final
@@ -111,7 +114,11 @@ def lookup_for(fact: object) -> Lookup | None:
                     "movie", None, None, None, _int(ids.get("tmdb")), None, ids.get("imdb"), None
                 )
             if fact.item_type == "Episode":
-                return Lookup("tv", series_title=fact.series_name)
+                return Lookup(
+                    "tv",
+                    series_title=fact.series_name,
+                    episode_tvdb_id=_int(ids.get("tvdb")),
+                )
     return None
 
 
@@ -166,7 +173,11 @@ def route(fact: object, found: Candidates) -> Route:
                 "no matching request"
             )
         case m.LibraryItemAdded():
-            matches = found.by_media if fact.item_type == "Movie" else found.by_title
+            if fact.item_type == "Movie":
+                matches = found.by_media
+            else:
+                # An episode's Provider_tvdb is the episode's own id; the title is the fallback.
+                matches = found.by_episode or found.by_title
             if matches:
                 return _to(matches)
             return _nowhere("a library item nobody requested")

@@ -53,3 +53,24 @@ async def test_a_series_sonarr_does_not_have_yet_leaves_the_request_waiting(
         (item,) = await service.requests()
         assert item["episode_counts"] == {}
         assert "/api/v3/series" in sonarr.paths
+
+
+async def test_jellyfin_names_an_episode_by_its_own_tvdb_id_whatever_the_series_title(
+    sqlite_url: str,
+) -> None:
+    async with started_service(sqlite_url) as service:
+        await service.post_fixture("captured/sonarr-grab.json")
+        await service.post_fixture("captured/sonarr-import.json")
+        await service.post_fixture(
+            "jellyfin/item_added_episode.json",
+            SeriesName="リコリス・リコイル",
+            SeasonNumber=1,
+            EpisodeNumber=1,
+            Provider_tvdb="8916235",
+        )
+        await service.settled()
+        (item,) = await service.requests()
+        detail = await service.request(item["id"])
+        first = detail["episodes"][0]
+        assert (first["episode"], first["state"]) == (1, "available")
+        assert detail["episode_counts"] == {"anime_matching": 12, "available": 1}

@@ -286,3 +286,34 @@ async def test_data_survives_reopening_and_migrations_run_once(database_url: str
     async with open_store(database_url) as second:
         assert await second.migrate() == []
         assert await second.load_request(1) == movie(1)
+
+
+async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
+    async with open_store(database_url) as store:
+        await store.commit([SaveRequest(row=movie(1))])
+        await store._apply_now(  # roll the schema back to version 1, as an older release left it
+            [
+                ("DROP INDEX episodes_tvdb", ()),
+                ("DELETE FROM schema_migrations WHERE version = 2", ()),
+            ]
+        )
+    async with open_store(database_url) as store:
+        assert await store.load_request(1) == movie(1)
+        rows = await store.fetch("SELECT version FROM schema_migrations ORDER BY version")
+        assert [row["version"] for row in rows] == [1, 2]
+
+
+async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:
+    await store.commit(
+        [
+            SaveEpisodes(
+                rows=(
+                    EpisodeRow(request_id=4, season=1, episode=1, tvdb_id=8916235),
+                    EpisodeRow(request_id=9, season=1, episode=1, tvdb_id=8916235),
+                    EpisodeRow(request_id=9, season=1, episode=2, tvdb_id=9234918),
+                )
+            )
+        ]
+    )
+    assert await store.request_ids_for_episode_tvdb(8916235) == [9, 4]
+    assert await store.request_ids_for_episode_tvdb(1) == []
