@@ -105,6 +105,7 @@ class DownloadRow:
     state: str = "queued"
     client_state: str | None = None
     size: int | None = None
+    release_type: str | None = None
     links: tuple[DownloadLink, ...] = ()
     files: tuple[TorrentFileRow, ...] = ()
     created_at: float = 0.0

@@ -47,8 +47,8 @@ EPISODE_COLUMNS = (
     "final_path", "jellyfin_id", "sonarr_episode_id", "tvdb_id", "updated_at", "last_change_at",
 )  # fmt: skip
 DOWNLOAD_COLUMNS = (
-    "hash", "name", "progress", "state", "client_state", "size", "links", "files",
-    "created_at", "updated_at", "last_change_at",
+    "hash", "name", "progress", "state", "client_state", "size", "release_type", "links",
+    "files", "created_at", "updated_at", "last_change_at",
 )  # fmt: skip
 TIMELINE_COLUMNS = (
     "request_id", "at", "source", "event", "from_state", "to_state", "season", "episode",

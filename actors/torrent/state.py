@@ -15,7 +15,7 @@ from storage import DownloadLink, DownloadRow, TorrentFileRow
 
 from ..media_request.messages import DownloadProgressed, EpisodeProgress
 from .messages import DownloadClaimed, ObservedFile, TorrentObserved, TorrentVanished
-from .release import episode_progress, map_files_to_episodes
+from .release import classify_release, episode_progress, map_files_to_episodes
 
 TorrentMessage = DownloadClaimed | TorrentObserved | TorrentVanished
 
@@ -68,6 +68,7 @@ def _claimed(row: DownloadRow | None, claim: DownloadClaimed, now: float) -> Tor
     )
     if updated.files:
         updated = attrs.evolve(updated, files=_map_files(updated.files, _all_episodes(updated)))
+    updated = attrs.evolve(updated, release_type=_release_type(updated))
     observed = existed and (row.progress > 0 or row.state != "queued")
     return TorrentDecision(
         row=updated,
@@ -98,6 +99,14 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
         return TorrentDecision(row=row, changed=False)
     updated = attrs.evolve(updated, updated_at=now, last_change_at=now)
     return TorrentDecision(row=updated, changed=True, notify=_tell_everyone(updated))
+
+
+def _release_type(row: DownloadRow) -> str:
+    """``movie`` for a download no episode is linked to, else what the release holds."""
+    episodes = _all_episodes(row)
+    if not episodes:
+        return "movie"
+    return classify_release(row.name or "", episodes, [f.name for f in row.files]).value
 
 
 def _file_row(observed: ObservedFile) -> TorrentFileRow:

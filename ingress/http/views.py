@@ -71,6 +71,7 @@ def download_item(row: DownloadRow) -> dict[str, Any]:
         "state": row.state,
         "client_state": row.client_state,
         "is_season_pack": row.is_season_pack,
+        "release_type": row.release_type,
         "size": row.size,
         "episodes": [{"season": s, "episode": e} for link in row.links for (s, e) in link.episodes],
         "updated_at": iso(row.updated_at),

@@ -70,6 +70,7 @@ async def test_the_poller_moves_a_movie_through_its_download(
         assert detail["progress"] == 100
         (download,) = detail["downloads"]
         assert download["hash"] == movie.infohash
+        assert download["release_type"] == "movie"
         assert download["progress"] == 100
         assert download["state"] in ("seeding", "completed")
         assert download["client_state"] in ("stalledUP", "uploading", "pausedUP", "queuedUP")
@@ -121,4 +122,5 @@ async def test_each_episode_of_a_pack_follows_its_own_file(
         assert detail["episode_counts"] == {"downloaded": 6}
         (download,) = detail["downloads"]
         assert download["is_season_pack"] is True
+        assert download["release_type"] == "season_pack"
         assert [e["torrent_hash"] for e in detail["episodes"]] == [pack.infohash] * 6
