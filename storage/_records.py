@@ -43,6 +43,7 @@ class RequestRow:
     requested_seasons: tuple[int, ...] = ()
     download_hash: str | None = None
     final_path: str | None = None
+    shoko_file_id: int | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
     available_at: float | None = None
@@ -65,6 +66,7 @@ class EpisodeRow:
     jellyfin_id: str | None = None
     sonarr_episode_id: int | None = None
     tvdb_id: int | None = None
+    shoko_file_id: int | None = None
     updated_at: float = 0.0
     last_change_at: float = 0.0
 

@@ -40,11 +40,12 @@ REQUEST_COLUMNS = (
     "id", "media_type", "title", "year", "tmdb_id", "tvdb_id", "imdb_id",
     "jellyseerr_request_id", "radarr_id", "sonarr_id", "is_anime", "state", "progress",
     "poster_url", "overview", "source", "jellyfin_id", "requested_seasons", "download_hash",
-    "final_path", "created_at", "updated_at", "available_at", "last_change_at",
+    "final_path", "shoko_file_id", "created_at", "updated_at", "available_at", "last_change_at",
 )  # fmt: skip
 EPISODE_COLUMNS = (
     "request_id", "season", "episode", "title", "state", "progress", "torrent_hash",
-    "final_path", "jellyfin_id", "sonarr_episode_id", "tvdb_id", "updated_at", "last_change_at",
+    "final_path", "jellyfin_id", "sonarr_episode_id", "tvdb_id", "shoko_file_id", "updated_at",
+    "last_change_at",
 )  # fmt: skip
 DOWNLOAD_COLUMNS = (
     "hash", "name", "progress", "state", "client_state", "size", "release_type", "links",

@@ -274,6 +274,15 @@ class Store:
         )
         return [row["request_id"] for row in rows]
 
+    async def request_ids_for_shoko_file(self, file_id: int) -> list[int]:
+        """Requests whose movie or one of whose episodes is the Shoko file ``file_id``."""
+        rows = await self.fetch(
+            "SELECT id FROM requests WHERE shoko_file_id = ? "
+            "UNION SELECT request_id AS id FROM episodes WHERE shoko_file_id = ?",
+            (file_id, file_id),
+        )
+        return sorted((row["id"] for row in rows), reverse=True)
+
     async def find_requests(
         self,
         *,

@@ -233,6 +233,12 @@ class Dispatcher:
                 row = await store.load_request(request_id)
                 if row is not None and row.state in ACTIVE_STATES:
                     by_episode.append(row)
+        by_shoko_file: list[RequestRow] = []
+        if lookup.shoko_file_id is not None:
+            for request_id in await store.request_ids_for_shoko_file(lookup.shoko_file_id):
+                row = await store.load_request(request_id)
+                if row is not None and row.state in ACTIVE_STATES:
+                    by_shoko_file.append(row)
         return Candidates(
             by_hash=tuple(by_hash),
             by_jellyseerr=tuple(by_jellyseerr),
@@ -240,6 +246,7 @@ class Dispatcher:
             by_media=tuple(by_media),
             by_title=tuple(by_title),
             by_episode=tuple(by_episode),
+            by_shoko_file=tuple(by_shoko_file),
         )
 
     async def _downloads_to_join(

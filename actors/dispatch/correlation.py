@@ -27,6 +27,7 @@ class Lookup:
     imdb_id: str | None = None
     series_title: str | None = None
     episode_tvdb_id: int | None = None
+    shoko_file_id: int | None = None
 
 
 @typing.final
@@ -34,8 +35,9 @@ class Lookup:
 class Candidates:
     """Requests storage found for a fact's keys, newest first.
 
-    ``by_media``, ``by_title`` and ``by_episode`` (an episode's own TVDB id) hold active
-    requests only; the others any state.
+    ``by_media``, ``by_title``, ``by_episode`` (an episode's own TVDB id) and
+    ``by_shoko_file`` (the Shoko file Shokofin names) hold active requests only; the others
+    any state.
     """
 
     by_hash: tuple[RequestRow, ...] = ()
@@ -44,6 +46,7 @@ class Candidates:
     by_media: tuple[RequestRow, ...] = ()
     by_title: tuple[RequestRow, ...] = ()
     by_episode: tuple[RequestRow, ...] = ()
+    by_shoko_file: tuple[RequestRow, ...] = ()
 
 
 @typing.final
@@ -109,15 +112,20 @@ def lookup_for(fact: object) -> Lookup | None:
             )
         case m.LibraryItemAdded():
             ids = dict(fact.provider_ids)
+            shoko_file = _int(ids.get("shoko file"))
             if fact.item_type == "Movie":
                 return Lookup(
-                    "movie", None, None, None, _int(ids.get("tmdb")), None, ids.get("imdb"), None
+                    "movie",
+                    tmdb_id=_int(ids.get("tmdb")),
+                    imdb_id=ids.get("imdb"),
+                    shoko_file_id=shoko_file,
                 )
             if fact.item_type == "Episode":
                 return Lookup(
                     "tv",
                     series_title=fact.series_name,
                     episode_tvdb_id=_int(ids.get("tvdb")),
+                    shoko_file_id=shoko_file,
                 )
     return None
 
@@ -173,7 +181,10 @@ def route(fact: object, found: Candidates) -> Route:
                 "no matching request"
             )
         case m.LibraryItemAdded():
-            if fact.item_type == "Movie":
+            if found.by_shoko_file:
+                # Shokofin names the file: it may be a movie filed as a series special.
+                matches = found.by_shoko_file
+            elif fact.item_type == "Movie":
                 matches = found.by_media
             else:
                 # An episode's Provider_tvdb is the episode's own id; the title is the fallback.

@@ -339,6 +339,22 @@ class EpisodesListed:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class ShokoFileReported:
+    """Shoko reported an event about the file of this request's movie (or these episodes).
+
+    ``event`` is Shoko's word without its prefix: detected, hashed, matched, not_matched,
+    deleted, renamed or moved.
+    """
+
+    event: str
+    file_id: int | None
+    relative_path: str
+    has_cross_references: bool
+    episodes: tuple[tuple[int, int], ...] = ()
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class RecoveryAttempted:
     """The recovery sweeper acted on this stuck request (or these episodes of it)."""
 
@@ -355,5 +371,6 @@ RequestMessage = (
     | AvailabilityUnconfirmed
     | DeletionRequested
     | EpisodesListed
+    | ShokoFileReported
     | RecoveryAttempted
 )

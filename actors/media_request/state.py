@@ -569,17 +569,48 @@ def _import_blocked(draft: _Draft, fact: m.ImportBlocked) -> None:
 def _library_item_added(draft: _Draft, fact: m.LibraryItemAdded) -> None:
     if draft.request is None:
         return
-    if fact.item_type == "Movie":
+    shoko_file = _int_or_none(dict(fact.provider_ids).get("shoko file"))
+    if draft.request.media_type == "movie":
+        # Routed here by TMDB id or Shoko file: a movie Shokofin files as a series special
+        # arrives as an Episode item, and is this movie all the same.
         draft.update(jellyfin_id=fact.item_id)
-        draft.move("available", "added_to_library", detail=fact.name)
+        draft.move("available", "added_to_library", detail=f"{fact.item_type} {fact.name}")
         return
-    if fact.item_type == "Episode" and fact.season is not None and fact.episode is not None:
+    keys = [
+        key
+        for key, row in draft.episodes.items()
+        if shoko_file is not None and row.shoko_file_id == shoko_file
+    ]
+    if not keys and fact.season is not None and fact.episode is not None:
         last = fact.episode_end or fact.episode
-        for number in range(fact.episode, last + 1):
-            key = (fact.season, number)
-            if key in draft.episodes:
-                draft.edit_episode(key, jellyfin_id=fact.item_id)
-                draft.move_episode(key, "available", "added_to_library", detail=fact.name)
+        keys = [(fact.season, n) for n in range(fact.episode, last + 1)]
+    for key in sorted(keys):
+        if key in draft.episodes:
+            draft.edit_episode(key, jellyfin_id=fact.item_id)
+            draft.move_episode(key, "available", "added_to_library", detail=fact.name)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _shoko_file_reported(draft: _Draft, fact: m.ShokoFileReported) -> None:
+    if draft.request is None:
+        return
+    event = f"shoko_file_{fact.event}"
+    matched = "with AniDB cross-references" if fact.has_cross_references else None
+    detail = "; ".join(part for part in (fact.relative_path, matched) if part)
+    keeps_file = fact.event != "deleted" and fact.file_id is not None
+    if not fact.episodes:
+        if keeps_file:
+            draft.update(shoko_file_id=fact.file_id)
+        draft.note(event, detail=detail)
+        return
+    for key in fact.episodes:
+        if key in draft.episodes:
+            if keeps_file:
+                draft.edit_episode(key, shoko_file_id=fact.file_id)
+            draft.note(event, detail=detail, key=key)
 
 
 def _download_progressed(draft: _Draft, fact: m.DownloadProgressed) -> None:
@@ -715,5 +746,6 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.AvailabilityUnconfirmed: _availability_unconfirmed,
     m.DeletionRequested: _deletion_requested,
     m.EpisodesListed: _episodes_listed,
+    m.ShokoFileReported: _shoko_file_reported,
     m.RecoveryAttempted: _recovery_attempted,
 }
