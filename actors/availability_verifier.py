@@ -19,8 +19,15 @@ from clients._http import ClientError
 from clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
 from storage import EpisodeRow, RequestRow, Store
 
-from .dispatch.correlation import same_title
 from .envelope import Deliver
+from .library_match import (
+    match_episodes,
+    path_suffix_matches,
+    same_file_name,
+    subtitle_of,
+    title_variants,
+    titles_match,
+)
 from .media_request.messages import AvailabilityConfirmed, AvailabilityUnconfirmed
 
 logger = logging.getLogger(__name__)
@@ -138,43 +145,62 @@ class AvailabilityVerifier:
         return bool(on_disk)
 
     async def find_movie(self, request: RequestRow) -> tuple[JellyfinItem, str] | None:
-        """The movie's Jellyfin item and how it was found, trying each fallback in turn."""
-        years = (request.year,) if request.year else ()
-        movies = await self._client.search_items(request.title, ["Movie"], years)
-        match = _by_ids(movies, request)
-        if match:
-            return match, "movie matched by provider id"
-        anything = await self._client.search_items(request.title, [])
-        match = _by_ids(anything, request)
-        if match:
-            return match, f"{match.type.lower()} matched by provider id"
-        if request.final_path:
-            for item in (*movies, *anything):
-                if item.path == request.final_path:
-                    return item, "matched by file path"
+        """The movie's Jellyfin item and how it was found, trying each fallback in turn.
+
+        Movie by TMDB id, then series by TMDB id, then any item type by id, then by title
+        (the full title, its main part, the subtitle as an episode name, within the year),
+        then by the imported file (path, file name, or the Shoko file Shokofin names) — a
+        compilation movie Shokofin files as a special of its series is found that way.
+        """
+        pool = await self._title_search(request, [])
+        series_episodes: list[JellyfinItem] = []
+        for series in [i for i in pool if i.type == "Series"]:
+            if _by_ids([series], request) or titles_match(request.title, (series.name,)):
+                series_episodes.extend(await self._client.show_episodes(series.id))
+        rules = (
+            ("movie matched by provider id", [i for i in pool if i.type == "Movie"], _by_ids),
+            ("series matched by provider id", [i for i in pool if i.type == "Series"], _by_ids),
+            ("item matched by provider id", [*pool, *series_episodes], _by_ids),
+            ("matched by title", [*pool, *series_episodes], _by_title),
+            ("matched by file", [*pool, *series_episodes], _by_file),
+        )
+        for how, items, rule in rules:
+            match = rule(items, request)
+            if match is None:
+                continue
+            if match.type == "Series":
+                # The movie is inside the series: prefer the special that is its file.
+                special = _by_file(series_episodes, request) or _by_title(series_episodes, request)
+                match = special or match
+            return match, how
         return None
 
     async def find_series(self, request: RequestRow) -> JellyfinItem | None:
-        candidates = await self._client.search_items(request.title, ["Series"])
+        """The request's series: by provider id, else by title (main part too) and year."""
+        candidates = [
+            i for i in await self._title_search(request, ["Series"]) if i.type == "Series"
+        ]
         match = _by_ids(candidates, request)
         if match:
             return match
-        titled = [c for c in candidates if same_title(c.name, request.title)]
+        titled = [c for c in candidates if titles_match(request.title, (c.name, c.original_title))]
         if request.year:
             titled = [c for c in titled if c.year in (None, request.year)] or titled
         return titled[0] if titled else None
+
+    async def _title_search(self, request: RequestRow, types: Sequence[str]) -> list[JellyfinItem]:
+        found: dict[str, JellyfinItem] = {}
+        for term in title_variants(request.title):
+            for item in await self._client.search_items(term, types):
+                found.setdefault(item.id, item)
+        return list(found.values())
 
     async def _episodes_on_disk(
         self, series_id: str, episodes: Sequence[EpisodeRow]
     ) -> list[tuple[int, int, str | None]]:
         items = await self._client.show_episodes(series_id)
-        present: dict[tuple[int, int], str] = {}
-        for item in items:
-            if not item.is_on_disk or item.season is None or item.episode is None:
-                continue
-            for number in range(item.episode, (item.episode_end or item.episode) + 1):
-                present[(item.season, number)] = item.id
-        return [(e.season, e.episode, present[e.key]) for e in episodes if e.key in present]
+        found = match_episodes({e.key: e for e in episodes}, items)
+        return [(e.season, e.episode, found[e.key]) for e in episodes if e.key in found]
 
     async def _confirm(self, request: RequestRow, confirmed: AvailabilityConfirmed) -> None:
         self._confirmed += 1
@@ -202,4 +228,35 @@ def _by_ids(items: Sequence[JellyfinItem], request: RequestRow) -> JellyfinItem 
             matches = [i for i in match_provider_id(items, key, value) if i.is_on_disk]
             if matches:
                 return matches[0]
+    return None
+
+
+def _by_title(items: Sequence[JellyfinItem], request: RequestRow) -> JellyfinItem | None:
+    """An item named like the movie (or, for a special, like its subtitle), in its year."""
+    names = [request.title, *filter(None, [subtitle_of(request.title)])]
+    for item in items:
+        if item.type == "Series" or not item.is_on_disk:
+            continue
+        if not any(titles_match(name, (item.name, item.original_title)) for name in names):
+            continue
+        if request.year is None or item.year is None or abs(item.year - request.year) <= 1:
+            return item
+    return None
+
+
+def _by_file(items: Sequence[JellyfinItem], request: RequestRow) -> JellyfinItem | None:
+    """The item holding the imported file: Shoko file id, path suffix, or file name."""
+    for item in items:
+        shoko_file = item.provider_ids.get("shoko file")
+        if request.shoko_file_id is not None and shoko_file == str(request.shoko_file_id):
+            return item
+        if (
+            request.final_path
+            and item.path
+            and (
+                path_suffix_matches(item.path, request.final_path)
+                or same_file_name(item.path, request.final_path)
+            )
+        ):
+            return item
     return None
