@@ -15,7 +15,7 @@ from typing import Protocol
 from .dispatch.correlation import normalise_title
 
 EpisodeKey = tuple[int, int]
-_SUBTITLE_SPLIT = re.compile("\\s*(?::|\\s-\\s|\\s~\\s|\uff5e)\\s*")  # \uff5e: full-width tilde
+_SUBTITLE_SPLIT = re.compile("\\s*:\\s*|\\s+-\\s+|\\s+~\\s*|\\s*\uff5e\\s*")  # \uff5e: full-width ~
 _YEAR_SUFFIX = re.compile(r"\s*\(\d{4}\)\s*$")
 
 
@@ -58,7 +58,9 @@ def title_variants(title: str) -> list[str]:
 def subtitle_of(title: str) -> str | None:
     """The part after the main title (``Recollections``), or None when there is none."""
     parts = _SUBTITLE_SPLIT.split(_YEAR_SUFFIX.sub("", title).strip(), maxsplit=1)
-    return parts[1].strip() or None if len(parts) == 2 else None
+    if len(parts) != 2:
+        return None
+    return parts[1].strip().rstrip("~\uff5e ") or None
 
 
 def _parts(path: str) -> tuple[str, ...]:
