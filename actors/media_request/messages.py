@@ -95,7 +95,8 @@ class RequestFailed:
 @typing.final
 @attrs.frozen(kw_only=True)
 class MediaReportedAvailable:
-    """Jellyseerr says the media is available (a hint: our verifier still checks Jellyfin)."""
+    """Jellyseerr saw the media in Jellyfin: a movie becomes available; for TV it is recorded
+    only, since the verifier checks each episode."""
 
     media_type: MediaType
     tmdb_id: int | None

@@ -429,6 +429,9 @@ def _movie_imported(draft: _Draft, fact: m.MovieImported) -> None:
         draft.note("upgraded", detail=fact.file.path)
         return
     target = "anime_matching" if draft.request.is_anime else "importing"
+    same_release = fact.download_hash in (None, draft.request.download_hash)
+    if same_release and is_past(draft.request.state, target) and draft.request.state != "deleted":
+        return  # Radarr told us again about an import we already moved past.
     draft.move(target, "imported", detail=fact.file.path)
 
 
