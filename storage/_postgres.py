@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import trio_asyncio
 
-from ._sql import Statement
+from ._sql import Statement, batched
 from ._store import Rows
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -52,10 +52,14 @@ class PostgresDriver:
             for statements in items:
                 try:
                     async with connection.transaction():  # nested: a savepoint per item
-                        rows = []
-                        for sql, args in statements:
-                            fetched = await connection.fetch(numbered(sql), *args)
-                            rows.append([dict(row) for row in fetched])
+                        rows: list[Rows] = []
+                        for sql, run in batched(statements):
+                            if len(run) == 1:
+                                fetched = await connection.fetch(numbered(sql), *run[0])
+                                rows.append([dict(row) for row in fetched])
+                            else:
+                                await connection.executemany(numbered(sql), run)
+                                rows.extend([] for _ in run)
                     results.append(rows)
                 except asyncpg.PostgresError as exc:
                     results.append(exc)

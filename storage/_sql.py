@@ -106,6 +106,29 @@ def statements_for(op: Op) -> Iterator[Statement]:
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
 
 
+def returns_rows(sql: str) -> bool:
+    upper = sql.upper()
+    return upper.lstrip().startswith("SELECT") or " RETURNING " in upper
+
+
+def batched(statements: Sequence[Statement]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Group consecutive runs of one row-less statement, so drivers can send each run at once.
+
+    A statement that returns rows always stands alone, so its rows keep their place.
+    """
+    run_sql: str | None = None
+    run: list[tuple[Any, ...]] = []
+    for sql, args in statements:
+        if sql == run_sql and not returns_rows(sql):
+            run.append(args)
+            continue
+        if run_sql is not None:
+            yield run_sql, run
+        run_sql, run = sql, [args]
+    if run_sql is not None:
+        yield run_sql, run
+
+
 def posts_mail(ops: Sequence[Op]) -> bool:
     return any(isinstance(op, PostMail) for op in ops)
 

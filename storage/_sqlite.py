@@ -10,7 +10,7 @@ from typing import Any
 
 import trio
 
-from ._sql import Statement
+from ._sql import Statement, batched
 from ._store import Rows
 
 
@@ -58,12 +58,14 @@ class SqliteDriver:
             for statements in items:
                 connection.execute("SAVEPOINT item")
                 try:
-                    results.append(
-                        [
-                            [dict(row) for row in connection.execute(sql, args).fetchall()]
-                            for sql, args in statements
-                        ]
-                    )
+                    rows: list[Rows] = []
+                    for sql, run in batched(statements):
+                        if len(run) == 1:
+                            rows.append([dict(r) for r in connection.execute(sql, run[0])])
+                        else:
+                            connection.executemany(sql, run)
+                            rows.extend([] for _ in run)
+                    results.append(rows)
                 except sqlite3.Error as exc:
                     connection.execute("ROLLBACK TO item")
                     results.append(exc)
