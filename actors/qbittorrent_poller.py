@@ -17,7 +17,7 @@ import trio
 
 from clients._http import ClientError
 from clients.qbittorrent import QBittorrentClient, TorrentNotFound, TorrentView, download_state
-from storage import DownloadRow, Store
+from storage import DownloadWatch, Store
 
 from .envelope import Deliver
 from .torrent.messages import ObservedFile, TorrentObserved, TorrentVanished
@@ -122,9 +122,9 @@ class QBittorrentPoller:
         return busy
 
     async def _files_if_pack(
-        self, row: DownloadRow, view: TorrentView
+        self, row: DownloadWatch, view: TorrentView
     ) -> tuple[ObservedFile, ...] | None:
-        moved = round(view.progress * 100, 2) != row.progress or not row.files
+        moved = round(view.progress * 100, 2) != row.progress or not row.has_files
         if row.episode_count <= 1 or not moved:
             return None
         try:
@@ -142,7 +142,7 @@ class QBittorrentPoller:
         await self._send(torrent_hash, Deliver(messages=(message,), source="qbittorrent"))
 
 
-def _unchanged(row: DownloadRow, view: TorrentView, state: str) -> bool:
+def _unchanged(row: DownloadWatch, view: TorrentView, state: str) -> bool:
     return (
         row.progress == round(view.progress * 100, 2)
         and row.client_state == view.state

@@ -7,6 +7,7 @@ from ._ops import CountMailAttempt as CountMailAttempt
 from ._ops import MarkMailApplied as MarkMailApplied
 from ._ops import Op as Op
 from ._ops import PostMail as PostMail
+from ._ops import PruneMail as PruneMail
 from ._ops import RecordDeadLetter as RecordDeadLetter
 from ._ops import SaveDownload as SaveDownload
 from ._ops import SaveEpisodes as SaveEpisodes
@@ -18,6 +19,7 @@ from ._records import Accepted as Accepted
 from ._records import DeadLetter as DeadLetter
 from ._records import DownloadLink as DownloadLink
 from ._records import DownloadRow as DownloadRow
+from ._records import DownloadWatch as DownloadWatch
 from ._records import EpisodeRow as EpisodeRow
 from ._records import Mail as Mail
 from ._records import RequestQuery as RequestQuery

@@ -63,6 +63,14 @@ class PostMail:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class PruneMail:
+    """Forget applied mail received before ``before`` (older than the dedupe window)."""
+
+    before: float
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class RecordDeadLetter:
     at: float
     actor: str
@@ -85,6 +93,7 @@ Op = (
     | MarkMailApplied
     | CountMailAttempt
     | PostMail
+    | PruneMail
     | RecordDeadLetter
     | SetSetting
 )

@@ -125,6 +125,20 @@ class DownloadRow:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class DownloadWatch:
+    """What the poller compares with qBittorrent for one unfinished download."""
+
+    hash: str
+    name: str | None
+    progress: float
+    state: str
+    client_state: str | None
+    episode_count: int
+    has_files: bool
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class TimelineEntry:
     """One line of a request's history."""
 

@@ -15,6 +15,7 @@ from ._ops import (
     MarkMailApplied,
     Op,
     PostMail,
+    PruneMail,
     RecordDeadLetter,
     SaveDownload,
     SaveEpisodes,
@@ -68,7 +69,7 @@ def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
 
 UPSERT_REQUEST = _upsert("requests", REQUEST_COLUMNS, ("id",))
 UPSERT_EPISODE = _upsert("episodes", EPISODE_COLUMNS, ("request_id", "season", "episode"))
-UPSERT_DOWNLOAD = _upsert("downloads", DOWNLOAD_COLUMNS, ("hash",))
+UPSERT_DOWNLOAD = _upsert("downloads", (*DOWNLOAD_COLUMNS, "episode_count"), ("hash",))
 INSERT_TIMELINE = (
     f"INSERT INTO timeline ({', '.join(TIMELINE_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(TIMELINE_COLUMNS))})"
@@ -101,6 +102,11 @@ def statements_for(op: Op) -> Iterator[Statement]:
             yield (
                 "INSERT INTO dead_letters (at, actor, message, error) VALUES (?, ?, ?, ?)",
                 (at, actor, message, error),
+            )
+        case PruneMail(before=before):
+            yield (
+                "DELETE FROM mail WHERE applied_at IS NOT NULL AND received_at < ?",
+                (before,),
             )
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
@@ -157,7 +163,7 @@ def _download_values(row: DownloadRow) -> tuple[Any, ...]:
     values = {c: getattr(row, c) for c in DOWNLOAD_COLUMNS if c not in ("links", "files")}
     values["links"] = json.dumps(links)
     values["files"] = json.dumps(files)
-    return tuple(values[c] for c in DOWNLOAD_COLUMNS)
+    return (*(values[c] for c in DOWNLOAD_COLUMNS), row.episode_count)
 
 
 def request_from(record: Mapping[str, Any]) -> RequestRow:

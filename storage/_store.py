@@ -21,6 +21,7 @@ from ._records import (
     Accepted,
     DeadLetter,
     DownloadRow,
+    DownloadWatch,
     EpisodeRow,
     Mail,
     RequestQuery,
@@ -244,11 +245,14 @@ class Store:
         )
         return [_sql.download_from(row) for row in rows]
 
-    async def unfinished_downloads(self) -> list[DownloadRow]:
+    async def unfinished_downloads(self) -> list[DownloadWatch]:
+        """The downloads still to watch, without decoding their links and files."""
         rows = await self.fetch(
-            f"{_sql.SELECT_DOWNLOADS} WHERE state NOT IN ('completed', 'seeding', 'missing')"
+            "SELECT hash, name, progress, state, client_state, episode_count, "
+            "CASE WHEN files = '[]' THEN 0 ELSE 1 END AS has_files FROM downloads "
+            "WHERE state NOT IN ('completed', 'seeding', 'missing')"
         )
-        return [_sql.download_from(row) for row in rows]
+        return [DownloadWatch(**{**row, "has_files": bool(row["has_files"])}) for row in rows]
 
     async def timeline(self, request_id: int) -> list[TimelineEntry]:
         rows = await self.fetch(
@@ -289,6 +293,7 @@ class Store:
         media_type: str,
         tmdb_id: int | None = None,
         tvdb_id: int | None = None,
+        imdb_id: str | None = None,
         arr_id: int | None = None,
         jellyseerr_request_id: int | None = None,
         active_only: bool = True,
@@ -300,6 +305,7 @@ class Store:
         for column, value in (
             ("tmdb_id", tmdb_id),
             ("tvdb_id", tvdb_id),
+            ("imdb_id", imdb_id),
             (arr_column, arr_id),
             ("jellyseerr_request_id", jellyseerr_request_id),
         ):

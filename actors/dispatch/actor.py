@@ -213,12 +213,10 @@ class Dispatcher:
         by_media = await store.find_requests(
             media_type=lookup.media_type, tmdb_id=lookup.tmdb_id, tvdb_id=lookup.tvdb_id
         )
-        if lookup.imdb_id and not by_media:
-            by_media = [
-                row
-                for row in await store.active_requests()
-                if row.media_type == lookup.media_type and row.imdb_id == lookup.imdb_id
-            ]
+        if not by_media and lookup.imdb_id:
+            by_media = await store.find_requests(
+                media_type=lookup.media_type, imdb_id=lookup.imdb_id
+            )
         by_title: list[RequestRow] = []
         if lookup.series_title:
             by_title = [

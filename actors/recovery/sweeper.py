@@ -16,7 +16,7 @@ import httpx
 import trio
 
 from clients._http import ClientError
-from storage import DownloadRow, EpisodeRow, PostMail, RequestRow
+from storage import DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
 
 from ..envelope import Deliver
 from ..mail import encode, torrent_target
@@ -25,6 +25,8 @@ from ..torrent.messages import DownloadClaimed, TorrentObserved
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 
 logger = logging.getLogger(__name__)
+
+DEDUPE_WINDOW_S = 3600.0
 
 SendTo = Callable[[typing.Any, Deliver], Awaitable[object]]
 
@@ -38,7 +40,7 @@ class StuckSource(typing.Protocol):
 
     async def load_download(self, torrent_hash: str) -> DownloadRow | None: ...
 
-    async def commit(self, ops: Sequence[PostMail]) -> None: ...
+    async def commit(self, ops: Sequence[PostMail | PruneMail]) -> None: ...
 
 
 class TorrentLookup(typing.Protocol):
@@ -126,6 +128,8 @@ class RecoverySweeper:
                 await self._carry_out(action, requests_by_id[action.request_id])
             except (ClientError, httpx.HTTPError) as exc:
                 await self._note(action, "recovery_deferred", f"could not check: {exc}")
+        # Applied mail is kept twice the dedupe window, then forgotten, so the table stays small.
+        await self._source.commit([PruneMail(before=now - 2 * DEDUPE_WINDOW_S)])
         self._sweeps += 1
         return due
 

@@ -12,7 +12,7 @@ from actors.envelope import Deliver
 from actors.media_request.messages import RecoveryAttempted
 from actors.recovery.sweeper import RecoverySweeper
 from actors.torrent.messages import TorrentObserved
-from storage import DownloadLink, DownloadRow, EpisodeRow, PostMail, RequestRow
+from storage import DownloadLink, DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
 
 HASH = "ab" * 20
 STUCK_AFTER = 300.0
@@ -31,6 +31,7 @@ class World:
     notes: list[tuple[float, int, str]] = attrs.field(factory=list)
     observations: list[tuple[float, str]] = attrs.field(factory=list)
     posted: list[PostMail] = attrs.field(factory=list)
+    pruned_before: list[float] = attrs.field(factory=list)
 
     async def active_requests(self) -> list[RequestRow]:
         return list(self.requests)
@@ -41,8 +42,12 @@ class World:
     async def load_download(self, torrent_hash: str) -> DownloadRow | None:
         return self.downloads.get(torrent_hash)
 
-    async def commit(self, ops: Sequence[PostMail]) -> None:
-        self.posted.extend(ops)
+    async def commit(self, ops: Sequence[PostMail | PruneMail]) -> None:
+        for op in ops:
+            if isinstance(op, PruneMail):
+                self.pruned_before.append(op.before)
+            else:
+                self.posted.append(op)
 
     async def call_request(self, request_id: int, deliver: Deliver) -> None:
         for message in deliver.messages:
@@ -153,3 +158,11 @@ async def test_pack_episodes_missing_their_link_are_relinked_through_the_torrent
     assert '"episodes":[[1,2],[1,3]]' in mail.body
     assert "relinked" in [event for _, _, event in world.notes]
     assert world.notes[0][0] == 300.0
+
+
+async def test_each_sweep_forgets_mail_older_than_twice_the_dedupe_window(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World()
+    await run_for(sweeper_for(world), 3 * 60.0 + 1)
+    assert world.pruned_before == [60.0 - 7200, 120.0 - 7200, 180.0 - 7200]

@@ -12,6 +12,7 @@ from storage import (
     EpisodeRow,
     MarkMailApplied,
     PostMail,
+    PruneMail,
     RecordDeadLetter,
     RequestQuery,
     RequestRow,
@@ -300,7 +301,7 @@ async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         assert await store.load_request(1) == movie(1)
         rows = await store.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [row["version"] for row in rows] == [1, 2, 3, 4]
+        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5]
 
 
 async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:
@@ -317,3 +318,47 @@ async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:
     )
     assert await store.request_ids_for_episode_tvdb(8916235) == [9, 4]
     assert await store.request_ids_for_episode_tvdb(1) == []
+
+
+async def test_pruning_forgets_only_old_applied_mail(store: Store) -> None:
+    old = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{}", dedupe_key="a", now=1.0
+    )
+    waiting = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{ }", dedupe_key="b", now=2.0
+    )
+    recent = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{  }", dedupe_key="c", now=500.0
+    )
+    await store.commit(
+        [
+            MarkMailApplied(mail_id=old.mail_id, at=3.0),
+            MarkMailApplied(mail_id=recent.mail_id, at=501.0),
+        ]
+    )
+    await store.commit([PruneMail(before=100.0)])
+    assert await store.mail_counts() == {"webhooks": 2, "handoffs": 0, "pending": 1}
+    assert [m.id for m in await store.unapplied_mail()] == [waiting.mail_id]
+    again = await store.accept_webhook(
+        source="radarr", kind="Grab", body="{  }", dedupe_key="c", now=600.0
+    )
+    assert again.duplicate, "mail inside the dedupe window is kept"
+
+
+async def test_unfinished_downloads_are_listed_without_their_links(store: Store) -> None:
+    pack = DownloadRow(
+        hash="aa" * 20,
+        state="downloading",
+        progress=10.0,
+        links=(DownloadLink(request_id=1, episodes=((1, 1), (1, 2))),),
+        files=(TorrentFileRow(index=0, name="a.mkv", size=1, progress=0.1),),
+    )
+    done = DownloadRow(hash="bb" * 20, state="seeding", progress=100.0)
+    await store.commit([SaveDownload(row=pack), SaveDownload(row=done)])
+    (watch,) = await store.unfinished_downloads()
+    assert (watch.hash, watch.episode_count, watch.has_files, watch.progress) == (
+        "aa" * 20,
+        2,
+        True,
+        10.0,
+    )

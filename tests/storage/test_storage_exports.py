@@ -43,6 +43,7 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.MarkMailApplied,
         storage.CountMailAttempt,
         storage.PostMail,
+        storage.PruneMail,
         storage.RecordDeadLetter,
         storage.SetSetting,
     }
