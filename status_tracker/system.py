@@ -28,12 +28,14 @@ from actors.episode_lister import EpisodeLister
 from actors.media_request.actor import RequestActor
 from actors.qbittorrent_poller import QBittorrentPoller, observe
 from actors.recovery.sweeper import RecoverySweeper
+from actors.shoko_matcher import ShokoMatcher
 from actors.torrent.actor import TorrentActor
 from actors.torrent.messages import TorrentObserved
 from clients.jellyfin import JellyfinClient
 from clients.qbittorrent import QBittorrentClient
 from clients.sonarr import SonarrClient
 from ingress.http import LiveFeed, create_app
+from ingress.shoko import ShokoListener
 from storage import Store, open_store
 
 from .config import Config
@@ -61,6 +63,8 @@ class System:
     verifier: AvailabilityVerifier | None = None
     sweeper: RecoverySweeper | None = None
     lister: EpisodeLister | None = None
+    shoko: ShokoListener | None = None
+    shoko_matcher: ShokoMatcher | None = None
     root: Supervisor | None = None
     urls: list[str] = attrs.field(factory=list)
     started_at: float = attrs.field(factory=time.time)
@@ -82,6 +86,23 @@ class System:
     async def cast_torrent(self, torrent_hash: str, deliver: Deliver) -> None:
         await self.torrents.cast(torrent_hash, deliver)
 
+    def _shoko_health(self) -> dict[str, Any]:
+        if self.shoko is None or self.shoko_matcher is None:
+            return {"configured": False, "reachable": None}
+        status = self.shoko.status()
+        return {
+            "configured": True,
+            "reachable": status.state == "connected",
+            "state": status.state,
+            "reconnects": status.reconnects,
+            "last_error": status.last_error,
+            "events": status.events,
+            "malformed_frames": status.malformed_frames,
+            "matched_events": self.shoko_matcher.matched_events,
+            "unmatched_events": self.shoko_matcher.unmatched_events,
+            "resyncs": self.shoko_matcher.resyncs,
+        }
+
     async def health(self) -> tuple[int, dict[str, Any]]:
         """The service's health: 503 only when it cannot work at all."""
         database: dict[str, Any] = {"reachable": True}
@@ -102,7 +123,7 @@ class System:
         dependencies = {
             "qbittorrent": _dependency(self.config.qbittorrent_url, self.poller),
             "jellyfin": _dependency(self.config.jellyfin_url, self.verifier),
-            "shoko": {"configured": bool(self.config.shoko_url), "reachable": None},
+            "shoko": self._shoko_health(),
         }
         failing = not database["reachable"] or gave_up
         degraded = any(d["configured"] and d["reachable"] is False for d in dependencies.values())
@@ -210,6 +231,18 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
             now=clock.now,
             interval=config.poll_active_s,
         )
+    if config.shoko_url:
+        system.shoko_matcher = ShokoMatcher(
+            store=store,
+            call_request=system.call_request,
+            verify=system.verifier.verify_request if system.verifier else None,
+        )
+        system.shoko = ShokoListener(
+            config.shoko_url,
+            config.shoko_api_key or "",
+            on_event=system.shoko_matcher.on_event,
+            on_resync=system.shoko_matcher.on_resync,
+        )
     qbittorrent = system.poller.client if system.poller else None
 
     async def read_torrent(torrent_hash: str) -> TorrentObserved | None:
@@ -255,6 +288,9 @@ def _root_supervisor(system: System) -> Supervisor:
         children.append(task_child("availability-verifier", system.verifier.run))
     if system.lister is not None:
         children.append(task_child("episode-lister", system.lister.run))
+    if system.shoko is not None and system.shoko_matcher is not None:
+        children.append(task_child("shoko-matcher", system.shoko_matcher.run))
+        children.append(task_child("shoko-listener", system.shoko.run))
     assert system.sweeper is not None
     children.append(task_child("recovery-sweeper", system.sweeper.run))
     children.append(task_child("http", serve_http, restart=Restart.PERMANENT))

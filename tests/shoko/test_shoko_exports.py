@@ -1,0 +1,32 @@
+"""The ingress.shoko package exports each public name of its modules; public classes are final."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import ingress.shoko
+from ingress.shoko import listener, protocol
+
+NOT_EXPORTED = {"logger"}
+
+
+@pytest.mark.parametrize("module", [protocol, listener], ids=lambda m: m.__name__)
+def test_public_names_are_exported_from_the_package(module: object) -> None:
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", module.__name__) == module.__name__
+        and not inspect.ismodule(value)
+        and name not in NOT_EXPORTED
+        and (inspect.isclass(value) or inspect.isfunction(value) or name.isupper())
+    }
+    assert public <= set(vars(ingress.shoko))
+
+
+def test_public_classes_are_final() -> None:
+    classes = [value for value in vars(ingress.shoko).values() if inspect.isclass(value)]
+    assert classes
+    assert {cls.__name__ for cls in classes if not getattr(cls, "__final__", False)} == set()
