@@ -18,25 +18,24 @@ import os
 import socket
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import trio
 import trio_asyncio
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
+
+from tests.support.databases import throwaway_database  # noqa: E402
+
 FIXTURES = ROOT / "tests" / "fixtures"
 WEBHOOK_TOKEN = "bench-webhook-token"
 API_TOKEN = "bench-api-token"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 def fixture(path: str) -> dict[str, Any]:
@@ -68,28 +67,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"st_bench_{uuid.uuid4().hex[:10]}"
-    admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL)
-    try:
-        await trio_asyncio.aio_as_trio(admin.execute)(f'CREATE DATABASE "{name}"')
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        await trio_asyncio.aio_as_trio(admin.execute)(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await trio_asyncio.aio_as_trio(admin.close)()
-
-
-@contextlib.asynccontextmanager
-async def database(backend: str) -> AsyncIterator[str]:
-    if backend == "postgresql":
-        async with postgres_database() as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
 
 
 @contextlib.asynccontextmanager
@@ -129,7 +106,7 @@ async def run(backend: str, concurrency: int, movies: int) -> dict[str, Any]:
     flows = [movie_flow(n) for n in range(movies)]
     latencies: list[float] = []
     refused = 0
-    async with database(backend) as database_url, service(database_url) as url:
+    async with throwaway_database(backend) as database_url, service(database_url) as url:
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
             headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}

@@ -27,31 +27,24 @@ Usage: python bench/link_episodes.py [--runs 3] [--episodes 1100] [--seasons 1]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import json
-import os
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import trio
 import trio_asyncio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
 
+from tests.support.databases import throwaway_database  # noqa: E402
 from tests.support.service import API_TOKEN, started_service  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "sonarr" / "grab_anime_absolute.json"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 DOWNLOAD_ID = "B47C4A1E0D9F8E7D6C5B4A39281706F5E4D3C2B1"
 DEADLINE_S = 600.0
 
@@ -103,32 +96,10 @@ def grab_body(episodes: int, seasons: int) -> dict[str, Any]:
     return body
 
 
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"st_bench_{uuid.uuid4().hex[:10]}"
-    admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL)
-    try:
-        await trio_asyncio.aio_as_trio(admin.execute)(f'CREATE DATABASE "{name}"')
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        await trio_asyncio.aio_as_trio(admin.execute)(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await trio_asyncio.aio_as_trio(admin.close)()
-
-
-@contextlib.asynccontextmanager
-async def database(backend: str) -> AsyncIterator[str]:
-    if backend == "postgresql":
-        async with postgres_database() as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
-
-
 async def run(backend: str, number: int, episodes: int, seasons: int) -> dict[str, Any]:
     body = grab_body(episodes, seasons)
     torrent_hash = DOWNLOAD_ID.lower()
-    async with database(backend) as url, started_service(url) as service:
+    async with throwaway_database(backend) as url, started_service(url) as service:
         store = service.system.store
         driver = CountingDriver(store._driver)
         store._driver = driver  # type: ignore[assignment]

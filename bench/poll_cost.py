@@ -52,22 +52,17 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import copy
 import gc
 import json
 import math
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import attrs
 import trio
 import trio_asyncio
@@ -78,12 +73,10 @@ sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
 from actors.envelope import Deliver  # noqa: E402
 from actors.qbittorrent_poller import QBittorrentPoller  # noqa: E402
 from clients.qbittorrent import SyncResult, TorrentFile, TorrentView  # noqa: E402
+from tests.support.databases import throwaway_database  # noqa: E402
 from tests.support.service import RunningService, started_service  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 PACK_EVERY = 10
 EPISODE_SIZE = 1_400_000_000
 MOVIE_SIZE = 8_000_000_000
@@ -222,28 +215,6 @@ class FakeClient:
             )
             for index, name in enumerate(torrent.files)
         ]
-
-
-@contextlib.asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"st_bench_{uuid.uuid4().hex[:10]}"
-    admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL)
-    try:
-        await trio_asyncio.aio_as_trio(admin.execute)(f'CREATE DATABASE "{name}"')
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        await trio_asyncio.aio_as_trio(admin.execute)(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await trio_asyncio.aio_as_trio(admin.close)()
-
-
-@contextlib.asynccontextmanager
-async def database(backend: str) -> AsyncIterator[str]:
-    if backend == "postgresql":
-        async with postgres_database() as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
 
 
 async def nothing_pending(service: RunningService) -> bool:
@@ -435,7 +406,7 @@ def summary(
 
 async def run(backend: str, arguments: argparse.Namespace) -> list[dict[str, Any]]:
     results = []
-    async with database(backend) as url, started_service(url) as service:
+    async with throwaway_database(backend) as url, started_service(url) as service:
         store = service.system.store
         driver = CountingDriver(store._driver)
         store._driver = driver  # type: ignore[assignment]

@@ -6,6 +6,7 @@ import typing
 
 import attrs
 
+# The states of a request's lifecycle, in order, up to (not including) available.
 ACTIVE_STATES = (
     "requested",
     "approved",

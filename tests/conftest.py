@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,10 +11,7 @@ import pytest
 import trio_asyncio
 
 from storage import Store, open_store
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "ST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
 
 
 @pytest.fixture
@@ -33,25 +28,19 @@ def require_or_skip(reason: str) -> None:
     pytest.skip(reason)
 
 
-@contextlib.asynccontextmanager
-async def throwaway_postgres_database() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
-    name = f"st_test_{uuid.uuid4().hex[:12]}"
+async def require_postgres() -> None:
+    """Skip (or, in CI, fail) when the test PostgreSQL server cannot be reached."""
     try:
-        admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL, timeout=5)
+        connection = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         require_or_skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {exc}")
-    try:
-        await trio_asyncio.aio_as_trio(admin.execute)(f'CREATE DATABASE "{name}"')
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-        yield f"{base}/{name}"
-        await trio_asyncio.aio_as_trio(admin.execute)(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await trio_asyncio.aio_as_trio(admin.close)()
+    else:
+        await trio_asyncio.aio_as_trio(connection.close)()
 
 
 @pytest.fixture
 async def postgres_url(asyncio_loop: None) -> AsyncIterator[str]:
+    await require_postgres()
     async with throwaway_postgres_database() as url:
         yield url
 
@@ -69,6 +58,7 @@ async def database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'status-tracker.db'}"
     else:
+        await require_postgres()
         async with throwaway_postgres_database() as url:
             yield url
 

@@ -366,7 +366,8 @@ def _reported_available(draft: _Draft, fact: m.MediaReportedAvailable) -> None:
         draft.note("reported_available", detail="Jellyseerr reports the seasons available")
 
 
-def _movie_grabbed(draft: _Draft, fact: m.MovieGrabbed) -> None:
+def _ensure_movie_request(draft: _Draft, fact: m.MovieGrabbed | m.MovieImported) -> None:
+    """A Radarr event for a movie nobody requested creates its request; ids are filled in."""
     if draft.request is None:
         draft.create(
             "created_by_radarr",
@@ -377,22 +378,19 @@ def _movie_grabbed(draft: _Draft, fact: m.MovieGrabbed) -> None:
             imdb_id=fact.imdb_id,
             radarr_id=fact.radarr_id,
             is_anime=fact.is_anime,
-            poster_url=fact.poster_url,
-            overview=fact.overview,
             source="radarr",
             state="approved",
         )
     assert draft.request is not None
-    previous_hash = draft.request.download_hash
-    draft.fill(
-        radarr_id=fact.radarr_id,
-        imdb_id=fact.imdb_id,
-        tmdb_id=fact.tmdb_id,
-        year=fact.year,
-        poster_url=fact.poster_url,
-        overview=fact.overview,
-    )
+    draft.fill(radarr_id=fact.radarr_id, imdb_id=fact.imdb_id, tmdb_id=fact.tmdb_id, year=fact.year)
     draft.update(is_anime=draft.request.is_anime or fact.is_anime)
+
+
+def _movie_grabbed(draft: _Draft, fact: m.MovieGrabbed) -> None:
+    _ensure_movie_request(draft, fact)
+    assert draft.request is not None
+    previous_hash = draft.request.download_hash
+    draft.fill(poster_url=fact.poster_url, overview=fact.overview)
     new_release = bool(fact.download_hash and previous_hash and fact.download_hash != previous_hash)
     if fact.download_hash:
         draft.update(download_hash=fact.download_hash)
@@ -408,23 +406,10 @@ def _movie_grabbed(draft: _Draft, fact: m.MovieGrabbed) -> None:
 
 
 def _movie_imported(draft: _Draft, fact: m.MovieImported) -> None:
-    if draft.request is None:
-        draft.create(
-            "created_by_radarr",
-            media_type="movie",
-            title=fact.title,
-            year=fact.year,
-            tmdb_id=fact.tmdb_id,
-            imdb_id=fact.imdb_id,
-            radarr_id=fact.radarr_id,
-            is_anime=fact.is_anime,
-            download_hash=fact.download_hash,
-            source="radarr",
-            state="approved",
-        )
+    _ensure_movie_request(draft, fact)
     assert draft.request is not None
-    draft.fill(radarr_id=fact.radarr_id, imdb_id=fact.imdb_id, download_hash=fact.download_hash)
-    draft.update(is_anime=draft.request.is_anime or fact.is_anime, final_path=fact.file.path)
+    draft.fill(download_hash=fact.download_hash)
+    draft.update(final_path=fact.file.path)
     if draft.request.state == "available" and fact.is_upgrade:
         draft.note("upgraded", detail=fact.file.path)
         return

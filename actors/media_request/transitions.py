@@ -8,18 +8,11 @@ from collections.abc import Iterable
 
 import attrs
 
-ORDER = (
-    "requested",
-    "approved",
-    "grabbing",
-    "downloading",
-    "downloaded",
-    "importing",
-    "anime_matching",
-    "available",
-)
+from storage import ACTIVE_STATES, FINISHED_STATES
+
+ORDER = (*ACTIVE_STATES, "available")
 RANK = {"pending": -1, **{state: rank for rank, state in enumerate(ORDER)}}
-TERMINAL = ("failed", "deleted")
+TERMINAL = tuple(state for state in FINISHED_STATES if state != "available")
 KNOWN = (*RANK, *TERMINAL)
 
 

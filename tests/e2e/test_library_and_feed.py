@@ -10,7 +10,7 @@ import trio
 import trio_asyncio
 from trio_websocket import ConnectionRejected, open_websocket_url
 
-from tests.conftest import POSTGRES_ADMIN_URL, throwaway_postgres_database
+from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
 from tests.support.fake_jellyfin import open_fake_jellyfin
 from tests.support.service import API_TOKEN, RunningService, started_service, wait_until
 
