@@ -17,8 +17,9 @@ import trio
 
 from clients._http import ClientError
 from clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
-from storage import EpisodeRow, RequestRow, Store
+from storage import RequestRow, Store
 
+from .dispatch.correlation import normalise_title
 from .envelope import Deliver
 from .library_match import (
     match_episodes,
@@ -123,26 +124,32 @@ class AvailabilityVerifier:
         ]
         if not episodes:
             return False
-        series = await self.find_series(request)
-        if series is None:
+        found: dict[tuple[int, int], str] = {}
+        seen_in: list[JellyfinItem] = []
+        for series, by_number in await self.find_series(request):
+            items = await self._client.show_episodes(series.id)
+            wanted = {e.key: e for e in episodes if e.key not in found}
+            matched = match_episodes(wanted, items, by_number=by_number)
+            if matched:
+                found.update(matched)
+                seen_in.append(series)
+        if not seen_in:
             await self._unconfirmed(request, "series not found in Jellyfin yet")
             return False
-        on_disk = await self._episodes_on_disk(series.id, episodes)
-        if on_disk:
-            await self._confirm(
-                request,
-                AvailabilityConfirmed(
-                    by="verifier",
-                    jellyfin_id=series.id,
-                    episodes=tuple(on_disk),
-                    detail=f"found in Jellyfin series {series.name!r}",
-                ),
-            )
-        if len(on_disk) < len(episodes):
+        await self._confirm(
+            request,
+            AvailabilityConfirmed(
+                by="verifier",
+                jellyfin_id=seen_in[0].id,
+                episodes=tuple((s, e, item) for (s, e), item in sorted(found.items())),
+                detail=f"found in Jellyfin series {', '.join(repr(s.name) for s in seen_in)}",
+            ),
+        )
+        if len(found) < len(episodes):
             await self._unconfirmed(
-                request, f"{len(episodes) - len(on_disk)} episode(s) not in Jellyfin yet"
+                request, f"{len(episodes) - len(found)} episode(s) not in Jellyfin yet"
             )
-        return bool(on_disk)
+        return True
 
     async def find_movie(self, request: RequestRow) -> tuple[JellyfinItem, str] | None:
         """The movie's Jellyfin item and how it was found, trying each fallback in turn.
@@ -175,18 +182,28 @@ class AvailabilityVerifier:
             return match, how
         return None
 
-    async def find_series(self, request: RequestRow) -> JellyfinItem | None:
-        """The request's series: by provider id, else by title (main part too) and year."""
+    async def find_series(self, request: RequestRow) -> list[tuple[JellyfinItem, bool]]:
+        """The series that may hold the request's episodes, each with whether to trust numbers.
+
+        A series with the request's provider id, or its title (and year), is trusted to number
+        episodes as we do. A series whose title only starts with ours (Shokofin's
+        ``Link Click Season 3``) is searched too, but only by file (Shoko file id, path).
+        """
         candidates = [
             i for i in await self._title_search(request, ["Series"]) if i.type == "Series"
         ]
         match = _by_ids(candidates, request)
-        if match:
-            return match
         titled = [c for c in candidates if titles_match(request.title, (c.name, c.original_title))]
         if request.year:
             titled = [c for c in titled if c.year in (None, request.year)] or titled
-        return titled[0] if titled else None
+        trusted = [match] if match else titled[:1]
+        wanted = normalise_title(request.title)
+        related = [
+            c
+            for c in candidates
+            if c not in trusted and normalise_title(c.name).startswith(wanted + " ")
+        ]
+        return [(series, True) for series in trusted] + [(series, False) for series in related]
 
     async def _title_search(self, request: RequestRow, types: Sequence[str]) -> list[JellyfinItem]:
         found: dict[str, JellyfinItem] = {}
@@ -194,13 +211,6 @@ class AvailabilityVerifier:
             for item in await self._client.search_items(term, types):
                 found.setdefault(item.id, item)
         return list(found.values())
-
-    async def _episodes_on_disk(
-        self, series_id: str, episodes: Sequence[EpisodeRow]
-    ) -> list[tuple[int, int, str | None]]:
-        items = await self._client.show_episodes(series_id)
-        found = match_episodes({e.key: e for e in episodes}, items)
-        return [(e.season, e.episode, found[e.key]) for e in episodes if e.key in found]
 
     async def _confirm(self, request: RequestRow, confirmed: AvailabilityConfirmed) -> None:
         self._confirmed += 1

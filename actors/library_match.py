@@ -109,18 +109,21 @@ def titles_match(ours: str, theirs: Iterable[str | None]) -> bool:
 def match_episodes(
     wanted: Mapping[EpisodeKey, WantedEpisode],
     items: Sequence[NumberedItem],
+    *,
+    by_number: bool = True,
 ) -> dict[EpisodeKey, str]:
     """Library item ids for our episodes.
 
     Tried in turn: season and episode number (ranges included); the Shoko file id Shokofin
     puts on the item; the file's path or name; then absolute numbering — when the library
     numbers a single season straight through past ours (``13`` to ``24`` for our S02E01-E12)
-    and holds exactly as many, they are matched by position.
+    and holds exactly as many, they are matched by position. With ``by_number`` false (a
+    series we are not sure is ours) only the file decides.
     """
     on_disk = [item for item in items if item.is_on_disk]
     found: dict[EpisodeKey, str] = {}
     for item in on_disk:
-        if item.season is None or item.episode is None:
+        if not by_number or item.season is None or item.episode is None:
             continue
         for number in range(item.episode, (item.episode_end or item.episode) + 1):
             if (item.season, number) in wanted:
@@ -132,7 +135,7 @@ def match_episodes(
                     found[key] = item.id
                     break
     missing = [key for key in sorted(wanted) if key not in found and key[0] > 0]
-    if missing:
+    if missing and by_number:
         found.update(_by_continued_numbering(wanted, on_disk, missing))
     return found
 

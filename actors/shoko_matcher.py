@@ -100,8 +100,11 @@ class ShokoMatcher:
             logger.warning("verifying request %s after Shoko failed: %s", request_id, exc)
 
     async def _candidates(self) -> dict[ItemKey, str]:
-        """Every imported anime file we track, by (request id, episode or None)."""
-        requests = [r for r in await self._store.active_requests() if r.is_anime]
+        """Every imported file we track, by (request id, episode or None).
+
+        Not only anime: a show Sonarr calls standard may still be in Shoko's import folders.
+        """
+        requests = await self._store.active_requests()
         candidates: dict[ItemKey, str] = {
             (r.id, None): r.final_path for r in requests if r.media_type == "movie" and r.final_path
         }

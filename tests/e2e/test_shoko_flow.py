@@ -165,3 +165,67 @@ async def test_a_shoko_disconnect_during_matching_is_followed_by_a_resync(sqlite
         await wait_until(available, what="the resync to verify the waiting movie")
         assert service.system.shoko_matcher is not None
         assert service.system.shoko_matcher.resyncs >= 2
+
+
+async def test_link_click_filed_by_shokofin_as_its_own_series_reaches_available(
+    sqlite_url: str,
+) -> None:
+    """Sonarr's S03E01-E06 are Shokofin's "Link Click Season 3" episodes 1-6: the files decide."""
+    async with (
+        open_fake_shoko(SHOKO_KEY) as shoko,
+        open_fake_jellyfin(JELLYFIN_KEY) as jellyfin,
+        started_service(
+            sqlite_url,
+            shoko_url=shoko.url,
+            shoko_api_key=SHOKO_KEY,
+            jellyfin_url=jellyfin.url,
+            jellyfin_api_key=JELLYFIN_KEY,
+            verify_interval_s=0.2,
+        ) as service,
+    ):
+        with trio.fail_after(10):
+            await shoko.wait_connected()
+        jellyfin.add_series("Link Click", 2021, tvdb=403179)
+        season_three = jellyfin.add_series("Link Click Season 3", 2025)
+        file_names = {
+            n: f"Link.Click.S03E{n:02d}.1080p.BILI.WEB-DL.AAC2.0.H.264-VARYG.mkv"
+            for n in range(1, 7)
+        }
+        for number, file_name in file_names.items():
+            episode = [
+                {
+                    "id": 1000 + number,
+                    "episodeNumber": number,
+                    "seasonNumber": 3,
+                    "title": f"E{number}",
+                }
+            ]
+            await service.post_fixture(
+                "sonarr/grab_single_episode.json", episodes=episode, downloadId=f"{number:040X}"
+            )
+            await service.post_fixture(
+                "sonarr/download_single.json",
+                episodes=episode,
+                downloadId=f"{number:040X}",
+                episodeFile__path=f"/data/anime/shows/Link Click/Season 03/{file_name}",
+                episodeFile__relativePath=f"Season 03/{file_name}",
+            )
+        await service.settled()
+        for number, file_name in file_names.items():
+            await shoko.send_event(
+                *file_event("FileMatched", f"/Link Click/Season 03/{file_name}", 70_000 + number)
+            )
+            jellyfin.add_episode(
+                season_three,
+                1,
+                number,
+                path=f"/vfs/shokofin/[Shoko File={70_000 + number}].mkv",
+                provider_ids={"Shoko File": str(70_000 + number)},
+            )
+        done = await service.wait_for_request(
+            lambda r: r["episode_counts"] == {"available": 6},
+            what="all six Link Click episodes verified",
+        )
+        assert done["state"] == "available"
+        assert done["episode_counts"] == {"available": 6}
+        assert len({e["torrent_hash"] for e in done["episodes"]}) == 6
