@@ -37,6 +37,10 @@ def decode(kind: str, body: str) -> object:
     return _converter.structure(json.loads(body), _KINDS[kind])
 
 
+SERVICES_TARGET = "services"
+"""Hand-offs to the service sync (calls to Radarr/Sonarr)."""
+
+
 def request_target(request_id: int) -> str:
     return f"request:{request_id}"
 

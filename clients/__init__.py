@@ -1,4 +1,4 @@
-"""Thin typed clients for the services the tracker calls out to (qBittorrent, Jellyfin, Sonarr)."""
+"""Thin typed clients for the services the tracker calls: qBittorrent, Jellyfin, Sonarr, Radarr."""
 
 from clients._http import ClientError as ClientError
 from clients._http import ServiceUnavailable as ServiceUnavailable
@@ -18,6 +18,8 @@ from clients.qbittorrent import TorrentFile as TorrentFile
 from clients.qbittorrent import TorrentNotFound as TorrentNotFound
 from clients.qbittorrent import TorrentView as TorrentView
 from clients.qbittorrent import download_state as download_state
+from clients.radarr import RadarrAuthError as RadarrAuthError
+from clients.radarr import RadarrClient as RadarrClient
 from clients.sonarr import SonarrAuthError as SonarrAuthError
 from clients.sonarr import SonarrClient as SonarrClient
 from clients.sonarr import SonarrEpisode as SonarrEpisode

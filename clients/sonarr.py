@@ -1,9 +1,9 @@
-"""Sonarr's v3 API, read-only: which series has a TVDB id, and which episodes it has."""
+"""Sonarr's v3 API: which series has a TVDB id, its episodes, and unmonitoring/deleting them."""
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 import httpx
@@ -42,7 +42,7 @@ class SonarrEpisode:
 
 @typing.final
 class SonarrClient(HttpService):
-    """Looks series and episodes up with an API key (``X-Api-Key``)."""
+    """Looks series and episodes up, and undoes a deletion, with an API key (``X-Api-Key``)."""
 
     service_name = "Sonarr"
 
@@ -73,8 +73,44 @@ class SonarrClient(HttpService):
         body = await self._get("/api/v3/episode", {"seriesId": str(series_id)})
         return [SonarrEpisode.from_wire(item) for item in body if isinstance(item, dict)]
 
-    async def _get(self, path: str, params: Mapping[str, str]) -> list[typing.Any]:
-        response = await self._send("GET", path, params=params, headers=self._headers)
+    async def unmonitor_episodes(self, episode_ids: Sequence[int]) -> None:
+        """Tell Sonarr to stop looking for these episodes (so it does not grab them again)."""
+        response = await self._send(
+            "PUT",
+            "/api/v3/episode/monitor",
+            json={"episodeIds": list(episode_ids), "monitored": False},
+            headers=self._headers,
+        )
+        self._check(response, allowed=(httpx.codes.OK, httpx.codes.ACCEPTED))
+
+    async def delete_episode_files(self, episode_ids: Sequence[int]) -> int:
+        """Delete the files of these episodes; returns how many files were deleted."""
+        deleted = 0
+        for episode_id in episode_ids:
+            response = await self._send(
+                "GET", f"/api/v3/episode/{episode_id}", headers=self._headers
+            )
+            if response.status_code == httpx.codes.NOT_FOUND:
+                continue
+            self._check(response, allowed=(httpx.codes.OK,))
+            file_id = self._json(response, dict).get("episodeFileId") or 0
+            if not file_id:
+                continue
+            response = await self._send(
+                "DELETE", f"/api/v3/episodefile/{file_id}", headers=self._headers
+            )
+            if response.status_code != httpx.codes.NOT_FOUND:
+                self._check(response, allowed=(httpx.codes.OK,))
+                deleted += 1
+        return deleted
+
+    def _check(self, response: httpx.Response, *, allowed: tuple[int, ...]) -> None:
         if response.status_code == httpx.codes.UNAUTHORIZED:
             raise SonarrAuthError(f"Sonarr at {self._base_url} refused the API key")
+        if response.status_code not in allowed:
+            raise self._unexpected(response)
+
+    async def _get(self, path: str, params: Mapping[str, str]) -> list[typing.Any]:
+        response = await self._send("GET", path, params=params, headers=self._headers)
+        self._check(response, allowed=(httpx.codes.OK,))
         return self._json(response, list)

@@ -19,7 +19,16 @@ import hypercorn.config
 import hypercorn.trio
 import trio
 
-from actors import Registry, Restart, Supervisor, SupervisorStatistics, task_child
+from actors import (
+    ActorRef,
+    ChildSpec,
+    Registry,
+    Restart,
+    Supervisor,
+    SupervisorStatistics,
+    actor_child,
+    task_child,
+)
 from actors.availability_verifier import AvailabilityVerifier
 from actors.clock import WallClock
 from actors.dispatch.actor import Dispatcher
@@ -28,11 +37,13 @@ from actors.episode_lister import EpisodeLister
 from actors.media_request.actor import RequestActor
 from actors.qbittorrent_poller import QBittorrentPoller, observe
 from actors.recovery.sweeper import RecoverySweeper
+from actors.service_sync import ServiceSync
 from actors.shoko_matcher import ShokoMatcher
 from actors.torrent.actor import TorrentActor
 from actors.torrent.messages import TorrentObserved
 from clients.jellyfin import JellyfinClient
 from clients.qbittorrent import QBittorrentClient
+from clients.radarr import RadarrClient
 from clients.sonarr import SonarrClient
 from ingress.http import LiveFeed, create_app
 from ingress.shoko import ShokoListener
@@ -58,6 +69,8 @@ class System:
     webhook_slots: trio.CapacityLimiter
     requests: Registry
     torrents: Registry
+    services: ActorRef
+    services_spec: ChildSpec
     dispatcher: Dispatcher
     poller: QBittorrentPoller | None = None
     verifier: AvailabilityVerifier | None = None
@@ -186,6 +199,20 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     torrents = Registry(
         "torrents", torrent_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
     )
+    radarr = (
+        RadarrClient(config.radarr_url, config.radarr_api_key)
+        if config.radarr_url and config.radarr_api_key
+        else None
+    )
+    sonarr = (
+        SonarrClient(config.sonarr_url, config.sonarr_api_key)
+        if config.sonarr_url and config.sonarr_api_key
+        else None
+    )
+    services_spec, services = actor_child(
+        "service-sync",
+        lambda: ServiceSync(store=store, clock=clock, radarr=radarr, sonarr=sonarr),
+    )
     system = System(
         config=config,
         store=store,
@@ -195,10 +222,13 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         webhook_slots=trio.CapacityLimiter(config.max_inflight_webhooks),
         requests=requests,
         torrents=torrents,
+        services=services,
+        services_spec=services_spec,
         dispatcher=Dispatcher(
             store=store,
             call_request=lambda key, deliver: system.call_request(key, deliver),
             call_torrent=lambda key, deliver: system.call_torrent(key, deliver),
+            call_services=lambda deliver: services.call(deliver, timeout=60.0),
             clock=clock,
         ),
     )
@@ -223,9 +253,9 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
             call_request=system.call_request,
             interval=config.verify_interval_s,
         )
-    if config.sonarr_url and config.sonarr_api_key:
+    if sonarr is not None:
         system.lister = EpisodeLister(
-            client=SonarrClient(config.sonarr_url, config.sonarr_api_key),
+            client=sonarr,
             store=store,
             call_request=system.call_request,
             now=clock.now,
@@ -280,6 +310,7 @@ def _root_supervisor(system: System) -> Supervisor:
     children = [
         task_child("requests", system.requests.run),
         task_child("torrents", system.torrents.run),
+        system.services_spec,
         task_child("dispatcher", system.dispatcher.run),
     ]
     if system.poller is not None:

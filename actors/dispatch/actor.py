@@ -30,7 +30,7 @@ from storage import (
 from .. import ActorDied
 from ..clock import WallClock
 from ..envelope import Deliver
-from ..mail import decode, encode, request_target
+from ..mail import SERVICES_TARGET, decode, encode, request_target
 from ..media_request import messages as m
 from .correlation import Candidates, Lookup, lookup_for, route, same_title
 
@@ -53,12 +53,14 @@ class Dispatcher:
         store: Store,
         call_request: CallActor,
         call_torrent: CallActor,
+        call_services: Callable[[Deliver], Awaitable[object]],
         clock: WallClock,
         max_attempts: int = 3,
     ) -> None:
         self._store = store
         self._call_request = call_request
         self._call_torrent = call_torrent
+        self._call_services = call_services
         self._clock = clock
         self._max_attempts = max_attempts
         self._last_request_id = 0
@@ -132,6 +134,8 @@ class Dispatcher:
             await self._call_request(int(key), deliver)
         elif kind == "torrent" and key:
             await self._call_torrent(key, deliver)
+        elif mail.target == SERVICES_TARGET:
+            await self._call_services(deliver)
         else:
             raise UnreadableMail(f"unknown target {mail.target!r}")
 

@@ -20,7 +20,7 @@ from storage import (
 
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied
-from ..mail import encode, torrent_target
+from ..mail import SERVICES_TARGET, encode, torrent_target
 from .state import Decision, RequestState, decide
 
 
@@ -95,6 +95,11 @@ class RequestActor:
         if entries:
             ops.append(AppendTimeline(entries=entries))
         for decision in decisions:
+            for deletion in decision.deletions:
+                kind, body = encode(deletion)
+                ops.append(
+                    PostMail(target=SERVICES_TARGET, source="api", kind=kind, body=body, at=now)
+                )
             for claim in decision.claims:
                 kind, body = encode(claim)
                 ops.append(

@@ -323,6 +323,21 @@ class AvailabilityUnconfirmed:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class DeletionSyncWanted:
+    """Hand-off to the service sync: remove what a deletion through the API covers.
+
+    A movie is deleted in Radarr with its files; episodes are unmonitored in Sonarr and their
+    files deleted (never the whole series: other seasons may be wanted).
+    """
+
+    request_id: int
+    media_type: MediaType
+    radarr_id: int | None
+    sonarr_episode_ids: tuple[int, ...] = ()
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class DeletionRequested:
     """A person asked (through the API) to delete the request, or only these episodes."""
 
@@ -356,8 +371,9 @@ class ShokoFileReported:
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class RecoveryAttempted:
-    """The recovery sweeper acted on this stuck request (or these episodes of it)."""
+class ActionRecorded:
+    """Something acted on this request (or these episodes of it): the sweeper on a stuck item,
+    or the service sync after a deletion. Recorded on the timeline, changes no state."""
 
     event: str
     detail: str
@@ -373,5 +389,5 @@ RequestMessage = (
     | DeletionRequested
     | EpisodesListed
     | ShokoFileReported
-    | RecoveryAttempted
+    | ActionRecorded
 )

@@ -38,10 +38,17 @@ class Decision:
     episodes_changed: tuple[EpisodeRow, ...] = ()
     timeline: tuple[TimelineEntry, ...] = ()
     claims: tuple[DownloadClaimed, ...] = ()
+    deletions: tuple[m.DeletionSyncWanted, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.request_changed or self.episodes_changed or self.timeline or self.claims)
+        return bool(
+            self.request_changed
+            or self.episodes_changed
+            or self.timeline
+            or self.claims
+            or self.deletions
+        )
 
 
 def decide(
@@ -73,6 +80,7 @@ class _Draft:
         self.changed_keys: set[EpisodeKey] = set()
         self.timeline: list[TimelineEntry] = []
         self.claims: list[DownloadClaimed] = []
+        self.deletions: list[m.DeletionSyncWanted] = []
 
     # -- the request ---------------------------------------------------------------------
 
@@ -270,6 +278,7 @@ class _Draft:
             episodes_changed=changed_episodes,
             timeline=tuple(self.timeline),
             claims=tuple(self.claims),
+            deletions=tuple(self.deletions),
         )
 
     def _derive_from_episodes(self) -> None:
@@ -682,12 +691,27 @@ def _availability_unconfirmed(draft: _Draft, fact: m.AvailabilityUnconfirmed) ->
 def _deletion_requested(draft: _Draft, fact: m.DeletionRequested) -> None:
     if draft.request is None:
         return
+    keys = (
+        sorted(draft.episodes)
+        if not fact.episodes
+        else [key for key in fact.episodes if key in draft.episodes]
+    )
+    for key in keys:
+        draft.move_episode(key, "deleted", "deleted", detail="deleted through the API")
     if not fact.episodes:
-        _delete_everything(draft, "deleted through the API")
-        return
-    for key in fact.episodes:
-        if key in draft.episodes:
-            draft.move_episode(key, "deleted", "deleted", detail="deleted through the API")
+        draft.move("deleted", "deleted", detail="deleted through the API")
+    draft.deletions.append(
+        m.DeletionSyncWanted(
+            request_id=draft.request_id,
+            media_type=draft.request.media_type,  # type: ignore[arg-type]
+            radarr_id=draft.request.radarr_id if not fact.episodes else None,
+            sonarr_episode_ids=tuple(
+                episode_id
+                for key in keys
+                if (episode_id := draft.episodes[key].sonarr_episode_id) is not None
+            ),
+        )
+    )
 
 
 def _episodes_listed(draft: _Draft, fact: m.EpisodesListed) -> None:
@@ -704,7 +728,7 @@ def _episodes_listed(draft: _Draft, fact: m.EpisodesListed) -> None:
         )
 
 
-def _recovery_attempted(draft: _Draft, fact: m.RecoveryAttempted) -> None:
+def _action_recorded(draft: _Draft, fact: m.ActionRecorded) -> None:
     if draft.request is None:
         return
     if not fact.episodes:
@@ -735,5 +759,5 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.DeletionRequested: _deletion_requested,
     m.EpisodesListed: _episodes_listed,
     m.ShokoFileReported: _shoko_file_reported,
-    m.RecoveryAttempted: _recovery_attempted,
+    m.ActionRecorded: _action_recorded,
 }

@@ -20,7 +20,7 @@ from storage import DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
 
 from ..envelope import Deliver
 from ..mail import encode, torrent_target
-from ..media_request.messages import RecoveryAttempted
+from ..media_request.messages import ActionRecorded
 from ..torrent.messages import DownloadClaimed, TorrentObserved
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 
@@ -204,7 +204,7 @@ class RecoverySweeper:
         await self._call_request(
             action.request_id,
             Deliver(
-                messages=(RecoveryAttempted(event=event, detail=detail, episodes=action.episodes),),
+                messages=(ActionRecorded(event=event, detail=detail, episodes=action.episodes),),
                 source="recovery",
             ),
         )

@@ -154,6 +154,8 @@ def create_app(service: Service) -> QuartTrio:
         row = await store.load_request(int(request_id)) if request_id.isdigit() else None
         if row is None:
             return error(404, f"no request {request_id}")
+        if row.state == "deleted" and not episodes:
+            return error(409, f"request {row.id} is already deleted")
         if episodes:
             known = {e.key for e in await store.load_episodes(row.id)}
             unknown = [f"S{s:02d}E{e:02d}" for s, e in episodes if (s, e) not in known]

@@ -52,6 +52,7 @@ async def run_dispatcher(store: Store, nursery: trio.Nursery) -> tuple[Dispatche
         store=store,
         call_request=lambda key, deliver: registry.call(key, deliver),
         call_torrent=lambda key, deliver: registry.call(key, deliver),
+        call_services=lambda deliver: registry.call("services", deliver),
         clock=WallClock(),
         max_attempts=3,
     )

@@ -162,6 +162,7 @@ async def test_health_shows_the_tree_and_dependencies(sqlite_url: str) -> None:
         assert children == [
             "requests",
             "torrents",
+            "service-sync",
             "dispatcher",
             "qbittorrent-poller",
             "recovery-sweeper",

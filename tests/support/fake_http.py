@@ -11,8 +11,8 @@ import trio
 
 MAX_REQUEST_BYTES: typing.Final = 65536
 
-Answer = Callable[[str, str, Mapping[str, str]], tuple[int, str, bytes]]
-"""(method, target, lower-cased headers) -> (status, content type, body)."""
+Answer = Callable[[str, str, Mapping[str, str], bytes], tuple[int, str, bytes]]
+"""(method, target, lower-cased headers, request body) -> (status, content type, body)."""
 
 
 async def _next_event(connection: h11.Connection, stream: trio.SocketStream) -> typing.Any:
@@ -32,11 +32,15 @@ async def _serve_connection(answer: Answer, stream: trio.SocketStream) -> None:
                 request = await _next_event(connection, stream)
                 if not isinstance(request, h11.Request):
                     return
-                while not isinstance(await _next_event(connection, stream), h11.EndOfMessage):
-                    pass
+                received = bytearray()
+                while not isinstance(
+                    event := await _next_event(connection, stream), h11.EndOfMessage
+                ):
+                    if isinstance(event, h11.Data):
+                        received += event.data
                 headers = {name.decode().lower(): value.decode() for name, value in request.headers}
                 status, content_type, body = answer(
-                    request.method.decode(), request.target.decode(), headers
+                    request.method.decode(), request.target.decode(), headers, bytes(received)
                 )
                 response = h11.Response(
                     status_code=status,

@@ -211,7 +211,7 @@ class FakeJellyfin:
         return item_id
 
     def answer(
-        self, method: str, target: str, headers: Mapping[str, str]
+        self, method: str, target: str, headers: Mapping[str, str], _body: bytes = b""
     ) -> tuple[int, str, bytes]:
         """Route one request; returns status, content type and body."""
         raw_path, _, raw_query = target.partition("?")

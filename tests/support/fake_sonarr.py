@@ -22,19 +22,25 @@ class FakeSonarr:
         self._series: list[dict[str, Any]] = []
         self._episodes: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self._no_files = True
+        self.unmonitored: list[int] = []
+        self.deleted_files: list[int] = []
 
     def add_series(self, series_id: int, title: str, tvdb_id: int) -> None:
         self._series.append(
             {"id": series_id, "title": title, "tvdbId": tvdb_id, "seriesType": "standard"}
         )
 
-    def add_episodes(self, series_id: int, season: int, count: int, *, first_id: int) -> None:
+    def add_episodes(
+        self, series_id: int, season: int, count: int, *, first_id: int, with_files: bool = False
+    ) -> None:
+        self._no_files = not with_files
         for number in range(1, count + 1):
             self._episodes.append(
                 {
                     "seriesId": series_id,
                     "tvdbId": 8_000_000 + first_id + number,
-                    "episodeFileId": 0,
+                    "episodeFileId": 0 if self._no_files else 40_000 + first_id + number,
                     "seasonNumber": season,
                     "episodeNumber": number,
                     "title": f"Episode {number}",
@@ -45,15 +51,29 @@ class FakeSonarr:
             )
 
     def answer(
-        self, method: str, target: str, headers: Mapping[str, str]
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes = b""
     ) -> tuple[int, str, bytes]:
         path, _, query = target.partition("?")
         params = dict(urllib.parse.parse_qsl(query))
         self.paths.append(path)
         if headers.get("x-api-key") != self._api_key:
             return 401, "text/plain", b"Unauthorized"
+        if method == "PUT" and path == "/api/v3/episode/monitor":
+            request = json.loads(body)
+            if request.get("monitored") is False:
+                self.unmonitored.extend(request["episodeIds"])
+            return 202, "application/json", b"[]"
+        if method == "DELETE" and path.startswith("/api/v3/episodefile/"):
+            self.deleted_files.append(int(path.rsplit("/", 1)[1]))
+            return 200, "application/json", b"{}"
         if method != "GET":
             return 405, "text/plain", b""
+        if path.startswith("/api/v3/episode/"):
+            episode_id = int(path.rsplit("/", 1)[1])
+            found = [e for e in self._episodes if e["id"] == episode_id]
+            if not found:
+                return 404, "text/plain", b""
+            return 200, "application/json", json.dumps(found[0]).encode()
         if path == "/api/v3/series":
             found = [s for s in self._series if str(s["tvdbId"]) == params.get("tvdbId")]
             return 200, "application/json", json.dumps(found).encode()

@@ -1,0 +1,51 @@
+"""Radarr's v3 API, for what a deletion through the tracker must undo: the movie and its files."""
+
+from __future__ import annotations
+
+import typing
+
+import httpx
+
+from clients._http import ClientError, HttpService
+
+
+@typing.final
+class RadarrAuthError(ClientError):
+    """Radarr refused the API key (401)."""
+
+
+@typing.final
+class RadarrClient(HttpService):
+    """Deletes movies with an API key (``X-Api-Key``)."""
+
+    service_name = "Radarr"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(base_url, http=http, timeout=timeout)
+        self._headers = {"X-Api-Key": api_key}
+
+    def __repr__(self) -> str:
+        return f"RadarrClient({self._base_url!r})"
+
+    async def delete_movie(self, movie_id: int) -> bool:
+        """Delete the movie and its files; False when Radarr no longer had it."""
+        response = await self._send(
+            "DELETE",
+            f"/api/v3/movie/{movie_id}",
+            params={"deleteFiles": "true", "addImportExclusion": "false"},
+            headers=self._headers,
+        )
+        if response.status_code == httpx.codes.UNAUTHORIZED:
+            raise RadarrAuthError(f"Radarr at {self._base_url} refused the API key")
+        if response.status_code == httpx.codes.NOT_FOUND:
+            return False
+        if response.status_code >= 300:
+            raise self._unexpected(response)
+        return True

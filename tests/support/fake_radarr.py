@@ -1,0 +1,47 @@
+"""A fake Radarr v3 API: only what a deletion through the tracker calls."""
+
+from __future__ import annotations
+
+import contextlib
+import typing
+import urllib.parse
+from collections.abc import AsyncIterator, Mapping
+
+from tests.support.fake_http import open_fake_server
+
+
+@typing.final
+class FakeRadarr:
+    """Knows some movie ids; records every deletion asked for."""
+
+    def __init__(self, api_key: str, movie_ids: set[int]) -> None:
+        self.url = ""
+        self._api_key = api_key
+        self.movie_ids = movie_ids
+        self.deleted: list[tuple[int, dict[str, str]]] = []
+        self.down = False
+
+    def answer(
+        self, method: str, target: str, headers: Mapping[str, str], _body: bytes = b""
+    ) -> tuple[int, str, bytes]:
+        path, _, query = target.partition("?")
+        if self.down:
+            return 503, "text/plain", b"Service Unavailable"
+        if headers.get("x-api-key") != self._api_key:
+            return 401, "text/plain", b"Unauthorized"
+        if method == "DELETE" and path.startswith("/api/v3/movie/"):
+            movie_id = int(path.rsplit("/", 1)[1])
+            if movie_id not in self.movie_ids:
+                return 404, "application/json", b'{"message": "NotFound"}'
+            self.movie_ids.discard(movie_id)
+            self.deleted.append((movie_id, dict(urllib.parse.parse_qsl(query))))
+            return 200, "application/json", b"{}"
+        return 404, "text/plain", b""
+
+
+@contextlib.asynccontextmanager
+async def open_fake_radarr(api_key: str, movie_ids: set[int]) -> AsyncIterator[FakeRadarr]:
+    fake = FakeRadarr(api_key, movie_ids)
+    async with open_fake_server(fake.answer) as url:
+        fake.url = url
+        yield fake
