@@ -9,7 +9,7 @@ import trio
 import trio.testing
 
 from actors.envelope import Deliver
-from actors.media_request.messages import RecoveryAttempted
+from actors.media_request.messages import ActionRecorded
 from actors.recovery.sweeper import RecoverySweeper
 from actors.torrent.messages import TorrentObserved
 from storage import DownloadLink, DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
@@ -51,7 +51,7 @@ class World:
 
     async def call_request(self, request_id: int, deliver: Deliver) -> None:
         for message in deliver.messages:
-            assert isinstance(message, RecoveryAttempted)
+            assert isinstance(message, ActionRecorded)
             assert deliver.source == "recovery"
             self.notes.append((trio.current_time(), request_id, message.event))
 
