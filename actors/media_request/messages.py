@@ -282,7 +282,11 @@ class EpisodeProgress:
 @typing.final
 @attrs.frozen(kw_only=True)
 class DownloadProgressed:
-    """The TorrentActor saw its download change (progress 0-100, our state word)."""
+    """The TorrentActor saw its download change (progress 0-100, our state word).
+
+    ``episodes`` has each episode's own file progress, where files are known; ``linked`` the
+    episodes the download held when this was written (a later link is not in it).
+    """
 
     hash: str
     name: str | None
@@ -290,6 +294,7 @@ class DownloadProgressed:
     client_state: str | None
     progress: float
     episodes: tuple[EpisodeProgress, ...] = ()
+    linked: tuple[tuple[int, int], ...] = ()
 
 
 @typing.final

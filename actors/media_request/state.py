@@ -633,6 +633,10 @@ def _download_progressed(draft: _Draft, fact: m.DownloadProgressed) -> None:
         if row.torrent_hash != fact.hash:
             continue
         own = per_episode.get(key)
+        if own is None and fact.linked and key not in fact.linked and not complete:
+            # Written before this episode was linked to the download: its own file's progress
+            # comes with the next report; the torrent's overall progress says nothing of it.
+            continue
         progress = own.progress if own else fact.progress
         done = own.complete if own else complete
         if not is_past(row.state, "downloaded"):

@@ -155,6 +155,7 @@ def _tell(
         client_state=row.client_state,
         progress=row.progress,
         episodes=_episode_progress(row),
+        linked=_all_episodes(row),
     )
     return tuple((request_id, progressed) for request_id in request_ids)
 
