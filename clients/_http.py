@@ -107,3 +107,26 @@ class HttpService:
         if not isinstance(body, expected):
             raise self._unexpected(response)
         return body
+
+
+class KeyedService(HttpService):
+    """A service called with an API key, sent in the header ``key_header(api_key)`` gives."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(base_url, http=http, timeout=timeout)
+        self._headers = self.key_header(api_key)
+
+    @staticmethod
+    def key_header(api_key: str) -> dict[str, str]:
+        """The *arr convention; Jellyfin overrides it."""
+        return {"X-Api-Key": api_key}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._base_url!r})"

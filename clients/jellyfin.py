@@ -11,7 +11,7 @@ import typing
 import attrs
 import httpx
 
-from clients._http import ClientError, HttpService
+from clients._http import ClientError, KeyedService
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -102,7 +102,7 @@ def match_provider_id(
 
 
 @typing.final
-class JellyfinClient(HttpService):
+class JellyfinClient(KeyedService):
     """Read-only access to one Jellyfin server with an API key (no user id needed).
 
     Use as an async context manager, or call ``aclose()``.
@@ -110,19 +110,9 @@ class JellyfinClient(HttpService):
 
     service_name = "Jellyfin"
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(base_url, http=http, timeout=timeout)
-        self._headers = {"Authorization": f'MediaBrowser Token="{api_key}"'}
-
-    def __repr__(self) -> str:
-        return f"JellyfinClient({self._base_url!r})"
+    @staticmethod
+    def key_header(api_key: str) -> dict[str, str]:
+        return {"Authorization": f'MediaBrowser Token="{api_key}"'}
 
     async def ping(self) -> str:
         """The server's version from the public system info (needs no key): a reachability check."""

@@ -6,7 +6,7 @@ import typing
 
 import httpx
 
-from clients._http import ClientError, HttpService
+from clients._http import ClientError, KeyedService
 
 
 @typing.final
@@ -15,24 +15,10 @@ class RadarrAuthError(ClientError):
 
 
 @typing.final
-class RadarrClient(HttpService):
+class RadarrClient(KeyedService):
     """Deletes movies with an API key (``X-Api-Key``)."""
 
     service_name = "Radarr"
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(base_url, http=http, timeout=timeout)
-        self._headers = {"X-Api-Key": api_key}
-
-    def __repr__(self) -> str:
-        return f"RadarrClient({self._base_url!r})"
 
     async def delete_movie(self, movie_id: int) -> bool:
         """Delete the movie and its files; False when Radarr no longer had it."""

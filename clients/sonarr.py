@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 import httpx
 
-from clients._http import ClientError, HttpService
+from clients._http import ClientError, KeyedService
 
 
 @typing.final
@@ -41,24 +41,10 @@ class SonarrEpisode:
 
 
 @typing.final
-class SonarrClient(HttpService):
+class SonarrClient(KeyedService):
     """Looks series and episodes up, and undoes a deletion, with an API key (``X-Api-Key``)."""
 
     service_name = "Sonarr"
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(base_url, http=http, timeout=timeout)
-        self._headers = {"X-Api-Key": api_key}
-
-    def __repr__(self) -> str:
-        return f"SonarrClient({self._base_url!r})"
 
     async def series_id_for_tvdb(self, tvdb_id: int) -> int | None:
         """Sonarr's id of the series with this TVDB id, or None when Sonarr does not have it."""
