@@ -25,7 +25,6 @@ from actors import (
     Registry,
     Restart,
     Supervisor,
-    SupervisorStatistics,
     actor_child,
     task_child,
 )
@@ -145,7 +144,7 @@ class System:
             "status": status,
             "uptime_s": round(time.time() - self.started_at, 1),
             "database": database,
-            "supervisor": _tree(supervisor),
+            "supervisor": _json.unstructure(supervisor) if supervisor else None,
             "dependencies": dependencies,
             "inbox": mail,
             "dead_letters": {
@@ -171,13 +170,6 @@ def _dependency(
         return {"configured": False, "reachable": None}
     status = _json.unstructure(watcher.status())
     return {"configured": True, **status}
-
-
-def _tree(statistics: SupervisorStatistics | None) -> Any:
-    if statistics is None:
-        return None
-    tree = _json.unstructure(statistics)
-    return tree
 
 
 def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock) -> System:
