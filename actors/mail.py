@@ -6,6 +6,8 @@ import json
 
 import cattrs
 
+from storage import PostMail
+
 from .media_request import messages as request_messages
 from .torrent import messages as torrent_messages
 
@@ -26,6 +28,12 @@ def encode(message: object) -> tuple[str, str]:
     if _KINDS.get(kind) is not type(message):
         raise TypeError(f"{kind} cannot travel as mail")
     return kind, json.dumps(_converter.unstructure(message), separators=(",", ":"))
+
+
+def post(target: str, source: str, message: object, *, at: float) -> PostMail:
+    """The write that hands ``message`` to the actor at ``target``, inside the sender's commit."""
+    kind, body = encode(message)
+    return PostMail(target=target, source=source, kind=kind, body=body, at=at)
 
 
 def decode(kind: str, body: str) -> object:

@@ -10,11 +10,11 @@ import typing
 
 from clients.radarr import RadarrClient
 from clients.sonarr import SonarrClient
-from storage import MarkMailApplied, Op, PostMail, Store
+from storage import MarkMailApplied, Op, Store
 
 from .clock import WallClock
 from .envelope import Applied, Deliver, already_applied
-from .mail import encode, request_target
+from .mail import post, request_target
 from .media_request.messages import ActionRecorded, DeletionSyncWanted
 
 
@@ -46,16 +46,8 @@ class ServiceSync:
             if not isinstance(wanted, DeletionSyncWanted):
                 raise TypeError(f"ServiceSync got {wanted!r}")
             detail = await self._sync(wanted)
-            kind, body = encode(ActionRecorded(event="services_synced", detail=detail))
-            ops.append(
-                PostMail(
-                    target=request_target(wanted.request_id),
-                    source="system",
-                    kind=kind,
-                    body=body,
-                    at=now,
-                )
-            )
+            recorded = ActionRecorded(event="services_synced", detail=detail)
+            ops.append(post(request_target(wanted.request_id), "system", recorded, at=now))
         if message.mail_id is not None:
             ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
         await self._store.commit(ops)

@@ -21,7 +21,6 @@ from storage import (
     Mail,
     MarkMailApplied,
     Op,
-    PostMail,
     RecordDeadLetter,
     RequestRow,
     Store,
@@ -30,7 +29,7 @@ from storage import (
 from .. import ActorDied
 from ..clock import WallClock
 from ..envelope import Deliver
-from ..mail import SERVICES_TARGET, decode, encode, request_target
+from ..mail import SERVICES_TARGET, decode, post, request_target
 from ..media_request import messages as m
 from .correlation import Candidates, Lookup, lookup_for, route, same_title
 
@@ -182,19 +181,11 @@ class Dispatcher:
     ) -> None:
         """One fact for several requests: hand each its copy durably, then mark the webhook."""
         now = self._clock.now()
-        ops: list[Op] = []
-        for target in targets:
-            for message in messages:
-                kind, body = encode(message)
-                ops.append(
-                    PostMail(
-                        target=request_target(target),
-                        source=mail.source,
-                        kind=kind,
-                        body=body,
-                        at=now,
-                    )
-                )
+        ops: list[Op] = [
+            post(request_target(target), mail.source, message, at=now)
+            for target in targets
+            for message in messages
+        ]
         ops.append(MarkMailApplied(mail_id=mail.id, at=now))
         await self._store.commit(ops)
 
@@ -202,10 +193,7 @@ class Dispatcher:
         store = self._store
         by_hash: list[RequestRow] = []
         if lookup.torrent_hash:
-            for request_id in await store.request_ids_for_hash(lookup.torrent_hash):
-                row = await store.load_request(request_id)
-                if row is not None:
-                    by_hash.append(row)
+            by_hash = await self._load(await store.request_ids_for_hash(lookup.torrent_hash))
         by_jellyseerr = await store.find_requests(
             media_type=lookup.media_type,
             jellyseerr_request_id=lookup.jellyseerr_request_id,
@@ -231,16 +219,12 @@ class Dispatcher:
             ]
         by_episode: list[RequestRow] = []
         if lookup.episode_tvdb_id:
-            for request_id in await store.request_ids_for_episode_tvdb(lookup.episode_tvdb_id):
-                row = await store.load_request(request_id)
-                if row is not None and row.state in ACTIVE_STATES:
-                    by_episode.append(row)
+            ids = await store.request_ids_for_episode_tvdb(lookup.episode_tvdb_id)
+            by_episode = [r for r in await self._load(ids) if r.state in ACTIVE_STATES]
         by_shoko_file: list[RequestRow] = []
         if lookup.shoko_file_id is not None:
-            for request_id in await store.request_ids_for_shoko_file(lookup.shoko_file_id):
-                row = await store.load_request(request_id)
-                if row is not None and row.state in ACTIVE_STATES:
-                    by_shoko_file.append(row)
+            ids = await store.request_ids_for_shoko_file(lookup.shoko_file_id)
+            by_shoko_file = [r for r in await self._load(ids) if r.state in ACTIVE_STATES]
         return Candidates(
             by_hash=tuple(by_hash),
             by_jellyseerr=tuple(by_jellyseerr),
@@ -250,6 +234,11 @@ class Dispatcher:
             by_episode=tuple(by_episode),
             by_shoko_file=tuple(by_shoko_file),
         )
+
+    async def _load(self, request_ids: list[int]) -> list[RequestRow]:
+        """The requests with these ids, in the given order, skipping any that vanished."""
+        rows = [await self._store.load_request(request_id) for request_id in request_ids]
+        return [row for row in rows if row is not None]
 
     async def _downloads_to_join(
         self, fact: m.MediaRequested, others: tuple[RequestRow, ...]

@@ -10,7 +10,6 @@ from storage import (
     EpisodeRow,
     MarkMailApplied,
     Op,
-    PostMail,
     RequestRow,
     SaveEpisodes,
     SaveRequest,
@@ -20,7 +19,7 @@ from storage import (
 
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied
-from ..mail import SERVICES_TARGET, encode, torrent_target
+from ..mail import SERVICES_TARGET, post, torrent_target
 from .state import Decision, RequestState, decide
 
 
@@ -96,21 +95,9 @@ class RequestActor:
             ops.append(AppendTimeline(entries=entries))
         for decision in decisions:
             for deletion in decision.deletions:
-                kind, body = encode(deletion)
-                ops.append(
-                    PostMail(target=SERVICES_TARGET, source="api", kind=kind, body=body, at=now)
-                )
+                ops.append(post(SERVICES_TARGET, "api", deletion, at=now))
             for claim in decision.claims:
-                kind, body = encode(claim)
-                ops.append(
-                    PostMail(
-                        target=torrent_target(claim.hash),
-                        source="system",
-                        kind=kind,
-                        body=body,
-                        at=now,
-                    )
-                )
+                ops.append(post(torrent_target(claim.hash), "system", claim, at=now))
         return ops
 
     def _publish(self, decisions: Sequence[Decision], state: RequestState) -> None:

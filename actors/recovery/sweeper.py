@@ -16,17 +16,15 @@ import httpx
 import trio
 
 from clients._http import ClientError
-from storage import DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
+from storage import DEDUPE_WINDOW_S, DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
 
 from ..envelope import Deliver
-from ..mail import encode, torrent_target
+from ..mail import post, torrent_target
 from ..media_request.messages import ActionRecorded
 from ..torrent.messages import DownloadClaimed, TorrentObserved
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 
 logger = logging.getLogger(__name__)
-
-DEDUPE_WINDOW_S = 3600.0
 
 SendTo = Callable[[typing.Any, Deliver], Awaitable[object]]
 
@@ -136,24 +134,14 @@ class RecoverySweeper:
     async def _carry_out(self, action: Action, request: RequestRow) -> None:
         match action:
             case Relink():
-                kind, body = encode(
-                    DownloadClaimed(
-                        hash=action.hash,
-                        request_id=action.request_id,
-                        name=None,
-                        episodes=action.episodes,
-                    )
+                claim = DownloadClaimed(
+                    hash=action.hash,
+                    request_id=action.request_id,
+                    name=None,
+                    episodes=action.episodes,
                 )
                 await self._source.commit(
-                    [
-                        PostMail(
-                            target=torrent_target(action.hash),
-                            source="recovery",
-                            kind=kind,
-                            body=body,
-                            at=self._now(),
-                        )
-                    ]
+                    [post(torrent_target(action.hash), "recovery", claim, at=self._now())]
                 )
                 await self._note(action, "relinked", f"linked again to download {action.hash}")
             case RereadDownload():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 
-from storage import DownloadRow, MarkMailApplied, Op, PostMail, SaveDownload, Store
+from storage import DownloadRow, MarkMailApplied, Op, SaveDownload, Store
 
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied
-from ..mail import encode, request_target
+from ..mail import post, request_target
 from .messages import DownloadClaimed
 from .state import decide
 
@@ -51,16 +51,7 @@ class TorrentActor:
             changed = changed or decision.changed
             claimed = claimed or isinstance(item, DownloadClaimed)
             for request_id, progressed in decision.notify:
-                kind, body = encode(progressed)
-                ops.append(
-                    PostMail(
-                        target=request_target(request_id),
-                        source="qbittorrent",
-                        kind=kind,
-                        body=body,
-                        at=now,
-                    )
-                )
+                ops.append(post(request_target(request_id), "qbittorrent", progressed, at=now))
         if changed and row is not None:
             ops.insert(0, SaveDownload(row=row))
         if message.mail_id is not None:

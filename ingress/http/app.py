@@ -18,11 +18,11 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from actors.clock import WallClock
-from actors.mail import encode, request_target
+from actors.mail import post, request_target
 from actors.media_request.messages import DeletionRequested, WebhookTested
 from actors.media_request.transitions import KNOWN
 from ingress.translate import PayloadError, dedupe_key, event_type_of, translate
-from storage import FINISHED_STATES, PostMail, RequestQuery, Store
+from storage import FINISHED_STATES, RequestQuery, Store
 
 from . import auth, views
 from .live_feed import LiveFeed
@@ -161,18 +161,8 @@ def create_app(service: Service) -> QuartTrio:
             unknown = [f"S{s:02d}E{e:02d}" for s, e in episodes if (s, e) not in known]
             if unknown:
                 return error(400, f"request {row.id} has no episode {', '.join(unknown)}")
-        kind, body = encode(DeletionRequested(episodes=episodes))
-        await store.commit(
-            [
-                PostMail(
-                    target=request_target(row.id),
-                    source="api",
-                    kind=kind,
-                    body=body,
-                    at=service.clock.now(),
-                )
-            ]
-        )
+        deletion = DeletionRequested(episodes=episodes)
+        await store.commit([post(request_target(row.id), "api", deletion, at=service.clock.now())])
         return jsonify({"accepted": True}), 202
 
     @app.websocket("/ws")
