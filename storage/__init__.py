@@ -4,11 +4,13 @@ from ._open import open_store as open_store
 from ._open import parse_database_url as parse_database_url
 from ._ops import AppendTimeline as AppendTimeline
 from ._ops import CountMailAttempt as CountMailAttempt
+from ._ops import DiscardDeadLetter as DiscardDeadLetter
 from ._ops import MarkMailApplied as MarkMailApplied
 from ._ops import Op as Op
 from ._ops import PostMail as PostMail
 from ._ops import PruneMail as PruneMail
 from ._ops import RecordDeadLetter as RecordDeadLetter
+from ._ops import RetryDeadLetter as RetryDeadLetter
 from ._ops import SaveDownload as SaveDownload
 from ._ops import SaveEpisodes as SaveEpisodes
 from ._ops import SaveRequest as SaveRequest

@@ -72,10 +72,32 @@ class PruneMail:
 @typing.final
 @attrs.frozen(kw_only=True)
 class RecordDeadLetter:
+    """Keep a mail row that could not be applied, with what is needed to post it again."""
+
     at: float
     actor: str
     message: str
     error: str
+    mail_id: int | None = None
+    target: str | None = None
+    source: str | None = None
+    kind: str | None = None
+    body: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class RetryDeadLetter:
+    """Post a dead letter's mail again as new mail (applied after everything before it)."""
+
+    dead_letter_id: int
+    at: float
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DiscardDeadLetter:
+    dead_letter_id: int
 
 
 @typing.final
@@ -95,5 +117,7 @@ Op = (
     | PostMail
     | PruneMail
     | RecordDeadLetter
+    | RetryDeadLetter
+    | DiscardDeadLetter
     | SetSetting
 )

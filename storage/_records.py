@@ -178,6 +178,11 @@ class DeadLetter:
     actor: str
     message: str
     error: str
+    mail_id: int | None = None
+    target: str | None = None
+    source: str | None = None
+    kind: str | None = None
+    body: str | None = None
 
 
 @typing.final

@@ -12,11 +12,13 @@ from typing import Any
 from ._ops import (
     AppendTimeline,
     CountMailAttempt,
+    DiscardDeadLetter,
     MarkMailApplied,
     Op,
     PostMail,
     PruneMail,
     RecordDeadLetter,
+    RetryDeadLetter,
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
@@ -57,6 +59,9 @@ TIMELINE_COLUMNS = (
     "detail",
 )  # fmt: skip
 MAIL_COLUMNS = ("id", "target", "source", "kind", "body", "received_at", "attempts")
+DEAD_LETTER_COLUMNS = (
+    "id", "at", "actor", "message", "error", "mail_id", "target", "source", "kind", "body",
+)  # fmt: skip
 
 
 def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -98,11 +103,22 @@ def statements_for(op: Op) -> Iterator[Statement]:
                 "INSERT INTO mail (target, source, kind, body, received_at) VALUES (?, ?, ?, ?, ?)",
                 (target, source, kind, body, at),
             )
-        case RecordDeadLetter(at=at, actor=actor, message=message, error=error):
+        case RecordDeadLetter():
             yield (
-                "INSERT INTO dead_letters (at, actor, message, error) VALUES (?, ?, ?, ?)",
-                (at, actor, message, error),
+                f"INSERT INTO dead_letters ({', '.join(DEAD_LETTER_COLUMNS[1:])}) "
+                f"VALUES ({', '.join('?' * (len(DEAD_LETTER_COLUMNS) - 1))})",
+                tuple(getattr(op, c) for c in DEAD_LETTER_COLUMNS[1:]),
             )
+        case RetryDeadLetter(dead_letter_id=dead_letter_id, at=at):
+            yield (
+                "INSERT INTO mail (target, source, kind, body, received_at) "
+                "SELECT target, source, kind, body, ? FROM dead_letters "
+                "WHERE id = ? AND body IS NOT NULL",
+                (at, dead_letter_id),
+            )
+            yield "DELETE FROM dead_letters WHERE id = ? AND body IS NOT NULL", (dead_letter_id,)
+        case DiscardDeadLetter(dead_letter_id=dead_letter_id):
+            yield "DELETE FROM dead_letters WHERE id = ?", (dead_letter_id,)
         case PruneMail(before=before):
             yield (
                 "DELETE FROM mail WHERE applied_at IS NOT NULL AND received_at < ?",
@@ -136,7 +152,7 @@ def batched(statements: Sequence[Statement]) -> Iterator[tuple[str, list[tuple[A
 
 
 def posts_mail(ops: Sequence[Op]) -> bool:
-    return any(isinstance(op, PostMail) for op in ops)
+    return any(isinstance(op, (PostMail, RetryDeadLetter)) for op in ops)
 
 
 def _request_values(row: RequestRow) -> tuple[Any, ...]:
@@ -202,7 +218,7 @@ def mail_from(record: Mapping[str, Any]) -> Mail:
 
 
 def dead_letter_from(record: Mapping[str, Any]) -> DeadLetter:
-    return DeadLetter(**{c: record[c] for c in ("id", "at", "actor", "message", "error")})
+    return DeadLetter(**{c: record[c] for c in DEAD_LETTER_COLUMNS})
 
 
 SELECT_REQUEST = f"SELECT {', '.join(REQUEST_COLUMNS)} FROM requests"

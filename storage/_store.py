@@ -375,13 +375,24 @@ class Store:
         )
         return {name: int(rows[0][name] or 0) for name in ("webhooks", "handoffs", "pending")}
 
-    async def dead_letters(self, *, limit: int = 50) -> tuple[list[DeadLetter], int]:
+    async def dead_letters(
+        self, *, limit: int = 50, offset: int = 0
+    ) -> tuple[list[DeadLetter], int]:
+        """The newest dead letters (bodies included: never show them unauthenticated)."""
         rows = await self.fetch(
-            "SELECT id, at, actor, message, error FROM dead_letters ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {', '.join(_sql.DEAD_LETTER_COLUMNS)} FROM dead_letters "
+            "ORDER BY id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
         )
         count = await self.fetch("SELECT COUNT(*) AS n FROM dead_letters")
         return [_sql.dead_letter_from(row) for row in rows], int(count[0]["n"])
+
+    async def dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        rows = await self.fetch(
+            f"SELECT {', '.join(_sql.DEAD_LETTER_COLUMNS)} FROM dead_letters WHERE id = ?",
+            (dead_letter_id,),
+        )
+        return _sql.dead_letter_from(rows[0]) if rows else None
 
     async def aclose(self) -> None:
         await self._driver.aclose()

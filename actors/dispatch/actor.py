@@ -110,8 +110,13 @@ class Dispatcher:
                 RecordDeadLetter(
                     at=now,
                     actor=mail.target,
-                    message=f"{mail.source} {mail.kind}: {mail.body[:4000]}",
+                    message=f"{mail.source} {mail.kind} (mail {mail.id})",
                     error=error,
+                    mail_id=mail.id,
+                    target=mail.target,
+                    source=mail.source,
+                    kind=mail.kind,
+                    body=mail.body,
                 ),
                 MarkMailApplied(mail_id=mail.id, at=now, error=error),
             ]

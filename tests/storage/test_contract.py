@@ -7,6 +7,7 @@ import trio
 from storage import (
     AppendTimeline,
     CountMailAttempt,
+    DiscardDeadLetter,
     DownloadLink,
     DownloadRow,
     EpisodeRow,
@@ -16,6 +17,7 @@ from storage import (
     RecordDeadLetter,
     RequestQuery,
     RequestRow,
+    RetryDeadLetter,
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
@@ -281,6 +283,27 @@ async def test_dead_letters_and_settings(store: Store) -> None:
     assert await store.get_setting("missing") is None
 
 
+async def test_a_retried_dead_letter_is_new_mail_and_a_discarded_one_is_gone(
+    store: Store,
+) -> None:
+    kept = {"target": "dispatch", "source": "radarr", "kind": "Grab", "body": '{"a": 1}'}
+    await store.commit(
+        [
+            RecordDeadLetter(at=1.0, actor="dispatch", message="m", error="e", mail_id=7, **kept),
+            RecordDeadLetter(at=2.0, actor="dispatch", message="m", error="e", mail_id=8, **kept),
+        ]
+    )
+    letters, _ = await store.dead_letters()
+    newest, oldest = letters
+    assert (oldest.mail_id, oldest.body) == (7, '{"a": 1}')
+    await store.commit([RetryDeadLetter(dead_letter_id=oldest.id, at=5.0)])
+    (mail,) = await store.unapplied_mail()
+    assert (mail.target, mail.source, mail.kind, mail.body) == tuple(kept.values())
+    await store.commit([DiscardDeadLetter(dead_letter_id=newest.id)])
+    assert await store.dead_letters() == ([], 0)
+    assert await store.dead_letter(oldest.id) is None
+
+
 async def test_data_survives_reopening_and_migrations_run_once(database_url: str) -> None:
     async with open_store(database_url) as first:
         await first.commit([SaveRequest(row=movie(1))])
@@ -301,7 +324,7 @@ async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         assert await store.load_request(1) == movie(1)
         rows = await store.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5]
+        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6]
 
 
 async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:

@@ -45,5 +45,7 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.PostMail,
         storage.PruneMail,
         storage.RecordDeadLetter,
+        storage.RetryDeadLetter,
+        storage.DiscardDeadLetter,
         storage.SetSetting,
     }

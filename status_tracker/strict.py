@@ -1,0 +1,150 @@
+"""Strict reading of untrusted values: ids, bounded integers, storable text and JSON documents.
+
+One parser for every id the service reads (webhook bodies, API paths and query strings,
+provider ids in a dependency's reply), so that nothing accepted at the edge can fail later
+in a database driver. Imports nothing of ours.
+
+Rules:
+- An id is a JSON integer (never a boolean) or ASCII decimal text, from 0 to 2^63 - 1 (what
+  a signed 64-bit column stores on both backends). Superscript and other non-ASCII digits,
+  ``"+1"``, ``" 1"`` and ``"1.0"`` are not ids.
+- A small number (year, season, episode) fits a signed 32-bit column.
+- Storable text has no NUL character (PostgreSQL refuses it) and no lone surrogate (UTF-8
+  cannot encode it).
+- A JSON document nests at most ``MAX_JSON_DEPTH`` arrays and objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import typing
+
+MAX_ID: typing.Final = 2**63 - 1
+MAX_INT32: typing.Final = 2**31 - 1
+MIN_INT32: typing.Final = -(2**31)
+MAX_JSON_DEPTH: typing.Final = 64
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_SIGNED_ASCII_DIGITS = re.compile(r"-?[0-9]+")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_PREVIEW_LIMIT = 40
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _PREVIEW_LIMIT else text[: _PREVIEW_LIMIT - 3] + "..."
+
+
+def parse_id(value: object, *, what: str = "id") -> int:
+    """An id from a JSON integer or ASCII decimal text.
+
+    Raises:
+        ValueError: not an integer or digit text, or outside 0..2^63-1; the message names
+            ``what``.
+    """
+    if isinstance(value, str):
+        if len(value) > 20 or not _ASCII_DIGITS.fullmatch(value):
+            raise ValueError(f"{what} is not a number: {_preview(value)}")
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise ValueError(f"{what} is not an integer: {_preview(value)}")
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(f"{what} is out of range (0 to {MAX_ID}): {_preview(number)}")
+    return number
+
+
+def parse_int32(value: object, *, what: str = "number", text_allowed: bool = False) -> int:
+    """A signed 32-bit integer (a year, season or episode number).
+
+    Raises:
+        ValueError: not an integer (or, with ``text_allowed``, ASCII digit text), or outside
+            the signed 32-bit range; the message names ``what``.
+    """
+    if text_allowed and isinstance(value, str):
+        if len(value) > 11 or not _SIGNED_ASCII_DIGITS.fullmatch(value):
+            raise ValueError(f"{what} is not a number: {_preview(value)}")
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise ValueError(f"{what} is not an integer: {_preview(value)}")
+    if not MIN_INT32 <= number <= MAX_INT32:
+        raise ValueError(f"{what} is out of range ({MIN_INT32} to {MAX_INT32}): {number}")
+    return number
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` a database cannot store, described, or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return "a NUL character" if char == "\x00" else f"a lone surrogate (U+{ord(char):04X})"
+
+
+def check_text(text: str, *, what: str = "text") -> str:
+    """Return ``text`` when a database can store it.
+
+    Raises:
+        ValueError: it holds a NUL character or a lone surrogate; the message names ``what``.
+    """
+    problem = unstorable_character(text)
+    if problem is not None:
+        raise ValueError(f"{what} contains {problem}")
+    return text
+
+
+def storable(text: str) -> str:
+    """``text`` with every character a database cannot store replaced by ``\\uXXXX`` escapes.
+
+    For error messages and logs built from untrusted input, which must never fail to store.
+    """
+    return _UNSTORABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in the JSON ``text`` (strings are skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object:
+    """Parse untrusted JSON, refusing documents nested deeper than ``max_depth``.
+
+    Raises:
+        ValueError: not UTF-8, not JSON, or nested too deeply; the message says which.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    if json_depth(text) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:  # pragma: no cover - depth is checked first
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
+
+
+def _refuse_constant(name: str) -> typing.NoReturn:
+    raise ValueError(f"{name} is not JSON")
