@@ -60,6 +60,14 @@ class StorageError(Exception):
     """A write the database refused."""
 
 
+class DatabaseUnavailable(StorageError):
+    """The database cannot be reached or cannot write (down, full disk, read-only file).
+
+    Raised by any read or write while the outage lasts; ``Store.wait_available`` returns once
+    the database answers again. Callers that can wait do so; the HTTP layer answers 503.
+    """
+
+
 @typing.final
 @attrs.frozen(kw_only=True)
 class WriterStatistics:
@@ -92,10 +100,21 @@ class Store:
         self._writes = 0
         self._largest_batch = 0
         self._last_error: str | None = None
+        self._available = trio.Event()
+        self._available.set()
 
     @property
     def dialect(self) -> str:
         return self._driver.dialect
+
+    @property
+    def available(self) -> bool:
+        """False while the database is known to be unreachable."""
+        return self._available.is_set()
+
+    async def wait_available(self) -> None:
+        """Return once the database answers (at once when it does now)."""
+        await self._available.wait()
 
     # -- writing -------------------------------------------------------------------------
 
