@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Awaitable, Callable
 
 import attrs
 
-from storage import Store
+from storage import DatabaseUnavailable, Store
+
+_T = typing.TypeVar("_T")
 
 
 @typing.final
@@ -36,3 +39,18 @@ async def already_applied(store: Store, deliver: Deliver) -> bool:
     if not deliver.redelivery or deliver.mail_id is None:
         return False
     return await store.mail_applied(deliver.mail_id)
+
+
+async def outlasting_outages(store: Store, step: Callable[[bool], Awaitable[_T]]) -> _T:
+    """Run ``step(False)``; after each database outage it meets, ``step(True)`` once it is back.
+
+    The flag says an earlier try may have committed before the outage showed: state held in
+    memory may be stale, so reload it and check the mail row before applying again.
+    """
+    retried = False
+    while True:
+        try:
+            return await step(retried)
+        except DatabaseUnavailable:
+            await store.wait_available()
+            retried = True

@@ -45,10 +45,12 @@ from clients.qbittorrent import QBittorrentClient
 from clients.radarr import RadarrClient
 from clients.sonarr import SonarrClient
 from ingress.http import LiveFeed, create_app
+from ingress.http.views import iso
 from ingress.shoko import ShokoListener
 from storage import Store, open_store
 
 from .config import Config
+from .strict import storable
 from .tokens import Tokens, ensure_tokens
 
 logger = logging.getLogger(__name__)
@@ -126,8 +128,11 @@ class System:
                 refused = await self.store.count_timeline_events("transition_refused")
                 waiting = await self.store.requests_in_states(("importing", "anime_matching"))
         except Exception as exc:
-            database = {"reachable": False, "error": str(exc) or type(exc).__name__}
+            database = {"reachable": False, "error": storable(str(exc)) or type(exc).__name__}
             mail, letters, letter_count, refused, waiting = {}, [], None, None, []
+        outage = self.store.outage_statistics()
+        database["outages"] = outage.outages
+        database["unavailable_since"] = iso(outage.unavailable_since)
         database["dialect"] = self.store.dialect
         database["writer"] = _json.unstructure(self.store.writer_statistics())
         supervisor = self.root.statistics() if self.root else None
@@ -149,7 +154,18 @@ class System:
             "inbox": mail,
             "dead_letters": {
                 "count": letter_count,
-                "recent": [_json.unstructure(letter) for letter in letters],
+                # Ids and kinds only: bodies and errors can hold personal data, so they are
+                # shown by the authenticated /api/dead-letters alone.
+                "recent": [
+                    {
+                        "id": letter.id,
+                        "at": iso(letter.at),
+                        "actor": letter.actor,
+                        "source": letter.source,
+                        "kind": letter.kind,
+                    }
+                    for letter in letters
+                ],
             },
             "refused_transitions": refused,
             "waiting_for_library": len(waiting),

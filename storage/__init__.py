@@ -30,6 +30,7 @@ from ._records import TimelineEntry as TimelineEntry
 from ._records import TorrentFileRow as TorrentFileRow
 from ._store import DEDUPE_WINDOW_S as DEDUPE_WINDOW_S
 from ._store import DatabaseUnavailable as DatabaseUnavailable
+from ._store import OutageStatistics as OutageStatistics
 from ._store import StorageError as StorageError
 from ._store import Store as Store
 from ._store import WriterStatistics as WriterStatistics

@@ -53,6 +53,7 @@ async def open_store(url: str) -> AsyncIterator[Store]:
         await store.migrate()
         async with trio.open_nursery() as nursery:
             await nursery.start(store.run_writer)
+            await nursery.start(store.run_probe)
             yield store
             nursery.cancel_scope.cancel(reason="store closing")
     finally:

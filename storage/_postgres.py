@@ -11,9 +11,29 @@ import asyncpg
 import trio_asyncio
 
 from ._sql import Statement, batched
-from ._store import Rows
+from ._store import DatabaseUnavailable, Rows
 
 _PLACEHOLDER = re.compile(r"\?")
+_CONNECT_TIMEOUT_S = 5.0
+_COMMAND_TIMEOUT_S = 60.0
+
+# Errors that say the server cannot work now (gone, shutting down, out of resources, a
+# read-only standby), not that one statement was wrong.
+_OUTAGE_TYPES = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.ReadOnlySQLTransactionError,
+)
+
+
+def _outage(exc: BaseException, connection: asyncpg.Connection | None = None) -> bool:
+    if isinstance(exc, _OUTAGE_TYPES):
+        return True
+    return connection is not None and connection.is_closed()
 
 
 def numbered(sql: str) -> str:
@@ -33,22 +53,47 @@ class PostgresDriver:
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDriver:
-        pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(url, min_size=1, max_size=4)
+        pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
+            url,
+            min_size=1,
+            max_size=4,
+            timeout=_CONNECT_TIMEOUT_S,
+            command_timeout=_COMMAND_TIMEOUT_S,
+        )
         return cls(pool)
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
         return await trio_asyncio.aio_as_trio(self._fetch)(numbered(sql), tuple(args))
 
     async def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
-        async with self._pool.acquire() as connection:
-            return [dict(row) for row in await connection.fetch(sql, *args)]
+        connection = None
+        try:
+            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT_S) as connection:
+                return [dict(row) for row in await connection.fetch(sql, *args)]
+        except Exception as exc:
+            if _outage(exc, connection):
+                raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
+            raise
 
     async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
         return await trio_asyncio.aio_as_trio(self._apply)(items)
 
     async def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
+        connection = None
+        try:
+            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT_S) as connection:
+                return await self._apply_in_transaction(connection, items)
+        except Exception as exc:
+            if _outage(exc, connection):
+                raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
+            raise
+
+    @staticmethod
+    async def _apply_in_transaction(
+        connection: asyncpg.Connection, items: Sequence[Sequence[Statement]]
+    ) -> list[list[Rows] | Exception]:
         results: list[list[Rows] | Exception] = []
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with connection.transaction():
             for statements in items:
                 try:
                     async with connection.transaction():  # nested: a savepoint per item
@@ -61,7 +106,11 @@ class PostgresDriver:
                                 await connection.executemany(numbered(sql), run)
                                 rows.extend([] for _ in run)
                     results.append(rows)
-                except asyncpg.PostgresError as exc:
+                except Exception as exc:
+                    # Whatever one item raised (a refused row, a value asyncpg cannot encode),
+                    # it is that item's failure alone, unless the server itself is gone.
+                    if _outage(exc, connection):
+                        raise
                     results.append(exc)
         return results
 

@@ -11,7 +11,22 @@ from typing import Any
 import trio
 
 from ._sql import Statement, batched
-from ._store import Rows
+from ._store import DatabaseUnavailable, Rows
+
+# Primary result codes that say the database cannot work now (busy, locked, out of memory,
+# read-only, I/O error, full disk, cannot open, lock protocol) rather than that one statement
+# was wrong: https://www.sqlite.org/rescode.html
+_OUTAGE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+
+
+def _outage(exc: BaseException) -> DatabaseUnavailable | None:
+    """The outage ``exc`` reports, or None when it is an error of one statement."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _OUTAGE_CODES:
+        return DatabaseUnavailable(f"SQLite: {exc}")
+    if isinstance(exc, OSError):
+        return DatabaseUnavailable(f"SQLite: {exc}")
+    return None
 
 
 @typing.final
@@ -45,12 +60,29 @@ class SqliteDriver:
         )
 
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
-        return [dict(row) for row in self._reader.execute(sql, args).fetchall()]
+        try:
+            return [dict(row) for row in self._reader.execute(sql, args).fetchall()]
+        except (sqlite3.Error, OSError) as exc:
+            outage = _outage(exc)
+            if outage is None:
+                raise
+            raise outage from exc
 
     async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
         return await trio.to_thread.run_sync(self._apply, items, limiter=self._write_limiter)
 
     def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
+        try:
+            return self._apply_in_transaction(items)
+        except (sqlite3.Error, OSError) as exc:
+            outage = _outage(exc)
+            if outage is None:
+                raise
+            raise outage from exc
+
+    def _apply_in_transaction(
+        self, items: Sequence[Sequence[Statement]]
+    ) -> list[list[Rows] | Exception]:
         connection = self._writer
         results: list[list[Rows] | Exception] = []
         connection.execute("BEGIN IMMEDIATE")
@@ -66,7 +98,12 @@ class SqliteDriver:
                             connection.executemany(sql, run)
                             rows.extend([] for _ in run)
                     results.append(rows)
-                except sqlite3.Error as exc:
+                except Exception as exc:
+                    # Whatever one item raised (a refused row, a value the driver cannot
+                    # bind), it is that item's failure alone, unless the database itself
+                    # cannot work, which fails the whole transaction.
+                    if _outage(exc) is not None:
+                        raise
                     connection.execute("ROLLBACK TO item")
                     results.append(exc)
                 connection.execute("RELEASE item")

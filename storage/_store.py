@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import time
 import typing
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import attrs
 import trio
+
+from status_tracker.strict import storable
 
 from . import _sql
 from ._ops import Op
@@ -33,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 DEDUPE_WINDOW_S = 3600.0
 MAX_BATCH = 256
+PROBE_FIRST_S = 0.1
+PROBE_MAX_S = 1.0
 Rows = list[dict[str, Any]]
 
 
@@ -79,6 +84,23 @@ class WriterStatistics:
     last_error: str | None
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class OutageStatistics:
+    available: bool
+    reason: str | None
+    outages: int
+    unavailable_since: float | None
+
+
+def _probe_write(now: float) -> _sql.Statement:
+    return (
+        "INSERT INTO settings (key, value) VALUES ('database_probe', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (repr(now),),
+    )
+
+
 @attrs.define(eq=False)
 class _Write:
     statements: list[_sql.Statement]
@@ -102,6 +124,10 @@ class Store:
         self._last_error: str | None = None
         self._available = trio.Event()
         self._available.set()
+        self._outage_began = trio.Event()
+        self._outage_reason = ""
+        self._outages = 0
+        self._unavailable_since = 0.0
 
     @property
     def dialect(self) -> str:
@@ -115,6 +141,53 @@ class Store:
     async def wait_available(self) -> None:
         """Return once the database answers (at once when it does now)."""
         await self._available.wait()
+
+    def outage_statistics(self) -> OutageStatistics:
+        return OutageStatistics(
+            available=self.available,
+            reason=None if self.available else self._outage_reason,
+            outages=self._outages,
+            unavailable_since=None if self.available else self._unavailable_since,
+        )
+
+    def _mark_unavailable(self, reason: str) -> None:
+        if not self.available:
+            self._outage_reason = reason
+            return
+        logger.warning("database unavailable, waiting for it to come back: %s", reason)
+        self._available = trio.Event()
+        self._outage_reason = reason
+        self._outages += 1
+        self._unavailable_since = time.time()
+        self._outage_began.set()
+
+    def _mark_available(self) -> None:
+        logger.warning(
+            "database available again after %.1f s", time.time() - self._unavailable_since
+        )
+        self._outage_began = trio.Event()
+        self._available.set()
+
+    async def run_probe(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """During an outage, try a small write with backoff until the database takes it."""
+        task_status.started()
+        while True:
+            await self._outage_began.wait()
+            delay = PROBE_FIRST_S
+            while not self.available:
+                await trio.sleep(delay)
+                delay = min(delay * 2, PROBE_MAX_S)
+                try:
+                    (result,) = await self._driver.apply([[_probe_write(time.time())]])
+                except Exception as exc:  # still down, whatever it says
+                    self._outage_reason = storable(str(exc)) or type(exc).__name__
+                    continue
+                if isinstance(result, Exception):
+                    self._outage_reason = storable(str(result)) or type(result).__name__
+                    continue
+                self._mark_available()
 
     # -- writing -------------------------------------------------------------------------
 
@@ -130,15 +203,7 @@ class Store:
                     batch.append(self._receive.receive_nowait())
                 except trio.WouldBlock:
                     break
-            try:
-                results: Sequence[list[Rows] | Exception] = await self._driver.apply(
-                    [write.statements for write in batch]
-                )
-                self._last_error = None
-            except Exception as exc:  # the whole transaction failed: every writer hears it
-                logger.warning("storage transaction failed: %s", exc)
-                self._last_error = str(exc)
-                results = [exc] * len(batch)
+            results = await self._apply_batch(batch)
             self._batches += 1
             self._writes += len(batch)
             self._largest_batch = max(self._largest_batch, len(batch))
@@ -148,12 +213,37 @@ class Store:
             if any(write.posts_mail for write in batch):
                 self.mail_posted.pulse()
 
+    async def _apply_batch(self, batch: list[_Write]) -> Sequence[list[Rows] | Exception]:
+        """Each write's rows or its own error; an outage fails them all with DatabaseUnavailable."""
+        if not self.available:
+            return [DatabaseUnavailable(self._outage_reason)] * len(batch)
+        try:
+            results = await self._driver.apply([write.statements for write in batch])
+        except DatabaseUnavailable as exc:
+            self._mark_unavailable(str(exc))
+            return [exc] * len(batch)
+        except Exception as exc:
+            logger.warning("storage transaction failed: %s", storable(repr(exc)))
+            self._last_error = storable(repr(exc))
+            if len(batch) == 1:
+                return [exc]
+            # Something failed the transaction as a whole: find the culprit by committing
+            # each write alone, so its neighbours are not failed with it.
+            results = []
+            for write in batch:
+                results.extend(await self._apply_batch([write]))
+            return results
+        self._last_error = None
+        return results
+
     async def _submit(self, statements: list[_sql.Statement], *, posts_mail: bool) -> list[Rows]:
         write = _Write(statements, posts_mail)
         await self._send.send(write)
         await write.done.wait()
+        if isinstance(write.result, DatabaseUnavailable):
+            raise DatabaseUnavailable(str(write.result)) from write.result
         if isinstance(write.result, Exception):
-            raise StorageError(str(write.result)) from write.result
+            raise StorageError(storable(str(write.result))) from write.result
         assert write.result is not None
         return write.result
 
@@ -232,7 +322,13 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
-        return await self._driver.fetch(sql, args)
+        if not self.available:
+            raise DatabaseUnavailable(self._outage_reason)
+        try:
+            return await self._driver.fetch(sql, args)
+        except DatabaseUnavailable as exc:
+            self._mark_unavailable(str(exc))
+            raise
 
     async def ping(self) -> None:
         await self.fetch("SELECT 1 AS ok")

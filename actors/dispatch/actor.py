@@ -1,13 +1,15 @@
 """The dispatcher loop: read unapplied mail in order, route it, and see that it is applied once.
 
 Webhook mail is translated and correlated here, one at a time, so the correlation of each
-webhook sees every earlier one applied. A message that keeps crashing its actor becomes a
-dead letter after ``max_attempts`` tries instead of blocking the inbox.
+webhook sees every earlier one applied. Whatever applying one row raises (in translation,
+correlation, an actor or a storage write), that row becomes a dead letter after
+``max_attempts`` tries instead of blocking the inbox or stopping the service; while the
+database is unavailable the dispatcher waits for it without counting tries.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import typing
 from collections.abc import Awaitable, Callable
@@ -15,9 +17,11 @@ from collections.abc import Awaitable, Callable
 import trio
 
 from ingress.translate import PayloadError, translate
+from status_tracker.strict import load_json, parse_id, storable
 from storage import (
     ACTIVE_STATES,
     CountMailAttempt,
+    DatabaseUnavailable,
     Mail,
     MarkMailApplied,
     Op,
@@ -28,7 +32,7 @@ from storage import (
 
 from .. import ActorDied
 from ..clock import WallClock
-from ..envelope import Deliver
+from ..envelope import Deliver, outlasting_outages
 from ..mail import SERVICES_TARGET, decode, post, request_target
 from ..media_request import messages as m
 from .correlation import Candidates, Lookup, lookup_for, route, same_title
@@ -36,10 +40,28 @@ from .correlation import Candidates, Lookup, lookup_for, route, same_title
 logger = logging.getLogger(__name__)
 
 CallActor = Callable[[object, Deliver], Awaitable[object]]
+_T = typing.TypeVar("_T")
 
 
 class UnreadableMail(Exception):
     """A mail row that can never be applied (bad body, unknown kind or target)."""
+
+
+def _request_id(key: str) -> int | None:
+    try:
+        return parse_id(key)
+    except ValueError:
+        return None
+
+
+def _caused_by_outage(error: BaseException) -> bool:
+    """Whether ``error``, or what it was raised from, is the database being unavailable."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DatabaseUnavailable):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 @typing.final
@@ -68,18 +90,24 @@ class Dispatcher:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Apply all waiting mail (a replay after a restart), then each new row as it lands."""
-        self._last_request_id = await self._store.max_request_id()
         task_status.started()
+        self._last_request_id = await self._outlasting(self._store.max_request_id)
         cursor = 0
         while True:
             posted = self._store.mail_posted.next_pulse()
-            batch = await self._store.unapplied_mail(after_id=cursor, limit=100)
+            batch = await self._outlasting(
+                functools.partial(self._store.unapplied_mail, after_id=cursor, limit=100)
+            )
             if not batch:
                 await posted.wait()
                 continue
             for mail in batch:
                 await self._dispatch(mail)
                 cursor = mail.id
+
+    async def _outlasting(self, step: Callable[[], Awaitable[_T]]) -> _T:
+        """``step()``, tried again each time the database comes back from an outage."""
+        return await outlasting_outages(self._store, lambda _retried: step())
 
     async def _dispatch(self, mail: Mail) -> None:
         attempts = mail.attempts
@@ -89,22 +117,44 @@ class Dispatcher:
                 self.dispatched += 1
                 return
             except UnreadableMail as exc:
-                await self._dead_letter(mail, f"unreadable: {exc}")
+                await self._outlasting(
+                    functools.partial(self._dead_letter, mail, f"unreadable: {exc}")
+                )
                 return
-            except (ActorDied, trio.TooSlowError) as exc:
+            except Exception as exc:
+                if not self._store.available or _caused_by_outage(exc):
+                    # Not this row's fault: wait for the database, then try again as a
+                    # redelivery (the earlier try may have committed) without counting it.
+                    await self._store.wait_available()
+                    attempts = max(attempts, 1)
+                    continue
                 # A timed-out call may still be applied later: the retry is a redelivery,
                 # which the actor checks against the mail row before applying.
                 attempts += 1
-                cause = exc.__cause__ or exc
-                logger.warning("mail %s crashed its actor (try %s): %r", mail.id, attempts, cause)
+                cause = exc.__cause__ if isinstance(exc, ActorDied) and exc.__cause__ else exc
+                logger.warning(
+                    "mail %s (%s %s) failed (try %s): %s",
+                    mail.id,
+                    mail.source,
+                    mail.kind,
+                    attempts,
+                    storable(repr(cause))[:500],
+                )
                 if attempts >= self._max_attempts:
-                    await self._dead_letter(mail, f"crashed its actor {attempts} times: {cause!r}")
+                    failed = (
+                        "crashed its actor"
+                        if isinstance(exc, (ActorDied, trio.TooSlowError))
+                        else "failed"
+                    )
+                    error = f"{failed} {attempts} times: {storable(repr(cause))[:2000]}"
+                    await self._outlasting(functools.partial(self._dead_letter, mail, error))
                     return
-                await self._store.commit([CountMailAttempt(mail_id=mail.id)])
+                await self._outlasting(
+                    functools.partial(self._store.commit, [CountMailAttempt(mail_id=mail.id)])
+                )
 
     async def _dead_letter(self, mail: Mail, error: str) -> None:
         now = self._clock.now()
-        self.dead_lettered += 1
         await self._store.commit(
             [
                 RecordDeadLetter(
@@ -121,6 +171,7 @@ class Dispatcher:
                 MarkMailApplied(mail_id=mail.id, at=now, error=error),
             ]
         )
+        self.dead_lettered += 1
 
     async def _apply(self, mail: Mail, *, redelivery: bool) -> None:
         kind, _, key = mail.target.partition(":")
@@ -129,13 +180,13 @@ class Dispatcher:
             return
         try:
             message = decode(mail.kind, mail.body)
-        except (KeyError, ValueError, TypeError) as exc:
-            raise UnreadableMail(f"{mail.kind}: {exc}") from exc
+        except Exception as exc:  # a body no message class can be built from
+            raise UnreadableMail(storable(f"{mail.kind}: {exc}")) from exc
         deliver = Deliver(
             messages=(message,), source=mail.source, mail_id=mail.id, redelivery=redelivery
         )
-        if kind == "request" and key.isdigit():
-            await self._call_request(int(key), deliver)
+        if kind == "request" and _request_id(key) is not None:
+            await self._call_request(_request_id(key), deliver)
         elif kind == "torrent" and key:
             await self._call_torrent(key, deliver)
         elif mail.target == SERVICES_TARGET:
@@ -145,9 +196,9 @@ class Dispatcher:
 
     async def _apply_webhook(self, mail: Mail, *, redelivery: bool) -> None:
         try:
-            fact = translate(mail.source, json.loads(mail.body))  # type: ignore[arg-type]
-        except (PayloadError, ValueError) as exc:
-            raise UnreadableMail(str(exc)) from exc
+            fact = translate(mail.source, load_json(mail.body))  # type: ignore[arg-type]
+        except (PayloadError, ValueError, KeyError) as exc:
+            raise UnreadableMail(storable(str(exc))) from exc
         lookup = lookup_for(fact)
         if lookup is None:
             await self._store.commit([MarkMailApplied(mail_id=mail.id, at=self._clock.now())])

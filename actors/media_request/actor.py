@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing
 from collections.abc import Sequence
 
+import attrs
+
 from storage import (
     AppendTimeline,
     EpisodeRow,
@@ -18,7 +20,7 @@ from storage import (
 )
 
 from ..clock import WallClock
-from ..envelope import Applied, Deliver, already_applied
+from ..envelope import Applied, Deliver, already_applied, outlasting_outages
 from ..mail import SERVICES_TARGET, post, torrent_target
 from .state import Decision, RequestState, decide
 
@@ -47,6 +49,10 @@ class RequestActor:
         self.state: RequestState | None = None
 
     async def init(self) -> None:
+        await outlasting_outages(self._store, lambda _retried: self._load())
+
+    async def _load(self) -> None:
+        self.state = None
         request = await self._store.load_request(self.request_id)
         if request is not None:
             episodes = await self._store.load_episodes(self.request_id)
@@ -55,6 +61,16 @@ class RequestActor:
     async def handle(self, message: object) -> Applied:
         if not isinstance(message, Deliver):
             raise TypeError(f"RequestActor got {message!r}")
+
+        async def apply(retried: bool) -> Applied:
+            if not retried:
+                return await self._apply(message)
+            await self._load()
+            return await self._apply(attrs.evolve(message, redelivery=True))
+
+        return await outlasting_outages(self._store, apply)
+
+    async def _apply(self, message: Deliver) -> Applied:
         if await already_applied(self._store, message):
             return Applied(changed=False)
         now = self._clock.now()

@@ -16,8 +16,17 @@ import httpx
 import trio
 
 from clients._http import ClientError
-from storage import DEDUPE_WINDOW_S, DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
+from storage import (
+    DEDUPE_WINDOW_S,
+    DatabaseUnavailable,
+    DownloadRow,
+    EpisodeRow,
+    PostMail,
+    PruneMail,
+    RequestRow,
+)
 
+from .. import ActorDied
 from ..envelope import Deliver
 from ..mail import post, torrent_target
 from ..media_request.messages import ActionRecorded
@@ -39,6 +48,10 @@ class StuckSource(typing.Protocol):
     async def load_download(self, torrent_hash: str) -> DownloadRow | None: ...
 
     async def commit(self, ops: Sequence[PostMail | PruneMail]) -> None: ...
+
+    async def wait_available(self) -> None:
+        """Return once the database answers again after an outage."""
+        ...
 
 
 class TorrentLookup(typing.Protocol):
@@ -97,7 +110,14 @@ class RecoverySweeper:
         task_status.started()
         while True:
             await trio.sleep(self._interval)
-            await self.sweep_once()
+            try:
+                await self.sweep_once()
+            except DatabaseUnavailable:
+                await self._source.wait_available()
+            except (ActorDied, trio.TooSlowError) as exc:
+                # A request actor that failed on a note is its supervisor's business; the
+                # item is still stuck and is looked at again next period.
+                logger.warning("recovery sweep cut short: %r", exc)
 
     async def sweep_once(self) -> list[Action]:
         """Find what is stuck now and act on what was not acted on recently; returns that."""

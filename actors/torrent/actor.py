@@ -5,10 +5,12 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 
+import attrs
+
 from storage import DownloadRow, MarkMailApplied, Op, SaveDownload, Store
 
 from ..clock import WallClock
-from ..envelope import Applied, Deliver, already_applied
+from ..envelope import Applied, Deliver, already_applied, outlasting_outages
 from ..mail import post, request_target
 from .messages import DownloadClaimed
 from .state import decide
@@ -33,11 +35,24 @@ class TorrentActor:
         self.row: DownloadRow | None = None
 
     async def init(self) -> None:
+        await outlasting_outages(self._store, lambda _retried: self._load())
+
+    async def _load(self) -> None:
         self.row = await self._store.load_download(self.hash)
 
     async def handle(self, message: object) -> Applied:
         if not isinstance(message, Deliver):
             raise TypeError(f"TorrentActor got {message!r}")
+
+        async def apply(retried: bool) -> Applied:
+            if not retried:
+                return await self._apply(message)
+            await self._load()
+            return await self._apply(attrs.evolve(message, redelivery=True))
+
+        return await outlasting_outages(self._store, apply)
+
+    async def _apply(self, message: Deliver) -> Applied:
         if await already_applied(self._store, message):
             return Applied(changed=False)
         now = self._clock.now()

@@ -60,10 +60,12 @@ async def run_dispatcher(store: Store, nursery: trio.Nursery) -> tuple[Dispatche
     return dispatcher, registry
 
 
-async def wait_applied(store: Store) -> None:
+async def wait_applied(store: Store, dispatcher: Dispatcher, *, handled: int) -> None:
+    """Wait until the inbox is empty and the dispatcher has finished ``handled`` rows."""
     with trio.fail_after(10):
         while True:
-            if not (await store.mail_counts())["pending"]:
+            finished = dispatcher.dispatched + dispatcher.dead_lettered
+            if finished >= handled and not (await store.mail_counts())["pending"]:
                 return
             await trio.sleep(0.01)
 
@@ -73,7 +75,7 @@ async def test_waiting_mail_is_replayed_in_order_at_start(store: Store) -> None:
     await store.commit([mail(n % 3 + 1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(9)])
     async with trio.open_nursery() as nursery:
         dispatcher, _ = await run_dispatcher(store, nursery)
-        await wait_applied(store)
+        await wait_applied(store, dispatcher, handled=9)
         assert dispatcher.dispatched == 9
         nursery.cancel_scope.cancel()
     assert [key for key, _ in Recorder.applied] == [1, 2, 3] * 3
@@ -89,7 +91,7 @@ async def test_a_message_that_keeps_crashing_its_actor_becomes_a_dead_letter(sto
     )
     async with trio.open_nursery() as nursery:
         dispatcher, registry = await run_dispatcher(store, nursery)
-        await wait_applied(store)
+        await wait_applied(store, dispatcher, handled=2)
         assert dispatcher.dead_lettered == 1
         assert registry.statistics().restarts_in_window == 3
         nursery.cancel_scope.cancel()
@@ -107,7 +109,7 @@ async def test_unreadable_mail_is_a_dead_letter_at_once(store: Store) -> None:
     )
     async with trio.open_nursery() as nursery:
         dispatcher, _ = await run_dispatcher(store, nursery)
-        await wait_applied(store)
+        await wait_applied(store, dispatcher, handled=1)
         nursery.cancel_scope.cancel()
     assert dispatcher.dead_lettered == 1
     letters, _ = await store.dead_letters()
