@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import typing
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -66,12 +67,26 @@ class PostgresDriver:
         return await trio_asyncio.aio_as_trio(self._fetch)(numbered(sql), tuple(args))
 
     async def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
-        connection = None
+        async with self._connection() as connection:
+            return [dict(row) for row in await connection.fetch(sql, *args)]
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; anything that says the server is gone becomes an outage."""
         try:
             async with self._pool.acquire(timeout=_CONNECT_TIMEOUT_S) as connection:
-                return [dict(row) for row in await connection.fetch(sql, *args)]
+                try:
+                    yield connection
+                except DatabaseUnavailable:
+                    raise
+                except Exception as exc:
+                    if _outage(exc, connection):
+                        raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
+                    raise
+        except DatabaseUnavailable:
+            raise
         except Exception as exc:
-            if _outage(exc, connection):
+            if _outage(exc):
                 raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
             raise
 
@@ -79,14 +94,8 @@ class PostgresDriver:
         return await trio_asyncio.aio_as_trio(self._apply)(items)
 
     async def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
-        connection = None
-        try:
-            async with self._pool.acquire(timeout=_CONNECT_TIMEOUT_S) as connection:
-                return await self._apply_in_transaction(connection, items)
-        except Exception as exc:
-            if _outage(exc, connection):
-                raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
-            raise
+        async with self._connection() as connection:
+            return await self._apply_in_transaction(connection, items)
 
     @staticmethod
     async def _apply_in_transaction(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +10,10 @@ import pytest
 import trio_asyncio
 
 from storage import Store, open_store
+from tests.support.ci import require_or_skip
 from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
+
+__all__ = ["require_or_skip"]
 
 
 @pytest.fixture
@@ -19,13 +21,6 @@ async def asyncio_loop() -> AsyncIterator[None]:
     """An asyncio loop under Trio, as the service runs; ask for it to use asyncpg."""
     async with trio_asyncio.open_loop():
         yield
-
-
-def require_or_skip(reason: str) -> None:
-    """Skip a test on a developer machine; fail it in CI, where everything must run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: this test must run)")
-    pytest.skip(reason)
 
 
 async def require_postgres() -> None:

@@ -1,0 +1,68 @@
+"""Failures stay where they belong: a bad write fails alone; an outage fails fast, then ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+
+from storage import DatabaseUnavailable, SaveRequest, StorageError, Store
+from tests.storage.test_contract import movie
+from tests.support.flaky_database import flaky_store
+
+DEADLINE_S = 10
+
+
+async def test_values_the_driver_cannot_take_fail_only_their_own_write(store: Store) -> None:
+    good = [movie(1), movie(4), movie(5)]
+    bad = [
+        movie(2, tmdb_id=2**63),  # past a signed 64-bit column: OverflowError / DataError
+        movie(3, title="lone \ud800 surrogate"),  # UTF-8 cannot encode it
+    ]
+    outcomes: dict[int, str] = {}
+
+    async def save(row: object) -> None:
+        try:
+            await store.commit([SaveRequest(row=row)])  # type: ignore[arg-type]
+            outcomes[row.id] = "stored"  # type: ignore[attr-defined]
+        except StorageError:
+            outcomes[row.id] = "refused"  # type: ignore[attr-defined]
+
+    async with trio.open_nursery() as nursery:
+        for row in (good[0], bad[0], good[1], bad[1], good[2]):
+            nursery.start_soon(save, row)
+    assert outcomes == {1: "stored", 2: "refused", 3: "refused", 4: "stored", 5: "stored"}
+    assert store.writer_statistics().largest_batch > 1, "the writes should share a transaction"
+    for row in good:
+        assert await store.load_request(row.id) == row
+    for row in bad:
+        assert await store.load_request(row.id) is None
+    assert store.available
+
+
+async def test_during_an_outage_reads_and_writes_fail_fast_and_it_ends_alone(
+    tmp_path: Path,
+) -> None:
+    async with flaky_store(str(tmp_path / "db.sqlite")) as (store, driver):
+        await store.commit([SaveRequest(row=movie(1))])
+        driver.down = True
+        with pytest.raises(DatabaseUnavailable):
+            await store.commit([SaveRequest(row=movie(2))])
+        assert not store.available
+        assert store.outage_statistics().reason is not None
+        calls = driver.calls
+        with pytest.raises(DatabaseUnavailable):
+            await store.load_request(1)
+        with pytest.raises(DatabaseUnavailable):
+            await store.commit([SaveRequest(row=movie(3))])
+        assert driver.calls - calls <= 2, "while down, calls should not wait on the database"
+
+        driver.down = False
+        with trio.fail_after(DEADLINE_S):
+            await store.wait_available()
+        assert store.available
+        assert store.outage_statistics().outages == 1
+        await store.commit([SaveRequest(row=movie(2))])
+        assert await store.load_request(1) == movie(1)
+        assert await store.load_request(2) == movie(2)
