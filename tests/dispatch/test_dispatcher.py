@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Hashable
+from pathlib import Path
 
 import pytest
 import trio
@@ -14,6 +15,7 @@ from actors.envelope import Deliver
 from actors.mail import encode, request_target
 from actors.media_request.messages import AvailabilityUnconfirmed, DeletionRequested
 from storage import MarkMailApplied, PostMail, Store, open_store
+from tests.support.flaky_database import flaky_store
 
 
 class Recorder:
@@ -29,9 +31,9 @@ class Recorder:
         assert isinstance(message, Deliver)
         if any(isinstance(m, DeletionRequested) for m in message.messages):
             raise RuntimeError("poison")
-        Recorder.applied.append((self.key, type(message.messages[0]).__name__))
         assert message.mail_id is not None
         await self.store.commit([MarkMailApplied(mail_id=message.mail_id, at=1.0)])
+        Recorder.applied.append((self.key, type(message.messages[0]).__name__))
 
 
 @pytest.fixture
@@ -114,3 +116,27 @@ async def test_unreadable_mail_is_a_dead_letter_at_once(store: Store) -> None:
     assert dispatcher.dead_lettered == 1
     letters, _ = await store.dead_letters()
     assert letters[0].error.startswith("unreadable")
+
+
+async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(
+    tmp_path: Path,
+) -> None:
+    Recorder.applied = []
+    async with flaky_store(str(tmp_path / "db.sqlite")) as (store, driver):
+        driver.down = True
+        async with trio.open_nursery() as nursery:
+            dispatcher, _ = await run_dispatcher(store, nursery)
+            with trio.move_on_after(0.5):  # the dispatcher keeps waiting; nothing is lost
+                await trio.sleep_forever()
+            assert dispatcher.dead_lettered == 0
+            driver.down = False
+            await store.wait_available()
+            await store.commit([mail(1, AvailabilityUnconfirmed(reason="during the outage"))])
+            driver.down = True
+            with trio.move_on_after(0.5):
+                await trio.sleep_forever()
+            driver.down = False
+            await wait_applied(store, dispatcher, handled=1)
+            nursery.cancel_scope.cancel()
+    assert Recorder.applied == [(1, "AvailabilityUnconfirmed")]
+    assert dispatcher.dead_lettered == 0
