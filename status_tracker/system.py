@@ -56,6 +56,9 @@ from .tokens import Tokens, ensure_tokens
 logger = logging.getLogger(__name__)
 _json = cattrs.Converter()
 
+DATABASE_START_WAIT_S = 60.0
+"""How long a start waits for a database that is not accepting connections yet."""
+
 
 @typing.final
 @attrs.define(eq=False)
@@ -339,7 +342,7 @@ def _root_supervisor(system: System) -> Supervisor:
 @contextlib.asynccontextmanager
 async def running_service(config: Config) -> AsyncIterator[System]:
     """Run the whole service until the block exits (needs a trio-asyncio loop around it)."""
-    async with open_store(config.database_url) as store:
+    async with open_store(config.database_url, wait_s=DATABASE_START_WAIT_S) as store:
         clock = WallClock()
         tokens = await ensure_tokens(store, webhook=config.webhook_token, api=config.api_token)
         system = build_system(config, store, tokens, clock)

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import trio
 
-from ._store import Driver, Store
+from ._store import DatabaseUnavailable, Driver, Store
+
+logger = logging.getLogger(__name__)
+
+
+async def _connect_postgres(url: str, wait_s: float) -> Driver:
+    from ._postgres import PostgresDriver
+
+    deadline = trio.current_time() + wait_s
+    delay = 0.5
+    while True:
+        try:
+            return await PostgresDriver.connect(url)
+        except DatabaseUnavailable as exc:
+            if trio.current_time() + delay > deadline:
+                raise
+            logger.warning("waiting for PostgreSQL to accept connections: %s", exc)
+            await trio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def parse_database_url(url: str) -> tuple[str, str]:
@@ -32,11 +51,16 @@ def parse_database_url(url: str) -> tuple[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def open_store(url: str) -> AsyncIterator[Store]:
+async def open_store(url: str, *, wait_s: float = 0.0) -> AsyncIterator[Store]:
     """Open, migrate and serve a store; its writer runs until the block exits.
 
-    Opening blocks until the schema is current; leaving cancels the writer and closes the
-    connections. PostgreSQL needs a trio-asyncio loop around this.
+    Opening blocks until the schema is current; a database that is not reachable yet (one
+    starting beside the service) is tried again with backoff for up to ``wait_s`` seconds.
+    Leaving cancels the writer and closes the connections. PostgreSQL needs a trio-asyncio
+    loop around this.
+
+    Raises:
+        DatabaseUnavailable: the database was still unreachable after ``wait_s``.
     """
     dialect, target = parse_database_url(url)
     driver: Driver
@@ -45,9 +69,7 @@ async def open_store(url: str) -> AsyncIterator[Store]:
 
         driver = SqliteDriver(target)
     else:
-        from ._postgres import PostgresDriver
-
-        driver = await PostgresDriver.connect(target)
+        driver = await _connect_postgres(target, wait_s)
     store = Store(driver)
     try:
         await store.migrate()

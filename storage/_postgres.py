@@ -54,13 +54,18 @@ class PostgresDriver:
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDriver:
-        pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
-            url,
-            min_size=1,
-            max_size=4,
-            timeout=_CONNECT_TIMEOUT_S,
-            command_timeout=_COMMAND_TIMEOUT_S,
-        )
+        try:
+            pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
+                url,
+                min_size=1,
+                max_size=4,
+                timeout=_CONNECT_TIMEOUT_S,
+                command_timeout=_COMMAND_TIMEOUT_S,
+            )
+        except Exception as exc:
+            if _outage(exc):
+                raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
+            raise
         return cls(pool)
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:

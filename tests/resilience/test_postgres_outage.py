@@ -129,6 +129,35 @@ async def test_a_postgres_outage_is_weathered_and_nothing_is_lost(asyncio_loop: 
             )
 
 
+@pytest.mark.postgresql
+async def test_a_start_waits_for_a_postgres_that_comes_up_late(
+    asyncio_loop: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        require_or_skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        return
+    with throwaway_cluster(bin_dir, started=False) as cluster:
+        healthy = trio.Event()
+
+        async def serve() -> None:
+            async with started_service(cluster.url) as service:
+                assert (await service.http.get("/health")).status_code == 200
+                healthy.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve)
+
+            async def waiting() -> bool:
+                return any("waiting for PostgreSQL" in r.getMessage() for r in caplog.records)
+
+            await wait_until(waiting, what="the start to wait for the database")
+            assert not healthy.is_set()
+            await trio.to_thread.run_sync(cluster.start)
+            with trio.fail_after(30):
+                await healthy.wait()
+
+
 def _at_least(found: set[int], count: int):
     async def check() -> bool:
         return len(found) >= count

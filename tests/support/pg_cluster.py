@@ -67,14 +67,15 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def throwaway_cluster(bin_dir: Path) -> Iterator[Cluster]:
-    """A started cluster, stopped and deleted afterwards."""
+def throwaway_cluster(bin_dir: Path, *, started: bool = True) -> Iterator[Cluster]:
+    """A cluster (started unless asked not to), stopped and deleted afterwards."""
     with tempfile.TemporaryDirectory(prefix="st-pg-") as folder:
         if os.geteuid() == 0:
             shutil.chown(folder, "postgres", "postgres")
         cluster = Cluster(bin_dir, Path(folder))
         cluster.init()
-        cluster.start()
+        if started:
+            cluster.start()
         try:
             yield cluster
         finally:
