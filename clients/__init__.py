@@ -11,6 +11,7 @@ from clients._http import ServiceUnavailable as ServiceUnavailable
 from clients._http import UnexpectedResponse as UnexpectedResponse
 from clients._http import json_kind as json_kind
 from clients._http import redact_url as redact_url
+from clients._http import transport_problem as transport_problem
 from clients.jellyfin import JellyfinAuthError as JellyfinAuthError
 from clients.jellyfin import JellyfinClient as JellyfinClient
 from clients.jellyfin import JellyfinItem as JellyfinItem

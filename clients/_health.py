@@ -63,13 +63,14 @@ class DependencyHealth:
         self._reason = None
         self._last_ok_at = self._now()
 
-    def failed(self, error: ClientError) -> None:
-        """Asking the dependency failed with ``error``."""
+    def failed(self, problem: ClientError | str) -> None:
+        """Asking the dependency failed: a client's error, or the reason in a sentence."""
+        reason = problem if isinstance(problem, str) else problem.reason
         self._errors += 1
-        if error.reason != self._reason:
-            logger.warning("%s is degraded: %s", self._service, error)
+        if reason != self._reason:
+            logger.warning("%s is degraded: %s", self._service, problem)
         self._reachable = False
-        self._reason = error.reason
+        self._reason = reason
 
     def status(self) -> DependencyStatus:
         state: HealthState = (

@@ -83,7 +83,7 @@ def json_kind(value: object) -> str:
     return type(value).__name__
 
 
-def _transport_problem(exc: Exception) -> str:
+def transport_problem(exc: Exception) -> str:
     """A transport failure in a few words (httpx's own text may name the URL, so it is not used)."""
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
@@ -160,7 +160,7 @@ class HttpService:
                 reason=f"{self.service_name} answered with a body that cannot be decoded",
             ) from exc
         except (httpx.RequestError, httpx.InvalidURL) as exc:
-            problem = _transport_problem(exc)
+            problem = transport_problem(exc)
             raise ServiceUnavailable(
                 f"{self.service_name} at {self._shown_url} is unreachable: {problem}",
                 reason=f"unreachable: {problem}",
