@@ -2,7 +2,9 @@
 
 Jellyfin ignores ``AnyProviderIdEquals``, so it searches by title (and year) and matches the
 provider ids itself, then falls back to any item type and to the imported file's path. TV is
-checked per episode; a series existing never makes its episodes available.
+checked per episode; a series existing never makes its episodes available. A round that cannot
+ask Jellyfin (or cannot read its answer) is recorded on the client's health; with nothing
+waiting, a round still asks Jellyfin for its version, so /health never guesses.
 """
 
 from __future__ import annotations
@@ -12,12 +14,11 @@ import typing
 from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
-import httpx
 import trio
 
-from clients._http import ClientError
+from clients import ClientError, HealthState
 from clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
-from storage import RequestRow, Store
+from storage import DatabaseUnavailable, RequestRow, Store
 
 from .dispatch.correlation import normalise_title
 from .envelope import Deliver
@@ -41,7 +42,10 @@ WAITING_STATES = ("downloaded", "importing", "anime_matching")
 @attrs.frozen(kw_only=True)
 class VerifierStatus:
     reachable: bool | None
-    last_error: str | None
+    status: HealthState
+    reason: str | None
+    errors: int
+    last_ok_at: str | None
     rounds: int
     confirmed: int
     waiting: int
@@ -64,16 +68,13 @@ class AvailabilityVerifier:
         self._call_request = call_request
         self._interval = interval
         self._reasons: dict[int, str] = {}
-        self._reachable: bool | None = None
-        self._last_error: str | None = None
         self._rounds = 0
         self._confirmed = 0
         self._waiting = 0
 
     def status(self) -> VerifierStatus:
         return VerifierStatus(
-            reachable=self._reachable,
-            last_error=self._last_error,
+            **attrs.asdict(self._client.health.status()),
             rounds=self._rounds,
             confirmed=self._confirmed,
             waiting=self._waiting,
@@ -83,22 +84,29 @@ class AvailabilityVerifier:
         task_status.started()
         while True:
             await trio.sleep(self._interval)
-            await self.verify_once()
+            try:
+                await self.verify_once()
+            except DatabaseUnavailable:
+                logger.warning("The availability verifier waits for the database to come back")
+                await self._store.wait_available()
 
     async def verify_once(self) -> None:
-        """Look up every waiting request once."""
+        """Look up every waiting request once (or only ask Jellyfin's version, if none waits).
+
+        Raises:
+            DatabaseUnavailable: the waiting requests could not be read.
+        """
         waiting = await self._store.requests_in_states(WAITING_STATES)
         self._waiting = len(waiting)
         try:
+            if not waiting:
+                await self._client.ping()
             for request in waiting:
                 await self.verify_request(request)
-        except (ClientError, httpx.HTTPError) as exc:
-            self._reachable = False
-            self._last_error = str(exc) or type(exc).__name__
-            logger.warning("Jellyfin look-up failed: %s", self._last_error)
+        except ClientError as exc:
+            self._client.health.failed(exc)
             return
-        self._reachable = True
-        self._last_error = None
+        self._client.health.answered()
         self._rounds += 1
         live = {request.id for request in waiting}
         self._reasons = {rid: reason for rid, reason in self._reasons.items() if rid in live}
@@ -107,7 +115,7 @@ class AvailabilityVerifier:
         """Look the request (or its waiting episodes) up; True when something was confirmed.
 
         Raises:
-            ClientError, httpx.HTTPError: Jellyfin could not be asked.
+            ClientError: Jellyfin could not be asked, or answered what cannot be read.
         """
         if request.media_type == "movie":
             found = await self.find_movie(request)

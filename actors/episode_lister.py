@@ -2,7 +2,8 @@
 
 For each active TV request with no episodes yet, it asks Sonarr (when configured) for the
 series' episodes in the requested seasons and hands them to the request. A series Sonarr
-does not have yet is asked about again later.
+does not have yet, or a look-up that failed, is asked about again later; failures are recorded
+on the Sonarr client's health.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable
 
-import httpx
 import trio
 
-from clients._http import ClientError
+from clients import ClientError, DependencyStatus
 from clients.sonarr import SonarrClient
-from storage import RequestRow, Store
+from storage import DatabaseUnavailable, RequestRow, Store
 
 from .envelope import Deliver
 from .media_request.messages import EpisodeRef, EpisodesListed
@@ -47,14 +47,26 @@ class EpisodeLister:
         self._interval = interval
         self._next_try: dict[int, float] = {}
 
+    def status(self) -> DependencyStatus:
+        """Sonarr's health, as this lister and the service sync found it."""
+        return self._client.health.status()
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         while True:
-            await self.list_once()
+            try:
+                await self.list_once()
+            except DatabaseUnavailable:
+                logger.warning("The episode lister waits for the database to come back")
+                await self._store.wait_available()
             await trio.sleep(self._interval)
 
     async def list_once(self) -> int:
-        """List episodes for every TV request still without any; returns how many were listed."""
+        """List episodes for every TV request still without any; returns how many were listed.
+
+        Raises:
+            DatabaseUnavailable: the requests could not be read.
+        """
         requests = [
             r
             for r in await self._store.active_requests()
@@ -69,9 +81,11 @@ class EpisodeLister:
                 continue
             try:
                 listed += await self._list(request)
-            except (ClientError, httpx.HTTPError) as exc:
-                logger.warning("Sonarr look-up for request %s failed: %s", request.id, exc)
+            except ClientError as exc:
+                self._client.health.failed(exc)
                 self._next_try[request.id] = self._now() + RETRY_AFTER_S
+            else:
+                self._client.health.answered()
         return listed
 
     async def _list(self, request: RequestRow) -> int:

@@ -2,7 +2,8 @@
 
 It compares what qBittorrent reports with each claimed download's stored row and sends a
 TorrentObserved to the torrent's actor only when they differ; files are fetched only for packs
-whose progress moved.
+whose progress moved. A failed poll (unreachable, or an answer it cannot read) or a database
+outage never ends it: the failure is recorded on the client's health and polling goes on.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import typing
 from collections.abc import Awaitable, Callable
 
 import attrs
-import httpx
 import trio
 
-from clients._http import ClientError
+from clients import ClientError, HealthState
 from clients.qbittorrent import QBittorrentClient, TorrentNotFound, TorrentView, download_state
-from storage import DownloadWatch, Store
+from storage import DatabaseUnavailable, DownloadWatch, Store
 
 from .envelope import Deliver
 from .torrent.messages import ObservedFile, TorrentObserved, TorrentVanished
@@ -32,7 +32,10 @@ BUSY_STATES = ("queued", "downloading", "stalled")
 @attrs.frozen(kw_only=True)
 class PollerStatus:
     reachable: bool | None
-    last_error: str | None
+    status: HealthState
+    reason: str | None
+    errors: int
+    last_ok_at: str | None
     polls: int
     observations: int
     file_listings: int
@@ -58,8 +61,7 @@ class QBittorrentPoller:
         self._active_interval = active_interval
         self._idle_interval = idle_interval
         self._wake = trio.Event()
-        self._reachable: bool | None = None
-        self._last_error: str | None = None
+        self._failures = 0
         self._polls = 0
         self._observations = 0
         self._file_listings = 0
@@ -75,8 +77,7 @@ class QBittorrentPoller:
 
     def status(self) -> PollerStatus:
         return PollerStatus(
-            reachable=self._reachable,
-            last_error=self._last_error,
+            **attrs.asdict(self._client.health.status()),
             polls=self._polls,
             observations=self._observations,
             file_listings=self._file_listings,
@@ -87,23 +88,40 @@ class QBittorrentPoller:
         task_status.started()
         while True:
             self._wake = trio.Event()
-            busy = await self.poll_once()
-            self._interval = self._active_interval if busy else self._idle_interval
+            try:
+                busy = await self.poll_once()
+            except DatabaseUnavailable:
+                logger.warning("qBittorrent polling waits for the database to come back")
+                await self._store.wait_available()
+                busy = True
+            self._interval = next_interval(
+                busy=busy,
+                failures=self._failures,
+                active=self._active_interval,
+                idle=self._idle_interval,
+            )
             with trio.move_on_after(self._interval):
                 await self._wake.wait()
 
     async def poll_once(self) -> bool:
-        """One poll; returns True while some download is still busy (poll fast)."""
+        """One poll; returns True while some download is still busy (poll fast).
+
+        Raises:
+            DatabaseUnavailable: the stored downloads could not be read.
+        """
         tracked = {row.hash: row for row in await self._store.unfinished_downloads()}
         try:
-            result = await self._client.sync_maindata()
-        except (ClientError, httpx.HTTPError) as exc:
-            self._reachable = False
-            self._last_error = str(exc) or type(exc).__name__
-            logger.warning("qBittorrent poll failed: %s", self._last_error)
-            return False
-        self._reachable = True
-        self._last_error = None
+            busy = await self._observe(tracked)
+        except ClientError as exc:
+            self._failures += 1
+            self._client.health.failed(exc)
+            return any(row.state in BUSY_STATES for row in tracked.values())
+        self._failures = 0
+        self._client.health.answered()
+        return busy
+
+    async def _observe(self, tracked: dict[str, DownloadWatch]) -> bool:
+        result = await self._client.sync_maindata()
         self._polls += 1
         busy = False
         for torrent_hash in sorted(result.removed & tracked.keys()):
@@ -140,6 +158,18 @@ class QBittorrentPoller:
     async def _deliver(self, torrent_hash: str, message: object) -> None:
         self._observations += 1
         await self._send(torrent_hash, Deliver(messages=(message,), source="qbittorrent"))
+
+
+def next_interval(*, busy: bool, failures: int, active: float, idle: float) -> float:
+    """Seconds until the next poll.
+
+    Active while something downloads, idle otherwise. After failed polls with downloads in
+    flight: the active interval first, then doubled per further failure, capped at idle.
+    """
+    if not busy:
+        return idle
+    backoff = active * 2 ** min(max(failures - 1, 0), 16)
+    return max(active, min(idle, backoff))
 
 
 def _unchanged(row: DownloadWatch, view: TorrentView, state: str) -> bool:

@@ -2,7 +2,9 @@
 
 Each file event becomes a timeline entry (source ``shoko``) on the item whose imported file it
 is; a match with AniDB cross-references hands the item to the verifier at once. After every
-reconnect (SignalR replays nothing) every item waiting on Shoko is verified again.
+reconnect (SignalR replays nothing) every item waiting on Shoko is verified again, and again
+after a database outage swallowed an event. A failed Jellyfin check is counted and logged once
+per distinct reason.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable
 
-import httpx
 import trio
 
-from clients._http import ClientError
+from clients import ClientError
 from ingress.shoko import ShokoFact, ShokoFileEvent
-from storage import RequestRow, Store
+from storage import DatabaseUnavailable, RequestRow, Store
 
 from .envelope import Deliver
 from .library_match import match_path
@@ -41,11 +42,24 @@ class ShokoMatcher:
         self.matched_events = 0
         self.unmatched_events = 0
         self.resyncs = 0
+        self.verify_failures = 0
+        self._last_verify_problem: str | None = None
 
     async def on_event(self, fact: ShokoFact) -> None:
-        """Apply one Shoko fact to the items whose file it names."""
+        """Apply one Shoko fact to the items whose file it names.
+
+        During a database outage the fact cannot be applied; a resync is asked for instead, so
+        the items it may concern are checked once the database is back.
+        """
         if not isinstance(fact, ShokoFileEvent):
             return
+        try:
+            await self._apply(fact)
+        except DatabaseUnavailable:
+            logger.warning("Shoko %s %s not applied: database unavailable", fact.kind, fact.file_id)
+            self._resync_wanted.set()
+
+    async def _apply(self, fact: ShokoFileEvent) -> None:
         paths = [fact.relative_path]
         if fact.previous_relative_path:
             paths.append(fact.previous_relative_path)
@@ -85,8 +99,13 @@ class ShokoMatcher:
             await self._resync_wanted.wait()
             self._resync_wanted = trio.Event()
             self.resyncs += 1
-            for request in await self._store.requests_in_states(("anime_matching",)):
-                await self._verify_request(request.id)
+            try:
+                for request in await self._store.requests_in_states(("anime_matching",)):
+                    await self._verify_request(request.id)
+            except DatabaseUnavailable:
+                logger.warning("Shoko resync waits for the database to come back")
+                await self._store.wait_available()
+                self._resync_wanted.set()
 
     async def _verify_request(self, request_id: int) -> None:
         if self._verify is None:
@@ -96,8 +115,13 @@ class ShokoMatcher:
             return
         try:
             await self._verify(request)
-        except (ClientError, httpx.HTTPError) as exc:
-            logger.warning("verifying request %s after Shoko failed: %s", request_id, exc)
+        except ClientError as exc:
+            self.verify_failures += 1
+            if exc.reason != self._last_verify_problem:
+                logger.warning("Verifying request %s after Shoko failed: %s", request_id, exc)
+            self._last_verify_problem = exc.reason
+            return
+        self._last_verify_problem = None
 
     async def _candidates(self) -> dict[ItemKey, str]:
         """Every imported file we track, by (request id, episode or None).

@@ -1,8 +1,17 @@
 """Thin typed clients for the services the tracker calls: qBittorrent, Jellyfin, Sonarr, Radarr."""
 
+from clients._fields import REQUIRED as REQUIRED
+from clients._fields import WireObject as WireObject
+from clients._fields import bad_reply as bad_reply
+from clients._health import DependencyHealth as DependencyHealth
+from clients._health import DependencyStatus as DependencyStatus
+from clients._health import HealthState as HealthState
 from clients._http import ClientError as ClientError
 from clients._http import ServiceUnavailable as ServiceUnavailable
 from clients._http import UnexpectedResponse as UnexpectedResponse
+from clients._http import json_kind as json_kind
+from clients._http import redact_url as redact_url
+from clients._http import transport_problem as transport_problem
 from clients.jellyfin import JellyfinAuthError as JellyfinAuthError
 from clients.jellyfin import JellyfinClient as JellyfinClient
 from clients.jellyfin import JellyfinItem as JellyfinItem

@@ -1,29 +1,58 @@
-"""Plumbing shared by the outbound HTTP clients: their error family and an httpx session.
+"""Plumbing shared by the outbound HTTP clients: their error family, URL redaction, a session.
 
 Transport failures and 5xx answers become ``ServiceUnavailable``, so callers can back off without
-knowing httpx; anything else the client cannot understand becomes ``UnexpectedResponse``.
+knowing httpx; anything else the client cannot understand becomes ``UnexpectedResponse``. Every
+message names a service by its redacted URL, and never carries an API key.
 """
 
 from __future__ import annotations
 
+import re
 import typing
 
 import httpx
 
+from status_tracker.strict import load_json
+
+from ._health import DependencyHealth
+
 if typing.TYPE_CHECKING:
     from types import TracebackType
 
+_AUTHORITY = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)")
+_ERRNO_PREFIX = re.compile(r"^\[Errno -?\d+\]\s*")
+_BODY_PREVIEW = 200
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``, for logs, messages and /health."""
+    found = _AUTHORITY.match(url)
+    if found is None or "@" not in found["authority"]:
+        return url
+    host = found["authority"].rpartition("@")[2]
+    return f"{found['scheme']}***@{host}{url[found.end() :]}"
+
 
 class ClientError(Exception):
-    """Base of every failure an outbound client reports."""
+    """Base of every failure an outbound client reports.
+
+    ``reason`` is one sentence for /health (no URL, no reply excerpt); the message adds detail
+    for the log.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 @typing.final
 class ServiceUnavailable(ClientError):
     """The service could not be reached, timed out, or answered with a 5xx status."""
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, status_code: int | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(message, reason=reason)
         self.status_code = status_code
 
 
@@ -31,9 +60,41 @@ class ServiceUnavailable(ClientError):
 class UnexpectedResponse(ClientError):
     """The service answered with a status or a body this client does not understand."""
 
-    def __init__(self, message: str, *, status_code: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, status_code: int, reason: str | None = None) -> None:
+        super().__init__(message, reason=reason)
         self.status_code = status_code
+
+
+def json_kind(value: object) -> str:
+    """What kind of JSON value ``value`` is, in words (``a list``, ``null``...)."""
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "true or false"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "a list"
+        case dict():
+            return "an object"
+    return type(value).__name__
+
+
+def transport_problem(exc: Exception) -> str:
+    """A transport failure in a few words (httpx's own text may name the URL, so it is not used)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.InvalidURL):
+        return "the configured URL is invalid"
+    if isinstance(exc, httpx.ConnectError):
+        text = _ERRNO_PREFIX.sub("", str(exc)).strip()
+        return text[:1].lower() + text[1:] if text else "could not connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the connection broke the HTTP protocol"
+    return type(exc).__name__
 
 
 class HttpService:
@@ -46,14 +107,25 @@ class HttpService:
 
     def __init__(self, base_url: str, *, http: httpx.AsyncClient | None, timeout: float) -> None:
         self._base_url = base_url.rstrip("/")
+        self._shown_url = redact_url(self._base_url)
         self._owns_http = http is None
         self._http = httpx.AsyncClient() if http is None else http
         self._timeout = timeout
+        self.health = DependencyHealth(self.service_name)
+        """Kept on the client so every user of it (and every restart of them) shares one record."""
 
     @property
     def base_url(self) -> str:
         """The service's root URL, without a trailing slash."""
         return self._base_url
+
+    @property
+    def shown_url(self) -> str:
+        """``base_url`` with its credentials redacted: the form logs and /health show."""
+        return self._shown_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._shown_url!r})"
 
     async def aclose(self) -> None:
         """Close the underlying httpx client if this object created it."""
@@ -72,28 +144,46 @@ class HttpService:
         await self.aclose()
 
     async def _send(self, method: str, path: str, **kwargs: typing.Any) -> httpx.Response:
-        """Send one request; raise ``ServiceUnavailable`` on transport failure or a 5xx answer."""
+        """Send one request; raise ``ServiceUnavailable`` on transport failure or a 5xx answer.
+
+        A body that cannot be decoded (a broken ``Content-Encoding``) is an ``UnexpectedResponse``.
+        """
         try:
             response = await self._http.request(
                 method, self._base_url + path, timeout=self._timeout, **kwargs
             )
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(
-                f"{self.service_name} at {self._base_url} is unreachable: {exc!r}"
+        except httpx.DecodingError as exc:
+            raise UnexpectedResponse(
+                f"{self.service_name} at {self._shown_url} sent an undecodable body to "
+                f"{method} {path}",
+                status_code=httpx.codes.OK,
+                reason=f"{self.service_name} answered with a body that cannot be decoded",
             ) from exc
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
+            problem = transport_problem(exc)
+            raise ServiceUnavailable(
+                f"{self.service_name} at {self._shown_url} is unreachable: {problem}",
+                reason=f"unreachable: {problem}",
+            ) from None
         if response.status_code >= 500:
             raise ServiceUnavailable(
-                f"{self.service_name} answered {response.status_code} to {method} {path}",
+                f"{self.service_name} at {self._shown_url} answered {response.status_code} "
+                f"to {method} {path}",
                 status_code=response.status_code,
+                reason=f"{self.service_name} answered HTTP {response.status_code}",
             )
         return response
 
-    def _unexpected(self, response: httpx.Response) -> UnexpectedResponse:
+    def _unexpected(
+        self, response: httpx.Response, problem: str | None = None
+    ) -> UnexpectedResponse:
         request = response.request
+        problem = problem or f"answered HTTP {response.status_code}"
         return UnexpectedResponse(
-            f"{self.service_name} answered {response.status_code} to {request.method} "
-            f"{request.url.path}: {response.text[:200]!r}",
+            f"{self.service_name} at {self._shown_url} {problem} to {request.method} "
+            f"{request.url.path}: {response.text[:_BODY_PREVIEW]!r}",
             status_code=response.status_code,
+            reason=f"{self.service_name} {problem}",
         )
 
     def _json(self, response: httpx.Response, expected: type[list] | type[dict]) -> typing.Any:
@@ -101,11 +191,12 @@ class HttpService:
         if response.status_code != httpx.codes.OK:
             raise self._unexpected(response)
         try:
-            body = response.json()
-        except ValueError as exc:
-            raise self._unexpected(response) from exc
+            body = load_json(response.content)
+        except ValueError:
+            raise self._unexpected(response, "answered something other than JSON") from None
         if not isinstance(body, expected):
-            raise self._unexpected(response)
+            wanted = json_kind(expected())
+            raise self._unexpected(response, f"answered {json_kind(body)} instead of {wanted}")
         return body
 
 
@@ -127,6 +218,3 @@ class KeyedService(HttpService):
     def key_header(api_key: str) -> dict[str, str]:
         """The *arr convention; Jellyfin overrides it."""
         return {"X-Api-Key": api_key}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._base_url!r})"

@@ -11,11 +11,15 @@ import typing
 import attrs
 import httpx
 
+from clients._fields import REQUIRED, WireObject
 from clients._http import ClientError, KeyedService
+from status_tracker.strict import parse_id, unstorable_character
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+_SERVICE: typing.Final = "Jellyfin"
+_NUMERIC_PROVIDERS: typing.Final = frozenset({"tmdb", "tvdb", "anidb"})
 _REQUESTED_FIELDS: typing.Final = "ProviderIds,Path,OriginalTitle"
 """Extra ``Fields`` asked for; Jellyfin leaves these out of every item unless requested."""
 
@@ -32,6 +36,29 @@ def _optional_id(item_id: str | None) -> str | None:
 def _provider_ids(wire_ids: Mapping[str, typing.Any]) -> Mapping[str, str]:
     """Provider ids keyed by lower-cased name (``tmdb``, ``shoko series``), values as strings."""
     return types.MappingProxyType({key.lower(): str(value) for key, value in wire_ids.items()})
+
+
+def _numeric_provider(key: str) -> bool:
+    return key in _NUMERIC_PROVIDERS or key.startswith("shoko ")
+
+
+def _readable_provider_ids(wire_ids: Mapping[str, object]) -> dict[str, str]:
+    """The provider ids worth matching; one that cannot be an id (``"tt1"`` as TMDB's) is left out.
+
+    TMDB, TVDB, AniDB and Shoko ids go through ``parse_id`` and are kept in its canonical form,
+    so ``"0042"`` matches our 42; other providers (IMDb's ``tt…``) keep their text.
+    """
+    readable: dict[str, str] = {}
+    for key, value in wire_ids.items():
+        name = key.lower()
+        if _numeric_provider(name):
+            try:
+                readable[name] = str(parse_id(value, what=key))
+            except ValueError:
+                continue
+        elif isinstance(value, str) and value and unstorable_character(value) is None:
+            readable[name] = value
+    return readable
 
 
 @typing.final
@@ -73,22 +100,28 @@ class JellyfinItem:
         return self.location_type != "Virtual"
 
     @classmethod
-    def from_wire(cls, dto: Mapping[str, typing.Any]) -> JellyfinItem:
-        """Build an item from Jellyfin's PascalCase ``BaseItemDto`` (absent keys mean null)."""
+    def from_wire(cls, dto: object) -> JellyfinItem:
+        """Build an item from Jellyfin's PascalCase ``BaseItemDto`` (absent keys mean null).
+
+        Raises:
+            UnexpectedResponse: a field has the wrong type; provider ids that are not ids are
+                left out instead.
+        """
+        item = WireObject(dto, service=_SERVICE, what="an item")
         return cls(
-            id=normalize_item_id(dto["Id"]),
-            name=dto.get("Name") or "",
-            type=dto.get("Type") or "",
-            year=dto.get("ProductionYear"),
-            provider_ids=dto.get("ProviderIds") or {},
-            path=dto.get("Path"),
-            series_id=_optional_id(dto.get("SeriesId")),
-            series_name=dto.get("SeriesName"),
-            season=dto.get("ParentIndexNumber"),
-            episode=dto.get("IndexNumber"),
-            episode_end=dto.get("IndexNumberEnd"),
-            location_type=dto.get("LocationType"),
-            original_title=dto.get("OriginalTitle"),
+            id=normalize_item_id(item.text("Id", REQUIRED)),
+            name=item.text("Name"),
+            type=item.text("Type"),
+            year=item.optional_integer("ProductionYear"),
+            provider_ids=_readable_provider_ids(item.mapping("ProviderIds")),
+            path=item.optional_text("Path"),
+            series_id=_optional_id(item.optional_text("SeriesId")),
+            series_name=item.optional_text("SeriesName"),
+            season=item.optional_integer("ParentIndexNumber"),
+            episode=item.optional_integer("IndexNumber"),
+            episode_end=item.optional_integer("IndexNumberEnd"),
+            location_type=item.optional_text("LocationType"),
+            original_title=item.optional_text("OriginalTitle"),
         )
 
 
@@ -108,7 +141,7 @@ class JellyfinClient(KeyedService):
     Use as an async context manager, or call ``aclose()``.
     """
 
-    service_name = "Jellyfin"
+    service_name = _SERVICE
 
     @staticmethod
     def key_header(api_key: str) -> dict[str, str]:
@@ -117,7 +150,8 @@ class JellyfinClient(KeyedService):
     async def ping(self) -> str:
         """The server's version from the public system info (needs no key): a reachability check."""
         response = await self._send("GET", "/System/Info/Public")
-        return str(self._json(response, dict)["Version"])
+        info = WireObject(self._json(response, dict), service=_SERVICE, what="its system info")
+        return info.text("Version", REQUIRED)
 
     async def search_items(
         self, search_term: str, item_types: Sequence[str], years: Sequence[int] = ()
@@ -149,11 +183,12 @@ class JellyfinClient(KeyedService):
         response = await self._send("GET", path, params=params, headers=self._headers)
         if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
             raise JellyfinAuthError(
-                f"Jellyfin at {self._base_url} refused the API key ({response.status_code})"
+                f"Jellyfin at {self._shown_url} refused the API key ({response.status_code})",
+                reason=f"Jellyfin refused the API key ({response.status_code})",
             )
         if response.status_code == httpx.codes.NOT_FOUND:
-            raise JellyfinItemNotFound(f"Jellyfin at {self._base_url} has nothing at {path}")
+            raise JellyfinItemNotFound(f"Jellyfin at {self._shown_url} has nothing at {path}")
         items = self._json(response, dict).get("Items")
         if not isinstance(items, list):
-            raise self._unexpected(response)
+            raise self._unexpected(response, "answered a query result without an Items list")
         return [JellyfinItem.from_wire(dto) for dto in items]

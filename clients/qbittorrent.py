@@ -13,12 +13,15 @@ import attrs
 import httpx
 import trio
 
+from clients._fields import REQUIRED, WireObject, bad_reply
 from clients._http import ClientError, HttpService
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 logger = logging.getLogger(__name__)
+
+_SERVICE: typing.Final = "qBittorrent"
 
 ETA_INFINITE: typing.Final = 8_640_000
 """qBittorrent's ``eta`` for "infinite / not applicable" (100 days in seconds)."""
@@ -80,14 +83,8 @@ class TorrentNotFound(ClientError):
         self.torrent_hash = torrent_hash
 
 
-def _int(fields: Mapping[str, typing.Any], key: str, default: int = 0) -> int:
-    value = fields.get(key)
-    return default if value is None else int(value)
-
-
-def _str(fields: Mapping[str, typing.Any], key: str) -> str:
-    value = fields.get(key)
-    return "" if value is None else str(value)
+def _torrent(fields: object) -> WireObject:
+    return WireObject(fields, service=_SERVICE, what="a torrent")
 
 
 @typing.final
@@ -113,22 +110,27 @@ class TorrentView:
     completion_on: int | None = None
 
     @classmethod
-    def from_wire(cls, torrent_hash: str, fields: Mapping[str, typing.Any]) -> TorrentView:
-        """Build a view from qBittorrent's torrent object; missing fields take their defaults."""
-        eta = _int(fields, "eta", ETA_INFINITE)
-        completion_on = _int(fields, "completion_on", -1)
+    def from_wire(cls, torrent_hash: str, fields: object) -> TorrentView:
+        """Build a view from qBittorrent's torrent object; missing fields take their defaults.
+
+        Raises:
+            UnexpectedResponse: a field has the wrong type or an impossible value.
+        """
+        torrent = _torrent(fields)
+        eta = torrent.integer("eta", ETA_INFINITE)
+        completion_on = torrent.integer("completion_on", -1)
         return cls(
             hash=torrent_hash.lower(),
-            name=_str(fields, "name"),
-            progress=float(fields.get("progress") or 0.0),
-            state=fields.get("state") or "unknown",
-            size=_int(fields, "size"),
-            total_size=_int(fields, "total_size"),
-            amount_left=_int(fields, "amount_left"),
-            dlspeed=_int(fields, "dlspeed"),
+            name=torrent.text("name"),
+            progress=torrent.fraction("progress"),
+            state=torrent.text("state") or "unknown",
+            size=torrent.integer("size"),
+            total_size=torrent.integer("total_size"),
+            amount_left=torrent.integer("amount_left"),
+            dlspeed=torrent.integer("dlspeed"),
             eta=None if eta >= ETA_INFINITE else eta,
-            content_path=_str(fields, "content_path"),
-            save_path=_str(fields, "save_path"),
+            content_path=torrent.text("content_path"),
+            save_path=torrent.text("save_path"),
             completion_on=completion_on if completion_on > 0 else None,
         )
 
@@ -149,14 +151,19 @@ class TorrentFile:
     priority: int
 
     @classmethod
-    def from_wire(cls, fields: Mapping[str, typing.Any]) -> TorrentFile:
-        """Build a file from qBittorrent's file object."""
+    def from_wire(cls, fields: object) -> TorrentFile:
+        """Build a file from qBittorrent's file object.
+
+        Raises:
+            UnexpectedResponse: a field is missing, has the wrong type or an impossible value.
+        """
+        file = WireObject(fields, service=_SERVICE, what="a torrent file")
         return cls(
-            index=int(fields["index"]),
-            name=str(fields["name"]),
-            size=_int(fields, "size"),
-            progress=float(fields.get("progress") or 0.0),
-            priority=_int(fields, "priority", 1),
+            index=file.integer("index", REQUIRED, minimum=0),
+            name=file.text("name", REQUIRED),
+            size=file.integer("size", minimum=0),
+            progress=file.fraction("progress"),
+            priority=file.integer("priority", 1),
         )
 
 
@@ -183,39 +190,61 @@ class _MaindataCache:
     fields_by_hash: dict[str, dict[str, typing.Any]] = attrs.Factory(dict)
     views: dict[str, TorrentView] = attrs.Factory(dict)
 
-    def apply(self, body: Mapping[str, typing.Any]) -> SyncResult:
-        full_update = bool(body.get("full_update", False))
-        incoming = {h.lower(): fields for h, fields in (body.get("torrents") or {}).items()}
+    def apply(self, body: object) -> SyncResult:
+        """Merge one answer; the cache changes only when the whole answer could be read.
+
+        Raises:
+            UnexpectedResponse: the answer, or a torrent in it, does not have qBittorrent's shape.
+        """
+        answer = WireObject(body, service=_SERVICE, what="a sync/maindata update")
+        full_update = answer.flag("full_update")
+        rid = answer.integer("rid", minimum=0)
+        incoming: dict[str, dict[str, typing.Any]] = {}
+        for torrent_hash, fields in answer.mapping("torrents").items():
+            _torrent(fields)
+            incoming[torrent_hash.lower()] = dict(typing.cast("dict[str, typing.Any]", fields))
         previous_views = self.views
         if full_update:
-            self.fields_by_hash = {h: dict(fields) for h, fields in incoming.items()}
-            removed = frozenset(previous_views.keys() - self.fields_by_hash.keys())
+            fields_by_hash = incoming
+            removed = frozenset(previous_views.keys() - fields_by_hash.keys())
         else:
+            fields_by_hash = dict(self.fields_by_hash)
             for torrent_hash, fields in incoming.items():
-                self.fields_by_hash.setdefault(torrent_hash, {}).update(fields)
-            removed = frozenset(h.lower() for h in body.get("torrents_removed") or ())
+                fields_by_hash[torrent_hash] = {**fields_by_hash.get(torrent_hash, {}), **fields}
+            removed = frozenset(_removed_hashes(answer))
             for torrent_hash in removed:
-                self.fields_by_hash.pop(torrent_hash, None)
-        self.views = {
+                fields_by_hash.pop(torrent_hash, None)
+        views = {
             torrent_hash: (
                 TorrentView.from_wire(torrent_hash, fields)
                 if torrent_hash in incoming
                 else previous_views[torrent_hash]
             )
-            for torrent_hash, fields in self.fields_by_hash.items()
+            for torrent_hash, fields in fields_by_hash.items()
         }
         changed = frozenset(
             torrent_hash
-            for torrent_hash in incoming.keys() & self.views.keys()
-            if full_update or previous_views.get(torrent_hash) != self.views[torrent_hash]
+            for torrent_hash in incoming.keys() & views.keys()
+            if full_update or previous_views.get(torrent_hash) != views[torrent_hash]
         )
-        self.rid = int(body.get("rid") or 0)
+        self.fields_by_hash, self.views, self.rid = fields_by_hash, views, rid
         return SyncResult(
-            torrents=types.MappingProxyType(dict(self.views)),
+            torrents=types.MappingProxyType(dict(views)),
             changed=changed,
             removed=removed,
             full_update=full_update,
         )
+
+
+def _removed_hashes(answer: WireObject) -> set[str]:
+    removed = set()
+    for torrent_hash in answer.items("torrents_removed"):
+        if not isinstance(torrent_hash, str):
+            raise bad_reply(
+                f"{_SERVICE} answered a removed torrent hash that is not text", torrent_hash
+            )
+        removed.add(torrent_hash.lower())
+    return removed
 
 
 @typing.final
@@ -227,7 +256,7 @@ class QBittorrentClient(HttpService):
     repeated failures get the IP banned. Use as an async context manager, or call ``aclose()``.
     """
 
-    service_name = "qBittorrent"
+    service_name = _SERVICE
 
     def __init__(
         self,
@@ -247,7 +276,7 @@ class QBittorrentClient(HttpService):
         self._maindata = _MaindataCache()
 
     def __repr__(self) -> str:
-        return f"QBittorrentClient({self._base_url!r}, username={self._username!r})"
+        return f"QBittorrentClient({self._shown_url!r}, username={self._username!r})"
 
     async def login(self) -> None:
         """Open a session. Raises ``QBittorrentAuthError`` if the credentials or IP are refused."""
@@ -282,7 +311,10 @@ class QBittorrentClient(HttpService):
                 return []
             params["hashes"] = "|".join(wanted)
         response = await self._call("GET", "/api/v2/torrents/info", params=params)
-        return [TorrentView.from_wire(t["hash"], t) for t in self._json(response, list)]
+        return [
+            TorrentView.from_wire(_torrent(t).text("hash", REQUIRED), t)
+            for t in self._json(response, list)
+        ]
 
     async def torrent_files(self, torrent_hash: str) -> list[TorrentFile]:
         """The torrent's files (empty while metadata is missing). Raises ``TorrentNotFound``."""
@@ -300,12 +332,12 @@ class QBittorrentClient(HttpService):
         response = await self._send(method, path, **kwargs)
         if response.status_code != httpx.codes.FORBIDDEN:
             return response
-        logger.info("qBittorrent at %s answered 403; logging in again", self._base_url)
+        logger.info("qBittorrent at %s answered 403; logging in again", self._shown_url)
         await self._login_unless_renewed_since(logins_seen)
         response = await self._send(method, path, **kwargs)
         if response.status_code == httpx.codes.FORBIDDEN:
             raise QBittorrentAuthError(
-                f"qBittorrent at {self._base_url} still answers 403 to {path} after a fresh login"
+                f"qBittorrent at {self._shown_url} still answers 403 to {path} after a fresh login"
             )
         return response
 
@@ -326,16 +358,19 @@ class QBittorrentClient(HttpService):
             status == httpx.codes.OK and response.text == "Ok."
         ):
             self._successful_logins += 1
-            logger.debug("logged in to qBittorrent at %s as %r", self._base_url, self._username)
+            logger.debug("logged in to qBittorrent at %s as %r", self._shown_url, self._username)
             return
         if status == httpx.codes.FORBIDDEN:
             raise QBittorrentAuthError(
-                f"qBittorrent at {self._base_url} refused to log in (403): {response.text}"
+                f"qBittorrent at {self._shown_url} refused to log in (403): "
+                f"{response.text[:200]!r}",
+                reason="qBittorrent refused to log in (403: this address may be banned)",
             )
         if status == httpx.codes.UNAUTHORIZED or (
             status == httpx.codes.OK and response.text == "Fails."
         ):
             raise QBittorrentAuthError(
-                f"qBittorrent at {self._base_url} rejected the credentials of {self._username!r}"
+                f"qBittorrent at {self._shown_url} rejected the credentials of {self._username!r}",
+                reason="qBittorrent rejected the username or password",
             )
         raise self._unexpected(response)

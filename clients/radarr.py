@@ -29,7 +29,10 @@ class RadarrClient(KeyedService):
             headers=self._headers,
         )
         if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise RadarrAuthError(f"Radarr at {self._base_url} refused the API key")
+            raise RadarrAuthError(
+                f"Radarr at {self._shown_url} refused the API key",
+                reason="Radarr refused the API key",
+            )
         if response.status_code == httpx.codes.NOT_FOUND:
             return False
         if response.status_code >= 300:

@@ -8,7 +8,11 @@ from collections.abc import Mapping, Sequence
 import attrs
 import httpx
 
+from clients._fields import REQUIRED, WireObject
 from clients._http import ClientError, KeyedService
+from status_tracker import strict
+
+_SERVICE: typing.Final = "Sonarr"
 
 
 @typing.final
@@ -29,14 +33,21 @@ class SonarrEpisode:
     has_file: bool = False
 
     @classmethod
-    def from_wire(cls, fields: Mapping[str, typing.Any]) -> SonarrEpisode:
+    def from_wire(cls, fields: object) -> SonarrEpisode:
+        """Build an episode from Sonarr's episode resource.
+
+        Raises:
+            UnexpectedResponse: an id or number is missing or not one, or a field has the wrong
+                type.
+        """
+        episode = WireObject(fields, service=_SERVICE, what="an episode")
         return cls(
-            id=int(fields["id"]),
-            season=int(fields["seasonNumber"]),
-            episode=int(fields["episodeNumber"]),
-            title=fields.get("title") or None,
-            tvdb_id=fields.get("tvdbId") or None,
-            has_file=bool(fields.get("hasFile")),
+            id=episode.identifier("id"),
+            season=episode.integer("seasonNumber", REQUIRED, minimum=0, maximum=strict.MAX_INT32),
+            episode=episode.integer("episodeNumber", REQUIRED, minimum=0, maximum=strict.MAX_INT32),
+            title=episode.optional_text("title") or None,
+            tvdb_id=episode.optional_identifier("tvdbId"),
+            has_file=episode.flag("hasFile"),
         )
 
 
@@ -44,20 +55,21 @@ class SonarrEpisode:
 class SonarrClient(KeyedService):
     """Looks series and episodes up, and undoes a deletion, with an API key (``X-Api-Key``)."""
 
-    service_name = "Sonarr"
+    service_name = _SERVICE
 
     async def series_id_for_tvdb(self, tvdb_id: int) -> int | None:
         """Sonarr's id of the series with this TVDB id, or None when Sonarr does not have it."""
         body = await self._get("/api/v3/series", {"tvdbId": str(tvdb_id)})
-        for series in body:
-            if isinstance(series, dict) and series.get("tvdbId") == tvdb_id and "id" in series:
-                return int(series["id"])
+        for fields in body:
+            series = WireObject(fields, service=_SERVICE, what="a series")
+            if series.optional_identifier("tvdbId") == tvdb_id:
+                return series.identifier("id")
         return None
 
     async def episodes(self, series_id: int) -> list[SonarrEpisode]:
         """Every episode Sonarr knows for a series, specials included."""
         body = await self._get("/api/v3/episode", {"seriesId": str(series_id)})
-        return [SonarrEpisode.from_wire(item) for item in body if isinstance(item, dict)]
+        return [SonarrEpisode.from_wire(item) for item in body]
 
     async def unmonitor_episodes(self, episode_ids: Sequence[int]) -> None:
         """Tell Sonarr to stop looking for these episodes (so it does not grab them again)."""
@@ -79,8 +91,9 @@ class SonarrClient(KeyedService):
             if response.status_code == httpx.codes.NOT_FOUND:
                 continue
             self._check(response, allowed=(httpx.codes.OK,))
-            file_id = self._json(response, dict).get("episodeFileId") or 0
-            if not file_id:
+            episode = WireObject(self._json(response, dict), service=_SERVICE, what="an episode")
+            file_id = episode.optional_identifier("episodeFileId")
+            if file_id is None:
                 continue
             response = await self._send(
                 "DELETE", f"/api/v3/episodefile/{file_id}", headers=self._headers
@@ -92,7 +105,10 @@ class SonarrClient(KeyedService):
 
     def _check(self, response: httpx.Response, *, allowed: tuple[int, ...]) -> None:
         if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise SonarrAuthError(f"Sonarr at {self._base_url} refused the API key")
+            raise SonarrAuthError(
+                f"Sonarr at {self._shown_url} refused the API key",
+                reason="Sonarr refused the API key",
+            )
         if response.status_code not in allowed:
             raise self._unexpected(response)
 

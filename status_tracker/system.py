@@ -40,6 +40,7 @@ from actors.service_sync import ServiceSync
 from actors.shoko_matcher import ShokoMatcher
 from actors.torrent.actor import TorrentActor
 from actors.torrent.messages import TorrentObserved
+from clients import bad_reply, redact_url
 from clients.jellyfin import JellyfinClient
 from clients.qbittorrent import QBittorrentClient
 from clients.radarr import RadarrClient
@@ -106,18 +107,13 @@ class System:
     def _shoko_health(self) -> dict[str, Any]:
         if self.shoko is None or self.shoko_matcher is None:
             return {"configured": False, "reachable": None}
-        status = self.shoko.status()
         return {
             "configured": True,
-            "reachable": status.state == "connected",
-            "state": status.state,
-            "reconnects": status.reconnects,
-            "last_error": status.last_error,
-            "events": status.events,
-            "malformed_frames": status.malformed_frames,
+            **_json.unstructure(self.shoko.status()),
             "matched_events": self.shoko_matcher.matched_events,
             "unmatched_events": self.shoko_matcher.unmatched_events,
             "resyncs": self.shoko_matcher.resyncs,
+            "verify_failures": self.shoko_matcher.verify_failures,
         }
 
     async def health(self) -> tuple[int, dict[str, Any]]:
@@ -144,9 +140,14 @@ class System:
             "qbittorrent": _dependency(self.config.qbittorrent_url, self.poller),
             "jellyfin": _dependency(self.config.jellyfin_url, self.verifier),
             "shoko": self._shoko_health(),
+            **(
+                {"sonarr": _dependency(self.config.sonarr_url, self.lister)}
+                if self.config.sonarr_url
+                else {}
+            ),
         }
         failing = not database["reachable"] or gave_up
-        degraded = any(d["configured"] and d["reachable"] is False for d in dependencies.values())
+        degraded = any(d.get("status") == "degraded" for d in dependencies.values())
         status = "failing" if failing else "degraded" if degraded else "ok"
         body = {
             "status": status,
@@ -183,12 +184,12 @@ class System:
 
 
 def _dependency(
-    url: str | None, watcher: QBittorrentPoller | AvailabilityVerifier | None
+    url: str | None, watcher: QBittorrentPoller | AvailabilityVerifier | EpisodeLister | None
 ) -> dict[str, Any]:
+    """One dependency on /health: its watcher's status, with the URL shown without credentials."""
     if not url or watcher is None:
         return {"configured": False, "reachable": None}
-    status = _json.unstructure(watcher.status())
-    return {"configured": True, **status}
+    return {"configured": True, "url": redact_url(url), **_json.unstructure(watcher.status())}
 
 
 def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock) -> System:
@@ -289,7 +290,14 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     async def read_torrent(torrent_hash: str) -> TorrentObserved | None:
         assert qbittorrent is not None
         views = await qbittorrent.torrents_info([torrent_hash])
-        return observe(views[0]) if views else None
+        if not views:
+            return None
+        if len(views) > 1 or views[0].hash != torrent_hash.lower():
+            raise bad_reply(
+                "qBittorrent answered another torrent than the one asked for",
+                [view.hash for view in views],
+            )
+        return observe(views[0])
 
     system.sweeper = RecoverySweeper(
         source=store,

@@ -16,6 +16,9 @@ import httpx
 import trio
 import trio_websocket
 
+from clients import DependencyHealth, HealthState, redact_url, transport_problem
+from status_tracker.strict import load_json
+
 from .protocol import (
     HANDSHAKE,
     PING,
@@ -54,6 +57,13 @@ class ShokoStatus:
     """What /health shows about the Shoko connection; times are in Trio-clock seconds.
 
     Attributes:
+        reachable: None before the first connection attempt ended either way; True while a
+            handshake succeeded and the connection holds; False after it failed or ended.
+        status: ``ok`` while connected, ``degraded`` (see ``reason``) otherwise, ``unknown``
+            before the first attempt ended.
+        reason: why the last connection failed or ended, while not connected.
+        errors: connections that failed or ended, plus malformed records skipped.
+        last_ok_at: when the last handshake succeeded (ISO 8601 UTC).
         state: ``connecting`` (negotiating or handshaking), ``connected``, or ``disconnected``
             (waiting out the backoff).
         connected_since: when the current connection's handshake succeeded.
@@ -64,6 +74,11 @@ class ShokoStatus:
         last_resync: when ``on_resync`` last returned normally.
     """
 
+    reachable: bool | None
+    status: HealthState
+    reason: str | None
+    errors: int
+    last_ok_at: str | None
     state: ListenerState
     connected_since: float | None
     reconnects: int
@@ -89,6 +104,7 @@ _CONNECTION_FAILURES = (
     _ConnectionRefused,
     NegotiationFailed,
     httpx.HTTPError,
+    httpx.InvalidURL,
     trio_websocket.HandshakeError,
     trio_websocket.ConnectionClosed,
 )
@@ -132,7 +148,9 @@ class ShokoListener:
         base_url = base_url.rstrip("/")
         scheme, _, authority_and_path = base_url.partition("://")
         if scheme not in ("http", "https") or not authority_and_path:
-            raise ValueError(f"the Shoko URL must start with http:// or https://: {base_url!r}")
+            raise ValueError(
+                f"the Shoko URL must start with http:// or https://: {redact_url(base_url)!r}"
+            )
         self._base_url = base_url
         self._websocket_base = f"{'wss' if scheme == 'https' else 'ws'}://{authority_and_path}"
         self._api_key = api_key
@@ -151,10 +169,17 @@ class ShokoListener:
         self._events = 0
         self._malformed_frames = 0
         self._last_resync: float | None = None
+        self._health = DependencyHealth("Shoko")
 
     def status(self) -> ShokoStatus:
         """A snapshot of the connection for /health."""
+        health = self._health.status()
         return ShokoStatus(
+            reachable=health.reachable,
+            status=health.status,
+            reason=health.reason,
+            errors=health.errors + self._malformed_frames,
+            last_ok_at=health.last_ok_at,
             state=self._state,
             connected_since=self._connected_since,
             reconnects=self._reconnects,
@@ -189,9 +214,8 @@ class ShokoListener:
             pause = delay if ending.allow_reconnect else self._backoff_max
             # Jitter keeps many listeners from reconnecting in step after a server restart.
             pause *= random.uniform(0.5, 1.0)
-            logger.warning(
-                "Shoko connection ended: %s; reconnecting in %.2f s", ending.reason, pause
-            )
+            self._health.failed(ending.reason)
+            logger.debug("Reconnecting to Shoko in %.2f s", pause)
             await trio.sleep(pause)
             delay = min(self._backoff_max, delay * 2)
             self._reconnects += 1
@@ -212,7 +236,8 @@ class ShokoListener:
                 pending_records = await self._handshake(websocket)
                 self._state = "connected"
                 self._connected_since = trio.current_time()
-                logger.info("Connected to Shoko at %s", self._base_url)
+                self._health.answered()
+                logger.info("Connected to Shoko at %s", redact_url(self._base_url))
                 ending = await self._listen(websocket, pending_records)
         except _CONNECTION_FAILURES as exc:
             # Closing can fail after the server already said why it left; its reason matters more.
@@ -234,7 +259,7 @@ class ShokoListener:
         if response.status_code != httpx.codes.OK:
             raise _ConnectionRefused(f"negotiate answered HTTP {response.status_code}")
         try:
-            answer = response.json()
+            answer = load_json(response.content)
         except ValueError as exc:
             raise _ConnectionRefused("negotiate answered something other than JSON") from exc
         return negotiated_connection_token(answer)
@@ -384,6 +409,6 @@ def _failure_reason(exc: Exception) -> str:
             return f"could not open the WebSocket: {exc.__cause__!r}"
         case trio_websocket.ConnectionClosed(reason=reason):
             return _closed_reason(reason)
-        case httpx.HTTPError():
-            return f"negotiate failed: {exc!r}"
+        case httpx.HTTPError() | httpx.InvalidURL():
+            return f"negotiate failed: {type(exc).__name__} ({transport_problem(exc)})"
     return str(exc)

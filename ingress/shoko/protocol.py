@@ -10,6 +10,8 @@ import typing
 
 import attrs
 
+from status_tracker import strict
+
 RECORD_SEPARATOR: typing.Final = "\x1e"
 HANDSHAKE: typing.Final = {"protocol": "json", "version": 1}
 PING: typing.Final = {"type": 6}
@@ -213,9 +215,9 @@ def parse_record(record: str) -> HubMessage:
         MalformedFrame: the record is not JSON, not an object, or not a hub message.
     """
     try:
-        message = json.loads(record)
-    except (ValueError, RecursionError) as exc:
-        raise MalformedFrame(f"not JSON: {_preview(record)}") from exc
+        message = strict.load_json(record)
+    except ValueError as exc:
+        raise MalformedFrame(f"not JSON ({exc}): {_preview(record)}") from None
     if not isinstance(message, dict):
         raise MalformedFrame(f"not a JSON object: {_preview(record)}")
     if "type" not in message:
@@ -315,10 +317,13 @@ class _Payload:
         return value
 
     def optional_integer(self, key: str) -> int | None:
+        """An id (every number Shoko's events carry is one): 0 to 2^63-1, or None."""
         value = self.data.get(key)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        raise MalformedFrame(f"{self.where}.{key} is not an integer: {_preview(value)}")
+        if value is None:
+            return None
+        if not _is_id(value):
+            raise MalformedFrame(f"{self.where}.{key} is not an integer id: {_preview(value)}")
+        return typing.cast("int", value)
 
     def text(self, key: str) -> str:
         value = self.optional_text(key)
@@ -331,8 +336,8 @@ class _Payload:
 
     def integers(self, key: str) -> tuple[int, ...]:
         values = self.items(key)
-        if not all(isinstance(value, int) and not isinstance(value, bool) for value in values):
-            raise MalformedFrame(f"{self.where}.{key} holds a non-integer: {_preview(values)}")
+        if not all(_is_id(value) for value in values):
+            raise MalformedFrame(f"{self.where}.{key} holds a non-integer id: {_preview(values)}")
         return tuple(values)
 
     def items(self, key: str) -> list[typing.Any]:
@@ -440,11 +445,20 @@ def _movie_updated(payload: _Payload) -> ShokoMovieUpdated:
     )
 
 
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= strict.MAX_ID
+
+
 def _optional_text(message: dict[str, typing.Any], key: str, where: str) -> str | None:
     value = message.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise MalformedFrame(f"{where}.{key} is not a string: {_preview(value)}")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedFrame(f"{where}.{key} is not a string: {_preview(value)}")
+    problem = strict.unstorable_character(value)
+    if problem is not None:
+        raise MalformedFrame(f"{where}.{key} holds {problem}")
+    return value
 
 
 def _preview(value: object) -> str:

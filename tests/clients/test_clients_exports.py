@@ -7,13 +7,15 @@ import inspect
 import pytest
 
 import clients
-from clients import _http, jellyfin, qbittorrent, radarr, sonarr
+from clients import _fields, _health, _http, jellyfin, qbittorrent, radarr, sonarr
 
 NOT_EXPORTED = {"HttpService", "KeyedService", "logger"}
 
 
 @pytest.mark.parametrize(
-    "module", [_http, jellyfin, qbittorrent, radarr, sonarr], ids=lambda m: m.__name__
+    "module",
+    [_fields, _health, _http, jellyfin, qbittorrent, radarr, sonarr],
+    ids=lambda m: m.__name__,
 )
 def test_public_names_are_exported_from_the_package(module: object) -> None:
     public = {

@@ -360,6 +360,10 @@ def test_on_connected_fixture_translates_to_nothing() -> None:
         ("ShokoEvent:FileMatched", (None,), "not a JSON object"),
         ("ShokoEvent:FileMatched", ({"FileID": 1},), "RelativePath is missing"),
         ("ShokoEvent:FileMatched", ({"RelativePath": "/a.mkv", "FileID": "1"},), "FileID"),
+        ("ShokoEvent:FileMatched", ({"RelativePath": "/a.mkv", "FileID": 2**64},), "FileID"),
+        ("ShokoEvent:FileMatched", ({"RelativePath": "/a.mkv", "FileID": -1},), "FileID"),
+        ("ShokoEvent:FileMatched", ({"RelativePath": "/a\x00.mkv"},), "NUL"),
+        ("ShokoEvent:FileMatched", ({"RelativePath": ["/a.mkv"]},), "RelativePath"),
         (
             "ShokoEvent:FileMatched",
             ({"RelativePath": "/a.mkv", "CrossReferences": [{"EpisodeID": 1}]},),

@@ -80,10 +80,15 @@ class FakeJellyfin:
         self._api_key = api_key
         self._items: dict[str, Dto] = {}
         self._down = False
+        self._garbage: bytes | None = None
 
     def set_down(self, down: bool) -> None:
         """While down, every request is answered 503."""
         self._down = down
+
+    def answer_garbage(self, body: bytes | str | None) -> None:
+        """Answer every GET with ``body`` (200, JSON content type); None answers well again."""
+        self._garbage = body.encode() if isinstance(body, str) else body
 
     def add_movie(
         self,
@@ -226,6 +231,8 @@ class FakeJellyfin:
             return 503, "text/plain", b"Service Unavailable"
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b""
+        if self._garbage is not None:
+            return 200, "application/json; charset=utf-8", self._garbage
         if segments == ["system", "info", "public"]:
             return self._json(200, self._public_info())
         if not authorized:
