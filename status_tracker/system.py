@@ -83,6 +83,7 @@ class System:
     lister: EpisodeLister | None = None
     shoko: ShokoListener | None = None
     shoko_matcher: ShokoMatcher | None = None
+    radarr: RadarrClient | None = None
     root: Supervisor | None = None
     urls: list[str] = attrs.field(factory=list)
     started_at: float = attrs.field(factory=time.time)
@@ -145,6 +146,11 @@ class System:
                 if self.config.sonarr_url
                 else {}
             ),
+            **(
+                {"radarr": _dependency(self.config.radarr_url, self.radarr)}
+                if self.config.radarr_url
+                else {}
+            ),
         }
         failing = not database["reachable"] or gave_up
         degraded = any(d.get("status") == "degraded" for d in dependencies.values())
@@ -184,12 +190,14 @@ class System:
 
 
 def _dependency(
-    url: str | None, watcher: QBittorrentPoller | AvailabilityVerifier | EpisodeLister | None
+    url: str | None,
+    watcher: QBittorrentPoller | AvailabilityVerifier | EpisodeLister | RadarrClient | None,
 ) -> dict[str, Any]:
     """One dependency on /health: its watcher's status, with the URL shown without credentials."""
     if not url or watcher is None:
         return {"configured": False, "reachable": None}
-    return {"configured": True, "url": redact_url(url), **_json.unstructure(watcher.status())}
+    status = watcher.health.status() if isinstance(watcher, RadarrClient) else watcher.status()
+    return {"configured": True, "url": redact_url(url), **_json.unstructure(status)}
 
 
 def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock) -> System:
@@ -245,6 +253,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         ),
     )
     holder["wake"] = lambda _hash: None
+    system.radarr = radarr
     if config.qbittorrent_url:
         system.poller = QBittorrentPoller(
             client=QBittorrentClient(
