@@ -4,9 +4,12 @@
   ``Retry-After``, while ``/health`` and API calls with the token or a live session still have
   a reserved share, so a flood of slow clients cannot lock out the people running it.
 - A response sent before the request body was received (401, 413, 503, ...) carries
-  ``Connection: close``. The end of the response is held back while the rest of the body is
-  drained, for a bounded time and size, so the connection is closed with a FIN after the
-  client has read the answer, not reset under it.
+  ``Connection: close``, and the rest of the body is drained for a bounded time and size
+  before the connection closes, so the client reads the answer instead of a reset.
+- The end of every response is sent from here, after the app has returned. Quart-Trio cancels
+  its request scope as soon as Hypercorn reports the stream closed, and Hypercorn closes the
+  connection (or restarts its keep-alive timer) inside that same send: cancelled there, the
+  connection was never closed nor timed out, and stayed open for good.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class _Exchange:
         self._send = send
         self.body_done = not _declares_body(scope)
         self._status = 0
-        self._closing = False
+        self._early = False
         self._held = False
 
     async def receive(self) -> ASGIReceiveEvent:
@@ -74,18 +77,13 @@ class _Exchange:
     async def send(self, message: ASGISendEvent) -> None:
         if message["type"] == "http.response.start":
             self._status = message["status"]
-            self._closing = not self.body_done
-            if self._closing:
+            self._early = not self.body_done
+            if self._early:
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"
                 ]
                 message = {**message, "headers": [*headers, (b"connection", b"close")]}
-        elif (
-            message["type"] == "http.response.body"
-            and not message.get("more_body", False)
-            and self._closing
-            and self._status != 408  # a client too slow to send its body is not waited for
-        ):
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
             message = {**message, "more_body": True}
             self._held = True
         await self._send(message)
@@ -106,15 +104,25 @@ class _Exchange:
         await self.send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def finish(self) -> None:
-        """Drain what is left of the body (bounded), then end a held-back response."""
+        """Drain what is left of an early-answered body (bounded), then end the response."""
         if not self._held:
             return
-        drained = 0
-        with trio.move_on_after(LINGER_S):
-            while not self.body_done and drained <= LINGER_BYTES:
-                message = await self.receive()
-                drained += len(message.get("body", b""))
-        await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+        # A client too slow to send its body (408) is not waited for.
+        if self._early and self._status != 408:
+            drained = 0
+            with trio.move_on_after(LINGER_S):
+                while not self.body_done and drained <= LINGER_BYTES:
+                    message = await self.receive()
+                    drained += len(message.get("body", b""))
+        async with trio.open_nursery() as nursery:
+            # Hypercorn hands the app a disconnect while ending the response: keep room for it.
+            nursery.start_soon(self._discard)
+            await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+            nursery.cancel_scope.cancel()
+
+    async def _discard(self) -> None:
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
 
 
 @typing.final
