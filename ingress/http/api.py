@@ -10,6 +10,7 @@ from quart_trio import QuartTrio
 from actors.mail import post, request_target
 from actors.media_request.messages import DeletionRequested
 from status_tracker.strict import load_json
+from storage import RequestRow
 
 from . import params, views
 from .auth import Access
@@ -40,12 +41,15 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         )
 
+    async def find(raw_id: str) -> RequestRow | None:
+        request_id = params.path_id(raw_id)
+        return await store.load_request(request_id) if request_id is not None else None
+
     @app.get("/api/requests/<raw_id>")
     async def get_request(raw_id: str) -> Any:
         if not await access.api(request):
             return unauthorized()
-        request_id = params.path_id(raw_id)
-        row = await store.load_request(request_id) if request_id is not None else None
+        row = await find(raw_id)
         if row is None:
             return error(404, f"no request {raw_id[:40]!r}")
         return jsonify(
@@ -61,12 +65,20 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     async def delete_request(raw_id: str) -> Any:
         if not await access.api(request):
             return unauthorized()
-        return await _delete(raw_id, ())
+        row = await find(raw_id)
+        if row is None:
+            return error(404, f"no request {raw_id[:40]!r}")
+        if row.state == "deleted":
+            return error(409, f"request {row.id} is already deleted")
+        return await delete(row, ())
 
     @app.delete("/api/requests/<raw_id>/episodes")
     async def delete_episodes(raw_id: str) -> Any:
         if not await access.api(request):
             return unauthorized()
+        row = await find(raw_id)
+        if row is None:
+            return error(404, f"no request {raw_id[:40]!r}")
         raw = await read_body(
             request, limit=MAX_DELETE_BODY, within_s=service.config.body_timeout_s
         )
@@ -74,20 +86,13 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             episodes = params.episode_keys(load_json(raw or b"null"))
         except ValueError as exc:
             return error(400, str(exc))
-        return await _delete(raw_id, episodes)
+        known = {e.key for e in await store.load_episodes(row.id)}
+        unknown = [f"S{s:02d}E{e:02d}" for s, e in episodes if (s, e) not in known]
+        if unknown:
+            return error(400, f"request {row.id} has no episode {', '.join(unknown)}")
+        return await delete(row, episodes)
 
-    async def _delete(raw_id: str, episodes: tuple[tuple[int, int], ...]) -> Any:
-        request_id = params.path_id(raw_id)
-        row = await store.load_request(request_id) if request_id is not None else None
-        if row is None:
-            return error(404, f"no request {raw_id[:40]!r}")
-        if row.state == "deleted" and not episodes:
-            return error(409, f"request {row.id} is already deleted")
-        if episodes:
-            known = {e.key for e in await store.load_episodes(row.id)}
-            unknown = [f"S{s:02d}E{e:02d}" for s, e in episodes if (s, e) not in known]
-            if unknown:
-                return error(400, f"request {row.id} has no episode {', '.join(unknown)}")
+    async def delete(row: RequestRow, episodes: tuple[tuple[int, int], ...]) -> Any:
         deletion = DeletionRequested(episodes=episodes)
         await store.commit([post(request_target(row.id), "api", deletion, at=service.clock.now())])
         return jsonify({"accepted": True}), 202
