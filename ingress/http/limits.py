@@ -67,10 +67,13 @@ class _Exchange:
         self._status = 0
         self._early = False
         self._held = False
+        self._gone = False
 
     async def receive(self) -> ASGIReceiveEvent:
         message = await self._receive()
-        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+        if message["type"] == "http.disconnect":
+            self._gone = True
+        if self._gone or not message.get("more_body", False):
             self.body_done = True
         return message
 
@@ -105,7 +108,7 @@ class _Exchange:
 
     async def finish(self) -> None:
         """Drain what is left of an early-answered body (bounded), then end the response."""
-        if not self._held:
+        if not self._held or self._gone:
             return
         # A client too slow to send its body (408) is not waited for.
         if self._early and self._status != 408:
@@ -114,6 +117,8 @@ class _Exchange:
                 while not self.body_done and drained <= LINGER_BYTES:
                     message = await self.receive()
                     drained += len(message.get("body", b""))
+        if self._gone:
+            return
         async with trio.open_nursery() as nursery:
             # Hypercorn hands the app a disconnect while ending the response: keep room for it.
             nursery.start_soon(self._discard)
