@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import typing
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 
 import attrs
 
 DEFAULT_DATABASE_URL = "sqlite:///./status-tracker.db"
 DEFAULT_BIND = "127.0.0.1:8420"
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+T = typing.TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -41,6 +48,13 @@ class Config:
     verify_interval_s: float = 30.0
     stuck_after_s: float = 300.0
     max_inflight_webhooks: int = 256
+    max_concurrent_requests: int = 256
+    body_timeout_s: float = 10.0
+    session_days: float = 30.0
+    trusted_proxies: tuple[Network, ...] = attrs.field(
+        factory=lambda: parse_networks(DEFAULT_TRUSTED_PROXIES)
+    )
+    allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
 
     @classmethod
@@ -55,16 +69,16 @@ class Config:
             value = env.get(name, "").strip()
             return value or None
 
-        def seconds(name: str, default: float) -> float:
+        def seconds(name: str, default: float, unit: str = "seconds") -> float:
             raw = text(name)
             if raw is None:
                 return default
             try:
                 value = float(raw)
             except ValueError:
-                raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+                raise ConfigError(f"{name} must be a number of {unit}, got {raw!r}") from None
             if not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"{name} must be a positive number of seconds, got {raw!r}")
+                raise ConfigError(f"{name} must be a positive number of {unit}, got {raw!r}")
             return value
 
         def url(name: str) -> str | None:
@@ -73,15 +87,22 @@ class Config:
                 raise ConfigError(f"{name} must start with http:// or https://, got {raw!r}")
             return raw.rstrip("/") if raw else None
 
+        def positive_integer(name: str, default: int) -> int:
+            raw = text(name) or str(default)
+            if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {raw!r}")
+            return int(raw)
+
+        def listed(name: str, default: str, parse: Callable[[str], tuple[T, ...]]) -> tuple[T, ...]:
+            try:
+                return parse(text(name) or default)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+
         bind = text("ST_BIND") or DEFAULT_BIND
         host, _, port = bind.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ConfigError(f"ST_BIND must be host:port, got {bind!r}")
-        inflight = text("ST_MAX_INFLIGHT_WEBHOOKS") or "256"
-        if not inflight.isdigit() or int(inflight) < 1:
-            raise ConfigError(
-                f"ST_MAX_INFLIGHT_WEBHOOKS must be a positive integer, got {inflight!r}"
-            )
         database_url = text("ST_DATABASE_URL") or DEFAULT_DATABASE_URL
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ConfigError(
@@ -107,7 +128,12 @@ class Config:
             poll_idle_s=seconds("ST_POLL_IDLE_S", 30.0),
             verify_interval_s=seconds("ST_VERIFY_INTERVAL_S", 30.0),
             stuck_after_s=seconds("ST_STUCK_AFTER_S", 300.0),
-            max_inflight_webhooks=int(inflight),
+            max_inflight_webhooks=positive_integer("ST_MAX_INFLIGHT_WEBHOOKS", 256),
+            max_concurrent_requests=positive_integer("ST_MAX_CONCURRENT_REQUESTS", 256),
+            body_timeout_s=seconds("ST_BODY_TIMEOUT_S", 10.0),
+            session_days=seconds("ST_SESSION_DAYS", 30.0, unit="days"),
+            trusted_proxies=listed("ST_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES, parse_networks),
+            allowed_origins=listed("ST_ALLOWED_ORIGINS", "", parse_origins),
             log_level=(text("ST_LOG_LEVEL") or "INFO").upper(),
         )
         if config.jellyfin_url and not config.jellyfin_api_key:
@@ -121,3 +147,58 @@ class Config:
     @property
     def port(self) -> int:
         return int(self.bind.rpartition(":")[2])
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """Comma-separated IP addresses or CIDR networks (``10.0.0.0/8``, ``::1``).
+
+    Raises:
+        ValueError: naming the entry that is not an address or network.
+    """
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+    return tuple(networks)
+
+
+def normalise_origin(text: str) -> str:
+    """An origin as browsers send it: lower-case ``scheme://host[:port]``, default port dropped.
+
+    Raises:
+        ValueError: not an http(s) origin (a path, query or user part is not allowed).
+    """
+    try:
+        parts = urllib.parse.urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{text!r} is not an origin like https://status.example.com") from None
+    scheme = parts.scheme.lower()
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"{text!r} is not an origin like https://status.example.com")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """Comma-separated origins, normalised (see ``normalise_origin``).
+
+    Raises:
+        ValueError: naming the entry that is not an origin.
+    """
+    return tuple(normalise_origin(entry) for entry in text.split(",") if entry.strip())

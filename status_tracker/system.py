@@ -328,6 +328,14 @@ def _root_supervisor(system: System) -> Supervisor:
         http_config.accesslog = None
         http_config.errorlog = None
         http_config.graceful_timeout = 5.0
+        # What a client may hold without a request in progress: an idle keep-alive connection
+        # or half-sent headers for 5 s, silence for 60 s (websockets are pinged meanwhile),
+        # 16 KiB of headers; a slow body is the app's to bound (ST_BODY_TIMEOUT_S).
+        http_config.keep_alive_timeout = 5.0
+        http_config.read_timeout = 60
+        http_config.websocket_ping_interval = 20.0
+        http_config.h11_max_incomplete_size = 16 * 1024
+        http_config.backlog = 1024
         app = create_app(system)
         async with trio.open_nursery() as nursery:
             system.urls = await nursery.start(

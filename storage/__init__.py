@@ -5,15 +5,18 @@ from ._open import parse_database_url as parse_database_url
 from ._ops import AppendTimeline as AppendTimeline
 from ._ops import CountMailAttempt as CountMailAttempt
 from ._ops import DiscardDeadLetter as DiscardDeadLetter
+from ._ops import EndSession as EndSession
 from ._ops import MarkMailApplied as MarkMailApplied
 from ._ops import Op as Op
 from ._ops import PostMail as PostMail
 from ._ops import PruneMail as PruneMail
+from ._ops import PruneSessions as PruneSessions
 from ._ops import RecordDeadLetter as RecordDeadLetter
 from ._ops import RetryDeadLetter as RetryDeadLetter
 from ._ops import SaveDownload as SaveDownload
 from ._ops import SaveEpisodes as SaveEpisodes
 from ._ops import SaveRequest as SaveRequest
+from ._ops import SaveSession as SaveSession
 from ._ops import SetSetting as SetSetting
 from ._records import ACTIVE_STATES as ACTIVE_STATES
 from ._records import FINISHED_STATES as FINISHED_STATES
@@ -33,4 +36,5 @@ from ._store import DatabaseUnavailable as DatabaseUnavailable
 from ._store import OutageStatistics as OutageStatistics
 from ._store import StorageError as StorageError
 from ._store import Store as Store
+from ._store import StoredSession as StoredSession
 from ._store import WriterStatistics as WriterStatistics

@@ -102,6 +102,32 @@ class DiscardDeadLetter:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class SaveSession:
+    """Keep a dashboard sign-in: the sha256 of its id, never the id itself."""
+
+    id_hash: str
+    token_fingerprint: str
+    created_at: float
+    expires_at: float
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class EndSession:
+    id_hash: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class PruneSessions:
+    """Forget sessions expired by ``now`` or granted under another API token."""
+
+    now: float
+    token_fingerprint: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class SetSetting:
     key: str
     value: str
@@ -119,5 +145,8 @@ Op = (
     | RecordDeadLetter
     | RetryDeadLetter
     | DiscardDeadLetter
+    | SaveSession
+    | EndSession
+    | PruneSessions
     | SetSetting
 )

@@ -13,15 +13,18 @@ from ._ops import (
     AppendTimeline,
     CountMailAttempt,
     DiscardDeadLetter,
+    EndSession,
     MarkMailApplied,
     Op,
     PostMail,
     PruneMail,
+    PruneSessions,
     RecordDeadLetter,
     RetryDeadLetter,
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
+    SaveSession,
     SetSetting,
 )
 from ._records import (
@@ -62,6 +65,7 @@ MAIL_COLUMNS = ("id", "target", "source", "kind", "body", "received_at", "attemp
 DEAD_LETTER_COLUMNS = (
     "id", "at", "actor", "message", "error", "mail_id", "target", "source", "kind", "body",
 )  # fmt: skip
+SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at")
 
 
 def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -123,6 +127,19 @@ def statements_for(op: Op) -> Iterator[Statement]:
             yield (
                 "DELETE FROM mail WHERE applied_at IS NOT NULL AND received_at < ?",
                 (before,),
+            )
+        case SaveSession():
+            yield (
+                f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(SESSION_COLUMNS))})",
+                tuple(getattr(op, c) for c in SESSION_COLUMNS),
+            )
+        case EndSession(id_hash=id_hash):
+            yield "DELETE FROM sessions WHERE id_hash = ?", (id_hash,)
+        case PruneSessions(now=now, token_fingerprint=fingerprint):
+            yield (
+                "DELETE FROM sessions WHERE expires_at <= ? OR token_fingerprint <> ?",
+                (now, fingerprint),
             )
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
@@ -228,6 +245,11 @@ SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail"
 ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
 
 
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE (``ESCAPE '\\'``): ``%`` and ``_`` are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def request_list_query(query: RequestQuery) -> tuple[str, str, tuple[Any, ...]]:
     """Build the page query and the count query of the request list, sharing one filter."""
     where: list[str] = []
@@ -239,8 +261,8 @@ def request_list_query(query: RequestQuery) -> tuple[str, str, tuple[Any, ...]]:
         where.append("media_type = ?")
         args.append(query.media_type)
     if query.title_contains:
-        where.append("LOWER(title) LIKE ?")
-        args.append(f"%{query.title_contains.lower()}%")
+        where.append("LOWER(title) LIKE ? ESCAPE '\\'")
+        args.append(f"%{_like_literal(query.title_contains.lower())}%")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     page = f"{SELECT_REQUEST}{clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
     count = f"SELECT COUNT(*) AS n FROM requests{clause}"

@@ -101,6 +101,17 @@ def _probe_write(now: float) -> _sql.Statement:
     )
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class StoredSession:
+    """A dashboard sign-in as stored: the hash of its id, never the id."""
+
+    id_hash: str
+    token_fingerprint: str
+    created_at: float
+    expires_at: float
+
+
 @attrs.define(eq=False)
 class _Write:
     statements: list[_sql.Statement]
@@ -508,6 +519,13 @@ class Store:
             (dead_letter_id,),
         )
         return _sql.dead_letter_from(rows[0]) if rows else None
+
+    async def session(self, id_hash: str) -> StoredSession | None:
+        """The sign-in whose id hashes to ``id_hash``, expired or not (the caller decides)."""
+        rows = await self.fetch(
+            f"SELECT {', '.join(_sql.SESSION_COLUMNS)} FROM sessions WHERE id_hash = ?", (id_hash,)
+        )
+        return StoredSession(**rows[0]) if rows else None
 
     async def aclose(self) -> None:
         await self._driver.aclose()

@@ -1,21 +1,27 @@
-"""Checking the secrets webhooks and API clients present (constant-time)."""
+"""Checking the secrets webhooks and API clients present (constant-time), and sessions."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
+import typing
+import urllib.parse
 
+import attrs
+from hypercorn.typing import Scope
 from quart import Request, Websocket
+from werkzeug.datastructures import Headers, MultiDict
+from werkzeug.http import parse_cookie
 
-SESSION_COOKIE = "st_session"
+from . import sessions
+from .sessions import Sessions
 
 
-def presented_secrets(request: Request | Websocket) -> list[str]:
+def presented_secrets(headers: Headers, args: typing.Mapping[str, str]) -> list[str]:
     """Every secret the client sent: Bearer, basic-auth password, or ``?token=``."""
     secrets = []
-    header = request.headers.get("Authorization", "")
+    header = headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         secrets.append(value.strip())
@@ -26,7 +32,7 @@ def presented_secrets(request: Request | Websocket) -> list[str]:
             decoded = ""
         if ":" in decoded:
             secrets.append(decoded.split(":", 1)[1])
-    token = request.args.get("token")
+    token = args.get("token")
     if token:
         secrets.append(token)
     return secrets
@@ -41,17 +47,39 @@ def matches(secret: str, presented: list[str]) -> bool:
     return found
 
 
-def session_value(api_token: str) -> str:
-    """The dashboard cookie: derived from the API token, so it changes when the token does."""
-    return hmac.new(
-        api_token.encode(), b"status-tracker dashboard session", hashlib.sha256
-    ).hexdigest()
+def scope_credentials(scope: Scope) -> tuple[Headers, MultiDict[str, str]]:
+    """The headers and query arguments of a raw ASGI scope, before any framework sees it."""
+    headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+    query = scope.get("query_string", b"").decode("latin-1")
+    return headers, MultiDict(urllib.parse.parse_qsl(query, max_num_fields=100))
 
 
-def has_session(request: Request | Websocket, api_token: str) -> bool:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), session_value(api_token).encode())
+def session_id(headers: Headers) -> str:
+    return parse_cookie(headers.get("Cookie", "")).get(sessions.COOKIE, "")
 
 
-def api_allowed(request: Request | Websocket, api_token: str) -> bool:
-    return matches(api_token, presented_secrets(request)) or has_session(request, api_token)
+@typing.final
+@attrs.frozen
+class Access:
+    """Who may do what: webhooks by their secret, the API by its token or a session."""
+
+    webhook_token: str = attrs.field(repr=False)
+    api_token: str = attrs.field(repr=False)
+    sessions: Sessions
+
+    def webhook(self, request: Request) -> bool:
+        return matches(self.webhook_token, presented_secrets(request.headers, request.args))
+
+    def api_token_in(self, headers: Headers, args: typing.Mapping[str, str]) -> bool:
+        return matches(self.api_token, presented_secrets(headers, args))
+
+    async def api(self, request: Request | Websocket) -> bool:
+        """The API token was presented, or the dashboard session cookie is live."""
+        if self.api_token_in(request.headers, request.args):
+            return True
+        return await self.sessions.valid(session_id(request.headers))
+
+    def privileged(self, scope: Scope) -> bool:
+        """Cheaply: does this request present the API token or a recently confirmed session?"""
+        headers, args = scope_credentials(scope)
+        return self.api_token_in(headers, args) or self.sessions.known(session_id(headers))

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from storage import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from storage import DeadLetter, DownloadRow, EpisodeRow, RequestRow, TimelineEntry
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -102,6 +102,20 @@ def request_detail(
         "episodes": [episode_item(e) for e in sorted(episodes, key=lambda e: e.key)],
         "downloads": [download_item(d) for d in downloads],
         "timeline": [timeline_item(t) for t in timeline],
+    }
+
+
+def dead_letter_item(letter: DeadLetter) -> dict[str, Any]:
+    """A dead letter with the body of its mail (authenticated API only)."""
+    return {
+        "id": letter.id,
+        "at": iso(letter.at),
+        "actor": letter.actor,
+        "error": letter.error,
+        "mail_id": letter.mail_id,
+        "source": letter.source,
+        "kind": letter.kind,
+        "body": letter.body,
     }
 
 

@@ -10,10 +10,12 @@ from storage import (
     DiscardDeadLetter,
     DownloadLink,
     DownloadRow,
+    EndSession,
     EpisodeRow,
     MarkMailApplied,
     PostMail,
     PruneMail,
+    PruneSessions,
     RecordDeadLetter,
     RequestQuery,
     RequestRow,
@@ -21,9 +23,11 @@ from storage import (
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
+    SaveSession,
     SetSetting,
     StorageError,
     Store,
+    StoredSession,
     TimelineEntry,
     TorrentFileRow,
     open_store,
@@ -268,6 +272,56 @@ async def test_request_list_filters_and_pages(store: Store) -> None:
     assert ([r.id for r in rows], total) == ([2], 3)
 
 
+async def test_the_title_search_matches_wildcards_literally(store: Store) -> None:
+    await store.commit(
+        [
+            SaveRequest(row=movie(1, title="100% Wolf")),
+            SaveRequest(row=movie(2, title="Wolf_Children")),
+            SaveRequest(row=movie(3, title="Back\\Slash")),
+            SaveRequest(row=movie(4, title="Wolfwalkers")),
+        ]
+    )
+
+    async def found(text: str) -> list[int]:
+        rows, _ = await store.list_requests(RequestQuery(title_contains=text))
+        return sorted(row.id for row in rows)
+
+    assert await found("%") == [1]
+    assert await found("_") == [2]
+    assert await found("\\") == [3]
+    assert await found("wol_") == []
+    assert await found("wolf") == [1, 2, 4]
+
+
+async def test_sessions_are_kept_ended_and_pruned(store: Store) -> None:
+    def session(letter: str, fingerprint: str, expires_at: float) -> SaveSession:
+        return SaveSession(
+            id_hash=letter * 64,
+            token_fingerprint=fingerprint,
+            created_at=1.0,
+            expires_at=expires_at,
+        )
+
+    await store.commit(
+        [
+            session("a", "now", 100.0),
+            session("b", "now", 50.0),
+            session("c", "old", 100.0),
+            session("d", "now", 100.0),
+        ]
+    )
+    assert await store.session("a" * 64) == StoredSession(
+        id_hash="a" * 64, token_fingerprint="now", created_at=1.0, expires_at=100.0
+    )
+    await store.commit([EndSession(id_hash="d" * 64)])
+    assert await store.session("d" * 64) is None
+    await store.commit([PruneSessions(now=60.0, token_fingerprint="now")])
+    assert await store.session("b" * 64) is None, "expired"
+    assert await store.session("c" * 64) is None, "granted under another API token"
+    assert await store.session("a" * 64) is not None
+    assert await store.session("e" * 64) is None
+
+
 async def test_dead_letters_and_settings(store: Store) -> None:
     await store.commit(
         [
@@ -324,7 +378,7 @@ async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         assert await store.load_request(1) == movie(1)
         rows = await store.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6]
+        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6, 7]
 
 
 async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:

@@ -47,5 +47,8 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.RecordDeadLetter,
         storage.RetryDeadLetter,
         storage.DiscardDeadLetter,
+        storage.SaveSession,
+        storage.EndSession,
+        storage.PruneSessions,
         storage.SetSetting,
     }

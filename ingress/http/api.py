@@ -1,0 +1,98 @@
+"""``/api/requests``: list, detail and deletion of media requests (API token or session)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import jsonify, request
+from quart_trio import QuartTrio
+
+from actors.mail import post, request_target
+from actors.media_request.messages import DeletionRequested
+from status_tracker.strict import load_json
+from storage import RequestRow
+
+from . import params, views
+from .auth import Access
+from .body import read_body
+from .errors import error, unauthorized
+from .service import Service
+
+MAX_DELETE_BODY = 64 * 1024
+
+
+def install(app: QuartTrio, service: Service, access: Access) -> None:
+    store = service.store
+
+    @app.get("/api/requests")
+    async def list_requests() -> Any:
+        if not await access.api(request):
+            return unauthorized()
+        try:
+            query = params.request_query(request.args)
+        except params.ParameterError as exc:
+            return error(400, str(exc))
+        rows, total = await store.list_requests(query)
+        episodes = await store.episodes_of([row.id for row in rows])
+        items = [
+            views.request_item(row, [e for e in episodes if e.request_id == row.id]) for row in rows
+        ]
+        return jsonify(
+            {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
+        )
+
+    async def find(raw_id: str) -> RequestRow | None:
+        request_id = params.path_id(raw_id)
+        return await store.load_request(request_id) if request_id is not None else None
+
+    @app.get("/api/requests/<raw_id>")
+    async def get_request(raw_id: str) -> Any:
+        if not await access.api(request):
+            return unauthorized()
+        row = await find(raw_id)
+        if row is None:
+            return error(404, f"no request {raw_id[:40]!r}")
+        return jsonify(
+            views.request_detail(
+                row,
+                await store.load_episodes(row.id),
+                await store.downloads_of(row.id),
+                await store.timeline(row.id),
+            )
+        )
+
+    @app.delete("/api/requests/<raw_id>")
+    async def delete_request(raw_id: str) -> Any:
+        if not await access.api(request):
+            return unauthorized()
+        row = await find(raw_id)
+        if row is None:
+            return error(404, f"no request {raw_id[:40]!r}")
+        if row.state == "deleted":
+            return error(409, f"request {row.id} is already deleted")
+        return await delete(row, ())
+
+    @app.delete("/api/requests/<raw_id>/episodes")
+    async def delete_episodes(raw_id: str) -> Any:
+        if not await access.api(request):
+            return unauthorized()
+        row = await find(raw_id)
+        if row is None:
+            return error(404, f"no request {raw_id[:40]!r}")
+        raw = await read_body(
+            request, limit=MAX_DELETE_BODY, within_s=service.config.body_timeout_s
+        )
+        try:
+            episodes = params.episode_keys(load_json(raw or b"null"))
+        except ValueError as exc:
+            return error(400, str(exc))
+        known = {e.key for e in await store.load_episodes(row.id)}
+        unknown = [f"S{s:02d}E{e:02d}" for s, e in episodes if (s, e) not in known]
+        if unknown:
+            return error(400, f"request {row.id} has no episode {', '.join(unknown)}")
+        return await delete(row, episodes)
+
+    async def delete(row: RequestRow, episodes: tuple[tuple[int, int], ...]) -> Any:
+        deletion = DeletionRequested(episodes=episodes)
+        await store.commit([post(request_target(row.id), "api", deletion, at=service.clock.now())])
+        return jsonify({"accepted": True}), 202

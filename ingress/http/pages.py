@@ -1,0 +1,77 @@
+"""The dashboard and signing in and out (``/``, ``POST /login``, ``POST /logout``).
+
+Signing in with the API token (the form, or ``/?token=`` once) starts a session: a random id
+in an ``HttpOnly``, ``SameSite=Strict`` cookie, ``Secure`` when the client came over HTTPS.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import urllib.parse
+from typing import Any
+
+from quart import Response, redirect, request
+from quart_trio import QuartTrio
+
+from . import auth, sessions
+from .auth import Access
+from .body import read_body
+from .errors import error
+from .origins import is_https
+from .service import Service
+
+MAX_LOGIN_BODY = 4 * 1024
+
+
+def page(name: str) -> str:
+    return (importlib.resources.files("ingress") / "http" / "static" / name).read_text()
+
+
+def install(app: QuartTrio, service: Service, access: Access) -> None:
+    config = service.config
+
+    async def signed_in() -> Response:
+        response = redirect("/", 303)
+        response.set_cookie(
+            sessions.COOKIE,
+            await access.sessions.begin(),
+            max_age=int(access.sessions.lifetime_s),
+            path="/",
+            httponly=True,
+            samesite="Strict",
+            secure=is_https(request, config.trusted_proxies),
+        )
+        return response
+
+    @app.get("/")
+    async def dashboard() -> Any:
+        token = request.args.get("token")
+        if token and auth.matches(service.api_token, [token]):
+            return await signed_in()
+        if not await access.sessions.valid(auth.session_id(request.headers)):
+            return Response(page("login.html"), mimetype="text/html")
+        return Response(page("dashboard.html"), mimetype="text/html")
+
+    @app.post("/login")
+    async def login() -> Any:
+        raw = await read_body(request, limit=MAX_LOGIN_BODY, within_s=config.body_timeout_s)
+        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        if auth.matches(service.api_token, form.get("token", [])[:1]):
+            return await signed_in()
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            wrong = page("login.html").replace("<!--error-->", "<p class=error>Wrong token.</p>")
+            return Response(wrong, status=401, mimetype="text/html")
+        return error(401, "wrong API token")
+
+    @app.post("/logout")
+    async def logout() -> Any:
+        await access.sessions.end(auth.session_id(request.headers))
+        response = redirect("/", 303)
+        response.delete_cookie(
+            sessions.COOKIE,
+            path="/",
+            httponly=True,
+            samesite="Strict",
+            secure=is_https(request, config.trusted_proxies),
+        )
+        return response

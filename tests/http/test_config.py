@@ -1,0 +1,62 @@
+"""The HTTP settings read from ``ST_*`` variables, and the errors for values that cannot work."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from status_tracker.config import Config, ConfigError
+
+
+def test_the_defaults_trust_only_loopback_and_allow_no_extra_origin() -> None:
+    config = Config.from_env({})
+    assert config.trusted_proxies == (
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("::1/128"),
+    )
+    assert config.allowed_origins == ()
+    assert (config.session_days, config.body_timeout_s, config.max_concurrent_requests) == (
+        30.0,
+        10.0,
+        256,
+    )
+
+
+def test_the_variables_are_read_and_normalised() -> None:
+    config = Config.from_env(
+        {
+            "ST_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7 ,fd00::/8",
+            "ST_ALLOWED_ORIGINS": "HTTPS://Board.Example:443,http://[::1]:8420/",
+            "ST_SESSION_DAYS": "0.5",
+            "ST_BODY_TIMEOUT_S": "2.5",
+            "ST_MAX_CONCURRENT_REQUESTS": "64",
+        }
+    )
+    assert [str(n) for n in config.trusted_proxies] == ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]
+    assert config.allowed_origins == ("https://board.example", "http://[::1]:8420")
+    assert (config.session_days, config.body_timeout_s, config.max_concurrent_requests) == (
+        0.5,
+        2.5,
+        64,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ST_TRUSTED_PROXIES", "10.0.0.0/8,proxy.lan", "'proxy.lan' is not an IP address"),
+        ("ST_ALLOWED_ORIGINS", "https://board.example/app", "is not an origin"),
+        ("ST_ALLOWED_ORIGINS", "board.example", "is not an origin"),
+        ("ST_SESSION_DAYS", "0", "positive number of days"),
+        ("ST_SESSION_DAYS", "forever", "number of days"),
+        ("ST_BODY_TIMEOUT_S", "-1", "positive number of seconds"),
+        ("ST_MAX_CONCURRENT_REQUESTS", "²", "positive integer"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(
+    variable: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=variable) as refused:
+        Config.from_env({variable: value})
+    assert message in str(refused.value)

@@ -1,0 +1,108 @@
+"""Every error on every route is JSON with the right status, and shows no internals."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+
+import ingress.http.webhooks
+from storage import DatabaseUnavailable, Store
+from tests.support.fixtures import load_fixture
+from tests.support.service import API_TOKEN, RunningService
+
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+async def test_an_unknown_route_is_a_json_404(service: RunningService) -> None:
+    response = await service.http.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.json() == {"error": "no such endpoint: GET /no/such/page"}
+
+
+async def test_a_wrong_method_is_a_json_405_listing_the_allowed_ones(
+    service: RunningService,
+) -> None:
+    response = await service.http.put("/api/requests", headers=AUTH)
+    assert response.status_code == 405
+    assert response.json() == {"error": "PUT is not allowed on /api/requests"}
+    assert "GET" in response.headers["Allow"]
+
+
+async def test_a_failure_inside_a_route_is_a_json_500_without_internals(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("secret detail of the failure")
+
+    monkeypatch.setattr(service.system.store, "list_requests", broken)
+    response = await service.http.get("/api/requests", headers=AUTH)
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": "internal error; the service log has the details"}
+    assert "secret detail of the failure" in caplog.text, "the log keeps the traceback"
+    assert (await service.http.get("/health")).status_code == 200
+
+
+async def test_an_unreachable_database_is_a_503_with_retry_after(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(*_args: object) -> None:
+        raise DatabaseUnavailable("connection refused")
+
+    monkeypatch.setattr(service.system.store, "load_request", down)
+    response = await service.http.get("/api/requests/1", headers=AUTH)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "database" in response.json()["error"]
+
+
+async def test_a_webhook_during_an_outage_is_a_503_at_once_and_stores_nothing(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Store, "available", property(lambda _store: False))
+    with trio.fail_after(2):
+        response = await service.post_webhook("radarr", {"eventType": "Test"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    monkeypatch.undo()
+    assert (await service.system.store.mail_counts())["webhooks"] == 0
+
+
+async def test_a_webhook_whose_write_is_not_confirmed_in_time_is_a_503(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def stuck(**_fields: object) -> None:
+        await trio.sleep_forever()
+
+    monkeypatch.setattr(ingress.http.webhooks, "DURABLE_WRITE_S", 0.2)
+    monkeypatch.setattr(service.system.store, "accept_webhook", stuck)
+    with trio.fail_after(5):
+        response = await service.post_webhook("radarr", load_fixture("radarr/grab.json"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "retry" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/requests"),
+        ("GET", "/api/requests/1"),
+        ("DELETE", "/api/requests/1"),
+        ("GET", "/api/dead-letters"),
+        ("POST", "/api/dead-letters/1/retry"),
+        ("DELETE", "/api/dead-letters/1"),
+    ],
+)
+async def test_the_api_without_the_token_is_a_json_401(
+    service: RunningService, method: str, path: str
+) -> None:
+    response = await service.http.request(method, path)
+    assert response.status_code == 401
+    assert response.json() == {"error": "missing or wrong API token"}
+
+
+async def test_a_sign_in_body_over_the_limit_is_a_json_413(service: RunningService) -> None:
+    response = await service.http.post("/login", data={"token": "x" * 10_000})
+    assert response.status_code == 413
+    assert "body over" in response.json()["error"]
