@@ -32,9 +32,17 @@ _OUTAGE_TYPES = (
 
 
 def _outage(exc: BaseException, connection: asyncpg.Connection | None = None) -> bool:
-    if isinstance(exc, _OUTAGE_TYPES):
+    seen: BaseException | None = exc
+    while seen is not None:  # asyncpg often reports a lost server while cleaning up after it
+        if isinstance(seen, _OUTAGE_TYPES):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    if connection is None:
+        return False
+    try:
+        return connection.is_closed()
+    except asyncpg.InterfaceError:  # already detached from its pool: it was lost with the server
         return True
-    return connection is not None and connection.is_closed()
 
 
 def numbered(sql: str) -> str:
