@@ -273,7 +273,11 @@ def test_storable_text_always_passes_check_text(text: str) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | any_text,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(any_text, children),
     max_leaves=10,
 )
