@@ -8,6 +8,7 @@ import unicodedata
 
 import attrs
 
+from status_tracker import strict
 from storage import ACTIVE_STATES, RequestRow
 
 from ..media_request import messages as m
@@ -142,7 +143,11 @@ def _series_lookup(series: m.SeriesRef, torrent_hash: str | None) -> Lookup:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """The id a provider id's text holds, or None when it holds none."""
+    try:
+        return strict.parse_id(value)
+    except ValueError:
+        return None
 
 
 def route(fact: object, found: Candidates) -> Route:

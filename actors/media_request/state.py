@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
+from status_tracker import strict
 from storage import EpisodeRow, RequestRow, TimelineEntry
 
 from ..torrent.messages import DownloadClaimed
@@ -588,7 +589,11 @@ def _library_item_added(draft: _Draft, fact: m.LibraryItemAdded) -> None:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """The id a provider id's text holds, or None when it holds none."""
+    try:
+        return strict.parse_id(value)
+    except ValueError:
+        return None
 
 
 def _shoko_file_reported(draft: _Draft, fact: m.ShokoFileReported) -> None:

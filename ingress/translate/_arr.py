@@ -28,7 +28,7 @@ def release_title(body: JsonObject) -> str | None:
 def release_size(body: JsonObject) -> int | None:
     """``release.size`` in bytes, if the body has a release that knows it."""
     release = body.optional_child("release")
-    return release.optional_integer("size") if release is not None else None
+    return release.optional_id("size") if release is not None else None
 
 
 def status_messages(body: JsonObject) -> tuple[str, ...]:

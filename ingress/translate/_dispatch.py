@@ -12,6 +12,7 @@ from ingress.translate._jellyfin import translate_jellyfin
 from ingress.translate._jellyseerr import translate_jellyseerr
 from ingress.translate._radarr import translate_radarr
 from ingress.translate._sonarr import translate_sonarr
+from status_tracker import strict
 
 WebhookSource = typing.Literal["jellyseerr", "radarr", "sonarr", "jellyfin"]
 
@@ -52,14 +53,15 @@ def translate(source: WebhookSource, body: object) -> WebhookFact:
 def event_type_of(source: WebhookSource, body: object) -> str:
     """The event type a body names (``eventType``, ``notification_type``, ``NotificationType``).
 
-    For logs and the inbox, so it never raises: ``""`` when the body names no event type.
+    For logs and the inbox, so it never raises and is always storable (``strict.storable``):
+    ``""`` when the body names no event type.
 
     Raises:
         KeyError: ``source`` is not a webhook source.
     """
     key = _TRANSLATORS[source].event_type_key
     event_type = body.get(key) if isinstance(body, dict) else None
-    return event_type if isinstance(event_type, str) else ""
+    return strict.storable(event_type) if isinstance(event_type, str) else ""
 
 
 def dedupe_key(source: str, raw_body: bytes) -> str:

@@ -2,18 +2,26 @@
 
 Two conventions hold for every source: ``null``, an absent key and ``""`` all mean "missing"; and
 a templated body (Jellyseerr, Jellyfin template mode) may carry its numbers as decimal text.
+Every value read is one the database can store (``status_tracker.strict``): ids within
+0..2^63-1, other integers within 32 bits, text without NUL characters or lone surrogates.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 
+from status_tracker import strict
+
 _PREVIEW_LIMIT = 60
 _DECIMAL = re.compile(r"[0-9]+")
+_INT32 = functools.partial(strict.parse_int32, text_allowed=True)
+
+_T = typing.TypeVar("_T")
 
 
 @typing.final
@@ -22,9 +30,16 @@ class PayloadError(ValueError):
 
 
 def preview(value: object) -> str:
-    """Return ``repr(value)`` cut short enough to sit in an error message."""
-    text = repr(value)
-    return text if len(text) <= _PREVIEW_LIMIT else text[: _PREVIEW_LIMIT - 3] + "..."
+    """Return ``repr(value)`` cut short enough to sit in an error message; never raises."""
+    return strict.preview(value, limit=_PREVIEW_LIMIT)
+
+
+def strictly(parse: Callable[..., _T], value: object, what: str) -> _T:
+    """``parse(value, what=what)``, one of ``strict``'s parsers, refusing as a PayloadError."""
+    try:
+        return parse(value, what=what)
+    except ValueError as error:
+        raise PayloadError(str(error)) from None
 
 
 @typing.final
@@ -70,29 +85,41 @@ class JsonObject:
         return value
 
     def optional_text(self, key: str) -> str | None:
-        """A string, or None when missing."""
+        """A storable string, or None when missing."""
         value = self.raw(key)
-        if value is None or isinstance(value, str):
-            return value
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return strictly(strict.check_text, value, self.name(key))
         raise PayloadError(f"{self.name(key)} is not a string: {preview(value)}")
 
     def integer(self, key: str) -> int:
-        """A required integer."""
+        """A required signed 32-bit integer."""
         value = self.optional_integer(key)
         if value is None:
             raise PayloadError(f"{self.name(key)} is missing")
         return value
 
     def optional_integer(self, key: str) -> int | None:
-        """An integer (or decimal text, in a templated body), or None when missing."""
+        """A signed 32-bit integer (a year, season or episode number), or None when missing."""
+        return self._number(key, _INT32)
+
+    def optional_id(self, key: str) -> int | None:
+        """An id, or a byte size, from 0 to 2^63 - 1 (a 64-bit column), or None when missing."""
+        return self._number(key, strict.parse_id)
+
+    def _number(self, key: str, parse: Callable[..., int]) -> int | None:
+        """The integer at ``key`` (decimal text too, in a templated body), bounded by ``parse``."""
         value = self.raw(key)
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if self.numbers_may_be_text and isinstance(value, str) and _DECIMAL.fullmatch(value):
-            return int(value)
-        raise PayloadError(f"{self.name(key)} is not an integer: {preview(value)}")
+        is_text_number = (
+            self.numbers_may_be_text and isinstance(value, str) and _DECIMAL.fullmatch(value)
+        )
+        is_number = isinstance(value, int) and not isinstance(value, bool)
+        if not (is_number or is_text_number):
+            raise PayloadError(f"{self.name(key)} is not an integer: {preview(value)}")
+        return strictly(parse, value, self.name(key))
 
     def flag(self, key: str) -> bool:
         """A boolean; missing counts as false."""
@@ -133,11 +160,12 @@ class JsonObject:
         )
 
     def strings(self, key: str) -> tuple[str, ...]:
-        """A list of strings; missing counts as empty."""
+        """A list of storable strings; missing counts as empty."""
         items = self._list(key)
         for index, item in enumerate(items):
             if not isinstance(item, str):
                 raise PayloadError(f"{self.name(key)}[{index}] is not a string: {preview(item)}")
+            strictly(strict.check_text, item, f"{self.name(key)}[{index}]")
         return typing.cast(tuple[str, ...], tuple(items))
 
     def _list(self, key: str) -> list[object]:

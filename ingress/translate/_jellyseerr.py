@@ -6,6 +6,7 @@ means missing. Title and year exist only inside ``subject``, as ``"<title> (<yea
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 
@@ -19,11 +20,13 @@ from actors.media_request.messages import (
     WebhookFact,
     WebhookTested,
 )
-from ingress.translate._fields import JsonObject, PayloadError, preview
+from ingress.translate._fields import JsonObject, PayloadError, preview, strictly
+from status_tracker import strict
 
 _SUBJECT_WITH_YEAR = re.compile(r"(?P<title>.*) \((?P<year>[0-9]{4})\)", re.DOTALL)
 _REQUESTED_SEASONS = "Requested Seasons"
 _MEDIA_TYPES: tuple[MediaType, ...] = ("movie", "tv")
+_SEASON = functools.partial(strict.parse_int32, text_allowed=True)
 
 
 def translate_jellyseerr(body: JsonObject) -> WebhookFact:
@@ -43,8 +46,8 @@ def translate_jellyseerr(body: JsonObject) -> WebhookFact:
             return MediaRequested(
                 media_type=_media_type(media),
                 approved=notification_type != "MEDIA_PENDING",
-                tmdb_id=media.optional_integer("tmdbId"),
-                tvdb_id=media.optional_integer("tvdbId"),
+                tmdb_id=media.optional_id("tmdbId"),
+                tvdb_id=media.optional_id("tvdbId"),
                 title=title,
                 year=year,
                 poster_url=body.optional_text("image"),
@@ -59,24 +62,24 @@ def translate_jellyseerr(body: JsonObject) -> WebhookFact:
             media = body.child("media")
             return RequestDeclined(
                 media_type=_media_type(media),
-                tmdb_id=media.optional_integer("tmdbId"),
-                tvdb_id=media.optional_integer("tvdbId"),
+                tmdb_id=media.optional_id("tmdbId"),
+                tvdb_id=media.optional_id("tvdbId"),
                 jellyseerr_request_id=_request_id(body.optional_child("request")),
             )
         case "MEDIA_FAILED":
             media = body.child("media")
             return RequestFailed(
                 media_type=_media_type(media),
-                tmdb_id=media.optional_integer("tmdbId"),
-                tvdb_id=media.optional_integer("tvdbId"),
+                tmdb_id=media.optional_id("tmdbId"),
+                tvdb_id=media.optional_id("tvdbId"),
                 jellyseerr_request_id=_request_id(body.optional_child("request")),
             )
         case "MEDIA_AVAILABLE":
             media = body.child("media")
             return MediaReportedAvailable(
                 media_type=_media_type(media),
-                tmdb_id=media.optional_integer("tmdbId"),
-                tvdb_id=media.optional_integer("tvdbId"),
+                tmdb_id=media.optional_id("tmdbId"),
+                tvdb_id=media.optional_id("tvdbId"),
                 jellyseerr_request_id=_request_id(body.optional_child("request")),
             )
         case _:
@@ -108,7 +111,7 @@ def _media_type(media: JsonObject) -> MediaType:
 
 
 def _request_id(request: JsonObject | None) -> int | None:
-    return request.optional_integer("request_id") if request is not None else None
+    return request.optional_id("request_id") if request is not None else None
 
 
 def _requested_seasons(body: JsonObject) -> tuple[int, ...]:
@@ -122,5 +125,5 @@ def _requested_seasons(body: JsonObject) -> tuple[int, ...]:
             raise PayloadError(
                 f"{item.name('value')} is not a list of season numbers: {preview(value)}"
             )
-        return tuple(int(season) for season in seasons)
+        return tuple(strictly(_SEASON, season, item.name("value")) for season in seasons)
     return ()

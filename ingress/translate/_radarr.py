@@ -95,9 +95,9 @@ def _movie(body: JsonObject) -> _Movie:
     if title is None:
         raise PayloadError("movie.title is missing")
     return _Movie(
-        radarr_id=movie.optional_integer("id"),
-        tmdb_id=unless_zero(movie.optional_integer("tmdbId"))
-        or unless_zero(remote.optional_integer("tmdbId")),
+        radarr_id=movie.optional_id("id"),
+        tmdb_id=unless_zero(movie.optional_id("tmdbId"))
+        or unless_zero(remote.optional_id("tmdbId")),
         imdb_id=movie.optional_text("imdbId") or remote.optional_text("imdbId"),
         title=title,
         year=unless_zero(movie.optional_integer("year"))

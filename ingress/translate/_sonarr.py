@@ -170,9 +170,9 @@ def _imported_file(episode_file: JsonObject, episodes: tuple[SeasonEpisode, ...]
 
 def _series(series: JsonObject) -> SeriesRef:
     return SeriesRef(
-        sonarr_id=series.optional_integer("id"),
-        tvdb_id=unless_zero(series.optional_integer("tvdbId")),
-        tmdb_id=unless_zero(series.optional_integer("tmdbId")),
+        sonarr_id=series.optional_id("id"),
+        tvdb_id=unless_zero(series.optional_id("tvdbId")),
+        tmdb_id=unless_zero(series.optional_id("tmdbId")),
         imdb_id=series.optional_text("imdbId"),
         title=series.text("title"),
         year=unless_zero(series.optional_integer("year")),
@@ -188,8 +188,8 @@ def _episodes(episodes: tuple[JsonObject, ...]) -> tuple[EpisodeRef, ...]:
             season=episode.integer("seasonNumber"),
             episode=episode.integer("episodeNumber"),
             title=episode.optional_text("title"),
-            sonarr_episode_id=episode.optional_integer("id"),
-            tvdb_id=unless_zero(episode.optional_integer("tvdbId")),
+            sonarr_episode_id=episode.optional_id("id"),
+            tvdb_id=unless_zero(episode.optional_id("tvdbId")),
         )
         for episode in episodes
     )

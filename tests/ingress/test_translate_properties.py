@@ -153,7 +153,8 @@ def test_dropping_optional_keys_keeps_the_fact_type(name: str, data: st.DataObje
 
 
 years = st.integers(min_value=1000, max_value=9999)
-titles = st.text(min_size=1)
+# Storable titles: a NUL character or a lone surrogate makes the body a PayloadError.
+titles = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1)
 
 
 def jellyseerr_request(subject: str) -> object:
