@@ -15,10 +15,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 import trio
-
-from clients import ClientError, HealthState
-from clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
-from storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.clients import ClientError, HealthState
+from status_tracker.clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
+from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
 
 from .dispatch.correlation import normalise_title
 from .envelope import Deliver

@@ -6,8 +6,7 @@ import typing
 from collections.abc import Awaitable, Callable
 
 import attrs
-
-from storage import DatabaseUnavailable, Store
+from status_tracker.storage import DatabaseUnavailable, Store
 
 _T = typing.TypeVar("_T")
 

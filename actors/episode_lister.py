@@ -13,10 +13,9 @@ import typing
 from collections.abc import Awaitable, Callable
 
 import trio
-
-from clients import ClientError, DependencyStatus
-from clients.sonarr import SonarrClient
-from storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.clients import ClientError, DependencyStatus
+from status_tracker.clients.sonarr import SonarrClient
+from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
 
 from .envelope import Deliver
 from .media_request.messages import EpisodeRef, EpisodesListed

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import cattrs
-
-from storage import PostMail
+from status_tracker.storage import PostMail
 
 from .media_request import messages as request_messages
 from .torrent import messages as torrent_messages

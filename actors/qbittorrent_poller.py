@@ -14,10 +14,14 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 import trio
-
-from clients import ClientError, HealthState
-from clients.qbittorrent import QBittorrentClient, TorrentNotFound, TorrentView, download_state
-from storage import DatabaseUnavailable, DownloadWatch, Store
+from status_tracker.clients import ClientError, HealthState
+from status_tracker.clients.qbittorrent import (
+    QBittorrentClient,
+    TorrentNotFound,
+    TorrentView,
+    download_state,
+)
+from status_tracker.storage import DatabaseUnavailable, DownloadWatch, Store
 
 from .envelope import Deliver
 from .torrent.messages import ObservedFile, TorrentObserved, TorrentVanished

@@ -10,11 +10,10 @@ from __future__ import annotations
 import typing
 
 import attrs
-
-from clients import ClientError
-from clients.radarr import RadarrClient
-from clients.sonarr import SonarrClient
-from storage import MarkMailApplied, Op, RecordDeadLetter, Store
+from status_tracker.clients import ClientError
+from status_tracker.clients.radarr import RadarrClient
+from status_tracker.clients.sonarr import SonarrClient
+from status_tracker.storage import MarkMailApplied, Op, RecordDeadLetter, Store
 
 from .clock import WallClock
 from .envelope import Applied, Deliver, already_applied

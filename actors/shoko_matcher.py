@@ -14,10 +14,9 @@ import typing
 from collections.abc import Awaitable, Callable
 
 import trio
-
-from clients import ClientError
-from ingress.shoko import ShokoFact, ShokoFileEvent
-from storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.clients import ClientError
+from status_tracker.ingress.shoko import ShokoFact, ShokoFileEvent
+from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
 
 from .envelope import Deliver
 from .library_match import match_path

@@ -70,9 +70,10 @@ import trio_asyncio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
 
-from actors.envelope import Deliver  # noqa: E402
-from actors.qbittorrent_poller import QBittorrentPoller  # noqa: E402
-from clients.qbittorrent import SyncResult, TorrentFile, TorrentView  # noqa: E402
+from status_tracker.actors.envelope import Deliver  # noqa: E402
+from status_tracker.actors.qbittorrent_poller import QBittorrentPoller  # noqa: E402
+from status_tracker.clients.qbittorrent import SyncResult, TorrentFile, TorrentView  # noqa: E402
+
 from tests.support.databases import throwaway_database  # noqa: E402
 from tests.support.service import RunningService, started_service  # noqa: E402
 

@@ -10,9 +10,9 @@ import typing
 
 import attrs
 import httpx
+from status_tracker.clients._fields import REQUIRED, WireObject
+from status_tracker.clients._http import ClientError, KeyedService
 
-from clients._fields import REQUIRED, WireObject
-from clients._http import ClientError, KeyedService
 from status_tracker.strict import parse_id, unstorable_character
 
 if typing.TYPE_CHECKING:

@@ -12,9 +12,8 @@ import typing
 import attrs
 import httpx
 import trio
-
-from clients._fields import REQUIRED, WireObject, bad_reply
-from clients._http import ClientError, HttpService
+from status_tracker.clients._fields import REQUIRED, WireObject, bad_reply
+from status_tracker.clients._http import ClientError, HttpService
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

@@ -5,8 +5,7 @@ from __future__ import annotations
 import typing
 
 import httpx
-
-from clients._http import ClientError, KeyedService
+from status_tracker.clients._http import ClientError, KeyedService
 
 
 @typing.final

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 import httpx
+from status_tracker.clients._fields import REQUIRED, WireObject
+from status_tracker.clients._http import ClientError, KeyedService
 
-from clients._fields import REQUIRED, WireObject
-from clients._http import ClientError, KeyedService
 from status_tracker import strict
 
 _SERVICE: typing.Final = "Sonarr"

@@ -19,7 +19,7 @@ import hypercorn.config
 import hypercorn.trio
 import trio
 
-from actors import (
+from status_tracker.actors import (
     ActorRef,
     ChildSpec,
     Registry,
@@ -28,27 +28,27 @@ from actors import (
     actor_child,
     task_child,
 )
-from actors.availability_verifier import AvailabilityVerifier
-from actors.clock import WallClock
-from actors.dispatch.actor import Dispatcher
-from actors.envelope import Deliver
-from actors.episode_lister import EpisodeLister
-from actors.media_request.actor import RequestActor
-from actors.qbittorrent_poller import QBittorrentPoller, observe
-from actors.recovery.sweeper import RecoverySweeper
-from actors.service_sync import ServiceSync
-from actors.shoko_matcher import ShokoMatcher
-from actors.torrent.actor import TorrentActor
-from actors.torrent.messages import TorrentObserved
-from clients import bad_reply, redact_url
-from clients.jellyfin import JellyfinClient
-from clients.qbittorrent import QBittorrentClient
-from clients.radarr import RadarrClient
-from clients.sonarr import SonarrClient
-from ingress.http import LiveFeed, create_app
-from ingress.http.views import iso
-from ingress.shoko import ShokoListener
-from storage import Store, open_store
+from status_tracker.actors.availability_verifier import AvailabilityVerifier
+from status_tracker.actors.clock import WallClock
+from status_tracker.actors.dispatch.actor import Dispatcher
+from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.episode_lister import EpisodeLister
+from status_tracker.actors.media_request.actor import RequestActor
+from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, observe
+from status_tracker.actors.recovery.sweeper import RecoverySweeper
+from status_tracker.actors.service_sync import ServiceSync
+from status_tracker.actors.shoko_matcher import ShokoMatcher
+from status_tracker.actors.torrent.actor import TorrentActor
+from status_tracker.actors.torrent.messages import TorrentObserved
+from status_tracker.clients import bad_reply, redact_url
+from status_tracker.clients.jellyfin import JellyfinClient
+from status_tracker.clients.qbittorrent import QBittorrentClient
+from status_tracker.clients.radarr import RadarrClient
+from status_tracker.clients.sonarr import SonarrClient
+from status_tracker.ingress.http import LiveFeed, create_app
+from status_tracker.ingress.http.views import iso
+from status_tracker.ingress.shoko import ShokoListener
+from status_tracker.storage import Store, open_store
 
 from .config import Config
 from .strict import storable

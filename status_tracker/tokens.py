@@ -8,7 +8,7 @@ import typing
 
 import attrs
 
-from storage import SetSetting, Store
+from status_tracker.storage import SetSetting, Store
 
 
 @typing.final

@@ -551,7 +551,7 @@ class _Signal:
 
 
 def _migration_scripts() -> list[tuple[int, str]]:
-    folder = importlib.resources.files("storage") / "migrations"
+    folder = importlib.resources.files("status_tracker.storage") / "migrations"
     scripts = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):

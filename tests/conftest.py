@@ -6,14 +6,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import hypothesis
 import pytest
 import trio_asyncio
+from status_tracker.storage import Store, open_store
 
-from storage import Store, open_store
 from tests.support.ci import require_or_skip
 from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
 
 __all__ = ["require_or_skip"]
+
+# Property tests assert outcomes, never times: on a loaded 2-core machine one example can take
+# longer than Hypothesis's default 200 ms deadline, which would fail a correct test.
+hypothesis.settings.register_profile("status-tracker", deadline=None)
+hypothesis.settings.load_profile("status-tracker")
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ import typing
 from collections.abc import Awaitable, Callable
 
 import trio
-
-from ingress.translate import PayloadError, translate
-from status_tracker.strict import load_json, parse_id, storable
-from storage import (
+from status_tracker.ingress.translate import PayloadError, translate
+from status_tracker.storage import (
     ACTIVE_STATES,
     CountMailAttempt,
     DatabaseUnavailable,
@@ -29,6 +27,8 @@ from storage import (
     RequestRow,
     Store,
 )
+
+from status_tracker.strict import load_json, parse_id, storable
 
 from .. import ActorDied
 from ..clock import WallClock

@@ -6,8 +6,7 @@ import typing
 from collections.abc import Sequence
 
 import attrs
-
-from storage import (
+from status_tracker.storage import (
     AppendTimeline,
     EpisodeRow,
     MarkMailApplied,

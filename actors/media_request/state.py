@@ -9,9 +9,9 @@ import typing
 from collections.abc import Iterable, Mapping
 
 import attrs
+from status_tracker.storage import EpisodeRow, RequestRow, TimelineEntry
 
 from status_tracker import strict
-from storage import EpisodeRow, RequestRow, TimelineEntry
 
 from ..torrent.messages import DownloadClaimed
 from . import messages as m

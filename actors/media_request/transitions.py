@@ -7,8 +7,7 @@ import typing
 from collections.abc import Iterable
 
 import attrs
-
-from storage import ACTIVE_STATES, FINISHED_STATES
+from status_tracker.storage import ACTIVE_STATES, FINISHED_STATES
 
 ORDER = (*ACTIVE_STATES, "available")
 RANK = {"pending": -1, **{state: rank for rank, state in enumerate(ORDER)}}

@@ -11,8 +11,7 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
-
-from storage import DownloadRow, EpisodeRow, RequestRow
+from status_tracker.storage import DownloadRow, EpisodeRow, RequestRow
 
 EpisodeKey = tuple[int, int]
 DOWNLOADING = ("grabbing", "downloading")

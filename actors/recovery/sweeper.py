@@ -14,9 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 import attrs
 import httpx
 import trio
-
-from clients._http import ClientError
-from storage import (
+from status_tracker.clients._http import ClientError
+from status_tracker.storage import (
     DEDUPE_WINDOW_S,
     DatabaseUnavailable,
     DownloadRow,

@@ -6,8 +6,7 @@ import typing
 from collections.abc import Callable
 
 import attrs
-
-from storage import DownloadRow, MarkMailApplied, Op, SaveDownload, Store
+from status_tracker.storage import DownloadRow, MarkMailApplied, Op, SaveDownload, Store
 
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages

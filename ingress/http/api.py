@@ -6,11 +6,11 @@ from typing import Any
 
 from quart import jsonify, request
 from quart_trio import QuartTrio
+from status_tracker.actors.mail import post, request_target
+from status_tracker.actors.media_request.messages import DeletionRequested
+from status_tracker.storage import RequestRow
 
-from actors.mail import post, request_target
-from actors.media_request.messages import DeletionRequested
 from status_tracker.strict import load_json
-from storage import RequestRow
 
 from . import params, views
 from .auth import Access

@@ -9,8 +9,7 @@ from typing import Any
 
 from quart import jsonify, request
 from quart_trio import QuartTrio
-
-from storage import DiscardDeadLetter, RetryDeadLetter
+from status_tracker.storage import DiscardDeadLetter, RetryDeadLetter
 
 from . import params, views
 from .auth import Access

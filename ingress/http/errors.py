@@ -7,9 +7,8 @@ from typing import Any
 
 from quart import Response, jsonify, request
 from quart_trio import QuartTrio
+from status_tracker.storage import DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-
-from storage import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 

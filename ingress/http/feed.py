@@ -7,8 +7,7 @@ from typing import Any
 
 from quart import websocket
 from quart_trio import QuartTrio
-
-from storage import FINISHED_STATES, RequestQuery
+from status_tracker.storage import FINISHED_STATES, RequestQuery
 
 from . import views
 from .auth import Access

@@ -14,8 +14,7 @@ from typing import Any
 
 import attrs
 import trio
-
-from storage import EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.storage import EpisodeRow, RequestRow, TimelineEntry
 
 from . import views
 

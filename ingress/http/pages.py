@@ -24,7 +24,8 @@ MAX_LOGIN_BODY = 4 * 1024
 
 
 def page(name: str) -> str:
-    return (importlib.resources.files("ingress") / "http" / "static" / name).read_text()
+    static = importlib.resources.files("status_tracker.ingress") / "http" / "static"
+    return (static / name).read_text()
 
 
 def install(app: QuartTrio, service: Service, access: Access) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typing
 
-from actors.media_request.transitions import KNOWN
+from status_tracker.actors.media_request.transitions import KNOWN
+from status_tracker.storage import RequestQuery
+
 from status_tracker.strict import parse_id, parse_int32
-from storage import RequestQuery
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500

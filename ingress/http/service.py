@@ -6,10 +6,10 @@ import typing
 from typing import Any
 
 import trio
+from status_tracker.actors.clock import WallClock
+from status_tracker.storage import Store
 
-from actors.clock import WallClock
 from status_tracker.config import Config
-from storage import Store
 
 from .live_feed import LiveFeed
 

@@ -13,8 +13,8 @@ import hashlib
 import secrets
 import typing
 
-from actors.clock import WallClock
-from storage import EndSession, PruneSessions, SaveSession, Store
+from status_tracker.actors.clock import WallClock
+from status_tracker.storage import EndSession, PruneSessions, SaveSession, Store
 
 COOKIE = "st_session"
 _REMEMBERED = 1024

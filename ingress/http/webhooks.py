@@ -7,9 +7,9 @@ from typing import Any
 import trio
 from quart import jsonify, request
 from quart_trio import QuartTrio
+from status_tracker.actors.media_request.messages import WebhookTested
+from status_tracker.ingress.translate import PayloadError, dedupe_key, event_type_of, translate
 
-from actors.media_request.messages import WebhookTested
-from ingress.translate import PayloadError, dedupe_key, event_type_of, translate
 from status_tracker.strict import load_json
 
 from .auth import Access

@@ -15,8 +15,8 @@ import attrs
 import httpx
 import trio
 import trio_websocket
+from status_tracker.clients import DependencyHealth, HealthState, redact_url, transport_problem
 
-from clients import DependencyHealth, HealthState, redact_url, transport_problem
 from status_tracker.strict import load_json
 
 from .protocol import (

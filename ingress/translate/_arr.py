@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingress.translate._fields import JsonObject
+from status_tracker.ingress.translate._fields import JsonObject
 
 
 def download_hash(body: JsonObject) -> str | None:

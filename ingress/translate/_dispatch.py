@@ -6,12 +6,13 @@ import hashlib
 import typing
 from collections.abc import Callable
 
-from actors.media_request.messages import WebhookFact
-from ingress.translate._fields import JsonObject
-from ingress.translate._jellyfin import translate_jellyfin
-from ingress.translate._jellyseerr import translate_jellyseerr
-from ingress.translate._radarr import translate_radarr
-from ingress.translate._sonarr import translate_sonarr
+from status_tracker.actors.media_request.messages import WebhookFact
+from status_tracker.ingress.translate._fields import JsonObject
+from status_tracker.ingress.translate._jellyfin import translate_jellyfin
+from status_tracker.ingress.translate._jellyseerr import translate_jellyseerr
+from status_tracker.ingress.translate._radarr import translate_radarr
+from status_tracker.ingress.translate._sonarr import translate_sonarr
+
 from status_tracker import strict
 
 WebhookSource = typing.Literal["jellyseerr", "radarr", "sonarr", "jellyfin"]

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import re
 
-from actors.media_request.messages import LibraryItemAdded, UnhandledEvent, WebhookFact
-from ingress.translate._fields import JsonObject, PayloadError, preview, strictly
+from status_tracker.actors.media_request.messages import (
+    LibraryItemAdded,
+    UnhandledEvent,
+    WebhookFact,
+)
+from status_tracker.ingress.translate._fields import JsonObject, PayloadError, preview, strictly
+
 from status_tracker import strict
 
 _PROVIDER_PREFIX = "Provider_"

@@ -10,7 +10,7 @@ import functools
 import re
 import typing
 
-from actors.media_request.messages import (
+from status_tracker.actors.media_request.messages import (
     MediaReportedAvailable,
     MediaRequested,
     MediaType,
@@ -20,7 +20,8 @@ from actors.media_request.messages import (
     WebhookFact,
     WebhookTested,
 )
-from ingress.translate._fields import JsonObject, PayloadError, preview, strictly
+from status_tracker.ingress.translate._fields import JsonObject, PayloadError, preview, strictly
+
 from status_tracker import strict
 
 _SUBJECT_WITH_YEAR = re.compile(r"(?P<title>.*) \((?P<year>[0-9]{4})\)", re.DOTALL)

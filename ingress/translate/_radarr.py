@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import attrs
-
-from actors.media_request.messages import (
+from status_tracker.actors.media_request.messages import (
     ImportBlocked,
     ImportedFile,
     MovieDeleted,
@@ -14,8 +13,8 @@ from actors.media_request.messages import (
     WebhookFact,
     WebhookTested,
 )
-from ingress.translate import _arr
-from ingress.translate._fields import JsonObject, PayloadError, unless_zero
+from status_tracker.ingress.translate import _arr
+from status_tracker.ingress.translate._fields import JsonObject, PayloadError, unless_zero
 
 
 @attrs.frozen(kw_only=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from actors.media_request.messages import (
+from status_tracker.actors.media_request.messages import (
     EpisodeFilesDeleted,
     EpisodeRef,
     EpisodesGrabbed,
@@ -21,8 +21,8 @@ from actors.media_request.messages import (
     WebhookFact,
     WebhookTested,
 )
-from ingress.translate import _arr
-from ingress.translate._fields import JsonObject, PayloadError, unless_zero
+from status_tracker.ingress.translate import _arr
+from status_tracker.ingress.translate._fields import JsonObject, PayloadError, unless_zero
 
 _EPISODE_MARKER = re.compile(
     r"""

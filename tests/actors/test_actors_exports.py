@@ -6,7 +6,7 @@ import ast
 import inspect
 from pathlib import Path
 
-import actors
+from status_tracker import actors
 
 PUBLIC = {
     name: value
@@ -52,7 +52,7 @@ def test_every_public_name_is_re_exported_once_from_an_underscore_module() -> No
     assert set(exported) == set(PUBLIC)
     assert set(PUBLIC) >= PROMISED
     for name, value in PUBLIC.items():
-        assert value.__module__.startswith("actors._"), name
+        assert value.__module__.startswith("status_tracker.actors._"), name
 
 
 def test_public_classes_are_final() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import attrs
 import pytest
 import trio
+from status_tracker.actors import ActorDied, Supervisor, SupervisorGaveUp, actor_child
 from trio.testing import wait_all_tasks_blocked
-
-from actors import ActorDied, Supervisor, SupervisorGaveUp, actor_child
 
 
 class Crash(Exception):

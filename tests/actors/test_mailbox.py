@@ -7,9 +7,7 @@ import math
 import attrs
 import pytest
 import trio
-from trio.testing import wait_all_tasks_blocked
-
-from actors import (
+from status_tracker.actors import (
     ActorDied,
     ActorRef,
     ActorStatistics,
@@ -24,6 +22,7 @@ from actors import (
     actor_child,
     task_child,
 )
+from trio.testing import wait_all_tasks_blocked
 
 
 class Crash(Exception):

@@ -8,9 +8,7 @@ from collections.abc import Hashable
 import attrs
 import pytest
 import trio
-from trio.testing import wait_all_tasks_blocked
-
-from actors import (
+from status_tracker.actors import (
     ActorDied,
     ActorStatistics,
     MailboxFull,
@@ -19,6 +17,7 @@ from actors import (
     Restart,
     SupervisorGaveUp,
 )
+from trio.testing import wait_all_tasks_blocked
 
 
 class Crash(Exception):

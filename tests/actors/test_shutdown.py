@@ -8,8 +8,7 @@ from collections.abc import Hashable
 import attrs
 import pytest
 import trio
-
-from actors import (
+from status_tracker.actors import (
     ActorDied,
     ActorStatistics,
     ChildSpec,

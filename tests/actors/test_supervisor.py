@@ -8,9 +8,7 @@ from collections.abc import Callable
 import attrs
 import pytest
 import trio
-from trio.testing import wait_all_tasks_blocked
-
-from actors import (
+from status_tracker.actors import (
     ActorDied,
     ActorRef,
     ActorStatistics,
@@ -23,6 +21,7 @@ from actors import (
     actor_child,
     task_child,
 )
+from trio.testing import wait_all_tasks_blocked
 
 
 class Crash(Exception):

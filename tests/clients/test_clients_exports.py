@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from status_tracker.clients import _fields, _health, _http, jellyfin, qbittorrent, radarr, sonarr
 
-import clients
-from clients import _fields, _health, _http, jellyfin, qbittorrent, radarr, sonarr
+from status_tracker import clients
 
 NOT_EXPORTED = {"HttpService", "KeyedService", "logger"}
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from clients import download_state
+from status_tracker.clients import download_state
 
 STATE_TABLE = [
     # 4.x and 5.x words

@@ -8,14 +8,14 @@ import typing
 import httpx
 import pytest
 import trio
-
-from clients import (
+from status_tracker.clients import (
     JellyfinAuthError,
     JellyfinClient,
     JellyfinItemNotFound,
     ServiceUnavailable,
     match_provider_id,
 )
+
 from tests.support.fake_jellyfin import FakeJellyfin, open_fake_jellyfin
 
 if typing.TYPE_CHECKING:

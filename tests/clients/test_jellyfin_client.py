@@ -7,8 +7,7 @@ import typing
 
 import httpx
 import pytest
-
-from clients import (
+from status_tracker.clients import (
     JellyfinAuthError,
     JellyfinClient,
     JellyfinItem,
@@ -16,6 +15,7 @@ from clients import (
     ServiceUnavailable,
     match_provider_id,
 )
+
 from tests.support.fixtures import load_fixture
 
 if typing.TYPE_CHECKING:

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from clients import (
+from status_tracker.clients import (
     QBittorrentAuthError,
     QBittorrentClient,
     ServiceUnavailable,
@@ -19,7 +18,8 @@ from clients import (
     TorrentView,
     download_state,
 )
-from clients.qbittorrent import _MaindataCache
+from status_tracker.clients.qbittorrent import _MaindataCache
+
 from tests.support.fixtures import load_fixture
 
 if typing.TYPE_CHECKING:

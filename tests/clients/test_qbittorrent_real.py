@@ -11,8 +11,7 @@ import typing
 import httpx
 import pytest
 import trio
-
-from clients import (
+from status_tracker.clients import (
     QBittorrentAuthError,
     QBittorrentClient,
     SyncResult,
@@ -20,6 +19,7 @@ from clients import (
     TorrentView,
     download_state,
 )
+
 from tests.support.qbittorrent import (
     USERNAME,
     add_download,

@@ -6,18 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
-
-from actors.dispatch.correlation import Candidates, Lookup, lookup_for, route, same_title
-from actors.media_request import messages as m
-from actors.media_request.state import Decision, RequestState, decide
-from actors.torrent import state as torrent_state
-from actors.torrent.messages import (
+from status_tracker.actors.dispatch.correlation import (
+    Candidates,
+    Lookup,
+    lookup_for,
+    route,
+    same_title,
+)
+from status_tracker.actors.media_request import messages as m
+from status_tracker.actors.media_request.state import Decision, RequestState, decide
+from status_tracker.actors.torrent import state as torrent_state
+from status_tracker.actors.torrent.messages import (
     DownloadClaimed,
     ObservedFile,
     TorrentObserved,
     TorrentVanished,
 )
-from storage import ACTIVE_STATES, DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.storage import ACTIVE_STATES, DownloadRow, EpisodeRow, RequestRow, TimelineEntry
 
 Key = tuple[int, int]
 NOW = 1_700_000_000.0

@@ -4,9 +4,8 @@ requests (each built by applying messages), with storage's documented look-ups i
 from __future__ import annotations
 
 import pytest
-
-from actors.dispatch.correlation import Candidates, lookup_for, route, same_title
-from actors.media_request import messages as m
+from status_tracker.actors.dispatch.correlation import Candidates, lookup_for, route, same_title
+from status_tracker.actors.media_request import messages as m
 
 from .builders import (
     NOW,

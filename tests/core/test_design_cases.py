@@ -11,9 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import pytest
-
-from actors.media_request import messages as m
-from actors.media_request.state import RequestState
+from status_tracker.actors.media_request import messages as m
+from status_tracker.actors.media_request.state import RequestState
 
 from .builders import (
     NOW,

@@ -6,8 +6,7 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from actors.library_match import (
+from status_tracker.actors.library_match import (
     match_episodes,
     match_path,
     path_suffix_matches,

@@ -8,8 +8,7 @@ handed to the TorrentActor.
 from __future__ import annotations
 
 import pytest
-
-from actors.media_request import messages as m
+from status_tracker.actors.media_request import messages as m
 
 from .builders import (
     apply_all,

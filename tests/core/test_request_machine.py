@@ -20,11 +20,10 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-
-from actors.media_request import messages as m
-from actors.media_request.state import Decision, RequestState
-from actors.media_request.transitions import RANK, derive_request_state
-from storage import TimelineEntry
+from status_tracker.actors.media_request import messages as m
+from status_tracker.actors.media_request.state import Decision, RequestState
+from status_tracker.actors.media_request.transitions import RANK, derive_request_state
+from status_tracker.storage import TimelineEntry
 
 from .builders import (
     NOW,

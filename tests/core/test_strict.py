@@ -13,9 +13,9 @@ import typing
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from status_tracker.actors.dispatch.correlation import lookup_for
+from status_tracker.actors.media_request import messages as m
 
-from actors.dispatch.correlation import lookup_for
-from actors.media_request import messages as m
 from status_tracker import strict
 
 from .builders import apply_all, movie_requested

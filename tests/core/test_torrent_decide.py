@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from actors.torrent.messages import DownloadClaimed
+from status_tracker.actors.torrent.messages import DownloadClaimed
 
 from .builders import (
     claim,

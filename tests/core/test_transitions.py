@@ -12,8 +12,12 @@ import itertools
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from actors.media_request.transitions import Verdict, derive_request_state, is_past, judge
+from status_tracker.actors.media_request.transitions import (
+    Verdict,
+    derive_request_state,
+    is_past,
+    judge,
+)
 
 # DESIGN.md, in order; episodes start at pending before any of them.
 PIPELINE = (

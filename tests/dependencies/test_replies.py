@@ -8,14 +8,14 @@ import typing
 
 import httpx
 import pytest
-
-from clients import (
+from status_tracker.clients import (
     JellyfinClient,
     QBittorrentClient,
     SonarrClient,
     UnexpectedResponse,
     redact_url,
 )
+
 from tests.support.fake_jellyfin import open_fake_jellyfin
 from tests.support.fake_qbittorrent import FakeQBittorrent
 from tests.support.mock_transport import mock_transport

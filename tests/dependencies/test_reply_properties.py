@@ -14,11 +14,17 @@ import typing
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from status_tracker.clients import (
+    JellyfinItem,
+    SonarrClient,
+    TorrentFile,
+    TorrentView,
+    UnexpectedResponse,
+)
+from status_tracker.clients.qbittorrent import SyncResult, _MaindataCache
+from status_tracker.ingress.shoko import MalformedFrame, parse_record, translate_invocation
+from status_tracker.ingress.shoko.protocol import Invocation
 
-from clients import JellyfinItem, SonarrClient, TorrentFile, TorrentView, UnexpectedResponse
-from clients.qbittorrent import SyncResult, _MaindataCache
-from ingress.shoko import MalformedFrame, parse_record, translate_invocation
-from ingress.shoko.protocol import Invocation
 from tests.support.fixtures import load_fixture
 
 if typing.TYPE_CHECKING:

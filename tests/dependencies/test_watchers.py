@@ -12,15 +12,21 @@ import httpx
 import pytest
 import trio
 import trio.testing
+from status_tracker.actors.availability_verifier import AvailabilityVerifier
+from status_tracker.actors.clock import WallClock
+from status_tracker.actors.envelope import Applied, Deliver
+from status_tracker.actors.media_request.messages import DeletionSyncWanted
+from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, next_interval
+from status_tracker.actors.service_sync import ServiceSync
+from status_tracker.clients import JellyfinClient, QBittorrentClient, SonarrClient
+from status_tracker.storage import (
+    DatabaseUnavailable,
+    DownloadWatch,
+    Op,
+    RecordDeadLetter,
+    RequestRow,
+)
 
-from actors.availability_verifier import AvailabilityVerifier
-from actors.clock import WallClock
-from actors.envelope import Applied, Deliver
-from actors.media_request.messages import DeletionSyncWanted
-from actors.qbittorrent_poller import QBittorrentPoller, next_interval
-from actors.service_sync import ServiceSync
-from clients import JellyfinClient, QBittorrentClient, SonarrClient
-from storage import DatabaseUnavailable, DownloadWatch, Op, RecordDeadLetter, RequestRow
 from tests.support.fake_jellyfin import FakeJellyfin
 from tests.support.fake_qbittorrent import FakeQBittorrent
 from tests.support.mock_transport import mock_transport

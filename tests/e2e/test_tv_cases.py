@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import trio
+from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
 
-from actors.envelope import Deliver
-from actors.torrent.messages import ObservedFile, TorrentObserved
 from tests.support.fixtures import load_fixture
 from tests.support.service import RunningService
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from storage import RecordDeadLetter
+from status_tracker.storage import RecordDeadLetter
+
 from tests.support.fixtures import load_fixture
 from tests.support.service import API_TOKEN, RunningService
 

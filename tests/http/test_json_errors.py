@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import trio
+from status_tracker.ingress.http import webhooks
+from status_tracker.storage import DatabaseUnavailable, Store
 
-import ingress.http.webhooks
-from storage import DatabaseUnavailable, Store
 from tests.support.fixtures import load_fixture
 from tests.support.service import API_TOKEN, RunningService
 
@@ -74,7 +74,7 @@ async def test_a_webhook_whose_write_is_not_confirmed_in_time_is_a_503(
     async def stuck(**_fields: object) -> None:
         await trio.sleep_forever()
 
-    monkeypatch.setattr(ingress.http.webhooks, "DURABLE_WRITE_S", 0.2)
+    monkeypatch.setattr(webhooks, "DURABLE_WRITE_S", 0.2)
     monkeypatch.setattr(service.system.store, "accept_webhook", stuck)
     with trio.fail_after(5):
         response = await service.post_webhook("radarr", load_fixture("radarr/grab.json"))

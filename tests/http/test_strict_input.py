@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from status_tracker.storage import RequestRow, SaveRequest
 
-from storage import RequestRow, SaveRequest
 from tests.support.service import API_TOKEN, RunningService
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -11,8 +11,7 @@ import json
 import re
 
 import pytest
-
-from actors.media_request.messages import (
+from status_tracker.actors.media_request.messages import (
     EpisodeFilesDeleted,
     EpisodesGrabbed,
     EpisodesImported,
@@ -29,7 +28,8 @@ from actors.media_request.messages import (
     UnhandledEvent,
     WebhookTested,
 )
-from ingress.translate import PayloadError, dedupe_key, event_type_of, translate
+from status_tracker.ingress.translate import PayloadError, dedupe_key, event_type_of, translate
+
 from tests.support.fixtures import FIXTURES
 
 FIXTURE_FOLDERS = ("jellyseerr", "radarr", "sonarr", "jellyfin", "captured")

@@ -15,8 +15,8 @@ import re
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from status_tracker.ingress.translate import PayloadError, translate
 
-from ingress.translate import PayloadError, translate
 from tests.support.fixtures import FIXTURES
 
 FIXTURE_NAMES = sorted(

@@ -15,9 +15,9 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from status_tracker.actors.dispatch.correlation import lookup_for
+from status_tracker.ingress.translate import PayloadError, event_type_of, translate
 
-from actors.dispatch.correlation import lookup_for
-from ingress.translate import PayloadError, event_type_of, translate
 from status_tracker import strict
 from tests.support.fixtures import FIXTURES
 

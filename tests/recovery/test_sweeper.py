@@ -7,12 +7,18 @@ from collections.abc import Sequence
 import attrs
 import trio
 import trio.testing
-
-from actors.envelope import Deliver
-from actors.media_request.messages import ActionRecorded
-from actors.recovery.sweeper import RecoverySweeper
-from actors.torrent.messages import TorrentObserved
-from storage import DownloadLink, DownloadRow, EpisodeRow, PostMail, PruneMail, RequestRow
+from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.media_request.messages import ActionRecorded
+from status_tracker.actors.recovery.sweeper import RecoverySweeper
+from status_tracker.actors.torrent.messages import TorrentObserved
+from status_tracker.storage import (
+    DownloadLink,
+    DownloadRow,
+    EpisodeRow,
+    PostMail,
+    PruneMail,
+    RequestRow,
+)
 
 HASH = "ab" * 20
 STUCK_AFTER = 300.0

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import time
 
-from storage import open_store
+from status_tracker.storage import open_store
+
 from tests.support.fixtures import load_fixture
 from tests.support.service import started_service, wait_until
 

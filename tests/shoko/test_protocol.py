@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from ingress.shoko import (
+from status_tracker.ingress.shoko import (
     HANDSHAKE,
     PING,
     RECORD_SEPARATOR,
@@ -33,6 +32,7 @@ from ingress.shoko import (
     split_records,
     translate_invocation,
 )
+
 from tests.support.fixtures import FIXTURES, load_fixture
 
 HORIMIYA_PATH = (

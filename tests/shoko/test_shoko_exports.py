@@ -5,9 +5,8 @@ from __future__ import annotations
 import inspect
 
 import pytest
-
-import ingress.shoko
-from ingress.shoko import listener, protocol
+from status_tracker.ingress import shoko
+from status_tracker.ingress.shoko import listener, protocol
 
 NOT_EXPORTED = {"logger"}
 
@@ -23,10 +22,10 @@ def test_public_names_are_exported_from_the_package(module: object) -> None:
         and name not in NOT_EXPORTED
         and (inspect.isclass(value) or inspect.isfunction(value) or name.isupper())
     }
-    assert public <= set(vars(ingress.shoko))
+    assert public <= set(vars(shoko))
 
 
 def test_public_classes_are_final() -> None:
-    classes = [value for value in vars(ingress.shoko).values() if inspect.isclass(value)]
+    classes = [value for value in vars(shoko).values() if inspect.isclass(value)]
     assert classes
     assert {cls.__name__ for cls in classes if not getattr(cls, "__final__", False)} == set()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import trio
-
-from storage import (
+from status_tracker.storage import (
     AppendTimeline,
     CountMailAttempt,
     DiscardDeadLetter,

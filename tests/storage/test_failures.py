@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import trio
+from status_tracker.storage import DatabaseUnavailable, SaveRequest, StorageError, Store
 
-from storage import DatabaseUnavailable, SaveRequest, StorageError, Store
 from tests.storage.test_contract import movie
 from tests.support.flaky_database import flaky_store
 

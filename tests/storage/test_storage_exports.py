@@ -7,7 +7,7 @@ import inspect
 import typing
 from pathlib import Path
 
-import storage
+from status_tracker import storage
 
 
 def test_every_public_name_comes_once_from_an_underscore_module() -> None:

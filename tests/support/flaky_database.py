@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import trio
-
-from storage import DatabaseUnavailable, Store
-from storage._sqlite import SqliteDriver
-from storage._store import Rows
+from status_tracker.storage import DatabaseUnavailable, Store
+from status_tracker.storage._sqlite import SqliteDriver
+from status_tracker.storage._store import Rows
 
 
 @typing.final

@@ -57,13 +57,13 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+from status_tracker.actors import ActorDied
+from status_tracker.actors.clock import WallClock
+from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
+from status_tracker.ingress.translate import dedupe_key, event_type_of
+from status_tracker.storage import open_store
 
-from actors import ActorDied
-from actors.clock import WallClock
-from actors.envelope import Deliver
-from actors.torrent.messages import ObservedFile, TorrentObserved
-from ingress.translate import dedupe_key, event_type_of
-from storage import open_store
 from tests.support.fixtures import load_fixture
 from tests.support.service import RunningService, started_service
 

@@ -7,9 +7,8 @@ import typing
 from collections.abc import Sequence
 
 import pytest
-
-from actors.torrent import release
-from actors.torrent.release import (
+from status_tracker.actors.torrent import release
+from status_tracker.actors.torrent.release import (
     Episode,
     ReleaseType,
     classify_release,
@@ -17,6 +16,7 @@ from actors.torrent.release import (
     map_files_to_episodes,
     parse_episode_tokens,
 )
+
 from tests.support.fixtures import FIXTURES
 
 

@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from actors.torrent.release import (
+from status_tracker.actors.torrent.release import (
     Episode,
     ReleaseType,
     classify_release,
