@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import socket
 import statistics
 import sys
 import time
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
 
 from tests.support.databases import throwaway_database  # noqa: E402
+from tests.support.process import free_port, service_env  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 WEBHOOK_TOKEN = "bench-webhook-token"
@@ -63,23 +62,11 @@ def movie_flow(number: int) -> list[tuple[str, dict[str, Any]]]:
     return [("jellyseerr", request), ("radarr", grab), ("radarr", imported), ("jellyfin", added)]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 @contextlib.asynccontextmanager
 async def service(database_url: str) -> AsyncIterator[str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "ST_DATABASE_URL": database_url,
-        "ST_BIND": f"127.0.0.1:{port}",
-        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "ST_API_TOKEN": API_TOKEN,
-        "ST_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(database_url, port)
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "status_tracker.main"], env=env, cwd=ROOT
     )

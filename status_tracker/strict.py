@@ -73,17 +73,7 @@ def parse_id(value: object, *, what: str = "id") -> int:
         ValueError: not an integer or digit text, or outside 0..2^63-1; the message names
             ``what``.
     """
-    if isinstance(value, str):
-        if len(value) > 20 or not _ASCII_DIGITS.fullmatch(value):
-            raise ValueError(f"{what} is not a number: {preview(value)}")
-        number = int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        raise ValueError(f"{what} is not an integer: {preview(value)}")
-    if not 0 <= number <= MAX_ID:
-        raise ValueError(f"{what} is out of range (0 to {MAX_ID}): {preview(number)}")
-    return number
+    return _bounded_integer(value, what, 0, MAX_ID, text=_ASCII_DIGITS, max_text_length=20)
 
 
 def parse_int32(value: object, *, what: str = "number", text_allowed: bool = False) -> int:
@@ -93,16 +83,29 @@ def parse_int32(value: object, *, what: str = "number", text_allowed: bool = Fal
         ValueError: not an integer (or, with ``text_allowed``, ASCII digit text), or outside
             the signed 32-bit range; the message names ``what``.
     """
-    if text_allowed and isinstance(value, str):
-        if len(value) > 11 or not _SIGNED_ASCII_DIGITS.fullmatch(value):
+    text = _SIGNED_ASCII_DIGITS if text_allowed else None
+    return _bounded_integer(value, what, MIN_INT32, MAX_INT32, text=text, max_text_length=11)
+
+
+def _bounded_integer(
+    value: object,
+    what: str,
+    low: int,
+    high: int,
+    *,
+    text: re.Pattern[str] | None,
+    max_text_length: int,
+) -> int:
+    if text is not None and isinstance(value, str):
+        if len(value) > max_text_length or not text.fullmatch(value):
             raise ValueError(f"{what} is not a number: {preview(value)}")
         number = int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     else:
         raise ValueError(f"{what} is not an integer: {preview(value)}")
-    if not MIN_INT32 <= number <= MAX_INT32:
-        raise ValueError(f"{what} is out of range ({MIN_INT32} to {MAX_INT32}): {preview(number)}")
+    if not low <= number <= high:
+        raise ValueError(f"{what} is out of range ({low} to {high}): {preview(number)}")
     return number
 
 

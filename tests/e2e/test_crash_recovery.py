@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,29 +11,17 @@ from pathlib import Path
 import httpx
 import trio
 
-from tests.support.fixtures import load_fixture
+from tests.support.fixtures import load_fixture, numbered_movie_request
+from tests.support.process import free_port, service_env
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
 
 BURST = 80
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
 async def service_process(database: Path, port: int) -> AsyncIterator[trio.Process]:
     """The real console entry point in its own process."""
-    env = {
-        **os.environ,
-        "ST_DATABASE_URL": f"sqlite:///{database}",
-        "ST_BIND": f"127.0.0.1:{port}",
-        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "ST_API_TOKEN": API_TOKEN,
-        "ST_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(f"sqlite:///{database}", port)
     process = await trio.lowlevel.open_process(
         [sys.executable, "-m", "status_tracker.main"], env=env
     )
@@ -57,11 +43,7 @@ async def service_process(database: Path, port: int) -> AsyncIterator[trio.Proce
 
 
 def movie_request(number: int) -> dict:
-    body = load_fixture("jellyseerr/media_auto_approved_movie.json")
-    body["subject"] = f"Crash Test Movie {number} (2020)"
-    body["media"]["tmdbId"] = str(50_000 + number)
-    body["request"]["request_id"] = str(1_000 + number)
-    return body
+    return numbered_movie_request(number, title="Crash Test Movie", first_tmdb_id=50_000)
 
 
 def movie_grab(number: int) -> dict:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +16,10 @@ import asyncpg
 import httpx
 
 from tests.support.databases import POSTGRES_ADMIN_URL
+from tests.support.process import free_port, service_env
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN
 
 START_DEADLINE_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @typing.final
@@ -61,14 +54,7 @@ def service_process(database_url: str, folder: Path) -> Iterator[ServiceProcess]
     """Start ``status-tracker`` on a free port against ``database_url``; kill it afterwards."""
     port = free_port()
     log = folder / "service.log"
-    env = {
-        **os.environ,
-        "ST_DATABASE_URL": database_url,
-        "ST_BIND": f"127.0.0.1:{port}",
-        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "ST_API_TOKEN": API_TOKEN,
-        "ST_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(database_url, port)
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "status_tracker.main"], env=env, stdout=output, stderr=output

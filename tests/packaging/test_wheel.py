@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,9 +12,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_wheel_installs_everything_under_status_tracker_only(tmp_path: Path) -> None:
+    # A copy of the sources: setuptools would reuse a stale build/ folder of the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__"),
+    )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+         "-w", str(tmp_path), str(source)],
         check=True,
         timeout=300,
     )  # fmt: skip

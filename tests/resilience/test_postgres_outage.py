@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from tests.conftest import require_or_skip
-from tests.support.fixtures import load_fixture
+from tests.support.fixtures import numbered_movie_request
 from tests.support.pg_cluster import postgres_bin_dir, throwaway_cluster
 from tests.support.service import started_service, wait_until
 
@@ -23,11 +23,7 @@ STOP_AFTER = 20
 
 
 def movie_request(number: int) -> dict:
-    body = load_fixture("jellyseerr/media_auto_approved_movie.json")
-    body["subject"] = f"Outage Movie {number} (2020)"
-    body["media"]["tmdbId"] = str(60_000 + number)
-    body["request"]["request_id"] = str(2_000 + number)
-    return body
+    return numbered_movie_request(number, title="Outage Movie", first_tmdb_id=60_000)
 
 
 @pytest.mark.postgresql

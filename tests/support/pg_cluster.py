@@ -6,12 +6,13 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import typing
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.support.process import free_port
 
 
 def postgres_bin_dir() -> Path | None:
@@ -28,12 +29,6 @@ def _version(path: str) -> int:
     return int(part) if part.isdigit() else 0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @typing.final
 class Cluster:
     """One cluster in a temporary folder; ``url`` reaches its ``postgres`` database."""
@@ -41,7 +36,7 @@ class Cluster:
     def __init__(self, bin_dir: Path, folder: Path) -> None:
         self._bin = bin_dir
         self.data = folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         self._as_postgres = os.geteuid() == 0  # initdb and postgres refuse to run as root
 
