@@ -246,7 +246,7 @@ export class Detail {
     this.times = h("p", { class: "meta" });
     this.state = h("span", { class: "state" });
     this.badges = h("span", { class: "badges" });
-    this.bar = progressBar("Progress");
+    this.bar = progressBar("Overall progress");
     this.pct = h("span", { class: "percent" });
     this.counts = h("p", { class: "meta" });
     this.reason = h("p", { class: "reason" });
