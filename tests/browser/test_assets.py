@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 import typing
 from pathlib import Path
 
@@ -101,3 +102,10 @@ def test_every_documented_word_has_plain_words(table: str) -> None:
         "recovery api system",
     }[table]
     assert set(design.split()) <= words_keys(table)
+
+
+def test_the_wheel_carries_every_page_file() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["status_tracker.ingress"]
+    packaged = {path for pattern in patterns for path in (ROOT / "ingress").glob(pattern)}
+    assert {path for path in STATIC.iterdir() if path.is_file()} <= packaged
