@@ -1,4 +1,5 @@
-"""The dashboard and signing in and out (``/``, ``POST /login``, ``POST /logout``).
+"""The dashboard and signing in and out (``/``, ``POST /login``, ``POST /logout``), and the
+page's scripts and styles (``/static/<name>``).
 
 Signing in with the API token (the form, or ``/?token=`` once) starts a session: a random id
 in an ``HttpOnly``, ``SameSite=Strict`` cookie, ``Secure`` when the client came over HTTPS.
@@ -6,6 +7,7 @@ in an ``HttpOnly``, ``SameSite=Strict`` cookie, ``Secure`` when the client came 
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import urllib.parse
 from typing import Any
@@ -22,14 +24,50 @@ from .service import Service
 
 MAX_LOGIN_BODY = 4 * 1024
 
+_JS = "text/javascript; charset=utf-8"
+# Only these files are served: the page's code and style hold no data, so they need no secret.
+STATIC_FILES = {
+    "app.js": _JS,
+    "api.js": _JS,
+    "board.js": _JS,
+    "confirm.js": _JS,
+    "detail.js": _JS,
+    "dom.js": _JS,
+    "feed.js": _JS,
+    "filters.js": _JS,
+    "format.js": _JS,
+    "words.js": _JS,
+    "dashboard.css": "text/css; charset=utf-8",
+}
+
 
 def page(name: str) -> str:
     static = importlib.resources.files("status_tracker.ingress") / "http" / "static"
     return (static / name).read_text()
 
 
+def static_file(name: str) -> bytes:
+    static = importlib.resources.files("status_tracker.ingress") / "http" / "static"
+    return (static / name).read_bytes()
+
+
 def install(app: QuartTrio, service: Service, access: Access) -> None:
     config = service.config
+
+    # Quart's own static route (/static/<path:filename>, a folder we do not have) matches less
+    # specifically than this one, which wins for every single-segment name.
+    @app.get("/static/<name>", endpoint="dashboard_static")
+    async def dashboard_static(name: str) -> Any:
+        content_type = STATIC_FILES.get(name)
+        if content_type is None:
+            return error(404, "no such file")
+        body = static_file(name)
+        response = Response(body, content_type=content_type)
+        # Revalidated on every load (cheap: 304 by ETag), so an upgrade is never half-applied.
+        response.cache_control.no_cache = True
+        response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return await response.make_conditional(request)
 
     async def signed_in() -> Response:
         response = redirect("/", 303)

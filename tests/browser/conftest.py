@@ -1,0 +1,32 @@
+"""Fixtures of the page tests: Chromium (one per session), the service, browser pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.harness import LiveService, Pages, chromium, live_service
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveService]:
+    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}") as running:
+        yield running
+
+
+@pytest.fixture
+def pages(browser: object, live: LiveService, request: pytest.FixtureRequest) -> Iterator[Pages]:
+    opened = Pages(browser, live, request.node.name)  # type: ignore[arg-type]
+    try:
+        yield opened
+    finally:
+        opened.close()
+    assert not opened.errors, f"the page raised: {opened.errors}"

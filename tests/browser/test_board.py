@@ -1,0 +1,231 @@
+"""The dashboard in Chromium against the real service: signing in, the live board, filters."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.harness import HORIMIYA_HASH, PHONE, LiveService, Pages, horimiya_files
+from tests.support.service import API_TOKEN
+
+LIVE_S = 1_000  # ms: a change committed in the service is on the page within a second
+
+
+def three_requests(live: LiveService) -> None:
+    """A movie being grabbed (active), a series waiting for its grab, a failed movie."""
+    live.post_fixture(
+        "jellyseerr/media_auto_approved_movie.json",
+        subject="Chainsaw Man - The Movie: Reze Arc (2025)",
+        image="https://image.tmdb.org/t/p/w600_and_h900_bestv2/pZ4kL8qW2eR6tY0uI3oP7aS1dF5.jpg",
+        media__tmdbId="1218925",
+        request__request_id="74",
+    )
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.post_fixture("radarr/grab.json")
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("jellyseerr/media_failed_movie.json")
+    live.settled()
+
+
+def card(page: Page, title: str) -> Locator:
+    return page.locator(".card", has=page.locator(".title-text", has_text=title))
+
+
+def titles(page: Page) -> list[str]:
+    return page.locator(".card .title-text").all_text_contents()
+
+
+def test_signing_in_through_the_form_shows_the_board(live: LiveService, pages: Pages) -> None:
+    three_requests(live)
+    page = pages.open()
+    page.goto(f"{live.url}/")
+    page.get_by_label("API token").fill("not-the-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Wrong token.")).to_be_visible()
+
+    page.get_by_label("API token").fill(API_TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".card")).to_have_count(3)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(card(page, "Horimiya")).to_contain_text("Approved")
+    expect(card(page, "Chainsaw Man")).to_contain_text("Failed")
+    pages.screenshot(page, "board")
+    # Nothing but the service itself is loaded: no CDN, no web fonts; posters are the
+    # requests' own poster URLs (refused in tests).
+    posters = {item["poster_url"] for item in live.requests() if item["poster_url"]}
+    assert set(pages.external) <= posters
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API token")).to_be_visible()
+    page.goto(f"{live.url}/")
+    expect(page.get_by_label("API token")).to_be_visible()
+
+
+def test_a_card_and_the_open_detail_follow_progress_within_a_second(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.settled()
+    page = pages.signed_in()
+    horimiya = card(page, "Horimiya")
+    expect(horimiya.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
+    # Keyed updates: the posters already on the page must survive every change.
+    page.evaluate(
+        """() => {
+          for (const img of document.querySelectorAll('.card img')) img.keep = true;
+          window.addedImages = 0;
+          new MutationObserver((records) => {
+            for (const r of records) for (const n of r.addedNodes)
+              if (n.nodeName === 'IMG' || n.querySelector?.('img')) window.addedImages += 1;
+          }).observe(document.getElementById('requests'), {childList: true, subtree: true});
+        }"""
+    )
+    horimiya.get_by_role("button", name=re.compile("Horimiya")).click()
+    dialog = page.get_by_role("dialog", name="Horimiya (2021)")
+    episode_4 = dialog.get_by_role("progressbar", name="S01E04 progress")
+    expect(episode_4).to_have_attribute("aria-valuenow", "0")
+
+    progress = {n: 0.05 * n for n in range(1, 14)}
+    progress[4] = 0.95
+    live.observe_torrent(HORIMIYA_HASH, progress=0.6, files=horimiya_files(progress))
+    (item,) = live.requests(q="Horimiya")
+    expected = live.request(item["id"])
+    overall = str(expected["progress"])
+    expect(episode_4).to_have_attribute("aria-valuenow", "95", timeout=LIVE_S)
+    expect(
+        dialog.get_by_role("progressbar", name="Overall progress", exact=True)
+    ).to_have_attribute("aria-valuenow", overall, timeout=LIVE_S)
+    expect(horimiya.get_by_role("progressbar")).to_have_attribute(
+        "aria-valuenow", overall, timeout=LIVE_S
+    )
+    expect(dialog.locator(".entry .words", has_text="Download started").first).to_be_visible()
+    expect(dialog.locator(".download")).to_contain_text("Downloading")
+
+    progress[4] = 1.0
+    live.observe_torrent(HORIMIYA_HASH, progress=0.65, files=horimiya_files(progress))
+    cell = dialog.locator(".ep", has_text="S01E04")
+    expect(cell).to_have_attribute("data-state", "downloaded", timeout=LIVE_S)
+    expect(cell).to_contain_text("Downloaded")
+    expect(episode_4).to_have_attribute("aria-valuenow", "100", timeout=LIVE_S)
+    pages.screenshot(page, "detail-live")
+
+    assert page.evaluate("() => [...document.querySelectorAll('.card img')].every((i) => i.keep)")
+    assert page.evaluate("() => window.addedImages") == 0
+
+
+def test_the_keyboard_opens_a_card_and_escape_closes_it(live: LiveService, pages: Pages) -> None:
+    three_requests(live)
+    page = pages.signed_in()
+    expect(page.locator(".card")).to_have_count(3)
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('.card button.open')"):
+            break
+    else:
+        raise AssertionError("Tab never reached a card")
+    focused_title = page.evaluate("() => document.activeElement.textContent")
+
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name=focused_title)
+    expect(dialog).to_be_visible()
+    assert page.evaluate("() => document.getElementById('detail').contains(document.activeElement)")
+    expect(page).to_have_url(re.compile(r"#open=\d+$"))
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("() => document.activeElement.textContent") == focused_title
+    expect(page).not_to_have_url(re.compile("open="))
+
+
+def test_filters_and_search_narrow_the_list_and_survive_a_reload(
+    live: LiveService, pages: Pages
+) -> None:
+    three_requests(live)
+    page = pages.signed_in()
+    expect(page.locator(".card")).to_have_count(3)
+    tabs = page.get_by_role("group", name="Show requests")
+    expect(tabs.get_by_role("button", name="Active")).to_contain_text("1")
+
+    tabs.get_by_role("button", name="Failed").click()
+    assert_titles(page, ["Chainsaw Man - The Movie: Reze Arc"])
+    tabs.get_by_role("button", name="Waiting").click()
+    assert_titles(page, ["Horimiya"])
+    tabs.get_by_role("button", name="All").click()
+    expect(page.locator(".card")).to_have_count(3)
+
+    page.get_by_label("Movies or TV").select_option("movie")
+    expect(page.locator(".card")).to_have_count(2)
+    page.get_by_label("Search titles").fill("VIOLET")
+    assert_titles(page, ["Violet Evergarden: Recollections"])
+    page.get_by_label("Movies or TV").select_option("")
+    page.get_by_label("Search titles").fill("")
+    page.get_by_label("Sort").select_option("title")
+    expect(page.locator(".card .title-text")).to_have_text(
+        ["Chainsaw Man - The Movie: Reze Arc", "Horimiya", "Violet Evergarden: Recollections"]
+    )
+    page.get_by_label("Search titles").fill("hori")
+    tabs.get_by_role("button", name="Waiting").click()
+    assert_titles(page, ["Horimiya"])
+    expect(page).to_have_url(re.compile(r"#tab=waiting&q=hori&sort=title$"))
+
+    page.reload()
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    assert_titles(page, ["Horimiya"])
+    expect(page.get_by_label("Search titles")).to_have_value("hori")
+    expect(page.get_by_label("Sort")).to_have_value("title")
+    expect(tabs.get_by_role("button", name="Waiting")).to_have_attribute("aria-pressed", "true")
+    pages.screenshot(page, "filtered")
+
+
+def assert_titles(page: Page, expected: list[str]) -> None:
+    expect(page.locator(".card .title-text")).to_have_text(expected)
+
+
+def test_the_phone_layout_never_scrolls_sideways(live: LiveService, pages: Pages) -> None:
+    three_requests(live)
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    live.observe_torrent(
+        HORIMIYA_HASH,
+        progress=0.4,
+        state="stalled",
+        client_state="stalledDL",
+        files=horimiya_files({n: 0.03 * n for n in range(1, 14)}),
+    )
+    page = pages.signed_in(viewport=PHONE, is_mobile=True, has_touch=True)
+    expect(page.locator(".card")).to_have_count(3)
+    # Badges come from the detail the page reads for downloading requests.
+    expect(card(page, "Horimiya").locator(".badge")).to_have_text(["Stalled"])
+    assert_no_sideways_scroll(page)
+    pages.screenshot(page, "phone-board")
+
+    card(page, "Horimiya").get_by_role("button", name=re.compile("Horimiya")).click()
+    dialog = page.get_by_role("dialog", name="Horimiya (2021)")
+    expect(dialog.locator(".ep")).to_have_count(13)
+    expect(dialog.locator(".download")).to_contain_text("stalled: no peers sending")
+    assert_no_sideways_scroll(page)
+    box = dialog.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["width"] <= PHONE["width"]
+    sizes = page.evaluate("() => [detail.scrollWidth, detail.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the detail is {sizes[0]} px wide in {sizes[1]} px"
+    pages.screenshot(page, "phone-detail")
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+
+
+def test_light_and_dark_follow_the_system(live: LiveService, pages: Pages) -> None:
+    three_requests(live)
+    backgrounds = {}
+    for scheme in ("light", "dark"):
+        page = pages.signed_in(color_scheme=scheme)
+        expect(page.locator(".card")).to_have_count(3)
+        backgrounds[scheme] = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    assert backgrounds["light"] != backgrounds["dark"]

@@ -1,0 +1,145 @@
+"""The detail dialog: local times, deleting episodes, what the page says when the API refuses."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import zoneinfo
+
+from playwright.sync_api import Locator, Page, Route, expect
+
+from tests.browser.harness import LiveService, Pages
+from tests.support.service import wait_until
+
+
+def open_detail(page: Page, title: str) -> Locator:
+    page.locator(".card .open", has_text=title).click()
+    dialog = page.get_by_role("dialog", name=re.compile(re.escape(title)))
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def test_times_are_shown_in_the_browsers_time_zone(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.post_fixture("radarr/grab.json")
+    live.settled()
+    (item,) = live.requests()
+    detail = live.request(item["id"])
+    page = pages.signed_in(timezone_id="Asia/Tokyo", locale="en-GB")
+
+    card = page.locator(".card")
+    expect(card.locator("time.requested")).to_have_text("requested just now")
+    expect(card.locator("time.requested")).to_have_attribute(
+        "title", re.compile(r"\(Asia/Tokyo\)$")
+    )
+
+    dialog = open_detail(page, "Violet Evergarden")
+    rows = dialog.locator(".timeline .entry")
+    expect(rows).to_have_count(len(detail["timeline"]))
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    # Newest first by default; the first entry of the API (its creation) is the last row.
+    for entry, row in zip(reversed(detail["timeline"]), rows.all(), strict=True):
+        at = datetime.datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
+        local = at.astimezone(tokyo)
+        expected = f"{local.day} {local:%b} {local.year}, {local:%H:%M:%S}"
+        expect(row.locator("time.local")).to_have_text(expected)
+        expect(row.locator("time.ago")).to_have_text("just now")
+    created = at.astimezone(tokyo)
+    assert created.utcoffset() == datetime.timedelta(hours=9)
+    expect(rows.last).to_contain_text("Approved")
+    expect(rows.first).to_contain_text("Release grabbed")
+
+    dialog.get_by_role("button", name=re.compile("Order")).click()
+    expect(rows.first).to_contain_text("Approved")
+    expect(rows.first).to_contain_text("Jellyseerr")
+    pages.screenshot(page, "tokyo")
+
+
+def test_two_episodes_deleted_through_the_checkboxes_end_deleted(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    (item,) = live.requests()
+    page = pages.signed_in()
+    dialog = open_detail(page, "Horimiya")
+    expect(dialog.locator(".ep")).to_have_count(13)
+
+    delete = dialog.get_by_role("button", name=re.compile("^Delete selected"))
+    expect(delete).to_be_disabled()
+    dialog.get_by_label(re.compile("^Select S01E02")).check()
+    dialog.get_by_label(re.compile("^Select S01E03")).check()
+    expect(delete).to_have_text("Delete selected (2)")
+    expect(dialog.get_by_label("Select all of season 1")).to_have_js_property("indeterminate", True)
+    delete.click()
+
+    confirm = page.get_by_role("dialog", name="Delete 2 episodes?")
+    expect(confirm).to_contain_text("S01E02, S01E03 of Horimiya")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    pages.screenshot(page, "confirm")
+    confirm.get_by_role("button", name="Delete episodes").click()
+    expect(confirm).to_be_hidden()
+
+    async def deleted() -> bool:
+        detail = await live.running.request(item["id"])
+        return {e["episode"] for e in detail["episodes"] if e["state"] == "deleted"} == {2, 3}
+
+    live.run(wait_until, deleted, what="episodes 2 and 3 to be deleted")
+    states = {e["episode"]: e["state"] for e in live.request(item["id"])["episodes"]}
+    assert [n for n, state in states.items() if state == "deleted"] == [2, 3]
+    for code in ("S01E02", "S01E03"):
+        cell = dialog.locator(".ep", has_text=code)
+        expect(cell).to_have_attribute("data-state", "deleted")
+        expect(cell.get_by_role("checkbox")).to_be_disabled()
+    expect(dialog.locator(".ep", has_text="S01E04")).not_to_have_attribute("data-state", "deleted")
+    expect(dialog.locator(".entry", has_text="S01E02").first).to_contain_text("Deleted")
+    expect(delete).to_be_disabled()
+
+
+def test_deleting_the_whole_request_asks_first(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.settled()
+    (item,) = live.requests()
+    page = pages.signed_in()
+    dialog = open_detail(page, "Violet Evergarden")
+
+    dialog.get_by_role("button", name="Delete request").click()
+    asked = page.get_by_role("dialog", name="Delete this request?")
+    asked.get_by_role("button", name="Cancel").click()
+    assert live.request(item["id"])["state"] == "approved"
+
+    dialog.get_by_role("button", name="Delete request").click()
+    asked.get_by_role("button", name="Delete request").click()
+    expect(dialog.locator(".detail-head .state")).to_have_text("Deleted")
+    expect(dialog.get_by_role("button", name="Delete request")).to_be_disabled()
+    assert live.request(item["id"])["state"] == "deleted"
+    expect(page.locator(".card")).to_have_attribute("data-state", "deleted")
+
+
+def test_a_refused_action_shows_the_apis_error(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    page = pages.signed_in()
+
+    def refuse(route: Route) -> None:
+        if route.request.method != "DELETE":
+            route.fallback()
+            return
+        body = json.dumps({"error": "this token may only read"})
+        route.fulfill(status=403, content_type="application/json", body=body)
+
+    page.route(re.compile(r"/api/requests/\d+(/episodes)?$"), refuse)
+    dialog = open_detail(page, "Horimiya")
+    dialog.get_by_label(re.compile("^Select S01E01")).check()
+    dialog.get_by_role("button", name=re.compile("^Delete selected")).click()
+    page.get_by_role("dialog", name="Delete 1 episode?").get_by_role(
+        "button", name="Delete episodes"
+    ).click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_have_text("Could not delete: 403: this token may only read")
+    # What is selected stays selected, to try again.
+    expect(dialog.get_by_label(re.compile("^Select S01E01"))).to_be_checked()
+    pages.screenshot(page, "refused")
