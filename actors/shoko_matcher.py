@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 import trio
 from status_tracker.clients import ClientError
 from status_tracker.ingress.shoko import ShokoFact, ShokoFileEvent
-from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.storage import DatabaseUnavailable, Store
+
+from status_tracker.domain import RequestRow
 
 from .envelope import Deliver
 from .library_match import match_path

@@ -19,15 +19,6 @@ import hypercorn.config
 import hypercorn.trio
 import trio
 
-from status_tracker.actors import (
-    ActorRef,
-    ChildSpec,
-    Registry,
-    Restart,
-    Supervisor,
-    actor_child,
-    task_child,
-)
 from status_tracker.actors.availability_verifier import AvailabilityVerifier
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.dispatch.actor import Dispatcher
@@ -36,6 +27,15 @@ from status_tracker.actors.episode_lister import EpisodeLister
 from status_tracker.actors.media_request.actor import RequestActor
 from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, observe
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
+from status_tracker.actors.runtime import (
+    ActorRef,
+    ChildSpec,
+    Registry,
+    Restart,
+    Supervisor,
+    actor_child,
+    task_child,
+)
 from status_tracker.actors.service_sync import ServiceSync
 from status_tracker.actors.shoko_matcher import ShokoMatcher
 from status_tracker.actors.torrent.actor import TorrentActor

@@ -15,22 +15,18 @@ from typing import Any, Protocol
 import attrs
 import trio
 
+from status_tracker.domain import (
+    ACTIVE_STATES,
+    DownloadRow,
+    EpisodeRow,
+    RequestRow,
+    TimelineEntry,
+)
 from status_tracker.strict import storable
 
 from . import _sql
 from ._ops import Op
-from ._records import (
-    ACTIVE_STATES,
-    Accepted,
-    DeadLetter,
-    DownloadRow,
-    DownloadWatch,
-    EpisodeRow,
-    Mail,
-    RequestQuery,
-    RequestRow,
-    TimelineEntry,
-)
+from ._records import Accepted, DeadLetter, DownloadWatch, Mail, RequestQuery
 
 logger = logging.getLogger(__name__)
 

@@ -17,24 +17,23 @@ from collections.abc import Awaitable, Callable
 import trio
 from status_tracker.ingress.translate import PayloadError, translate
 from status_tracker.storage import (
-    ACTIVE_STATES,
     CountMailAttempt,
     DatabaseUnavailable,
     Mail,
     MarkMailApplied,
     Op,
     RecordDeadLetter,
-    RequestRow,
     Store,
 )
 
+from status_tracker.domain import ACTIVE_STATES, RequestRow
 from status_tracker.strict import load_json, parse_id, storable
 
-from .. import ActorDied
 from ..clock import WallClock
 from ..envelope import Deliver, outlasting_outages
 from ..mail import SERVICES_TARGET, decode, post, request_target
 from ..media_request import messages as m
+from ..runtime import ActorDied
 from .correlation import Candidates, Lookup, lookup_for, route, same_title
 
 logger = logging.getLogger(__name__)

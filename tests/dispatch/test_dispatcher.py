@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import trio
-from status_tracker.actors import Registry
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.dispatch.actor import Dispatcher
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.mail import encode, request_target
 from status_tracker.actors.media_request.messages import AvailabilityUnconfirmed, DeletionRequested
+from status_tracker.actors.runtime import Registry
 from status_tracker.storage import MarkMailApplied, PostMail, Store, open_store
 
 from tests.support.flaky_database import flaky_store

@@ -7,17 +7,13 @@ from status_tracker.storage import (
     AppendTimeline,
     CountMailAttempt,
     DiscardDeadLetter,
-    DownloadLink,
-    DownloadRow,
     EndSession,
-    EpisodeRow,
     MarkMailApplied,
     PostMail,
     PruneMail,
     PruneSessions,
     RecordDeadLetter,
     RequestQuery,
-    RequestRow,
     RetryDeadLetter,
     SaveDownload,
     SaveEpisodes,
@@ -27,9 +23,16 @@ from status_tracker.storage import (
     StorageError,
     Store,
     StoredSession,
+    open_store,
+)
+
+from status_tracker.domain import (
+    DownloadLink,
+    DownloadRow,
+    EpisodeRow,
+    RequestRow,
     TimelineEntry,
     TorrentFileRow,
-    open_store,
 )
 
 
