@@ -37,7 +37,7 @@ from status_tracker.actors.runtime import (
     task_child,
 )
 from status_tracker.actors.service_sync import ServiceSync
-from status_tracker.actors.shoko_matcher import ShokoMatcher
+from status_tracker.actors.shoko_matcher.actor import ShokoMatcher
 from status_tracker.actors.torrent.actor import TorrentActor
 from status_tracker.actors.torrent.messages import TorrentObserved
 from status_tracker.clients import bad_reply, redact_url
