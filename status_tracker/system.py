@@ -48,6 +48,7 @@ from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.ingress.http import LiveFeed, create_app
 from status_tracker.ingress.http.views import iso
 from status_tracker.ingress.shoko import ShokoListener
+from status_tracker.ingress.translate import translate
 from status_tracker.storage import Store, open_store
 
 from .config import Config
@@ -246,6 +247,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         services_spec=services_spec,
         dispatcher=Dispatcher(
             store=store,
+            translate=translate,
             call_request=lambda key, deliver: system.call_request(key, deliver),
             call_torrent=lambda key, deliver: system.call_torrent(key, deliver),
             call_services=lambda deliver: services.call(deliver, timeout=60.0),
