@@ -227,8 +227,7 @@ def layer_of(name: str) -> str:
 
 def is_pure(name: str) -> bool:
     return (
-        (layer_of(name) == LEAF
-        and name != TOP)
+        (layer_of(name) == LEAF and name != TOP)
         or (_within(name, f"{TOP}.actors") and name.rpartition(".")[2] in PURE_NAMES)
         or any(_within(name, package) for package in PURE_PACKAGES)
     )
