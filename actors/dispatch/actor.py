@@ -82,8 +82,9 @@ def _torrent_key(key: str | None) -> str | None:
     return key or None
 
 
-def _no_key(key: str | None) -> str | None:
-    return "" if key is None else None
+def _services_key(key: str | None) -> str | None:
+    """The service sync is one actor, addressed as ``services`` alone."""
+    return SERVICES_TARGET if key is None else None
 
 
 def _caused_by_outage(error: BaseException) -> bool:
@@ -118,7 +119,7 @@ class Dispatcher:
             "request": _Handoff(key=_request_key, call=call_request),
             "torrent": _Handoff(key=_torrent_key, call=call_torrent),
             SERVICES_TARGET: _Handoff(
-                key=_no_key, call=lambda _key, deliver: call_services(deliver)
+                key=_services_key, call=lambda _key, deliver: call_services(deliver)
             ),
         }
         self._clock = clock
