@@ -17,7 +17,9 @@ import attrs
 import trio
 from status_tracker.clients import ClientError, HealthState
 from status_tracker.clients.jellyfin import JellyfinClient, JellyfinItem, match_provider_id
-from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.storage import DatabaseUnavailable, Store
+
+from status_tracker.domain import RequestRow
 
 from .dispatch.correlation import normalise_title
 from .envelope import Deliver

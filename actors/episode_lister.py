@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable
 import trio
 from status_tracker.clients import ClientError, DependencyStatus
 from status_tracker.clients.sonarr import SonarrClient
-from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.storage import DatabaseUnavailable, Store
+
+from status_tracker.domain import RequestRow
 
 from .envelope import Deliver
 from .media_request.messages import EpisodeRef, EpisodesListed

@@ -19,15 +19,6 @@ import hypercorn.config
 import hypercorn.trio
 import trio
 
-from status_tracker.actors import (
-    ActorRef,
-    ChildSpec,
-    Registry,
-    Restart,
-    Supervisor,
-    actor_child,
-    task_child,
-)
 from status_tracker.actors.availability_verifier import AvailabilityVerifier
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.dispatch.actor import Dispatcher
@@ -36,8 +27,17 @@ from status_tracker.actors.episode_lister import EpisodeLister
 from status_tracker.actors.media_request.actor import RequestActor
 from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, observe
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
+from status_tracker.actors.runtime import (
+    ActorRef,
+    ChildSpec,
+    Registry,
+    Restart,
+    Supervisor,
+    actor_child,
+    task_child,
+)
 from status_tracker.actors.service_sync import ServiceSync
-from status_tracker.actors.shoko_matcher import ShokoMatcher
+from status_tracker.actors.shoko_matcher.actor import ShokoMatcher
 from status_tracker.actors.torrent.actor import TorrentActor
 from status_tracker.actors.torrent.messages import TorrentObserved
 from status_tracker.clients import bad_reply, redact_url
@@ -48,6 +48,7 @@ from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.ingress.http import LiveFeed, create_app
 from status_tracker.ingress.http.views import iso
 from status_tracker.ingress.shoko import ShokoListener
+from status_tracker.ingress.translate import translate
 from status_tracker.storage import Store, open_store
 
 from .config import Config
@@ -246,6 +247,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         services_spec=services_spec,
         dispatcher=Dispatcher(
             store=store,
+            translate=translate,
             call_request=lambda key, deliver: system.call_request(key, deliver),
             call_torrent=lambda key, deliver: system.call_torrent(key, deliver),
             call_services=lambda deliver: services.call(deliver, timeout=60.0),

@@ -6,7 +6,7 @@ import typing
 
 import attrs
 
-from ._records import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
 
 
 @typing.final

@@ -9,6 +9,16 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from status_tracker.domain import (
+    ACTIVE_STATES,
+    DownloadLink,
+    DownloadRow,
+    EpisodeRow,
+    RequestRow,
+    TimelineEntry,
+    TorrentFileRow,
+)
+
 from ._ops import (
     AppendTimeline,
     CountMailAttempt,
@@ -27,18 +37,7 @@ from ._ops import (
     SaveSession,
     SetSetting,
 )
-from ._records import (
-    ACTIVE_STATES,
-    DeadLetter,
-    DownloadLink,
-    DownloadRow,
-    EpisodeRow,
-    Mail,
-    RequestQuery,
-    RequestRow,
-    TimelineEntry,
-    TorrentFileRow,
-)
+from ._records import DeadLetter, Mail, RequestQuery
 
 Statement = tuple[str, tuple[Any, ...]]
 

@@ -15,22 +15,18 @@ from typing import Any, Protocol
 import attrs
 import trio
 
+from status_tracker.domain import (
+    ACTIVE_STATES,
+    DownloadRow,
+    EpisodeRow,
+    RequestRow,
+    TimelineEntry,
+)
 from status_tracker.strict import storable
 
 from . import _sql
 from ._ops import Op
-from ._records import (
-    ACTIVE_STATES,
-    Accepted,
-    DeadLetter,
-    DownloadRow,
-    DownloadWatch,
-    EpisodeRow,
-    Mail,
-    RequestQuery,
-    RequestRow,
-    TimelineEntry,
-)
+from ._records import Accepted, DeadLetter, DownloadWatch, Mail, RequestQuery
 
 logger = logging.getLogger(__name__)
 
@@ -289,6 +285,24 @@ class Store:
             return Accepted(mail_id=inserted[0]["id"], duplicate=False)
         return Accepted(mail_id=existing[0]["id"], duplicate=True)
 
+    async def allocate_request_id(self) -> int:
+        """A new request id, durably taken: never handed out again, by any process or run.
+
+        Ids only grow, and stay above every stored request, even one saved with an id of its own.
+        """
+        results = await self._submit(
+            [
+                (
+                    "UPDATE request_ids SET last_id = (SELECT MAX(id) FROM requests) "
+                    "WHERE last_id < (SELECT COALESCE(MAX(id), 0) FROM requests)",
+                    (),
+                ),
+                ("UPDATE request_ids SET last_id = last_id + 1 RETURNING last_id", ()),
+            ],
+            posts_mail=False,
+        )
+        return int(results[1][0]["last_id"])
+
     def writer_statistics(self) -> WriterStatistics:
         stats = self._send.statistics()
         return WriterStatistics(
@@ -472,10 +486,6 @@ class Store:
             tuple(request_ids),
         )
         return [_sql.episode_from(row) for row in rows]
-
-    async def max_request_id(self) -> int:
-        rows = await self.fetch("SELECT MAX(id) AS n FROM requests")
-        return int(rows[0]["n"] or 0)
 
     async def unapplied_mail(self, *, after_id: int = 0, limit: int = 100) -> list[Mail]:
         rows = await self.fetch(

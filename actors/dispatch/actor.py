@@ -1,10 +1,13 @@
 """The dispatcher loop: read unapplied mail in order, route it, and see that it is applied once.
 
-Webhook mail is translated and correlated here, one at a time, so the correlation of each
-webhook sees every earlier one applied. Whatever applying one row raises (in translation,
-correlation, an actor or a storage write), that row becomes a dead letter after
-``max_attempts`` tries instead of blocking the inbox or stopping the service; while the
-database is unavailable the dispatcher waits for it without counting tries.
+Webhook mail is translated (by the translator the wiring hands in, so a fixed translator fixes
+old rows on replay) and correlated here, one at a time, so the correlation of each webhook sees
+every earlier one applied; a new request's id comes from the store, so no two processes or runs
+hand out the same one. Hand-offs between actors go by the kind of their target, looked up in a
+table. Whatever applying one row raises (in translation, correlation, an actor or a storage
+write), that row becomes a dead letter after ``max_attempts`` tries instead of blocking the
+inbox or stopping the service; while the database is unavailable the dispatcher waits for it
+without counting tries.
 """
 
 from __future__ import annotations
@@ -14,27 +17,26 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable
 
+import attrs
 import trio
-from status_tracker.ingress.translate import PayloadError, translate
 from status_tracker.storage import (
-    ACTIVE_STATES,
     CountMailAttempt,
     DatabaseUnavailable,
     Mail,
     MarkMailApplied,
     Op,
     RecordDeadLetter,
-    RequestRow,
     Store,
 )
 
+from status_tracker.domain import ACTIVE_STATES, RequestRow
 from status_tracker.strict import load_json, parse_id, storable
 
-from .. import ActorDied
 from ..clock import WallClock
 from ..envelope import Deliver, outlasting_outages
 from ..mail import SERVICES_TARGET, decode, post, request_target
 from ..media_request import messages as m
+from ..runtime import ActorDied
 from .correlation import Candidates, Lookup, lookup_for, route, same_title
 
 logger = logging.getLogger(__name__)
@@ -43,15 +45,46 @@ CallActor = Callable[[object, Deliver], Awaitable[object]]
 _T = typing.TypeVar("_T")
 
 
+class Translator(typing.Protocol):
+    """Turns a webhook body, as ``json.loads`` returned it, into the fact it reports.
+
+    Whatever it raises means the body can never be applied: the row becomes a dead letter.
+    """
+
+    def __call__(self, source: str, body: object, /) -> m.WebhookFact: ...
+
+
 class UnreadableMail(Exception):
     """A mail row that can never be applied (bad body, unknown kind or target)."""
 
 
-def _request_id(key: str) -> int | None:
+@typing.final
+@attrs.frozen
+class _Handoff:
+    """How mail for one kind of target reaches its actor.
+
+    ``key`` turns the text after ``kind:`` (None: the target has no colon) into the actor's
+    key, or None when that is no valid target of this kind.
+    """
+
+    key: Callable[[str | None], object | None]
+    call: CallActor
+
+
+def _request_key(key: str | None) -> int | None:
     try:
-        return parse_id(key)
+        return parse_id(key) if key is not None else None
     except ValueError:
         return None
+
+
+def _torrent_key(key: str | None) -> str | None:
+    return key or None
+
+
+def _services_key(key: str | None) -> str | None:
+    """The service sync is one actor, addressed as ``services`` alone."""
+    return SERVICES_TARGET if key is None else None
 
 
 def _caused_by_outage(error: BaseException) -> bool:
@@ -72,6 +105,7 @@ class Dispatcher:
         self,
         *,
         store: Store,
+        translate: Translator,
         call_request: CallActor,
         call_torrent: CallActor,
         call_services: Callable[[Deliver], Awaitable[object]],
@@ -79,19 +113,23 @@ class Dispatcher:
         max_attempts: int = 3,
     ) -> None:
         self._store = store
+        self._translate = translate
         self._call_request = call_request
-        self._call_torrent = call_torrent
-        self._call_services = call_services
+        self._handoffs = {
+            "request": _Handoff(key=_request_key, call=call_request),
+            "torrent": _Handoff(key=_torrent_key, call=call_torrent),
+            SERVICES_TARGET: _Handoff(
+                key=_services_key, call=lambda _key, deliver: call_services(deliver)
+            ),
+        }
         self._clock = clock
         self._max_attempts = max_attempts
-        self._last_request_id = 0
         self.dispatched = 0
         self.dead_lettered = 0
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Apply all waiting mail (a replay after a restart), then each new row as it lands."""
         task_status.started()
-        self._last_request_id = await self._outlasting(self._store.max_request_id)
         cursor = 0
         while True:
             posted = self._store.mail_posted.next_pulse()
@@ -174,7 +212,7 @@ class Dispatcher:
         self.dead_lettered += 1
 
     async def _apply(self, mail: Mail, *, redelivery: bool) -> None:
-        kind, _, key = mail.target.partition(":")
+        kind, colon, key = mail.target.partition(":")
         if kind == "dispatch":
             await self._apply_webhook(mail, redelivery=redelivery)
             return
@@ -185,19 +223,16 @@ class Dispatcher:
         deliver = Deliver(
             messages=(message,), source=mail.source, mail_id=mail.id, redelivery=redelivery
         )
-        if kind == "request" and _request_id(key) is not None:
-            await self._call_request(_request_id(key), deliver)
-        elif kind == "torrent" and key:
-            await self._call_torrent(key, deliver)
-        elif mail.target == SERVICES_TARGET:
-            await self._call_services(deliver)
-        else:
+        handoff = self._handoffs.get(kind)
+        actor_key = handoff.key(key if colon else None) if handoff is not None else None
+        if handoff is None or actor_key is None:
             raise UnreadableMail(f"unknown target {mail.target!r}")
+        await handoff.call(actor_key, deliver)
 
     async def _apply_webhook(self, mail: Mail, *, redelivery: bool) -> None:
         try:
-            fact = translate(mail.source, load_json(mail.body))  # type: ignore[arg-type]
-        except (PayloadError, ValueError, KeyError) as exc:
+            fact = self._translate(mail.source, load_json(mail.body))
+        except Exception as exc:  # whatever the translator refuses can never be applied
             raise UnreadableMail(storable(str(exc))) from exc
         lookup = lookup_for(fact)
         if lookup is None:
@@ -207,9 +242,7 @@ class Dispatcher:
         chosen = route(fact, found)
         messages: tuple[object, ...] = (fact,)
         if chosen.create:
-            self._last_request_id = max(self._last_request_id, await self._store.max_request_id())
-            self._last_request_id += 1
-            targets: tuple[int, ...] = (self._last_request_id,)
+            targets: tuple[int, ...] = (await self._store.allocate_request_id(),)
             if isinstance(fact, m.MediaRequested):
                 messages += await self._downloads_to_join(fact, found.by_media)
         else:

@@ -7,9 +7,9 @@ import typing
 import unicodedata
 
 import attrs
-from status_tracker.storage import ACTIVE_STATES, RequestRow
 
 from status_tracker import strict
+from status_tracker.domain import ACTIVE_STATES, RequestRow
 
 from ..media_request import messages as m
 

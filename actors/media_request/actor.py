@@ -8,15 +8,14 @@ from collections.abc import Sequence
 import attrs
 from status_tracker.storage import (
     AppendTimeline,
-    EpisodeRow,
     MarkMailApplied,
     Op,
-    RequestRow,
     SaveEpisodes,
     SaveRequest,
     Store,
-    TimelineEntry,
 )
+
+from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages

@@ -9,13 +9,13 @@ import typing
 from collections.abc import Iterable, Mapping
 
 import attrs
-from status_tracker.storage import EpisodeRow, RequestRow, TimelineEntry
 
 from status_tracker import strict
+from status_tracker.domain import STATE_RANK, EpisodeRow, RequestRow, TimelineEntry
 
 from ..torrent.messages import DownloadClaimed
 from . import messages as m
-from .transitions import RANK, Judgement, Verdict, derive_request_state, is_past, judge
+from .transitions import Judgement, Verdict, derive_request_state, is_past, judge
 
 EpisodeKey = tuple[int, int]
 
@@ -309,14 +309,15 @@ def _with_reason(detail: str | None, judgement: Judgement) -> str | None:
 
 def _held_back_by(live: Iterable[EpisodeRow], previous: str, derived: str) -> str | None:
     """Why a request's derived state went back: the episodes now least advanced."""
-    if previous not in RANK or derived not in RANK or RANK[derived] >= RANK[previous]:
+    known = previous in STATE_RANK and derived in STATE_RANK
+    if not known or STATE_RANK[derived] >= STATE_RANK[previous]:
         return None
-    in_progress = [row for row in live if row.state in RANK and row.state != "available"]
+    in_progress = [row for row in live if row.state in STATE_RANK and row.state != "available"]
     if not in_progress:
         return None
-    least = min(RANK[row.state] for row in in_progress)
-    laggards = sorted(row.key for row in in_progress if RANK[row.state] == least)
-    state = next(row.state for row in in_progress if RANK[row.state] == least)
+    least = min(STATE_RANK[row.state] for row in in_progress)
+    laggards = sorted(row.key for row in in_progress if STATE_RANK[row.state] == least)
+    state = next(row.state for row in in_progress if STATE_RANK[row.state] == least)
     named = ", ".join(f"S{season:02d}E{episode:02d}" for season, episode in laggards[:3])
     more = f" and {len(laggards) - 3} more" if len(laggards) > 3 else ""
     return f"held back by {named}{more} ({state})"
@@ -525,7 +526,7 @@ def _episodes_imported(draft: _Draft, fact: m.EpisodesImported) -> None:
 
 
 def _imported_already(state: str, target: str) -> bool:
-    return state in RANK and is_past(state, target)
+    return state in STATE_RANK and is_past(state, target)
 
 
 def _episode_files_deleted(draft: _Draft, fact: m.EpisodeFilesDeleted) -> None:

@@ -7,12 +7,8 @@ import typing
 from collections.abc import Iterable
 
 import attrs
-from status_tracker.storage import ACTIVE_STATES, FINISHED_STATES
 
-ORDER = (*ACTIVE_STATES, "available")
-RANK = {"pending": -1, **{state: rank for rank, state in enumerate(ORDER)}}
-TERMINAL = tuple(state for state in FINISHED_STATES if state != "available")
-KNOWN = (*RANK, *TERMINAL)
+from status_tracker.domain import KNOWN_STATES, STATE_RANK, TERMINAL_STATES
 
 
 class Verdict(enum.Enum):
@@ -35,16 +31,16 @@ def judge(current: str, target: str, *, backward_reason: str | None = None) -> J
     (``backward_reason``, e.g. a new release grabbed after a failed one); otherwise it is
     refused with an explanation. Unknown states are always refused.
     """
-    if current not in KNOWN or target not in KNOWN:
-        unknown = current if current not in KNOWN else target
+    if current not in KNOWN_STATES or target not in KNOWN_STATES:
+        unknown = current if current not in KNOWN_STATES else target
         return Judgement(Verdict.REFUSE, f"unknown state {unknown!r}")
     if current == target:
         return Judgement(Verdict.SAME)
     if current == "deleted":
         return Judgement(Verdict.REFUSE, f"item was deleted; {target} ignored")
-    if target in TERMINAL or current == "failed":
+    if target in TERMINAL_STATES or current == "failed":
         return Judgement(Verdict.APPLY)
-    if RANK[target] > RANK[current]:
+    if STATE_RANK[target] > STATE_RANK[current]:
         return Judgement(Verdict.APPLY)
     if backward_reason:
         return Judgement(Verdict.APPLY, backward_reason)
@@ -53,9 +49,9 @@ def judge(current: str, target: str, *, backward_reason: str | None = None) -> J
 
 def is_past(current: str, target: str) -> bool:
     """True when ``current`` is already at or beyond ``target`` (observations never go back)."""
-    if current in TERMINAL:
+    if current in TERMINAL_STATES:
         return True
-    return RANK.get(current, -1) >= RANK.get(target, -1)
+    return STATE_RANK.get(current, -1) >= STATE_RANK.get(target, -1)
 
 
 def derive_request_state(episode_states: Iterable[str], own_state: str) -> str:
@@ -74,7 +70,7 @@ def derive_request_state(episode_states: Iterable[str], own_state: str) -> str:
     in_progress = [s for s in states if s not in ("available", "failed")]
     if not in_progress:
         return "failed"
-    least = min(in_progress, key=lambda s: RANK[s])
+    least = min(in_progress, key=lambda s: STATE_RANK[s])
     if least == "pending":
         return own_state if own_state in ("requested", "approved") else "approved"
     return least

@@ -11,7 +11,8 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
-from status_tracker.storage import DownloadRow, EpisodeRow, RequestRow
+
+from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
 
 EpisodeKey = tuple[int, int]
 DOWNLOADING = ("grabbing", "downloading")

@@ -14,21 +14,15 @@ from collections.abc import Awaitable, Callable, Sequence
 import attrs
 import httpx
 import trio
-from status_tracker.clients._http import ClientError
-from status_tracker.storage import (
-    DEDUPE_WINDOW_S,
-    DatabaseUnavailable,
-    DownloadRow,
-    EpisodeRow,
-    PostMail,
-    PruneMail,
-    RequestRow,
-)
+from status_tracker.clients import ClientError
+from status_tracker.storage import DEDUPE_WINDOW_S, DatabaseUnavailable, PostMail, PruneMail
 
-from .. import ActorDied
+from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
+
 from ..envelope import Deliver
 from ..mail import post, torrent_target
 from ..media_request.messages import ActionRecorded
+from ..runtime import ActorDied
 from ..torrent.messages import DownloadClaimed, TorrentObserved
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 

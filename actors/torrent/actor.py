@@ -6,7 +6,9 @@ import typing
 from collections.abc import Callable
 
 import attrs
-from status_tracker.storage import DownloadRow, MarkMailApplied, Op, SaveDownload, Store
+from status_tracker.storage import MarkMailApplied, Op, SaveDownload, Store
+
+from status_tracker.domain import DownloadRow
 
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages

@@ -10,7 +10,8 @@ import typing
 from collections.abc import Iterable
 
 import attrs
-from status_tracker.storage import DownloadLink, DownloadRow, TorrentFileRow
+
+from status_tracker.domain import DownloadLink, DownloadRow, TorrentFileRow
 
 from ..media_request.messages import DownloadProgressed, EpisodeProgress
 from .messages import DownloadClaimed, ObservedFile, TorrentObserved, TorrentVanished

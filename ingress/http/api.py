@@ -8,8 +8,8 @@ from quart import jsonify, request
 from quart_trio import QuartTrio
 from status_tracker.actors.mail import post, request_target
 from status_tracker.actors.media_request.messages import DeletionRequested
-from status_tracker.storage import RequestRow
 
+from status_tracker.domain import RequestRow
 from status_tracker.strict import load_json
 
 from . import params, views

@@ -7,7 +7,9 @@ from typing import Any
 
 from quart import websocket
 from quart_trio import QuartTrio
-from status_tracker.storage import FINISHED_STATES, RequestQuery
+from status_tracker.storage import RequestQuery
+
+from status_tracker.domain import FINISHED_STATES
 
 from . import views
 from .auth import Access

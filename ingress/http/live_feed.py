@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 import trio
-from status_tracker.storage import EpisodeRow, RequestRow, TimelineEntry
+
+from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 
 from . import views
 

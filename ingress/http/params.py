@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typing
 
-from status_tracker.actors.media_request.transitions import KNOWN
 from status_tracker.storage import RequestQuery
 
+from status_tracker.domain import KNOWN_STATES
 from status_tracker.strict import parse_id, parse_int32
 
 DEFAULT_PAGE = 50
@@ -46,7 +46,7 @@ def request_query(args: typing.Mapping[str, str]) -> RequestQuery:
     states: tuple[str, ...] = ()
     if args.get("state"):
         states = tuple(s.strip() for s in args["state"].split(",") if s.strip())
-        unknown = [s for s in states if s not in KNOWN or s == "pending"]
+        unknown = [s for s in states if s not in KNOWN_STATES or s == "pending"]
         if unknown:
             raise ParameterError(f"state: unknown state {unknown[0][:40]!r}")
     media_type = args.get("media_type") or None

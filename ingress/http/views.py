@@ -7,7 +7,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from status_tracker.storage import DeadLetter, DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.storage import DeadLetter
+
+from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
 
 
 def iso(timestamp: float | None) -> str | None:

@@ -8,9 +8,6 @@ from status_tracker.ingress.shoko.protocol import HANDSHAKE as HANDSHAKE
 from status_tracker.ingress.shoko.protocol import PING as PING
 from status_tracker.ingress.shoko.protocol import RECORD_SEPARATOR as RECORD_SEPARATOR
 from status_tracker.ingress.shoko.protocol import Close as Close
-from status_tracker.ingress.shoko.protocol import CrossReference as CrossReference
-from status_tracker.ingress.shoko.protocol import EpisodeUpdate as EpisodeUpdate
-from status_tracker.ingress.shoko.protocol import FileEventKind as FileEventKind
 from status_tracker.ingress.shoko.protocol import HandshakeResponse as HandshakeResponse
 from status_tracker.ingress.shoko.protocol import HubMessage as HubMessage
 from status_tracker.ingress.shoko.protocol import Invocation as Invocation
@@ -18,11 +15,6 @@ from status_tracker.ingress.shoko.protocol import MalformedFrame as MalformedFra
 from status_tracker.ingress.shoko.protocol import NegotiationFailed as NegotiationFailed
 from status_tracker.ingress.shoko.protocol import OtherMessage as OtherMessage
 from status_tracker.ingress.shoko.protocol import Ping as Ping
-from status_tracker.ingress.shoko.protocol import ShokoEpisodeUpdated as ShokoEpisodeUpdated
-from status_tracker.ingress.shoko.protocol import ShokoFact as ShokoFact
-from status_tracker.ingress.shoko.protocol import ShokoFileEvent as ShokoFileEvent
-from status_tracker.ingress.shoko.protocol import ShokoMovieUpdated as ShokoMovieUpdated
-from status_tracker.ingress.shoko.protocol import ShokoSeriesUpdated as ShokoSeriesUpdated
 from status_tracker.ingress.shoko.protocol import encode as encode
 from status_tracker.ingress.shoko.protocol import (
     negotiated_connection_token as negotiated_connection_token,

@@ -15,6 +15,7 @@ import attrs
 import httpx
 import trio
 import trio_websocket
+from status_tracker.actors.shoko_matcher.messages import ShokoFact
 from status_tracker.clients import DependencyHealth, HealthState, redact_url, transport_problem
 
 from status_tracker.strict import load_json
@@ -28,7 +29,6 @@ from .protocol import (
     MalformedFrame,
     NegotiationFailed,
     OtherMessage,
-    ShokoFact,
     encode,
     negotiated_connection_token,
     parse_record,

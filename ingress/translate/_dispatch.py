@@ -32,7 +32,7 @@ _TRANSLATORS: dict[str, _Translator] = {
 }
 
 
-def translate(source: WebhookSource, body: object) -> WebhookFact:
+def translate(source: str, body: object) -> WebhookFact:
     """Translate one parsed webhook body from ``source`` into the fact it reports.
 
     Args:

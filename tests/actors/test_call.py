@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 import trio
-from status_tracker.actors import ActorDied, Supervisor, SupervisorGaveUp, actor_child
+from status_tracker.actors.runtime import ActorDied, Supervisor, SupervisorGaveUp, actor_child
 from trio.testing import wait_all_tasks_blocked
 
 

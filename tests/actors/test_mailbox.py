@@ -7,7 +7,7 @@ import math
 import attrs
 import pytest
 import trio
-from status_tracker.actors import (
+from status_tracker.actors.runtime import (
     ActorDied,
     ActorRef,
     ActorStatistics,

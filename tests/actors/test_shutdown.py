@@ -8,7 +8,7 @@ from collections.abc import Hashable
 import attrs
 import pytest
 import trio
-from status_tracker.actors import (
+from status_tracker.actors.runtime import (
     ActorDied,
     ActorStatistics,
     ChildSpec,

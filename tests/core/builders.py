@@ -22,7 +22,8 @@ from status_tracker.actors.torrent.messages import (
     TorrentObserved,
     TorrentVanished,
 )
-from status_tracker.storage import ACTIVE_STATES, DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+
+from status_tracker.domain import ACTIVE_STATES, DownloadRow, EpisodeRow, RequestRow, TimelineEntry
 
 Key = tuple[int, int]
 NOW = 1_700_000_000.0

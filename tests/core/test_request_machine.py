@@ -22,8 +22,9 @@ from hypothesis.stateful import (
 )
 from status_tracker.actors.media_request import messages as m
 from status_tracker.actors.media_request.state import Decision, RequestState
-from status_tracker.actors.media_request.transitions import RANK, derive_request_state
-from status_tracker.storage import TimelineEntry
+from status_tracker.actors.media_request.transitions import derive_request_state
+
+from status_tracker.domain import STATE_RANK, TimelineEntry
 
 from .builders import (
     NOW,
@@ -59,7 +60,7 @@ def _what(entry: TimelineEntry) -> tuple[object, ...]:
 
 
 def _rank(state: str) -> int | None:
-    return RANK.get(state)
+    return STATE_RANK.get(state)
 
 
 class TvRequestMachine(RuleBasedStateMachine):
@@ -174,7 +175,7 @@ class TvRequestMachine(RuleBasedStateMachine):
         assert self.state is not None
         target = "anime_matching" if self.state.request.is_anime else "importing"
         for key in episodes:
-            assert RANK[self.state.episodes[key].state] >= RANK[target]
+            assert STATE_RANK[self.state.episodes[key].state] >= STATE_RANK[target]
 
     # -- the TorrentActor -------------------------------------------------------------------
 
@@ -212,9 +213,9 @@ class TvRequestMachine(RuleBasedStateMachine):
         assert self.state is not None
         for key in linked:
             old, new = before.episodes[key].state, self.state.episodes[key].state
-            assert RANK[new] >= RANK[old]  # an observation never moves anything back
+            assert STATE_RANK[new] >= STATE_RANK[old]  # an observation never moves anything back
             if percent >= 100 or files.get(key, 0) >= 100:
-                assert RANK[new] >= RANK["downloaded"]
+                assert STATE_RANK[new] >= STATE_RANK["downloaded"]
 
     # -- Jellyfin and the verifier ----------------------------------------------------------
 

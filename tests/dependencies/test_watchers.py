@@ -19,14 +19,9 @@ from status_tracker.actors.media_request.messages import DeletionSyncWanted
 from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, next_interval
 from status_tracker.actors.service_sync import ServiceSync
 from status_tracker.clients import JellyfinClient, QBittorrentClient, SonarrClient
-from status_tracker.storage import (
-    DatabaseUnavailable,
-    DownloadWatch,
-    Op,
-    RecordDeadLetter,
-    RequestRow,
-)
+from status_tracker.storage import DatabaseUnavailable, DownloadWatch, Op, RecordDeadLetter
 
+from status_tracker.domain import RequestRow
 from tests.support.fake_jellyfin import FakeJellyfin
 from tests.support.fake_qbittorrent import FakeQBittorrent
 from tests.support.mock_transport import mock_transport

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Hashable
 from pathlib import Path
 
 import pytest
 import trio
-from status_tracker.actors import Registry
 from status_tracker.actors.clock import WallClock
-from status_tracker.actors.dispatch.actor import Dispatcher
+from status_tracker.actors.dispatch.actor import Dispatcher, Translator
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.mail import encode, request_target
-from status_tracker.actors.media_request.messages import AvailabilityUnconfirmed, DeletionRequested
-from status_tracker.storage import MarkMailApplied, PostMail, Store, open_store
+from status_tracker.actors.media_request.messages import (
+    AvailabilityUnconfirmed,
+    DeletionRequested,
+    WebhookFact,
+)
+from status_tracker.actors.runtime import Registry
+from status_tracker.ingress.translate import translate
+from status_tracker.storage import MarkMailApplied, PostMail, RetryDeadLetter, Store, open_store
 
+from tests.support.fixtures import load_fixture
 from tests.support.flaky_database import flaky_store
 
 
@@ -47,11 +54,14 @@ def mail(request_id: int, message: object) -> PostMail:
     return PostMail(target=request_target(request_id), source="api", kind=kind, body=body, at=1.0)
 
 
-async def run_dispatcher(store: Store, nursery: trio.Nursery) -> tuple[Dispatcher, Registry]:
+async def run_dispatcher(
+    store: Store, nursery: trio.Nursery, *, translator: Translator = translate
+) -> tuple[Dispatcher, Registry]:
     registry = Registry("requests", lambda key: Recorder(key, store), intensity=10, period=1.0)
     await nursery.start(registry.run)
     dispatcher = Dispatcher(
         store=store,
+        translate=translator,
         call_request=lambda key, deliver: registry.call(key, deliver),
         call_torrent=lambda key, deliver: registry.call(key, deliver),
         call_services=lambda deliver: registry.call("services", deliver),
@@ -116,6 +126,33 @@ async def test_unreadable_mail_is_a_dead_letter_at_once(store: Store) -> None:
     assert dispatcher.dead_lettered == 1
     letters, _ = await store.dead_letters()
     assert letters[0].error.startswith("unreadable")
+
+
+async def test_a_webhook_is_read_by_the_translator_it_is_replayed_with(store: Store) -> None:
+    """Raw bodies are kept: a row one translator refused, a fixed one applies when retried."""
+    Recorder.applied = []
+    body = json.dumps(load_fixture("jellyseerr/media_auto_approved_movie.json"))
+    await store.accept_webhook(
+        source="jellyseerr", kind="MEDIA_AUTO_APPROVED", body=body, dedupe_key="k", now=1.0
+    )
+
+    def refuse(source: str, body: object, /) -> WebhookFact:
+        raise LookupError("this release cannot read it")
+
+    async with trio.open_nursery() as nursery:
+        dispatcher, _ = await run_dispatcher(store, nursery, translator=refuse)
+        await wait_applied(store, dispatcher, handled=1)
+        nursery.cancel_scope.cancel()
+    (letter,), _ = await store.dead_letters()
+    assert letter.error == "unreadable: this release cannot read it"
+    assert Recorder.applied == []
+
+    await store.commit([RetryDeadLetter(dead_letter_id=letter.id, at=2.0)])
+    async with trio.open_nursery() as nursery:
+        dispatcher, _ = await run_dispatcher(store, nursery)
+        await wait_applied(store, dispatcher, handled=1)
+        nursery.cancel_scope.cancel()
+    assert Recorder.applied == [(1, "MediaRequested")]
 
 
 async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(

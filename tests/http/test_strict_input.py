@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from status_tracker.storage import RequestRow, SaveRequest
+from status_tracker.storage import SaveRequest
 
+from status_tracker.domain import RequestRow
 from tests.support.service import API_TOKEN, RunningService
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from status_tracker.actors.recovery.stuck import Relink, RereadDownload, VerifyInLibrary, find_stuck
-from status_tracker.storage import DownloadLink, DownloadRow, EpisodeRow, RequestRow
+
+from status_tracker.domain import DownloadLink, DownloadRow, EpisodeRow, RequestRow
 
 STUCK_AFTER = 300.0
 NOW = 10_000.0

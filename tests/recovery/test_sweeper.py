@@ -11,14 +11,9 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.media_request.messages import ActionRecorded
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.actors.torrent.messages import TorrentObserved
-from status_tracker.storage import (
-    DownloadLink,
-    DownloadRow,
-    EpisodeRow,
-    PostMail,
-    PruneMail,
-    RequestRow,
-)
+from status_tracker.storage import PostMail, PruneMail
+
+from status_tracker.domain import DownloadLink, DownloadRow, EpisodeRow, RequestRow
 
 HASH = "ab" * 20
 STUCK_AFTER = 300.0

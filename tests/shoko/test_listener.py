@@ -18,7 +18,8 @@ import attrs
 import httpx
 import pytest
 import trio
-from status_tracker.ingress.shoko import ShokoFact, ShokoFileEvent, ShokoListener
+from status_tracker.actors.shoko_matcher.messages import ShokoFact, ShokoFileEvent
+from status_tracker.ingress.shoko import ShokoListener
 
 from tests.support.fake_shoko import HUB_PATH, FakeShokoHub, open_fake_shoko, record
 from tests.support.fixtures import load_fixture

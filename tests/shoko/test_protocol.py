@@ -9,23 +9,25 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from status_tracker.actors.shoko_matcher.messages import (
+    CrossReference,
+    EpisodeUpdate,
+    ShokoEpisodeUpdated,
+    ShokoFileEvent,
+    ShokoMovieUpdated,
+    ShokoSeriesUpdated,
+)
 from status_tracker.ingress.shoko import (
     HANDSHAKE,
     PING,
     RECORD_SEPARATOR,
     Close,
-    CrossReference,
-    EpisodeUpdate,
     HandshakeResponse,
     Invocation,
     MalformedFrame,
     NegotiationFailed,
     OtherMessage,
     Ping,
-    ShokoEpisodeUpdated,
-    ShokoFileEvent,
-    ShokoMovieUpdated,
-    ShokoSeriesUpdated,
     encode,
     negotiated_connection_token,
     parse_record,

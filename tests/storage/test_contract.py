@@ -7,17 +7,13 @@ from status_tracker.storage import (
     AppendTimeline,
     CountMailAttempt,
     DiscardDeadLetter,
-    DownloadLink,
-    DownloadRow,
     EndSession,
-    EpisodeRow,
     MarkMailApplied,
     PostMail,
     PruneMail,
     PruneSessions,
     RecordDeadLetter,
     RequestQuery,
-    RequestRow,
     RetryDeadLetter,
     SaveDownload,
     SaveEpisodes,
@@ -27,9 +23,16 @@ from status_tracker.storage import (
     StorageError,
     Store,
     StoredSession,
+    open_store,
+)
+
+from status_tracker.domain import (
+    DownloadLink,
+    DownloadRow,
+    EpisodeRow,
+    RequestRow,
     TimelineEntry,
     TorrentFileRow,
-    open_store,
 )
 
 
@@ -250,7 +253,7 @@ async def test_correlation_queries(store: Store) -> None:
     by_arr = await store.find_requests(media_type="movie", arr_id=9)
     assert [r.id for r in by_arr] == [2]
     assert await store.find_requests(media_type="tv", tmdb_id=55) == []
-    assert await store.max_request_id() == 4
+    assert await store.allocate_request_id() == 5  # after the highest stored id
 
 
 async def test_request_list_filters_and_pages(store: Store) -> None:
@@ -365,6 +368,50 @@ async def test_data_survives_reopening_and_migrations_run_once(database_url: str
         assert await second.load_request(1) == movie(1)
 
 
+async def test_request_ids_grow_and_are_never_handed_out_again_after_reopening(
+    database_url: str,
+) -> None:
+    async with open_store(database_url) as first:
+        await first.commit([SaveRequest(row=movie(3))])
+        taken = [await first.allocate_request_id() for _ in range(3)]
+    async with open_store(database_url) as second:
+        taken += [await second.allocate_request_id() for _ in range(2)]
+    assert taken == [4, 5, 6, 7, 8]
+
+
+async def test_two_stores_on_one_database_never_share_a_request_id(database_url: str) -> None:
+    taken: list[int] = []
+
+    async def take(store: Store) -> None:
+        for _ in range(5):
+            taken.append(await store.allocate_request_id())
+
+    async with (
+        open_store(database_url) as one,
+        open_store(database_url) as other,
+        trio.open_nursery() as nursery,
+    ):
+        nursery.start_soon(take, one)
+        nursery.start_soon(take, other)
+    assert sorted(taken) == list(range(1, 11))
+
+
+async def test_an_upgraded_database_continues_after_its_highest_request_id(
+    database_url: str,
+) -> None:
+    async with open_store(database_url) as store:
+        await store.commit([SaveRequest(row=movie(41))])
+        await store._apply_now(  # back to version 7, before ids came from the database
+            [
+                ("DROP TABLE request_ids", ()),
+                ("DELETE FROM schema_migrations WHERE version = 8", ()),
+            ]
+        )
+    async with open_store(database_url) as store:
+        assert await store.allocate_request_id() == 42
+        assert await store.load_request(41) == movie(41)
+
+
 async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         await store.commit([SaveRequest(row=movie(1))])
@@ -377,7 +424,7 @@ async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         assert await store.load_request(1) == movie(1)
         rows = await store.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6, 7]
+        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:

@@ -57,9 +57,9 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from status_tracker.actors import ActorDied
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.runtime import ActorDied
 from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
 from status_tracker.ingress.translate import dedupe_key, event_type_of
 from status_tracker.storage import open_store

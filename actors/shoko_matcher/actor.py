@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable
 
 import trio
 from status_tracker.clients import ClientError
-from status_tracker.ingress.shoko import ShokoFact, ShokoFileEvent
-from status_tracker.storage import DatabaseUnavailable, RequestRow, Store
+from status_tracker.storage import DatabaseUnavailable, Store
 
-from .envelope import Deliver
-from .library_match import match_path
-from .media_request.messages import ShokoFileReported
+from status_tracker.domain import RequestRow
+
+from ..envelope import Deliver
+from ..library_match import match_path
+from ..media_request.messages import ShokoFileReported
+from .messages import ShokoFact, ShokoFileEvent
 
 logger = logging.getLogger(__name__)
 

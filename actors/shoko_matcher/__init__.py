@@ -1,0 +1,1 @@
+"""The Shoko matcher: ties Shoko's file events to our anime movies and episodes by path."""
