@@ -368,10 +368,13 @@ async def test_data_survives_reopening_and_migrations_run_once(database_url: str
 async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         await store.commit([SaveRequest(row=movie(1))])
-        await store._apply_now(  # roll the schema back to version 1, as an older release left it
+        # Roll the schema back to version 1, as an older release left it.
+        await store._driver.apply(
             [
-                ("DROP INDEX episodes_tvdb", ()),
-                ("DELETE FROM schema_migrations WHERE version = 2", ()),
+                [
+                    ("DROP INDEX episodes_tvdb", ()),
+                    ("DELETE FROM schema_migrations WHERE version = 2", ()),
+                ]
             ]
         )
     async with open_store(database_url) as store:
