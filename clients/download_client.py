@@ -1,6 +1,6 @@
 """The download-client port: what the tracker needs from any torrent client, in its own words.
 
-qBittorrent (``clients.qbittorrent``) is the first adapter; SABnzbd or Transmission would be more,
+qBittorrent (``clients.qbittorrent``) is the first adapter; Transmission or Deluge would be more,
 each translating its wire format into these records.
 """
 
