@@ -21,3 +21,4 @@ from ._statistics import RegistryStatistics as RegistryStatistics
 from ._statistics import SupervisorStatistics as SupervisorStatistics
 from ._statistics import TaskStatistics as TaskStatistics
 from ._supervisor import Supervisor as Supervisor
+from ._wakeup import Wakeup as Wakeup

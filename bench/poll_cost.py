@@ -5,10 +5,9 @@ configured, so it runs no poller of its own) on SQLite and on PostgreSQL, and tr
 ``--tracked`` downloads by posting Grab webhooks: every tenth one is a Sonarr season pack of
 ``--pack-episodes`` episodes (from ``tests/fixtures/sonarr/grab_season_pack.json``), the others
 Radarr movies (from ``tests/fixtures/radarr/grab.json``), each with its own ids and hash. It then
-drives a real ``actors.qbittorrent_poller.QBittorrentPoller`` against the service's Store and
-TorrentActors (``send=system.cast_torrent``) with a fake qBittorrent client that answers
-``sync_maindata`` with every torrent (an incremental update naming the ones that moved) and
-``torrent_files`` with one ``.mkv`` per episode for packs.
+drives a real ``actors.download_poller.DownloadPoller`` against the service's Store and
+TorrentActors (``send=system.cast_torrent``) with a fake download client that answers
+``look`` with every torrent and ``files`` with one ``.mkv`` per episode for packs.
 
 Three scenarios per backend, one JSON object each:
 
@@ -70,9 +69,15 @@ import trio_asyncio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
 
+from status_tracker.actors.download_poller import DownloadPoller  # noqa: E402
 from status_tracker.actors.envelope import Deliver  # noqa: E402
-from status_tracker.actors.qbittorrent_poller import QBittorrentPoller  # noqa: E402
-from status_tracker.clients.qbittorrent import SyncResult, TorrentFile, TorrentView  # noqa: E402
+from status_tracker.actors.runtime import Wakeup  # noqa: E402
+from status_tracker.clients import (  # noqa: E402
+    DependencyHealth,
+    Download,
+    DownloadFile,
+    DownloadsSeen,
+)
 
 from tests.support.databases import throwaway_database  # noqa: E402
 from tests.support.service import RunningService, started_service  # noqa: E402
@@ -176,43 +181,38 @@ def pack_grab(number: int, torrent_hash: str, episodes: int) -> tuple[dict[str, 
 
 @attrs.define
 class FakeClient:
-    """The two calls the poller makes, answered from ``torrents`` (no HTTP)."""
+    """The two calls of the download-client port the poller makes, answered from ``torrents``."""
 
     torrents: dict[str, Tracked]
-    views: dict[str, TorrentView] = attrs.Factory(dict)
-    moved: set[str] = attrs.Factory(set)
-    syncs: int = 0
+    downloads: dict[str, Download] = attrs.Factory(dict)
+    service_name: str = "qBittorrent"
+    source: str = "qbittorrent"
+    health: DependencyHealth = attrs.Factory(lambda: DependencyHealth("qBittorrent"))
 
     def set_progress(self, torrent_hash: str, progress: float) -> None:
         torrent = self.torrents[torrent_hash]
         torrent.progress = progress
-        self.views[torrent_hash] = TorrentView(
+        self.downloads[torrent_hash] = Download(
             hash=torrent_hash,
             name=torrent.name,
-            progress=progress,
             state="downloading",
+            client_state="downloading",
+            progress=progress,
             size=torrent.size,
-            total_size=torrent.size,
-            amount_left=int(torrent.size * (1 - progress)),
-            dlspeed=5_000_000,
-            eta=int(torrent.size * (1 - progress) / 5_000_000),
-            save_path="/downloads/",
-            content_path=f"/downloads/{torrent.name}",
-        )
-        self.moved.add(torrent_hash)
-
-    async def sync_maindata(self) -> SyncResult:
-        self.syncs += 1
-        changed, self.moved = frozenset(self.moved), set()
-        return SyncResult(
-            torrents=dict(self.views), changed=changed, removed=frozenset(), full_update=False
         )
 
-    async def torrent_files(self, torrent_hash: str) -> list[TorrentFile]:
+    async def look(self) -> DownloadsSeen:
+        return DownloadsSeen(downloads=dict(self.downloads), removed=frozenset())
+
+    async def files(self, torrent_hash: str) -> list[DownloadFile]:
         torrent = self.torrents[torrent_hash]
         return [
-            TorrentFile(
-                index=index, name=name, size=EPISODE_SIZE, progress=torrent.progress, priority=1
+            DownloadFile(
+                index=index,
+                name=name,
+                size=EPISODE_SIZE,
+                progress=torrent.progress,
+                priority="normal",
             )
             for index, name in enumerate(torrent.files)
         ]
@@ -305,7 +305,7 @@ async def track(service: RunningService, count: int, pack_episodes: int) -> dict
 
 async def one_poll(
     service: RunningService,
-    poller: QBittorrentPoller,
+    poller: DownloadPoller,
     sent: list[str],
     driver: CountingDriver,
 ) -> dict[str, Any]:
@@ -422,12 +422,13 @@ async def run(backend: str, arguments: argparse.Namespace) -> list[dict[str, Any
             sent.append(torrent_hash)
             await service.system.cast_torrent(torrent_hash, deliver)
 
-        poller = QBittorrentPoller(
+        poller = DownloadPoller(
             client=client,  # type: ignore[arg-type]
             store=store,
             send=send,
             active_interval=5,
             idle_interval=30,
+            wakeup=Wakeup(),
         )
         hashes = list(tracked)
 

@@ -1,4 +1,7 @@
-"""Thin typed clients for the services the tracker calls: qBittorrent, Jellyfin, Sonarr, Radarr."""
+"""Thin typed clients for the services the tracker calls, and the port download clients fit.
+
+qBittorrent (the first download client), Jellyfin, Sonarr, Radarr.
+"""
 
 from status_tracker.clients._fields import REQUIRED as REQUIRED
 from status_tracker.clients._fields import WireObject as WireObject
@@ -12,6 +15,13 @@ from status_tracker.clients._http import UnexpectedResponse as UnexpectedRespons
 from status_tracker.clients._http import json_kind as json_kind
 from status_tracker.clients._http import redact_url as redact_url
 from status_tracker.clients._http import transport_problem as transport_problem
+from status_tracker.clients.download_client import Download as Download
+from status_tracker.clients.download_client import DownloadClient as DownloadClient
+from status_tracker.clients.download_client import DownloadFile as DownloadFile
+from status_tracker.clients.download_client import DownloadsSeen as DownloadsSeen
+from status_tracker.clients.download_client import DownloadState as DownloadState
+from status_tracker.clients.download_client import FilePriority as FilePriority
+from status_tracker.clients.download_client import TorrentNotFound as TorrentNotFound
 from status_tracker.clients.jellyfin import JellyfinAuthError as JellyfinAuthError
 from status_tracker.clients.jellyfin import JellyfinClient as JellyfinClient
 from status_tracker.clients.jellyfin import JellyfinItem as JellyfinItem
@@ -19,12 +29,10 @@ from status_tracker.clients.jellyfin import JellyfinItemNotFound as JellyfinItem
 from status_tracker.clients.jellyfin import match_provider_id as match_provider_id
 from status_tracker.clients.jellyfin import normalize_item_id as normalize_item_id
 from status_tracker.clients.qbittorrent import ETA_INFINITE as ETA_INFINITE
-from status_tracker.clients.qbittorrent import DownloadState as DownloadState
 from status_tracker.clients.qbittorrent import QBittorrentAuthError as QBittorrentAuthError
 from status_tracker.clients.qbittorrent import QBittorrentClient as QBittorrentClient
 from status_tracker.clients.qbittorrent import SyncResult as SyncResult
 from status_tracker.clients.qbittorrent import TorrentFile as TorrentFile
-from status_tracker.clients.qbittorrent import TorrentNotFound as TorrentNotFound
 from status_tracker.clients.qbittorrent import TorrentView as TorrentView
 from status_tracker.clients.qbittorrent import download_state as download_state
 from status_tracker.clients.radarr import RadarrAuthError as RadarrAuthError

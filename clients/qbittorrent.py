@@ -1,6 +1,9 @@
-"""qBittorrent Web API v2 client (4.x and 5.x): login, incremental sync, torrent and file views.
+"""qBittorrent Web API v2 client (4.x and 5.x), the first adapter of the download-client port.
 
-Also holds ``download_state``, the pure mapping from qBittorrent's state word to the tracker's.
+The wire-level calls (``sync_maindata``, ``torrents_info``, ``torrent_files``) return qBittorrent's
+views; the port's calls (``look``, ``download``, ``files``, ``delete``, ``set_file_priority``)
+return the tracker's records. Also holds ``download_state``, the pure mapping from qBittorrent's
+state word to the tracker's.
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ import httpx
 import trio
 from status_tracker.clients._fields import REQUIRED, WireObject, bad_reply
 from status_tracker.clients._http import ClientError, HttpService
+from status_tracker.clients.download_client import (
+    Download,
+    DownloadFile,
+    DownloadsSeen,
+    DownloadState,
+    FilePriority,
+    TorrentNotFound,
+)
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -24,10 +35,6 @@ _SERVICE: typing.Final = "qBittorrent"
 
 ETA_INFINITE: typing.Final = 8_640_000
 """qBittorrent's ``eta`` for "infinite / not applicable" (100 days in seconds)."""
-
-DownloadState = typing.Literal[
-    "queued", "downloading", "stalled", "paused", "completed", "seeding", "missing", "error"
-]
 
 _DOWNLOAD_STATE_BY_CLIENT_STATE: typing.Final[Mapping[str, DownloadState]] = {
     "queuedDL": "queued",
@@ -73,13 +80,12 @@ class QBittorrentAuthError(ClientError):
     """qBittorrent refused the credentials (``200 Fails.`` / 401) or banned this IP (403)."""
 
 
-@typing.final
-class TorrentNotFound(ClientError):
-    """qBittorrent does not know the torrent (404)."""
+_PRIORITY_ON_WIRE: typing.Final[Mapping[FilePriority, int]] = {"skip": 0, "normal": 1, "high": 6}
 
-    def __init__(self, torrent_hash: str) -> None:
-        super().__init__(f"qBittorrent has no torrent {torrent_hash}")
-        self.torrent_hash = torrent_hash
+
+def _priority_word(priority: int) -> FilePriority:
+    """qBittorrent's 0 (skipped), 1 (normal), 6 (high) or 7 (maximum), in the tracker's words."""
+    return "skip" if priority <= 0 else "normal" if priority == 1 else "high"
 
 
 def _torrent(fields: object) -> WireObject:
@@ -133,6 +139,17 @@ class TorrentView:
             completion_on=completion_on if completion_on > 0 else None,
         )
 
+    def as_download(self) -> Download:
+        """This torrent in the tracker's words."""
+        return Download(
+            hash=self.hash,
+            name=self.name or None,
+            state=download_state(self.state, self.progress),
+            client_state=self.state,
+            progress=self.progress,
+            size=self.total_size or self.size or None,
+        )
+
 
 @typing.final
 @attrs.frozen(kw_only=True)
@@ -165,6 +182,16 @@ class TorrentFile:
             priority=file.integer("priority", 1),
         )
 
+    def as_download_file(self) -> DownloadFile:
+        """This file in the tracker's words."""
+        return DownloadFile(
+            index=self.index,
+            name=self.name,
+            size=self.size,
+            progress=self.progress,
+            priority=_priority_word(self.priority),
+        )
+
 
 @typing.final
 @attrs.frozen(kw_only=True)
@@ -188,6 +215,7 @@ class _MaindataCache:
     rid: int = 0
     fields_by_hash: dict[str, dict[str, typing.Any]] = attrs.Factory(dict)
     views: dict[str, TorrentView] = attrs.Factory(dict)
+    downloads: dict[str, Download] = attrs.Factory(dict)
 
     def apply(self, body: object) -> SyncResult:
         """Merge one answer; the cache changes only when the whole answer could be read.
@@ -226,6 +254,15 @@ class _MaindataCache:
             for torrent_hash in incoming.keys() & views.keys()
             if full_update or previous_views.get(torrent_hash) != views[torrent_hash]
         )
+        # Translated once per change, so a look costs the changes, not every torrent held.
+        self.downloads = {
+            torrent_hash: (
+                view.as_download()
+                if torrent_hash in changed or torrent_hash not in self.downloads
+                else self.downloads[torrent_hash]
+            )
+            for torrent_hash, view in views.items()
+        }
         self.fields_by_hash, self.views, self.rid = fields_by_hash, views, rid
         return SyncResult(
             torrents=types.MappingProxyType(dict(views)),
@@ -256,6 +293,7 @@ class QBittorrentClient(HttpService):
     """
 
     service_name = _SERVICE
+    source = "qbittorrent"
 
     def __init__(
         self,
@@ -296,10 +334,13 @@ class QBittorrentClient(HttpService):
         Concurrent callers are serialised.
         """
         async with self._sync_lock:
-            response = await self._call(
-                "GET", "/api/v2/sync/maindata", params={"rid": self._maindata.rid}
-            )
-            return self._maindata.apply(self._json(response, dict))
+            return await self._sync_holding_lock()
+
+    async def _sync_holding_lock(self) -> SyncResult:
+        response = await self._call(
+            "GET", "/api/v2/sync/maindata", params={"rid": self._maindata.rid}
+        )
+        return self._maindata.apply(self._json(response, dict))
 
     async def torrents_info(self, hashes: Iterable[str] | None = None) -> list[TorrentView]:
         """Every torrent, or only those with the given hashes (unknown hashes are left out)."""
@@ -320,8 +361,66 @@ class QBittorrentClient(HttpService):
         torrent_hash = torrent_hash.lower()
         response = await self._call("GET", "/api/v2/torrents/files", params={"hash": torrent_hash})
         if response.status_code == httpx.codes.NOT_FOUND:
-            raise TorrentNotFound(torrent_hash)
+            raise TorrentNotFound(torrent_hash, service=_SERVICE)
         return [TorrentFile.from_wire(f) for f in self._json(response, list)]
+
+    async def look(self) -> DownloadsSeen:
+        """Every torrent, through the incremental ``sync/maindata``."""
+        async with self._sync_lock:
+            result = await self._sync_holding_lock()
+            downloads = types.MappingProxyType(dict(self._maindata.downloads))
+        return DownloadsSeen(downloads=downloads, removed=result.removed)
+
+    async def download(self, torrent_hash: str) -> Download | None:
+        """One torrent from ``torrents/info``, or None when qBittorrent no longer has it."""
+        views = await self.torrents_info([torrent_hash])
+        if not views:
+            return None
+        if len(views) > 1 or views[0].hash != torrent_hash.lower():
+            raise bad_reply(
+                f"{_SERVICE} answered another torrent than the one asked for",
+                [view.hash for view in views],
+            )
+        return views[0].as_download()
+
+    async def files(self, torrent_hash: str) -> list[DownloadFile]:
+        """The torrent's files. Raises ``TorrentNotFound``."""
+        return [file.as_download_file() for file in await self.torrent_files(torrent_hash)]
+
+    async def delete(self, hashes: Iterable[str], *, with_files: bool) -> None:
+        """Remove the torrents (unknown hashes are ignored), with their data if ``with_files``."""
+        wanted = list(dict.fromkeys(h.lower() for h in hashes))
+        if not wanted:
+            return
+        response = await self._call(
+            "POST",
+            "/api/v2/torrents/delete",
+            data={"hashes": "|".join(wanted), "deleteFiles": "true" if with_files else "false"},
+        )
+        if response.status_code != httpx.codes.OK:
+            raise self._unexpected(response)
+
+    async def set_file_priority(
+        self, torrent_hash: str, indexes: Iterable[int], priority: FilePriority
+    ) -> None:
+        """Set the files' priority. Raises ``TorrentNotFound``."""
+        torrent_hash = torrent_hash.lower()
+        wanted = sorted(set(indexes))
+        if not wanted:
+            return
+        response = await self._call(
+            "POST",
+            "/api/v2/torrents/filePrio",
+            data={
+                "hash": torrent_hash,
+                "id": "|".join(str(index) for index in wanted),
+                "priority": str(_PRIORITY_ON_WIRE[priority]),
+            },
+        )
+        if response.status_code == httpx.codes.NOT_FOUND:
+            raise TorrentNotFound(torrent_hash, service=_SERVICE)
+        if response.status_code != httpx.codes.OK:
+            raise self._unexpected(response)
 
     async def _call(self, method: str, path: str, **kwargs: typing.Any) -> httpx.Response:
         logins_seen = self._successful_logins

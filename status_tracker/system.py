@@ -10,7 +10,7 @@ import functools
 import logging
 import time
 import typing
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -22,10 +22,10 @@ import trio
 from status_tracker.actors.availability_verifier import AvailabilityVerifier
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.dispatch.actor import Dispatcher
+from status_tracker.actors.download_poller import DownloadPoller
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.episode_lister import EpisodeLister
 from status_tracker.actors.media_request.actor import RequestActor
-from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, observe
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.actors.runtime import (
     ActorRef,
@@ -33,14 +33,14 @@ from status_tracker.actors.runtime import (
     Registry,
     Restart,
     Supervisor,
+    Wakeup,
     actor_child,
     task_child,
 )
 from status_tracker.actors.service_sync import ServiceSync
 from status_tracker.actors.shoko_matcher.actor import ShokoMatcher
 from status_tracker.actors.torrent.actor import TorrentActor
-from status_tracker.actors.torrent.messages import TorrentObserved
-from status_tracker.clients import bad_reply, redact_url
+from status_tracker.clients import DownloadClient, redact_url
 from status_tracker.clients.jellyfin import JellyfinClient
 from status_tracker.clients.qbittorrent import QBittorrentClient
 from status_tracker.clients.radarr import RadarrClient
@@ -61,6 +61,9 @@ _json = cattrs.Converter()
 DATABASE_START_WAIT_S = 60.0
 """How long a start waits for a database that is not accepting connections yet."""
 
+ACTOR_CALL_TIMEOUT_S = 60.0
+"""How long a caller waits for an actor to apply one delivery."""
+
 
 @typing.final
 @attrs.define(eq=False)
@@ -78,9 +81,9 @@ class System:
     services: ActorRef
     services_spec: ChildSpec
     dispatcher: Dispatcher
-    poller: QBittorrentPoller | None = None
+    sweeper: RecoverySweeper
+    poller: DownloadPoller | None = None
     verifier: AvailabilityVerifier | None = None
-    sweeper: RecoverySweeper | None = None
     lister: EpisodeLister | None = None
     shoko: ShokoListener | None = None
     shoko_matcher: ShokoMatcher | None = None
@@ -98,10 +101,10 @@ class System:
         return self.tokens.api
 
     async def call_request(self, request_id: int, deliver: Deliver) -> object:
-        return await self.requests.call(request_id, deliver, timeout=60.0)
+        return await self.requests.call(request_id, deliver, timeout=ACTOR_CALL_TIMEOUT_S)
 
     async def call_torrent(self, torrent_hash: str, deliver: Deliver) -> object:
-        return await self.torrents.call(torrent_hash, deliver, timeout=60.0)
+        return await self.torrents.call(torrent_hash, deliver, timeout=ACTOR_CALL_TIMEOUT_S)
 
     async def cast_torrent(self, torrent_hash: str, deliver: Deliver) -> None:
         await self.torrents.cast(torrent_hash, deliver)
@@ -185,14 +188,14 @@ class System:
                 "dead_lettered": self.dispatcher.dead_lettered,
             },
             "live_feed": _json.unstructure(self.feed.statistics()),
-            "recovery": _json.unstructure(self.sweeper.status()) if self.sweeper else None,
+            "recovery": _json.unstructure(self.sweeper.status()),
         }
         return (503 if failing else 200), body
 
 
 def _dependency(
     url: str | None,
-    watcher: QBittorrentPoller | AvailabilityVerifier | EpisodeLister | RadarrClient | None,
+    watcher: DownloadPoller | AvailabilityVerifier | EpisodeLister | RadarrClient | None,
 ) -> dict[str, Any]:
     """One dependency on /health: its watcher's status, with the URL shown without credentials."""
     if not url or watcher is None:
@@ -202,39 +205,23 @@ def _dependency(
 
 
 def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock) -> System:
-    """Create every component (nothing runs until the root supervisor starts)."""
+    """Create every component (nothing runs until the root supervisor starts).
+
+    Each integration is built by its own function below, which returns None when the
+    integration is not configured.
+    """
     feed = LiveFeed()
-    holder: dict[str, Callable[[str], None]] = {}
-
-    def request_actor(key: Any) -> RequestActor:
-        return RequestActor(int(key), store=store, clock=clock, publisher=feed)
-
-    def torrent_actor(key: Any) -> TorrentActor:
-        return TorrentActor(
-            str(key), store=store, clock=clock, on_claimed=lambda h: holder["wake"](h)
-        )
-
-    requests = Registry(
-        "requests", request_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
-    )
-    torrents = Registry(
-        "torrents", torrent_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
-    )
-    radarr = (
-        RadarrClient(config.radarr_url, config.radarr_api_key)
-        if config.radarr_url and config.radarr_api_key
-        else None
-    )
-    sonarr = (
-        SonarrClient(config.sonarr_url, config.sonarr_api_key)
-        if config.sonarr_url and config.sonarr_api_key
-        else None
-    )
-    services_spec, services = actor_child(
-        "service-sync",
-        lambda: ServiceSync(store=store, clock=clock, radarr=radarr, sonarr=sonarr),
-    )
-    system = System(
+    # A TorrentActor rings it when a download is claimed, so the poller looks at once.
+    claimed = Wakeup()
+    requests = _request_actors(store, clock, feed)
+    torrents = _torrent_actors(store, clock, on_claimed=claimed.ring)
+    radarr = _radarr(config)
+    sonarr = _sonarr(config)
+    services_spec, services = _service_sync(store, clock, radarr=radarr, sonarr=sonarr)
+    downloads = _download_client(config)
+    verifier = _library_verifier(config, store, requests)
+    shoko_matcher = _shoko_matcher(config, store, requests, verifier)
+    return System(
         config=config,
         store=store,
         clock=clock,
@@ -245,82 +232,182 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         torrents=torrents,
         services=services,
         services_spec=services_spec,
-        dispatcher=Dispatcher(
-            store=store,
-            translate=translate,
-            call_request=lambda key, deliver: system.call_request(key, deliver),
-            call_torrent=lambda key, deliver: system.call_torrent(key, deliver),
-            call_services=lambda deliver: services.call(deliver, timeout=60.0),
-            clock=clock,
-        ),
+        dispatcher=_dispatcher(store, clock, requests, torrents, services),
+        sweeper=_recovery_sweeper(config, store, clock, requests, torrents, downloads, verifier),
+        poller=_download_poller(config, downloads, store, torrents, claimed),
+        verifier=verifier,
+        lister=_episode_lister(config, sonarr, store, clock, requests),
+        shoko=_shoko_listener(config, shoko_matcher),
+        shoko_matcher=shoko_matcher,
+        radarr=radarr,
     )
-    holder["wake"] = lambda _hash: None
-    system.radarr = radarr
-    if config.qbittorrent_url:
-        system.poller = QBittorrentPoller(
-            client=QBittorrentClient(
-                config.qbittorrent_url,
-                config.qbittorrent_username or "",
-                config.qbittorrent_password or "",
-            ),
-            store=store,
-            send=system.cast_torrent,
-            active_interval=config.poll_active_s,
-            idle_interval=config.poll_idle_s,
-        )
-        holder["wake"] = system.poller.wake
-    if config.jellyfin_url and config.jellyfin_api_key:
-        system.verifier = AvailabilityVerifier(
-            client=JellyfinClient(config.jellyfin_url, config.jellyfin_api_key),
-            store=store,
-            call_request=system.call_request,
-            interval=config.verify_interval_s,
-        )
-    if sonarr is not None:
-        system.lister = EpisodeLister(
-            client=sonarr,
-            store=store,
-            call_request=system.call_request,
-            now=clock.now,
-            interval=config.poll_active_s,
-        )
-    if config.shoko_url:
-        system.shoko_matcher = ShokoMatcher(
-            store=store,
-            call_request=system.call_request,
-            verify=system.verifier.verify_request if system.verifier else None,
-        )
-        system.shoko = ShokoListener(
-            config.shoko_url,
-            config.shoko_api_key or "",
-            on_event=system.shoko_matcher.on_event,
-            on_resync=system.shoko_matcher.on_resync,
-        )
-    qbittorrent = system.poller.client if system.poller else None
 
-    async def read_torrent(torrent_hash: str) -> TorrentObserved | None:
-        assert qbittorrent is not None
-        views = await qbittorrent.torrents_info([torrent_hash])
-        if not views:
-            return None
-        if len(views) > 1 or views[0].hash != torrent_hash.lower():
-            raise bad_reply(
-                "qBittorrent answered another torrent than the one asked for",
-                [view.hash for view in views],
-            )
-        return observe(views[0])
 
-    system.sweeper = RecoverySweeper(
+def _calls(registry: Registry) -> Callable[[Any, Deliver], Awaitable[object]]:
+    """Calls the registry's actor for a key, with the time an actor gets to apply one delivery."""
+    return functools.partial(registry.call, timeout=ACTOR_CALL_TIMEOUT_S)
+
+
+def _request_actors(store: Store, clock: WallClock, feed: LiveFeed) -> Registry:
+    def request_actor(key: Any) -> RequestActor:
+        return RequestActor(int(key), store=store, clock=clock, publisher=feed)
+
+    return Registry(
+        "requests", request_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
+    )
+
+
+def _torrent_actors(
+    store: Store, clock: WallClock, *, on_claimed: Callable[[str], None]
+) -> Registry:
+    def torrent_actor(key: Any) -> TorrentActor:
+        return TorrentActor(str(key), store=store, clock=clock, on_claimed=on_claimed)
+
+    return Registry(
+        "torrents", torrent_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
+    )
+
+
+def _dispatcher(
+    store: Store, clock: WallClock, requests: Registry, torrents: Registry, services: ActorRef
+) -> Dispatcher:
+    return Dispatcher(
+        store=store,
+        translate=translate,
+        call_request=_calls(requests),
+        call_torrent=_calls(torrents),
+        call_services=functools.partial(services.call, timeout=ACTOR_CALL_TIMEOUT_S),
+        clock=clock,
+    )
+
+
+def _service_sync(
+    store: Store,
+    clock: WallClock,
+    *,
+    radarr: RadarrClient | None,
+    sonarr: SonarrClient | None,
+) -> tuple[ChildSpec, ActorRef]:
+    def service_sync() -> ServiceSync:
+        return ServiceSync(store=store, clock=clock, radarr=radarr, sonarr=sonarr)
+
+    return actor_child("service-sync", service_sync)
+
+
+def _radarr(config: Config) -> RadarrClient | None:
+    if not (config.radarr_url and config.radarr_api_key):
+        return None
+    return RadarrClient(config.radarr_url, config.radarr_api_key)
+
+
+def _sonarr(config: Config) -> SonarrClient | None:
+    if not (config.sonarr_url and config.sonarr_api_key):
+        return None
+    return SonarrClient(config.sonarr_url, config.sonarr_api_key)
+
+
+def _download_client(config: Config) -> DownloadClient | None:
+    if not config.qbittorrent_url:
+        return None
+    return QBittorrentClient(
+        config.qbittorrent_url,
+        config.qbittorrent_username or "",
+        config.qbittorrent_password or "",
+    )
+
+
+def _download_poller(
+    config: Config,
+    client: DownloadClient | None,
+    store: Store,
+    torrents: Registry,
+    claimed: Wakeup,
+) -> DownloadPoller | None:
+    if client is None:
+        return None
+    return DownloadPoller(
+        client=client,
+        store=store,
+        send=torrents.cast,
+        active_interval=config.poll_active_s,
+        idle_interval=config.poll_idle_s,
+        wakeup=claimed,
+    )
+
+
+def _library_verifier(
+    config: Config, store: Store, requests: Registry
+) -> AvailabilityVerifier | None:
+    if not (config.jellyfin_url and config.jellyfin_api_key):
+        return None
+    return AvailabilityVerifier(
+        client=JellyfinClient(config.jellyfin_url, config.jellyfin_api_key),
+        store=store,
+        call_request=_calls(requests),
+        interval=config.verify_interval_s,
+    )
+
+
+def _episode_lister(
+    config: Config,
+    sonarr: SonarrClient | None,
+    store: Store,
+    clock: WallClock,
+    requests: Registry,
+) -> EpisodeLister | None:
+    if sonarr is None:
+        return None
+    return EpisodeLister(
+        client=sonarr,
+        store=store,
+        call_request=_calls(requests),
+        now=clock.now,
+        interval=config.poll_active_s,
+    )
+
+
+def _shoko_matcher(
+    config: Config, store: Store, requests: Registry, verifier: AvailabilityVerifier | None
+) -> ShokoMatcher | None:
+    if not config.shoko_url:
+        return None
+    return ShokoMatcher(
+        store=store,
+        call_request=_calls(requests),
+        verify=verifier.verify_request if verifier else None,
+    )
+
+
+def _shoko_listener(config: Config, matcher: ShokoMatcher | None) -> ShokoListener | None:
+    if not config.shoko_url or matcher is None:
+        return None
+    return ShokoListener(
+        config.shoko_url,
+        config.shoko_api_key or "",
+        on_event=matcher.on_event,
+        on_resync=matcher.on_resync,
+    )
+
+
+def _recovery_sweeper(
+    config: Config,
+    store: Store,
+    clock: WallClock,
+    requests: Registry,
+    torrents: Registry,
+    downloads: DownloadClient | None,
+    verifier: AvailabilityVerifier | None,
+) -> RecoverySweeper:
+    return RecoverySweeper(
         source=store,
         now=clock.now,
-        call_request=system.call_request,
-        send_torrent=system.cast_torrent,
-        read_torrent=read_torrent if qbittorrent else None,
-        find_in_library=system.verifier.verify_request if system.verifier else None,
+        call_request=_calls(requests),
+        send_torrent=torrents.cast,
+        downloads=downloads,
+        find_in_library=verifier.verify_request if verifier else None,
         stuck_after=config.stuck_after_s,
         interval=max(0.05, min(60.0, config.stuck_after_s / 4)),
     )
-    return system
 
 
 def _root_supervisor(system: System) -> Supervisor:
@@ -345,25 +432,30 @@ def _root_supervisor(system: System) -> Supervisor:
             )
             task_status.started()
 
+    poller_id = f"{system.poller.source}-poller" if system.poller else ""
     children = [
         task_child("requests", system.requests.run),
         task_child("torrents", system.torrents.run),
         system.services_spec,
         task_child("dispatcher", system.dispatcher.run),
+        *_if_configured(poller_id, system.poller),
+        *_if_configured("availability-verifier", system.verifier),
+        *_if_configured("episode-lister", system.lister),
+        *_if_configured("shoko-matcher", system.shoko_matcher),
+        *_if_configured("shoko-listener", system.shoko),
+        task_child("recovery-sweeper", system.sweeper.run),
+        task_child("http", serve_http, restart=Restart.PERMANENT),
     ]
-    if system.poller is not None:
-        children.append(task_child("qbittorrent-poller", system.poller.run))
-    if system.verifier is not None:
-        children.append(task_child("availability-verifier", system.verifier.run))
-    if system.lister is not None:
-        children.append(task_child("episode-lister", system.lister.run))
-    if system.shoko is not None and system.shoko_matcher is not None:
-        children.append(task_child("shoko-matcher", system.shoko_matcher.run))
-        children.append(task_child("shoko-listener", system.shoko.run))
-    assert system.sweeper is not None
-    children.append(task_child("recovery-sweeper", system.sweeper.run))
-    children.append(task_child("http", serve_http, restart=Restart.PERMANENT))
     return Supervisor("root", children, intensity=5, period=30.0)
+
+
+class _Runs(typing.Protocol):
+    async def run(self, *, task_status: trio.TaskStatus[None] = ...) -> None: ...
+
+
+def _if_configured(child_id: str, component: _Runs | None) -> list[ChildSpec]:
+    """The component as a child of the root, or none when its integration is not configured."""
+    return [] if component is None else [task_child(child_id, component.run)]
 
 
 @contextlib.asynccontextmanager

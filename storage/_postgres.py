@@ -12,11 +12,13 @@ import asyncpg
 import trio_asyncio
 
 from ._sql import Statement, batched
-from ._store import DatabaseUnavailable, Rows
+from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, StorageError
 
 _PLACEHOLDER = re.compile(r"\?")
 _CONNECT_TIMEOUT_S = 5.0
 _COMMAND_TIMEOUT_S = 60.0
+_MIGRATION_LOCK = 0x5354_4D49_4752_4154
+"""The advisory-lock key every status-tracker process takes to migrate ("STMIGRAT")."""
 
 # Errors that say the server cannot work now (gone, shutting down, out of resources, a
 # read-only standby), not that one statement was wrong.
@@ -135,6 +137,36 @@ class PostgresDriver:
                         raise
                     results.append(exc)
         return results
+
+    async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        return await trio_asyncio.aio_as_trio(self._migrate)(migrations)
+
+    async def _migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        applied: list[int] = []
+        async with self._connection() as connection:
+            try:
+                async with connection.transaction():
+                    # Held until the transaction ends, on this one connection: a second
+                    # process waits here, then finds every version applied.
+                    await connection.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                    await connection.execute(MIGRATIONS_TABLE)
+                    rows = await connection.fetch("SELECT version FROM schema_migrations")
+                    done = {row["version"] for row in rows}
+                    for migration in migrations:
+                        if migration.version in done:
+                            continue
+                        for statement in migration.statements:
+                            await connection.execute(statement)
+                        await connection.execute(
+                            "INSERT INTO schema_migrations (version) VALUES ($1)",
+                            migration.version,
+                        )
+                        applied.append(migration.version)
+            except asyncpg.PostgresError as exc:
+                if _outage(exc, connection):
+                    raise
+                raise StorageError(f"PostgreSQL: migrating failed: {exc!r}") from exc
+        return applied
 
     async def aclose(self) -> None:
         await trio_asyncio.aio_as_trio(self._pool.close)()

@@ -11,7 +11,7 @@ from typing import Any
 import trio
 
 from ._sql import Statement, batched
-from ._store import DatabaseUnavailable, Rows
+from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, StorageError
 
 # Primary result codes that say the database cannot work now (busy, locked, out of memory,
 # read-only, I/O error, full disk, cannot open, lock protocol) rather than that one statement
@@ -113,6 +113,42 @@ class SqliteDriver:
                 connection.execute("ROLLBACK")
             raise
         return results
+
+    async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        return await trio.to_thread.run_sync(self._migrate, migrations, limiter=self._write_limiter)
+
+    def _migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        connection = self._writer
+        applied: list[int] = []
+        try:
+            # BEGIN IMMEDIATE takes the database's write lock before the versions are read: a
+            # second process starting on the same file waits for it (busy_timeout), then
+            # finds every version applied.
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute(MIGRATIONS_TABLE)
+                rows = connection.execute("SELECT version FROM schema_migrations").fetchall()
+                done = {row["version"] for row in rows}
+                for migration in migrations:
+                    if migration.version in done:
+                        continue
+                    for statement in migration.statements:
+                        connection.execute(statement)
+                    connection.execute(
+                        "INSERT INTO schema_migrations (version) VALUES (?)", (migration.version,)
+                    )
+                    applied.append(migration.version)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, OSError) as exc:
+            outage = _outage(exc)
+            if outage is not None:
+                raise outage from exc
+            raise StorageError(f"SQLite: migrating failed: {exc}") from exc
+        return applied
 
     async def aclose(self) -> None:
         self._writer.close()

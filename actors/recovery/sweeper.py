@@ -14,16 +14,17 @@ from collections.abc import Awaitable, Callable, Sequence
 import attrs
 import httpx
 import trio
-from status_tracker.clients import ClientError
+from status_tracker.clients import ClientError, DownloadClient
 from status_tracker.storage import DEDUPE_WINDOW_S, DatabaseUnavailable, PostMail, PruneMail
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
 
+from ..download_poller import observe
 from ..envelope import Deliver
 from ..mail import post, torrent_target
 from ..media_request.messages import ActionRecorded
 from ..runtime import ActorDied
-from ..torrent.messages import DownloadClaimed, TorrentObserved
+from ..torrent.messages import DownloadClaimed
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 
 logger = logging.getLogger(__name__)
@@ -45,12 +46,6 @@ class StuckSource(typing.Protocol):
     async def wait_available(self) -> None:
         """Return once the database answers again after an outage."""
         ...
-
-
-class TorrentLookup(typing.Protocol):
-    """Re-reads one torrent from the download client; None when the client no longer has it."""
-
-    async def __call__(self, torrent_hash: str) -> TorrentObserved | None: ...
 
 
 class LibraryLookup(typing.Protocol):
@@ -78,7 +73,7 @@ class RecoverySweeper:
         now: Callable[[], float],
         call_request: SendTo,
         send_torrent: SendTo,
-        read_torrent: TorrentLookup | None,
+        downloads: DownloadClient | None,
         find_in_library: LibraryLookup | None,
         stuck_after: float,
         interval: float,
@@ -87,7 +82,7 @@ class RecoverySweeper:
         self._now = now
         self._call_request = call_request
         self._send_torrent = send_torrent
-        self._read_torrent = read_torrent
+        self._downloads = downloads
         self._find_in_library = find_in_library
         self._stuck_after = stuck_after
         self._interval = interval
@@ -164,19 +159,20 @@ class RecoverySweeper:
 
     async def _reread(self, action: RereadDownload, request: RequestRow) -> None:
         waited = f"no progress for {action.stuck_for:.0f} s"
-        if self._read_torrent is None:
+        if self._downloads is None:
             await self._note(action, "stuck_download", f"{waited}; no download client configured")
             return
-        observed = await self._read_torrent(action.hash)
-        if observed is not None:
+        client = self._downloads.service_name
+        download = await self._downloads.download(action.hash)
+        if download is not None:
             await self._send_torrent(
-                action.hash, Deliver(messages=(observed,), source="qbittorrent")
+                action.hash, Deliver(messages=(observe(download),), source=self._downloads.source)
             )
             await self._note(
                 action,
                 "download_reread",
-                f"{waited}; qBittorrent says {observed.client_state} at "
-                f"{observed.progress * 100:.1f} %",
+                f"{waited}; {client} says {download.client_state} at "
+                f"{download.progress * 100:.1f} %",
             )
             return
         if self._find_in_library is not None and await self._find_in_library(request):
@@ -187,7 +183,7 @@ class RecoverySweeper:
         await self._note(
             action,
             "download_missing",
-            f"{waited}; torrent gone from qBittorrent, not in Jellyfin yet",
+            f"{waited}; torrent gone from {client}, not in Jellyfin yet",
         )
 
     async def _verify(self, action: VerifyInLibrary, request: RequestRow) -> None:

@@ -11,11 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from status_tracker.clients import (
+    Download,
     QBittorrentAuthError,
     QBittorrentClient,
     ServiceUnavailable,
     TorrentNotFound,
     TorrentView,
+    UnexpectedResponse,
     download_state,
 )
 from status_tracker.clients.qbittorrent import _MaindataCache
@@ -395,3 +397,84 @@ def test_sync_merge_matches_a_plain_dict_model(bodies: list[dict[str, typing.Any
             reported = body["torrents"].keys() & after.keys()
             assert result.changed == {h for h in reported if before.get(h) != after[h]}
             assert result.removed == set(body["torrents_removed"])
+
+
+async def test_look_reports_downloads_in_the_trackers_words_and_what_vanished() -> None:
+    full = load_fixture("qbittorrent/sync_maindata_full.json")
+    delta = load_fixture("qbittorrent/sync_maindata_delta.json")
+    answers = {
+        "/api/v2/sync/maindata": [httpx.Response(200, json=full), httpx.Response(200, json=delta)]
+    }
+    async with scripted_client(answers) as (client, _):
+        first = await client.look()
+        second = await client.look()
+    assert first.downloads.keys() == {VIOLET, REZE, LINK_CLICK, HORIMIYA}
+    assert first.removed == frozenset()
+    assert second.removed == {LINK_CLICK}
+    assert second.downloads[HORIMIYA] == Download(
+        hash=HORIMIYA,
+        name=HORIMIYA_NAME,
+        state="downloading",
+        client_state="downloading",
+        progress=0.464443,
+        size=second.downloads[HORIMIYA].size,
+    )
+    reze = second.downloads[REZE]
+    assert (reze.state, reze.client_state, reze.size) == ("stalled", "stalledDL", 7516192768)
+
+
+async def test_download_reads_one_torrent_or_none_and_refuses_another_one() -> None:
+    info = load_fixture("qbittorrent/torrents_info.json")
+    violet = next(t for t in info if t["hash"] == VIOLET)
+    answers = {
+        "/api/v2/torrents/info": [
+            httpx.Response(200, json=[violet]),
+            httpx.Response(200, json=[]),
+            httpx.Response(200, json=[violet]),
+        ]
+    }
+    async with scripted_client(answers) as (client, _):
+        found = await client.download(VIOLET.upper())
+        gone = await client.download(VIOLET)
+        with pytest.raises(UnexpectedResponse):
+            await client.download(REZE)
+    assert found is not None
+    assert (found.hash, found.state, found.client_state) == (VIOLET, "stalled", "stalledDL")
+    assert gone is None
+
+
+async def test_files_give_each_files_progress_and_priority_in_the_trackers_words() -> None:
+    answers = {
+        "/api/v2/torrents/files": [
+            httpx.Response(200, json=load_fixture("qbittorrent/torrents_files_season_pack.json"))
+        ]
+    }
+    async with scripted_client(answers) as (client, _):
+        files = await client.files(HORIMIYA)
+    assert [f.index for f in files] == list(range(15))
+    assert (files[6].progress, files[6].priority) == (0.912345, "normal")
+    assert [f.priority for f in files[13:]] == ["skip", "skip"]
+
+
+async def test_delete_and_file_priorities_send_what_qbittorrent_expects() -> None:
+    answers = {
+        "/api/v2/torrents/delete": [httpx.Response(200)],
+        "/api/v2/torrents/filePrio": [httpx.Response(200), httpx.Response(404)],
+    }
+    async with scripted_client(answers) as (client, web_api):
+        await client.set_file_priority(HORIMIYA.upper(), [13, 3, 13], "skip")
+        await client.delete([HORIMIYA.upper(), REZE], with_files=True)
+        with pytest.raises(TorrentNotFound):
+            await client.set_file_priority(VIOLET, [0], "high")
+        await client.delete([], with_files=False)
+        await client.set_file_priority(VIOLET, [], "normal")
+    sent = [
+        (r.url.path, dict(httpx.QueryParams(r.content.decode())))
+        for r in web_api.requests
+        if r.url.path != "/api/v2/auth/login"
+    ]
+    assert sent == [
+        ("/api/v2/torrents/filePrio", {"hash": HORIMIYA, "id": "3|13", "priority": "0"}),
+        ("/api/v2/torrents/delete", {"hashes": f"{HORIMIYA}|{REZE}", "deleteFiles": "true"}),
+        ("/api/v2/torrents/filePrio", {"hash": VIOLET, "id": "0", "priority": "6"}),
+    ]

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 from status_tracker.clients import (
+    DownloadsSeen,
     QBittorrentAuthError,
     QBittorrentClient,
     SyncResult,
@@ -178,3 +179,36 @@ async def test_a_real_download_is_followed_from_zero_to_complete_and_removal(
 
     assert not removal.full_update
     assert pack.infohash not in removal.torrents
+
+
+async def test_skipped_files_and_a_deletion_through_the_port_reach_qbittorrent(
+    qbt_pair: QbtPair, tmp_path: Path
+) -> None:
+    pack = make_torrent(tmp_path, PACK_NAME, PACK_FILES, seed=2025)
+    async with client_for(qbt_pair.downloader) as client:
+        with trio.fail_after(DOWNLOAD_DEADLINE_S):
+            await client.look()
+            add_download(qbt_pair.downloader, pack)
+            await client.set_file_priority(pack.infohash.upper(), [1, 4], "skip")
+            priorities = [f.priority for f in await client.files(pack.infohash)]
+            seen = await client.look()
+            await client.delete([pack.infohash], with_files=True)
+            removal = await look_until(client, lambda seen: pack.infohash in seen.removed)
+            with pytest.raises(TorrentNotFound):
+                await client.set_file_priority(pack.infohash, [0], "normal")
+
+    assert priorities == ["normal", "skip", "normal", "normal", "skip", "normal"]
+    assert seen.downloads[pack.infohash].name == PACK_NAME
+    assert pack.infohash not in removal.downloads
+    assert qbt_pair.downloader.torrent_fields(pack.infohash) is None
+
+
+async def look_until(
+    client: QBittorrentClient, condition: Callable[[DownloadsSeen], bool]
+) -> DownloadsSeen:
+    """Look every POLL_INTERVAL_S until ``condition`` holds for what was seen."""
+    while True:
+        seen = await client.look()
+        if condition(seen):
+            return seen
+        await trio.sleep(POLL_INTERVAL_S)

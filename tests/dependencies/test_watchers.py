@@ -14,9 +14,10 @@ import trio
 import trio.testing
 from status_tracker.actors.availability_verifier import AvailabilityVerifier
 from status_tracker.actors.clock import WallClock
+from status_tracker.actors.download_poller import DownloadPoller, next_interval
 from status_tracker.actors.envelope import Applied, Deliver
 from status_tracker.actors.media_request.messages import DeletionSyncWanted
-from status_tracker.actors.qbittorrent_poller import QBittorrentPoller, next_interval
+from status_tracker.actors.runtime import Wakeup
 from status_tracker.actors.service_sync import ServiceSync
 from status_tracker.clients import JellyfinClient, QBittorrentClient, SonarrClient
 from status_tracker.storage import DatabaseUnavailable, DownloadWatch, Op, RecordDeadLetter
@@ -87,7 +88,8 @@ def downloading() -> DownloadWatch:
 class PollerRig:
     fake: FakeQBittorrent
     store: OutageStore
-    poller: QBittorrentPoller
+    poller: DownloadPoller
+    wakeup: Wakeup
     sync_times: list[float]
     sent: list[Deliver]
 
@@ -114,10 +116,16 @@ def poller_rig(http: httpx.AsyncClient | None, store: OutageStore) -> PollerRig:
         "pw",
         http=http or httpx.AsyncClient(transport=mock_transport(answer)),
     )
-    poller = QBittorrentPoller(
-        client=client, store=store, send=send, active_interval=ACTIVE, idle_interval=IDLE
+    wakeup = Wakeup()
+    poller = DownloadPoller(
+        client=client,
+        store=store,
+        send=send,
+        active_interval=ACTIVE,
+        idle_interval=IDLE,
+        wakeup=wakeup,
     )
-    return PollerRig(fake, store, poller, sync_times, sent)
+    return PollerRig(fake, store, poller, wakeup, sync_times, sent)
 
 
 def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
@@ -140,7 +148,7 @@ async def test_the_poller_survives_rounds_of_garbage_logs_once_and_recovers(
         assert len(warnings_about(caplog, "qBittorrent is degraded")) == 1
 
         rig.fake.answer_garbage(None)
-        rig.poller.wake()
+        rig.wakeup.ring()
         await trio.testing.wait_all_tasks_blocked()
         status = rig.poller.status()
         assert (status.reachable, status.status, status.reason) == (True, "ok", None)

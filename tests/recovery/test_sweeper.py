@@ -10,10 +10,11 @@ import trio.testing
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.media_request.messages import ActionRecorded
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
-from status_tracker.actors.torrent.messages import TorrentObserved
+from status_tracker.clients import Download
 from status_tracker.storage import PostMail, PruneMail
 
 from status_tracker.domain import DownloadLink, DownloadRow, EpisodeRow, RequestRow
+from tests.support.fake_download_client import InMemoryDownloadClient
 
 HASH = "ab" * 20
 STUCK_AFTER = 300.0
@@ -27,7 +28,9 @@ class World:
     requests: list[RequestRow] = attrs.field(factory=list)
     episodes: list[EpisodeRow] = attrs.field(factory=list)
     downloads: dict[str, DownloadRow] = attrs.field(factory=dict)
-    in_qbittorrent: dict[str, TorrentObserved] = attrs.field(factory=dict)
+    qbittorrent: InMemoryDownloadClient = attrs.field(
+        factory=lambda: InMemoryDownloadClient(service_name="qBittorrent", source="qbittorrent")
+    )
     in_library: set[int] = attrs.field(factory=set)
     notes: list[tuple[float, int, str]] = attrs.field(factory=list)
     observations: list[tuple[float, str]] = attrs.field(factory=list)
@@ -59,9 +62,6 @@ class World:
     async def send_torrent(self, torrent_hash: str, deliver: Deliver) -> None:
         self.observations.append((trio.current_time(), torrent_hash))
 
-    async def read_torrent(self, torrent_hash: str) -> TorrentObserved | None:
-        return self.in_qbittorrent.get(torrent_hash)
-
     async def find_in_library(self, request: RequestRow) -> bool:
         return request.id in self.in_library
 
@@ -72,7 +72,7 @@ def sweeper_for(world: World, *, with_clients: bool = True) -> RecoverySweeper:
         now=trio.current_time,
         call_request=world.call_request,
         send_torrent=world.send_torrent,
-        read_torrent=world.read_torrent if with_clients else None,
+        downloads=world.qbittorrent if with_clients else None,  # type: ignore[arg-type]
         find_in_library=world.find_in_library if with_clients else None,
         stuck_after=STUCK_AFTER,
         interval=60.0,
@@ -105,8 +105,8 @@ async def test_a_stalled_download_is_reread_once_per_stuck_period(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     world = World(requests=[stalled_movie()], downloads=linked_download())
-    world.in_qbittorrent[HASH] = TorrentObserved(
-        hash=HASH, name="Movie", state="stalled", client_state="stalledDL", progress=0.42
+    world.qbittorrent.torrents[HASH] = Download(
+        hash=HASH, name="Movie", state="stalled", client_state="stalledDL", progress=0.42, size=None
     )
     await run_for(sweeper_for(world), 2 * HOUR + 1)
     times = [at for at, _ in world.observations]

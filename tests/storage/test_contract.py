@@ -401,10 +401,12 @@ async def test_an_upgraded_database_continues_after_its_highest_request_id(
 ) -> None:
     async with open_store(database_url) as store:
         await store.commit([SaveRequest(row=movie(41))])
-        await store._apply_now(  # back to version 7, before ids came from the database
+        await store._driver.apply(  # back to version 7, before ids came from the database
             [
-                ("DROP TABLE request_ids", ()),
-                ("DELETE FROM schema_migrations WHERE version = 8", ()),
+                [
+                    ("DROP TABLE request_ids", ()),
+                    ("DELETE FROM schema_migrations WHERE version = 8", ()),
+                ]
             ]
         )
     async with open_store(database_url) as store:
@@ -415,10 +417,13 @@ async def test_an_upgraded_database_continues_after_its_highest_request_id(
 async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         await store.commit([SaveRequest(row=movie(1))])
-        await store._apply_now(  # roll the schema back to version 1, as an older release left it
+        # Roll the schema back to version 1, as an older release left it.
+        await store._driver.apply(
             [
-                ("DROP INDEX episodes_tvdb", ()),
-                ("DELETE FROM schema_migrations WHERE version = 2", ()),
+                [
+                    ("DROP INDEX episodes_tvdb", ()),
+                    ("DELETE FROM schema_migrations WHERE version = 2", ()),
+                ]
             ]
         )
     async with open_store(database_url) as store:

@@ -10,7 +10,7 @@ from typing import Any
 import trio
 from status_tracker.storage import DatabaseUnavailable, Store
 from status_tracker.storage._sqlite import SqliteDriver
-from status_tracker.storage._store import Rows
+from status_tracker.storage._store import Migration, Rows
 
 
 @typing.final
@@ -36,6 +36,10 @@ class FlakyDriver:
     async def apply(self, items: Sequence[Sequence[Any]]) -> list[list[Rows] | Exception]:
         self._check()
         return await self._real.apply(items)
+
+    async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        self._check()
+        return await self._real.migrate(migrations)
 
     async def aclose(self) -> None:
         await self._real.aclose()

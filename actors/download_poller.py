@@ -1,9 +1,10 @@
-"""The qBittorrent poller: incremental sync, adaptive interval, observations only on change.
+"""The download poller: incremental looks, adaptive interval, observations only on change.
 
-It compares what qBittorrent reports with each claimed download's stored row and sends a
-TorrentObserved to the torrent's actor only when they differ; files are fetched only for packs
+It compares what the download client reports with each claimed download's stored row and sends
+a TorrentObserved to the torrent's actor only when they differ; files are fetched only for packs
 whose progress moved. A failed poll (unreachable, or an answer it cannot read) or a database
-outage never ends it: the failure is recorded on the client's health and polling goes on.
+outage never ends it: the failure is recorded on the client's health and polling goes on. It
+knows the client only through the download-client port.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 import trio
-from status_tracker.clients import ClientError, HealthState
-from status_tracker.clients.qbittorrent import (
-    QBittorrentClient,
+from status_tracker.clients import (
+    ClientError,
+    Download,
+    DownloadClient,
+    HealthState,
     TorrentNotFound,
-    TorrentView,
-    download_state,
 )
 from status_tracker.storage import DatabaseUnavailable, DownloadWatch, Store
 
+from ._wakeup import Wakeup
 from .envelope import Deliver
 from .torrent.messages import ObservedFile, TorrentObserved, TorrentVanished
 
@@ -47,24 +49,28 @@ class PollerStatus:
 
 
 @typing.final
-class QBittorrentPoller:
-    """Watches every claimed, unfinished download in qBittorrent."""
+class DownloadPoller:
+    """Watches every claimed, unfinished download in one download client.
+
+    Ringing ``wakeup`` (a download was just claimed) makes it poll now.
+    """
 
     def __init__(
         self,
         *,
-        client: QBittorrentClient,
+        client: DownloadClient,
         store: Store,
         send: SendToTorrent,
         active_interval: float,
         idle_interval: float,
+        wakeup: Wakeup,
     ) -> None:
         self._client = client
         self._store = store
         self._send = send
         self._active_interval = active_interval
         self._idle_interval = idle_interval
-        self._wake = trio.Event()
+        self._wakeup = wakeup
         self._failures = 0
         self._polls = 0
         self._observations = 0
@@ -72,12 +78,9 @@ class QBittorrentPoller:
         self._interval = idle_interval
 
     @property
-    def client(self) -> QBittorrentClient:
-        return self._client
-
-    def wake(self, _torrent_hash: str = "") -> None:
-        """Poll now (a download was just claimed)."""
-        self._wake.set()
+    def source(self) -> str:
+        """The timeline source of its client, e.g. ``qbittorrent``."""
+        return self._client.source
 
     def status(self) -> PollerStatus:
         return PollerStatus(
@@ -91,11 +94,13 @@ class QBittorrentPoller:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         while True:
-            self._wake = trio.Event()
+            self._wakeup.rearm()
             try:
                 busy = await self.poll_once()
             except DatabaseUnavailable:
-                logger.warning("qBittorrent polling waits for the database to come back")
+                logger.warning(
+                    "%s polling waits for the database to come back", self._client.service_name
+                )
                 await self._store.wait_available()
                 busy = True
             self._interval = next_interval(
@@ -104,8 +109,7 @@ class QBittorrentPoller:
                 active=self._active_interval,
                 idle=self._idle_interval,
             )
-            with trio.move_on_after(self._interval):
-                await self._wake.wait()
+            await self._wakeup.wait(self._interval)
 
     async def poll_once(self) -> bool:
         """One poll; returns True while some download is still busy (poll fast).
@@ -125,32 +129,31 @@ class QBittorrentPoller:
         return busy
 
     async def _observe(self, tracked: dict[str, DownloadWatch]) -> bool:
-        result = await self._client.sync_maindata()
+        seen = await self._client.look()
         self._polls += 1
         busy = False
-        for torrent_hash in sorted(result.removed & tracked.keys()):
+        for torrent_hash in sorted(seen.removed & tracked.keys()):
             await self._deliver(torrent_hash, TorrentVanished(hash=torrent_hash))
         for torrent_hash, row in tracked.items():
-            view = result.torrents.get(torrent_hash)
-            if view is None:
+            download = seen.downloads.get(torrent_hash)
+            if download is None:
                 busy = busy or row.state in BUSY_STATES
                 continue
-            state = download_state(view.state, view.progress)
-            busy = busy or state in BUSY_STATES
-            if _unchanged(row, view, state):
+            busy = busy or download.state in BUSY_STATES
+            if _unchanged(row, download):
                 continue
-            files = await self._files_if_pack(row, view)
-            await self._deliver(torrent_hash, observe(view, files))
+            files = await self._files_if_pack(row, download)
+            await self._deliver(torrent_hash, observe(download, files))
         return busy
 
     async def _files_if_pack(
-        self, row: DownloadWatch, view: TorrentView
+        self, row: DownloadWatch, download: Download
     ) -> tuple[ObservedFile, ...] | None:
-        moved = round(view.progress * 100, 2) != row.progress or not row.has_files
+        moved = round(download.progress * 100, 2) != row.progress or not row.has_files
         if row.episode_count <= 1 or not moved:
             return None
         try:
-            files = await self._client.torrent_files(row.hash)
+            files = await self._client.files(row.hash)
         except TorrentNotFound:
             return None
         self._file_listings += 1
@@ -161,7 +164,7 @@ class QBittorrentPoller:
 
     async def _deliver(self, torrent_hash: str, message: object) -> None:
         self._observations += 1
-        await self._send(torrent_hash, Deliver(messages=(message,), source="qbittorrent"))
+        await self._send(torrent_hash, Deliver(messages=(message,), source=self._client.source))
 
 
 def next_interval(*, busy: bool, failures: int, active: float, idle: float) -> float:
@@ -176,23 +179,23 @@ def next_interval(*, busy: bool, failures: int, active: float, idle: float) -> f
     return max(active, min(idle, backoff))
 
 
-def _unchanged(row: DownloadWatch, view: TorrentView, state: str) -> bool:
+def _unchanged(row: DownloadWatch, download: Download) -> bool:
     return (
-        row.progress == round(view.progress * 100, 2)
-        and row.client_state == view.state
-        and row.state == state
-        and (row.name or "") == (view.name or row.name or "")
+        row.progress == round(download.progress * 100, 2)
+        and row.client_state == download.client_state
+        and row.state == download.state
+        and (row.name or "") == (download.name or row.name or "")
     )
 
 
-def observe(view: TorrentView, files: tuple[ObservedFile, ...] | None = None) -> TorrentObserved:
-    """What the torrent's actor is told about one torrent qBittorrent reports."""
+def observe(download: Download, files: tuple[ObservedFile, ...] | None = None) -> TorrentObserved:
+    """What the torrent's actor is told about one torrent the download client reports."""
     return TorrentObserved(
-        hash=view.hash,
-        name=view.name or None,
-        state=download_state(view.state, view.progress),
-        client_state=view.state,
-        progress=view.progress,
-        size=view.total_size or view.size or None,
+        hash=download.hash,
+        name=download.name,
+        state=download.state,
+        client_state=download.client_state,
+        progress=download.progress,
+        size=download.size,
         files=files,
     )

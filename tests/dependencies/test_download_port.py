@@ -1,0 +1,139 @@
+"""A second download client fits the port: an in-memory one drives the poller (virtual time)."""
+
+from __future__ import annotations
+
+import attrs
+import trio
+import trio.testing
+from status_tracker.actors.download_poller import DownloadPoller
+from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.runtime import Wakeup
+from status_tracker.actors.torrent.messages import TorrentObserved, TorrentVanished
+from status_tracker.clients import Download, DownloadFile
+from status_tracker.storage import DownloadWatch
+
+from tests.support.fake_download_client import InMemoryDownloadClient
+
+PACK = "9e3d7c1b5a2f4e6d8c0b2a4f6e8d0c2b4a6f8e0d"
+GIB = 1024**3
+ACTIVE, IDLE = 5.0, 30.0
+
+
+@attrs.define
+class Downloads:
+    """The stored download rows, updated from what the poller sends as its TorrentActor would."""
+
+    rows: dict[str, DownloadWatch]
+    received: list[tuple[float, str, object]] = attrs.Factory(list)
+
+    async def unfinished_downloads(self) -> list[DownloadWatch]:
+        await trio.lowlevel.checkpoint()
+        return [r for r in self.rows.values() if r.state not in ("completed", "seeding", "missing")]
+
+    async def wait_available(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+    async def send(self, torrent_hash: str, deliver: Deliver) -> None:
+        (message,) = deliver.messages
+        self.received.append((trio.current_time(), deliver.source, message))
+        row = self.rows[torrent_hash]
+        if isinstance(message, TorrentObserved):
+            self.rows[torrent_hash] = attrs.evolve(
+                row,
+                name=message.name,
+                progress=round(message.progress * 100, 2),
+                state=message.state,
+                client_state=message.client_state,
+                has_files=row.has_files or bool(message.files),
+            )
+        elif isinstance(message, TorrentVanished):
+            self.rows[torrent_hash] = attrs.evolve(row, state="missing")
+
+
+def files_at(per_file: list[float]) -> list[DownloadFile]:
+    return [
+        DownloadFile(
+            index=index,
+            name=f"Show.S01.1080p/Show.S01E{index + 1:02d}.mkv",
+            size=GIB,
+            progress=progress,
+            priority="normal",
+        )
+        for index, progress in enumerate(per_file)
+    ]
+
+
+def report(client: InMemoryDownloadClient, per_file: list[float]) -> None:
+    client.torrents[PACK] = Download(
+        hash=PACK,
+        name="Show.S01.1080p",
+        state="downloading",
+        client_state="downloading",
+        progress=sum(per_file) / len(per_file),
+        size=3 * GIB,
+    )
+    client.torrent_files[PACK] = files_at(per_file)
+
+
+def file_progress(message: object) -> list[float] | None:
+    assert isinstance(message, TorrentObserved)
+    return None if message.files is None else [f.progress for f in message.files]
+
+
+async def test_an_in_memory_client_drives_the_poller_through_the_port(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    client = InMemoryDownloadClient()
+    report(client, [0.0, 0.0, 0.0])
+    store = Downloads(
+        rows={
+            PACK: DownloadWatch(
+                hash=PACK,
+                name=None,
+                progress=0.0,
+                state="queued",
+                client_state=None,
+                episode_count=3,
+                has_files=False,
+            )
+        }
+    )
+    wakeup = Wakeup()
+    poller = DownloadPoller(
+        client=client,  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
+        send=store.send,
+        active_interval=ACTIVE,
+        idle_interval=IDLE,
+        wakeup=wakeup,
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(poller.run)
+        await trio.sleep(22)
+        # The first look finds the pack and lists its files; nothing changes after, nothing is sent.
+        assert [(at, source) for at, source, _ in store.received] == [(0.0, "transmission")]
+        assert file_progress(store.received[0][2]) == [0.0, 0.0, 0.0]
+        assert client.looks == 5, "polled every 5 s while the pack is busy"
+
+        report(client, [1.0, 0.5, 0.0])
+        await trio.sleep(5)
+        at, _, message = store.received[-1]
+        assert at == 25.0
+        assert file_progress(message) == [1.0, 0.5, 0.0]
+        assert store.rows[PACK].progress == 50.0
+
+        client.down = "unreachable: connection refused"
+        await trio.sleep(5)
+        status = poller.status()
+        assert (status.reachable, status.reason) == (False, "unreachable: connection refused")
+        client.down = None
+
+        await client.delete([PACK.upper()], with_files=False)
+        wakeup.ring()
+        await trio.testing.wait_all_tasks_blocked()
+        assert isinstance(store.received[-1][2], TorrentVanished)
+        assert store.rows[PACK].state == "missing"
+        assert poller.status().reachable is True
+        await trio.sleep(ACTIVE + 1)
+        assert poller.status().interval == IDLE, "nothing left to watch: poll slowly"
+        nursery.cancel_scope.cancel()
