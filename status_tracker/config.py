@@ -128,7 +128,10 @@ class Config:
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ConfigError(f"ST_BIND must be host:port, got {bind!r}")
         database_url = secret("ST_DATABASE_URL") or DEFAULT_DATABASE_URL
-        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        if (
+            not database_url.startswith(("sqlite:///", "postgresql://", "postgres://"))
+            or database_url == "sqlite:///"
+        ):
             raise ConfigError(
                 "ST_DATABASE_URL must be sqlite:///path.db or postgresql://user@host:port/db"
             )

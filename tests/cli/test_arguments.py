@@ -61,3 +61,10 @@ def test_an_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     assert "usage: status-tracker" in done.stderr
     assert "invalid choice: 'serve-forever'" in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sqlite_url_without_a_path_is_a_bad_value(tmp_path: Path) -> None:
+    done = run_cli(cwd=tmp_path, ST_DATABASE_URL="sqlite:///")
+
+    assert done.status == 2
+    assert done.stderr.startswith("status-tracker: ST_DATABASE_URL must be sqlite:///path.db")
