@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import typing
 import urllib.parse
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import attrs
 
@@ -14,6 +16,8 @@ DEFAULT_DATABASE_URL = "sqlite:///./status-tracker.db"
 DEFAULT_BIND = "127.0.0.1:8420"
 DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 T = typing.TypeVar("T")
@@ -28,10 +32,10 @@ class ConfigError(ValueError):
 class Config:
     """Every setting of the service; see the README for each variable."""
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = attrs.field(default=DEFAULT_DATABASE_URL, repr=False)
     bind: str = DEFAULT_BIND
-    webhook_token: str | None = None
-    api_token: str | None = None
+    webhook_token: str | None = attrs.field(default=None, repr=False)
+    api_token: str | None = attrs.field(default=None, repr=False)
     qbittorrent_url: str | None = None
     qbittorrent_username: str | None = None
     qbittorrent_password: str | None = attrs.field(default=None, repr=False)
@@ -56,10 +60,14 @@ class Config:
     )
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
         """Read the ``ST_*`` variables; empty values count as unset.
+
+        Each secret (the tokens, password, API keys and the database URL) may instead be read
+        from the file that ``NAME_FILE`` names (Docker secrets).
 
         Raises:
             ConfigError: naming the variable and what is wrong with it.
@@ -68,6 +76,22 @@ class Config:
         def text(name: str) -> str | None:
             value = env.get(name, "").strip()
             return value or None
+
+        def secret(name: str) -> str | None:
+            file_variable = f"{name}_FILE"
+            path = text(file_variable)
+            if path is None:
+                return text(name)
+            if text(name) is not None:
+                raise ConfigError(f"{name} and {file_variable} are both set; set only one")
+            return _read_secret_file(file_variable, path)
+
+        def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+            raw = text(name) or default
+            for value in allowed:
+                if value.lower() == raw.lower():
+                    return value
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
 
         def seconds(name: str, default: float, unit: str = "seconds") -> float:
             raw = text(name)
@@ -103,27 +127,30 @@ class Config:
         host, _, port = bind.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ConfigError(f"ST_BIND must be host:port, got {bind!r}")
-        database_url = text("ST_DATABASE_URL") or DEFAULT_DATABASE_URL
-        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        database_url = secret("ST_DATABASE_URL") or DEFAULT_DATABASE_URL
+        if (
+            not database_url.startswith(("sqlite:///", "postgresql://", "postgres://"))
+            or database_url == "sqlite:///"
+        ):
             raise ConfigError(
                 "ST_DATABASE_URL must be sqlite:///path.db or postgresql://user@host:port/db"
             )
         config = cls(
             database_url=database_url,
             bind=bind,
-            webhook_token=text("ST_WEBHOOK_TOKEN"),
-            api_token=text("ST_API_TOKEN"),
+            webhook_token=secret("ST_WEBHOOK_TOKEN"),
+            api_token=secret("ST_API_TOKEN"),
             qbittorrent_url=url("ST_QBITTORRENT_URL"),
             qbittorrent_username=text("ST_QBITTORRENT_USERNAME"),
-            qbittorrent_password=text("ST_QBITTORRENT_PASSWORD"),
+            qbittorrent_password=secret("ST_QBITTORRENT_PASSWORD"),
             jellyfin_url=url("ST_JELLYFIN_URL"),
-            jellyfin_api_key=text("ST_JELLYFIN_API_KEY"),
+            jellyfin_api_key=secret("ST_JELLYFIN_API_KEY"),
             shoko_url=url("ST_SHOKO_URL"),
-            shoko_api_key=text("ST_SHOKO_API_KEY"),
+            shoko_api_key=secret("ST_SHOKO_API_KEY"),
             sonarr_url=url("ST_SONARR_URL"),
-            sonarr_api_key=text("ST_SONARR_API_KEY"),
+            sonarr_api_key=secret("ST_SONARR_API_KEY"),
             radarr_url=url("ST_RADARR_URL"),
-            radarr_api_key=text("ST_RADARR_API_KEY"),
+            radarr_api_key=secret("ST_RADARR_API_KEY"),
             poll_active_s=seconds("ST_POLL_ACTIVE_S", 5.0),
             poll_idle_s=seconds("ST_POLL_IDLE_S", 30.0),
             verify_interval_s=seconds("ST_VERIFY_INTERVAL_S", 30.0),
@@ -134,11 +161,29 @@ class Config:
             session_days=seconds("ST_SESSION_DAYS", 30.0, unit="days"),
             trusted_proxies=listed("ST_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES, parse_networks),
             allowed_origins=listed("ST_ALLOWED_ORIGINS", "", parse_origins),
-            log_level=(text("ST_LOG_LEVEL") or "INFO").upper(),
+            log_level=choice("ST_LOG_LEVEL", "INFO", LOG_LEVELS),
+            log_format=choice("ST_LOG_FORMAT", "text", LOG_FORMATS),
         )
         if config.jellyfin_url and not config.jellyfin_api_key:
             raise ConfigError("ST_JELLYFIN_URL is set but ST_JELLYFIN_API_KEY is not")
         return config
+
+    def secret_values(self) -> list[str]:
+        """The configured secrets, the PostgreSQL URL and its password: never to be shown."""
+        values = [
+            self.webhook_token,
+            self.api_token,
+            self.qbittorrent_password,
+            self.jellyfin_api_key,
+            self.shoko_api_key,
+            self.sonarr_api_key,
+            self.radarr_api_key,
+        ]
+        if not self.database_url.startswith("sqlite:"):
+            values.append(self.database_url)
+            with contextlib.suppress(ValueError):
+                values.append(urllib.parse.urlsplit(self.database_url).password)
+        return [value for value in values if value]
 
     @property
     def host(self) -> str:
@@ -147,6 +192,20 @@ class Config:
     @property
     def port(self) -> int:
         return int(self.bind.rpartition(":")[2])
+
+
+def _read_secret_file(variable: str, path: str) -> str:
+    """The file's content without its trailing newline; errors name the file, never the content."""
+    try:
+        content = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path!r} is not UTF-8 text") from None
+    value = content.removesuffix("\n").removesuffix("\r")
+    if not value.strip():
+        raise ConfigError(f"{variable}: {path!r} is empty")
+    return value
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:

@@ -6,53 +6,52 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
 import trio
 import trio_asyncio
 
+from .cli import first_leaf, parse_arguments, run_command
 from .config import Config, ConfigError
+from .logs import Redactor, configure_logging
 from .system import running_service
 
 logger = logging.getLogger("status_tracker")
 
 
-async def serve(config: Config) -> None:
+async def serve(config: Config, redact: Redactor) -> None:
     """Run the service until a termination signal, then shut down gracefully."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with trio_asyncio.open_loop(), running_service(config):
+        async with trio_asyncio.open_loop(), running_service(config) as system:
+            # Generated tokens are known only now; configured ones are masked already.
+            redact.add(system.tokens.webhook, system.tokens.api)
             async for received in signals:
                 logger.info("received %s, shutting down", signal.Signals(received).name)
                 break
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit status."""
+    arguments = parse_arguments(argv)
     try:
         config = Config.from_env(os.environ)
     except ConfigError as exc:
         print(f"status-tracker: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    redact = configure_logging(config)
+    if arguments.command is not None:
+        return run_command(arguments, config, redact)
     try:
-        trio.run(serve, config)
+        trio.run(serve, config, redact)
     except Exception as exc:
-        root_cause = _first_leaf(exc)
+        root_cause = first_leaf(exc)
         logger.debug("service stopped by an error", exc_info=exc)
         print(
-            f"status-tracker: stopped: {type(root_cause).__name__}: {root_cause}", file=sys.stderr
+            f"status-tracker: stopped: {type(root_cause).__name__}: {redact(str(root_cause))}",
+            file=sys.stderr,
         )
         return 1
     return 0
-
-
-def _first_leaf(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing
 from collections.abc import Sequence
 
@@ -21,6 +22,8 @@ from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages
 from ..mail import SERVICES_TARGET, post, torrent_target
 from .state import Decision, RequestState, decide
+
+logger = logging.getLogger(__name__)
 
 
 class Publisher(typing.Protocol):
@@ -73,6 +76,7 @@ class RequestActor:
             return Applied(changed=False)
         now = self._clock.now()
         state = self.state
+        before = state.request.state if state else None
         decisions: list[Decision] = []
         for fact in message.messages:
             decision = decide(
@@ -85,6 +89,14 @@ class RequestActor:
             ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
         if ops:
             await self._store.commit(ops)
+        if state is not None and state.request.state != before:
+            logger.info(
+                "request %d %r %s → %s",
+                self.request_id,
+                state.request.title,
+                before or "new",
+                state.request.state,
+            )
         self.state = state
         changed = any(decision.changed for decision in decisions)
         if changed and state is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import trio
@@ -10,6 +11,7 @@ from quart_trio import QuartTrio
 from status_tracker.actors.media_request.messages import WebhookTested
 from status_tracker.ingress.translate import PayloadError, dedupe_key, event_type_of, translate
 
+from status_tracker.logs import webhook_summary
 from status_tracker.strict import load_json
 
 from .auth import Access
@@ -22,6 +24,8 @@ WEBHOOK_SOURCES = ("jellyseerr", "sonarr", "radarr", "jellyfin")
 # A write the database has not confirmed by then is answered 503; if it lands later, the
 # sender's retry is deduplicated against it.
 DURABLE_WRITE_S = 10.0
+
+logger = logging.getLogger(__name__)
 
 
 def install(app: QuartTrio, service: Service, access: Access) -> None:
@@ -60,6 +64,13 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                     body=raw.decode("utf-8"),
                     dedupe_key=dedupe_key(source, raw),
                     now=service.clock.now(),
+                )
+                logger.info(
+                    "webhook from %s: %s %s%s",
+                    source,
+                    event_type_of(source, body) or "unknown",  # type: ignore[arg-type]
+                    webhook_summary(fact),
+                    " (duplicate, ignored)" if accepted.duplicate else "",
                 )
                 return jsonify({"accepted": True, "duplicate": accepted.duplicate})
         finally:

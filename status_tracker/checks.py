@@ -1,0 +1,262 @@
+"""``status-tracker check-config``: try the database and each configured service, briefly."""
+
+from __future__ import annotations
+
+import importlib.resources
+import sqlite3
+import typing
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+
+import asyncpg
+import attrs
+import httpx
+import trio
+import trio_asyncio
+
+from status_tracker.clients import (
+    ClientError,
+    JellyfinClient,
+    QBittorrentClient,
+    redact_url,
+    transport_problem,
+)
+from status_tracker.storage import parse_database_url
+
+from .config import Config
+
+TIMEOUT_S = 5.0
+"""How long each service may take to answer; a healthy one answers in well under a second."""
+
+
+@typing.final
+@attrs.frozen
+class Check:
+    """The outcome of trying one item, and what was found or what failed."""
+
+    item: str
+    outcome: typing.Literal["ok", "not configured", "failed"]
+    detail: str
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome != "failed"
+
+    def line(self) -> str:
+        if self.passed:
+            return f"{self.item}: {self.outcome} ({self.detail})"
+        return f"{self.item}: failed: {self.detail}"
+
+
+class _Failed(Exception):
+    """What went wrong with one item, in words a user can act on."""
+
+
+class _NotConfigured(Exception):
+    """The item is off: its variable is not set, and this is what the service does without it."""
+
+    def __init__(self, variable: str, consequence: str) -> None:
+        super().__init__(f"{variable} is not set: {consequence}")
+
+
+async def check_config(config: Config) -> list[Check]:
+    """Try every configured item at once; the checks come back in a fixed order.
+
+    Needs a trio-asyncio loop (PostgreSQL). Nothing is written anywhere.
+    """
+    probes: dict[str, Callable[[], Awaitable[str]]] = {
+        "database": lambda: _database(config.database_url),
+        "qbittorrent": lambda: _qbittorrent(config),
+        "jellyfin": lambda: _jellyfin(config),
+        "sonarr": lambda: _arr(
+            "Sonarr",
+            config.sonarr_url,
+            config.sonarr_api_key,
+            "episodes appear with the first grab, deletions stay local",
+        ),
+        "radarr": lambda: _arr(
+            "Radarr", config.radarr_url, config.radarr_api_key, "deletions stay local"
+        ),
+        "shoko": lambda: _shoko(config),
+    }
+    results: dict[str, Check] = {}
+
+    async def run(item: str, probe: Callable[[], Awaitable[str]]) -> None:
+        try:
+            with trio.fail_after(2 * TIMEOUT_S):
+                results[item] = Check(item, "ok", await probe())
+        except _NotConfigured as exc:
+            results[item] = Check(item, "not configured", str(exc))
+        except _Failed as exc:
+            results[item] = Check(item, "failed", str(exc))
+        except TimeoutError:
+            results[item] = Check(item, "failed", f"no answer within {2 * TIMEOUT_S:g} s")
+
+    async with trio.open_nursery() as nursery:
+        for item, probe in probes.items():
+            nursery.start_soon(run, item, probe)
+    return [Check("settings", "ok", "every ST_ variable has a usable value")] + [
+        results[item] for item in probes
+    ]
+
+
+def latest_schema_version() -> int:
+    """The schema version this status-tracker migrates a database to."""
+    folder = importlib.resources.files("status_tracker.storage") / "migrations"
+    return max(
+        int(entry.name.split("_", 1)[0])
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )
+
+
+def _schema(version: int | None) -> str:
+    latest = latest_schema_version()
+    if version is None:
+        return "empty; the schema is created at the next start"
+    if version > latest:
+        raise _Failed(
+            f"schema version {version} is newer than this status-tracker knows ({latest}): "
+            "upgrade status-tracker"
+        )
+    if version < latest:
+        return f"schema version {version}; migrated to {latest} at the next start"
+    return f"schema version {version}, current"
+
+
+async def _database(url: str) -> str:
+    dialect, target = parse_database_url(url)
+    if dialect == "sqlite":
+        return await trio.to_thread.run_sync(_sqlite, target)
+    return await _postgresql(target)
+
+
+def _sqlite(path: str) -> str:
+    if not Path(path).exists():
+        return f"no database at {path} yet; it is created at the first start"
+    try:
+        # Read-only: checking must never create, migrate or lock out the running service.
+        with sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True) as connection:
+            connection.execute("PRAGMA busy_timeout=5000")
+            tables = connection.execute(
+                "SELECT name FROM sqlite_master WHERE name = 'schema_migrations'"
+            ).fetchall()
+            version = (
+                connection.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+                if tables
+                else None
+            )
+    except sqlite3.Error as exc:
+        raise _Failed(f"cannot read the SQLite database {path}: {exc}") from None
+    return f"SQLite {path}, {_schema(version)}"
+
+
+async def _postgresql(url: str) -> str:
+    try:
+        connection = await trio_asyncio.aio_as_trio(asyncpg.connect)(url, timeout=TIMEOUT_S)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        raise _Failed(f"cannot connect to PostgreSQL: {exc}") from None
+    try:
+        try:
+            version = await trio_asyncio.aio_as_trio(connection.fetchval)(
+                "SELECT max(version) FROM schema_migrations"
+            )
+        except asyncpg.UndefinedTableError:
+            version = None
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise _Failed(f"PostgreSQL answered with an error: {exc}") from None
+    finally:
+        await trio_asyncio.aio_as_trio(connection.close)()
+    return f"PostgreSQL, {_schema(version)}"
+
+
+async def _qbittorrent(config: Config) -> str:
+    if not config.qbittorrent_url:
+        raise _NotConfigured("ST_QBITTORRENT_URL", "download progress is not followed")
+    async with QBittorrentClient(
+        config.qbittorrent_url,
+        config.qbittorrent_username or "",
+        config.qbittorrent_password or "",
+        timeout=TIMEOUT_S,
+    ) as client:
+        try:
+            await client.login()
+        except ClientError as exc:
+            raise _Failed(str(exc)) from None
+    return f"logged in at {redact_url(config.qbittorrent_url)}"
+
+
+async def _jellyfin(config: Config) -> str:
+    if not (config.jellyfin_url and config.jellyfin_api_key):
+        raise _NotConfigured("ST_JELLYFIN_URL", "availability is not checked in the library")
+    info = await _get_json(
+        "Jellyfin",
+        config.jellyfin_url,
+        "/System/Info",
+        JellyfinClient.key_header(config.jellyfin_api_key),
+        key_variable="ST_JELLYFIN_API_KEY",
+    )
+    return (
+        f"Jellyfin {info.get('Version', '(version unknown)')} at {redact_url(config.jellyfin_url)}"
+    )
+
+
+async def _arr(service: str, url: str | None, api_key: str | None, consequence: str) -> str:
+    prefix = f"ST_{service.upper()}"
+    if not url:
+        raise _NotConfigured(f"{prefix}_URL", consequence)
+    if not api_key:
+        raise _Failed(f"{prefix}_URL is set but {prefix}_API_KEY is not")
+    status = await _get_json(
+        service,
+        url,
+        "/api/v3/system/status",
+        {"X-Api-Key": api_key},
+        key_variable=f"{prefix}_API_KEY",
+    )
+    return f"{service} {status.get('version', '(version unknown)')} at {redact_url(url)}"
+
+
+async def _shoko(config: Config) -> str:
+    if not config.shoko_url:
+        raise _NotConfigured("ST_SHOKO_URL", "anime files are not matched")
+    shown = redact_url(config.shoko_url)
+    async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+        try:
+            # The listener's own first step: it checks the key without opening the feed.
+            response = await http.post(
+                f"{config.shoko_url}/signalr/aggregate/negotiate",
+                params={"negotiateVersion": "1", "feeds": "shoko"},
+                headers={"apikey": config.shoko_api_key or ""},
+            )
+        except httpx.HTTPError as exc:
+            raise _Failed(f"Shoko at {shown} is unreachable: {transport_problem(exc)}") from None
+    if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+        raise _Failed(f"Shoko at {shown} refused ST_SHOKO_API_KEY (HTTP {response.status_code})")
+    if response.status_code >= 500:
+        raise _Failed(f"Shoko at {shown} answered HTTP {response.status_code}")
+    return f"Shoko reachable at {shown}"
+
+
+async def _get_json(
+    service: str, url: str, path: str, headers: Mapping[str, str], *, key_variable: str
+) -> dict[str, typing.Any]:
+    shown = redact_url(url)
+    async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+        try:
+            response = await http.get(url + path, headers=dict(headers))
+        except httpx.HTTPError as exc:
+            raise _Failed(
+                f"{service} at {shown} is unreachable: {transport_problem(exc)}"
+            ) from None
+    if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+        raise _Failed(f"{service} at {shown} refused {key_variable} (HTTP {response.status_code})")
+    if response.status_code != httpx.codes.OK:
+        raise _Failed(f"{service} at {shown} answered HTTP {response.status_code} to {path}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _Failed(f"{service} at {shown} answered {path} with something other than JSON")
+    return body

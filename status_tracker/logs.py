@@ -1,0 +1,139 @@
+"""Logging as a self-hoster reads it: quiet libraries, text or JSON lines, secrets masked."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+import sys
+import typing
+import urllib.parse
+from collections.abc import Iterable
+
+from .config import Config
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+NOISY_LOGGERS = ("httpx", "httpcore", "hpack", "asyncio", "trio_websocket")
+"""Libraries that log every request or frame at INFO; they speak only of problems unless DEBUG."""
+MASK = "***"
+# Masking shorter values would garble ordinary words; secrets that short are not worth guarding.
+_MIN_SECRET_LENGTH = 4
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+_WEBHOOK_IDS = (
+    ("jellyseerr_request_id", "jellyseerr request"),
+    ("tmdb_id", "tmdb"),
+    ("tvdb_id", "tvdb"),
+    ("imdb_id", "imdb"),
+    ("radarr_id", "radarr"),
+    ("sonarr_id", "sonarr"),
+    ("item_id", "jellyfin"),
+    ("download_hash", "download"),
+)
+
+
+@typing.final
+class Redactor:
+    """Replaces known secret values, and anything that looks like an e-mail address, by ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Mask these values too (as written and as they appear percent-encoded in a URL)."""
+        for secret in secrets:
+            if len(secret) >= _MIN_SECRET_LENGTH:
+                self._secrets.update({secret, urllib.parse.quote(secret, safe="")})
+        # Longest first, so a secret that contains another is masked whole.
+        ordered = sorted(self._secrets, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        return _EMAIL.sub(MASK, text)
+
+
+@typing.final
+class RedactingFilter(logging.Filter):
+    """Masks secrets in every record's message and traceback before any handler formats it."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = f"{record.msg} (the log call's arguments did not fit its message)"
+        record.msg, record.args = self._redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
+        return True
+
+
+@typing.final
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and maybe ``exc``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        traceback = "\n".join(part for part in (record.exc_text, record.stack_info) if part)
+        if traceback:
+            entry["exc"] = traceback
+        return json.dumps(entry)
+
+
+def webhook_summary(fact: object) -> str:
+    """What a webhook's fact is about, for its log line: title, ids and episode count.
+
+    Only these fields: a fact carries no secret, but a body can carry a requester's e-mail.
+    """
+    series = getattr(fact, "series", None)
+
+    def first(attribute: str) -> object:
+        for holder in (fact, series):
+            value = getattr(holder, attribute, None)
+            if value is not None:
+                return value
+        return None
+
+    title = first("title") or first("name")
+    parts = [f"{label} {value}" for attribute, label in _WEBHOOK_IDS if (value := first(attribute))]
+    if episodes := getattr(fact, "episodes", ()):
+        parts.append(f"{len(episodes)} episode{'s' * (len(episodes) != 1)}")
+    details = f" ({', '.join(parts)})" if parts else ""
+    return f"{title!r}{details}" if title else details.strip()
+
+
+def configure_logging(config: Config, stream: typing.TextIO = sys.stderr) -> Redactor:
+    """Send every log record to ``stream`` as ``config`` says; returns the redactor in use."""
+    redact = Redactor(config.secret_values())
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        JsonFormatter() if config.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    )
+    handler.addFilter(RedactingFilter(redact))
+    logging.basicConfig(level=config.log_level, handlers=[handler], force=True)
+    level = logging.getLevelName(config.log_level)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if level == logging.DEBUG else max(level, logging.WARNING)
+        )
+    return redact

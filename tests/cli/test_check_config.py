@@ -1,0 +1,188 @@
+"""``status-tracker check-config``: one line per item, exit 0 when all work, no secret shown."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.cli.support import Finished, free_port, run_cli, run_cli_async
+from tests.support.fake_http import Answer, open_fake_server
+from tests.support.fake_qbittorrent import open_fake_qbittorrent
+from tests.support.fake_shoko import open_fake_shoko
+
+SECRETS = {
+    "ST_QBITTORRENT_PASSWORD": "qbt-password-1",
+    "ST_JELLYFIN_API_KEY": "jellyfin-key-22",
+    "ST_SONARR_API_KEY": "sonarr-key-333",
+    "ST_RADARR_API_KEY": "radarr-key-4444",
+    "ST_SHOKO_API_KEY": "shoko-key-55555",
+    "ST_WEBHOOK_TOKEN": "webhook-token-666666",
+    "ST_API_TOKEN": "api-token-7777777",
+}
+
+
+def jellyfin(api_key: str) -> Answer:
+    def answer(
+        method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, str, bytes]:
+        if target != "/System/Info":
+            return 404, "text/plain", b""
+        if headers.get("authorization") != f'MediaBrowser Token="{api_key}"':
+            return 401, "text/plain", b""
+        return 200, "application/json", json.dumps({"Version": "10.11.11"}).encode()
+
+    return answer
+
+
+def arr(api_key: str, version: str) -> Answer:
+    def answer(
+        method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, str, bytes]:
+        if target != "/api/v3/system/status":
+            return 404, "text/plain", b""
+        if headers.get("x-api-key") != api_key:
+            return 401, "text/plain", b""
+        return 200, "application/json", json.dumps({"version": version}).encode()
+
+    return answer
+
+
+@contextlib.asynccontextmanager
+async def every_service() -> AsyncIterator[dict[str, str]]:
+    """Fakes of every service; yields the ``ST_*`` variables that point at them."""
+    async with (
+        open_fake_qbittorrent("admin", SECRETS["ST_QBITTORRENT_PASSWORD"]) as qbittorrent,
+        open_fake_server(jellyfin(SECRETS["ST_JELLYFIN_API_KEY"])) as jellyfin_url,
+        open_fake_server(arr(SECRETS["ST_SONARR_API_KEY"], "4.0.14")) as sonarr_url,
+        open_fake_server(arr(SECRETS["ST_RADARR_API_KEY"], "5.26.2")) as radarr_url,
+        open_fake_shoko(SECRETS["ST_SHOKO_API_KEY"]) as shoko,
+    ):
+        yield {
+            **SECRETS,
+            "ST_QBITTORRENT_URL": qbittorrent.url,
+            "ST_QBITTORRENT_USERNAME": "admin",
+            "ST_JELLYFIN_URL": jellyfin_url,
+            "ST_SONARR_URL": sonarr_url,
+            "ST_RADARR_URL": radarr_url,
+            "ST_SHOKO_URL": shoko.url,
+        }
+
+
+def lines_by_item(done: Finished) -> dict[str, str]:
+    return dict(line.split(": ", 1) for line in done.stdout.splitlines())
+
+
+def assert_no_secret_in(done: Finished, *also: str) -> None:
+    for secret in (*SECRETS.values(), *also):
+        assert secret not in done.output
+
+
+async def test_every_configured_service_answering_is_exit_0(tmp_path: Path) -> None:
+    async with every_service() as variables:
+        done = await run_cli_async("check-config", cwd=tmp_path, **variables)
+
+    assert done.status == 0, done.output
+    items = lines_by_item(done)
+    assert list(items) == [
+        "settings",
+        "database",
+        "qbittorrent",
+        "jellyfin",
+        "sonarr",
+        "radarr",
+        "shoko",
+    ]
+    assert all(outcome.startswith("ok (") for outcome in items.values()), done.stdout
+    assert "Jellyfin 10.11.11" in items["jellyfin"]
+    assert "Sonarr 4.0.14" in items["sonarr"]
+    assert "Radarr 5.26.2" in items["radarr"]
+    assert_no_secret_in(done)
+    assert not (tmp_path / "status-tracker.db").exists(), "checking must not create the database"
+
+
+async def test_a_refused_key_fails_naming_the_item_and_its_variable(tmp_path: Path) -> None:
+    async with every_service() as variables:
+        done = await run_cli_async(
+            "check-config", cwd=tmp_path, **{**variables, "ST_SONARR_API_KEY": "stale-key-8"}
+        )
+
+    assert done.status == 2
+    items = lines_by_item(done)
+    assert items["sonarr"].startswith("failed: ")
+    assert "ST_SONARR_API_KEY" in items["sonarr"]
+    assert "401" in items["sonarr"]
+    assert all(items[item].startswith("ok (") for item in ("jellyfin", "radarr", "shoko"))
+    assert_no_secret_in(done, "stale-key-8")
+
+
+async def test_a_wrong_password_and_an_unreachable_service_both_fail(tmp_path: Path) -> None:
+    async with every_service() as variables:
+        done = await run_cli_async(
+            "check-config",
+            cwd=tmp_path,
+            **{
+                **variables,
+                "ST_QBITTORRENT_PASSWORD": "not-the-password",
+                "ST_JELLYFIN_URL": f"http://127.0.0.1:{free_port()}",
+            },
+        )
+
+    assert done.status == 2
+    items = lines_by_item(done)
+    assert items["qbittorrent"].startswith("failed: ")
+    assert "rejected" in items["qbittorrent"]
+    assert items["jellyfin"].startswith("failed: ")
+    assert "unreachable" in items["jellyfin"]
+    assert_no_secret_in(done, "not-the-password")
+
+
+def test_unconfigured_services_pass_and_say_what_is_off(tmp_path: Path) -> None:
+    done = run_cli("check-config", cwd=tmp_path)
+
+    assert done.status == 0, done.output
+    items = lines_by_item(done)
+    assert items["qbittorrent"].startswith("not configured (ST_QBITTORRENT_URL is not set")
+    assert "created at the first start" in items["database"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_newer_than_this_version_fails(tmp_path: Path) -> None:
+    database = tmp_path / "status-tracker.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)")
+        connection.execute("INSERT INTO schema_migrations VALUES (9999)")
+
+    done = run_cli("check-config", cwd=tmp_path, ST_DATABASE_URL=f"sqlite:///{database}")
+
+    assert done.status == 2
+    assert "schema version 9999 is newer" in lines_by_item(done)["database"]
+
+
+@pytest.mark.postgresql
+async def test_an_empty_postgresql_database_is_checked_and_left_empty(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    done = await run_cli_async("check-config", cwd=tmp_path, ST_DATABASE_URL=postgres_url)
+
+    assert done.status == 0, done.output
+    assert lines_by_item(done)["database"] == (
+        "ok (PostgreSQL, empty; the schema is created at the next start)"
+    )
+
+
+@pytest.mark.postgresql
+async def test_an_unreachable_postgresql_fails_without_showing_its_password(
+    tmp_path: Path,
+) -> None:
+    url = f"postgresql://status:pg-password-9@127.0.0.1:{free_port()}/status"
+
+    done = await run_cli_async("check-config", cwd=tmp_path, ST_DATABASE_URL=url)
+
+    assert done.status == 2
+    assert lines_by_item(done)["database"].startswith("failed: cannot connect to PostgreSQL")
+    assert "pg-password-9" not in done.output
