@@ -12,14 +12,14 @@ from pathlib import Path
 
 import attrs
 
+from status_tracker.strict import Network, normalise_origin
+
 DEFAULT_DATABASE_URL = "sqlite:///./status-tracker.db"
 DEFAULT_BIND = "127.0.0.1:8420"
 DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 T = typing.TypeVar("T")
 
 
@@ -223,35 +223,6 @@ def parse_networks(text: str) -> tuple[Network, ...]:
         except ValueError:
             raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
     return tuple(networks)
-
-
-def normalise_origin(text: str) -> str:
-    """An origin as browsers send it: lower-case ``scheme://host[:port]``, default port dropped.
-
-    Raises:
-        ValueError: not an http(s) origin (a path, query or user part is not allowed).
-    """
-    try:
-        parts = urllib.parse.urlsplit(text.strip())
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"{text!r} is not an origin like https://status.example.com") from None
-    scheme = parts.scheme.lower()
-    if (
-        scheme not in _DEFAULT_PORTS
-        or not parts.hostname
-        or parts.username is not None
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
-        raise ValueError(f"{text!r} is not an origin like https://status.example.com")
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or port == _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def parse_origins(text: str) -> tuple[str, ...]:

@@ -20,18 +20,6 @@ MASK = "***"
 # Masking shorter values would garble ordinary words; secrets that short are not worth guarding.
 _MIN_SECRET_LENGTH = 4
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
-_WEBHOOK_IDS = (
-    ("jellyseerr_request_id", "jellyseerr request"),
-    ("tmdb_id", "tmdb"),
-    ("tvdb_id", "tvdb"),
-    ("imdb_id", "imdb"),
-    ("radarr_id", "radarr"),
-    ("sonarr_id", "sonarr"),
-    ("item_id", "jellyfin"),
-    ("download_hash", "download"),
-)
-
-
 @typing.final
 class Redactor:
     """Replaces known secret values, and anything that looks like an e-mail address, by ``***``."""
@@ -98,28 +86,6 @@ class JsonFormatter(logging.Formatter):
         if traceback:
             entry["exc"] = traceback
         return json.dumps(entry)
-
-
-def webhook_summary(fact: object) -> str:
-    """What a webhook's fact is about, for its log line: title, ids and episode count.
-
-    Only these fields: a fact carries no secret, but a body can carry a requester's e-mail.
-    """
-    series = getattr(fact, "series", None)
-
-    def first(attribute: str) -> object:
-        for holder in (fact, series):
-            value = getattr(holder, attribute, None)
-            if value is not None:
-                return value
-        return None
-
-    title = first("title") or first("name")
-    parts = [f"{label} {value}" for attribute, label in _WEBHOOK_IDS if (value := first(attribute))]
-    if episodes := getattr(fact, "episodes", ()):
-        parts.append(f"{len(episodes)} episode{'s' * (len(episodes) != 1)}")
-    details = f" ({', '.join(parts)})" if parts else ""
-    return f"{title!r}{details}" if title else details.strip()
 
 
 def configure_logging(config: Config, stream: typing.TextIO = sys.stderr) -> Redactor:

@@ -19,10 +19,12 @@ Rules:
 from __future__ import annotations
 
 import builtins
+import ipaddress
 import json
 import re
 import reprlib
 import typing
+import urllib.parse
 
 MAX_ID: typing.Final = 2**63 - 1
 MAX_INT32: typing.Final = 2**31 - 1
@@ -181,3 +183,37 @@ def load_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object:
 
 def _refuse_constant(name: str) -> typing.NoReturn:
     raise ValueError(f"{name} is not JSON")
+
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(text: str) -> str:
+    """An origin as browsers send it: lower-case ``scheme://host[:port]``, default port dropped.
+
+    Raises:
+        ValueError: not an http(s) origin (a path, query or user part is not allowed).
+    """
+    try:
+        parts = urllib.parse.urlsplit(text.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{text!r} is not an origin like https://status.example.com") from None
+    scheme = parts.scheme.lower()
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"{text!r} is not an origin like https://status.example.com")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 
 from quart import Request, Websocket
 
-from status_tracker.config import Network, normalise_origin
+from status_tracker.strict import Network, normalise_origin
 
 _SECURE_SCHEMES = ("https", "wss")
+
+
 
 
 def from_trusted_proxy(request: Request | Websocket, proxies: Sequence[Network]) -> bool:

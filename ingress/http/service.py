@@ -9,15 +9,25 @@ import trio
 from status_tracker.actors.clock import WallClock
 from status_tracker.storage import Store
 
-from status_tracker.config import Config
+from status_tracker.strict import Network
 
 from .live_feed import LiveFeed
+
+
+class HttpSettings(typing.Protocol):
+    """The settings the HTTP app reads (``status_tracker.config.Config`` has them)."""
+
+    body_timeout_s: float
+    session_days: float
+    max_concurrent_requests: int
+    trusted_proxies: tuple[Network, ...]
+    allowed_origins: tuple[str, ...]
 
 
 class Service(typing.Protocol):
     """The running service as the HTTP app sees it (``status_tracker.system.System``)."""
 
-    config: Config
+    config: HttpSettings
     store: Store
     feed: LiveFeed
     clock: WallClock

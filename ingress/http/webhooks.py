@@ -9,9 +9,14 @@ import trio
 from quart import jsonify, request
 from quart_trio import QuartTrio
 from status_tracker.actors.media_request.messages import WebhookTested
-from status_tracker.ingress.translate import PayloadError, dedupe_key, event_type_of, translate
+from status_tracker.ingress.translate import (
+    PayloadError,
+    dedupe_key,
+    event_type_of,
+    summary,
+    translate,
+)
 
-from status_tracker.logs import webhook_summary
 from status_tracker.strict import load_json
 
 from .auth import Access
@@ -69,7 +74,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                     "webhook from %s: %s %s%s",
                     source,
                     event_type_of(source, body) or "unknown",  # type: ignore[arg-type]
-                    webhook_summary(fact),
+                    summary(fact),
                     " (duplicate, ignored)" if accepted.duplicate else "",
                 )
                 return jsonify({"accepted": True, "duplicate": accepted.duplicate})

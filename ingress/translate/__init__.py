@@ -9,3 +9,4 @@ from status_tracker.ingress.translate._dispatch import dedupe_key as dedupe_key
 from status_tracker.ingress.translate._dispatch import event_type_of as event_type_of
 from status_tracker.ingress.translate._dispatch import translate as translate
 from status_tracker.ingress.translate._fields import PayloadError as PayloadError
+from status_tracker.ingress.translate._summary import summary as summary

@@ -51,13 +51,6 @@ IO_LIBRARIES = frozenset(
 )
 
 # Arrows that point up for a reason the owner of the upper module still has to remove.
-ALLOWED: dict[tuple[str, str], str] = {
-    (f"{TOP}.ingress.http", f"{TOP}.config"): (
-        "the HTTP app reads the parsed settings (Config, Network), which live in wiring"
-    ),
-}
-
-
 @typing.final
 @attrs.frozen
 class Module:
@@ -242,13 +235,6 @@ def _owner_of_private(name: str) -> str | None:
     return None
 
 
-def _allowed(source: str, target: str) -> str | None:
-    for (source_package, target_module), reason in ALLOWED.items():
-        if _within(source, source_package) and target == target_module:
-            return reason
-    return None
-
-
 def arrow_rule(source: str, target: str) -> str | None:
     """The rule ``source`` importing ``target`` (both ours) breaks, or None."""
     owner = _owner_of_private(target)
@@ -312,7 +298,6 @@ def violations(found: ImportMap) -> list[Violation]:
         if edge.ours
         and edge.target != edge.source
         and (rule := arrow_rule(edge.source, edge.target)) is not None
-        and _allowed(edge.source, edge.target) is None
     ]
     for name in pure_modules(found):
         problems += purity_rule(found, name)
@@ -344,8 +329,7 @@ def render(found: ImportMap) -> Iterator[str]:
             names = [package if s == "__init__" else f"{package}.{s}" for s in sources]
             rules = sorted({rule for name in names if (rule := arrow_rule(name, target))})
             if rules:
-                reason = _allowed(package, target)
-                mark = f"   allowed ({reason})" if reason else f"   !! {'; '.join(rules)}"
+                mark = f"   !! {'; '.join(rules)}"
             yield f"  -> {target}  ({', '.join(sources)}){mark}"
         if external:
             yield f"  third-party: {', '.join(sorted(external))}"
