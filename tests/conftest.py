@@ -22,6 +22,16 @@ hypothesis.settings.register_profile("status-tracker", deadline=None)
 hypothesis.settings.load_profile("status-tracker")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's synchronous API keeps its own asyncio loop running in the main thread for as
+    long as the session's browser is open; a trio-asyncio test (PostgreSQL) after it would find
+    that loop instead of its own.
+    """
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+
+
 @pytest.fixture
 async def asyncio_loop() -> AsyncIterator[None]:
     """An asyncio loop under Trio, as the service runs; ask for it to use asyncpg."""

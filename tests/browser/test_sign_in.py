@@ -1,41 +1,16 @@
 """The dashboard in a real browser (Debian's Chromium under Playwright): sign in, see requests.
 
 The page's own behaviour (live updates, filters, the detail, deletion, phones) is tested in
-``tests/browser``; these two check what the dashboard shows, and hides, around signing in.
+the other modules here; these two check what the dashboard shows, and hides, around signing
+in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.harness import LiveService, Pages, chromium, live_service
+from tests.browser.harness import LiveService, Pages
 from tests.support.service import API_TOKEN
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveService]:
-    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}") as running:
-        yield running
-
-
-@pytest.fixture
-def pages(browser: object, live: LiveService, request: pytest.FixtureRequest) -> Iterator[Pages]:
-    opened = Pages(browser, live, f"e2e-{request.node.name}")  # type: ignore[arg-type]
-    try:
-        yield opened
-    finally:
-        opened.close()
-    assert not opened.errors, f"the page raised: {opened.errors}"
 
 
 def test_the_dashboard_shows_requests_after_signing_in_with_the_token(
