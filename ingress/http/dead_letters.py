@@ -9,7 +9,7 @@ from typing import Any
 
 from quart import jsonify, request
 from quart_trio import QuartTrio
-from status_tracker.storage import DiscardDeadLetter, RetryDeadLetter
+from status_tracker.storage import DeadLetter, DiscardDeadLetter, RetryDeadLetter
 
 from . import params, views
 from .auth import Access
@@ -38,12 +38,15 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             }
         )
 
+    async def find(raw_id: str) -> DeadLetter | None:
+        letter_id = params.path_id(raw_id)
+        return await store.dead_letter(letter_id) if letter_id is not None else None
+
     @app.post("/api/dead-letters/<raw_id>/retry")
     async def retry_dead_letter(raw_id: str) -> Any:
         if not await access.api(request):
             return unauthorized()
-        letter_id = params.path_id(raw_id)
-        letter = await store.dead_letter(letter_id) if letter_id is not None else None
+        letter = await find(raw_id)
         if letter is None:
             return error(404, f"no dead letter {raw_id[:40]!r}")
         if letter.body is None:
@@ -55,8 +58,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     async def discard_dead_letter(raw_id: str) -> Any:
         if not await access.api(request):
             return unauthorized()
-        letter_id = params.path_id(raw_id)
-        letter = await store.dead_letter(letter_id) if letter_id is not None else None
+        letter = await find(raw_id)
         if letter is None:
             return error(404, f"no dead letter {raw_id[:40]!r}")
         await store.commit([DiscardDeadLetter(dead_letter_id=letter.id)])

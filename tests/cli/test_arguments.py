@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import SOURCE_TREE, run_cli
+from tests.cli.support import run_cli
+from tests.support.process import SOURCE_TREE
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h", "--version"])

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.support import Finished, free_port, run_cli, run_cli_async
+from tests.cli.support import Finished, run_cli, run_cli_async
 from tests.support.fake_http import Answer, open_fake_server
 from tests.support.fake_qbittorrent import open_fake_qbittorrent
 from tests.support.fake_shoko import open_fake_shoko
+from tests.support.process import free_port
 
 SECRETS = {
     "ST_QBITTORRENT_PASSWORD": "qbt-password-1",

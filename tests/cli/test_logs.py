@@ -13,9 +13,9 @@ import pytest
 
 from status_tracker.config import Config
 from status_tracker.logs import MASK, JsonFormatter, RedactingFilter, Redactor
-from tests.cli.support import service_process
 from tests.support.fake_qbittorrent import open_fake_qbittorrent
 from tests.support.fixtures import load_fixture
+from tests.support.process import service_process
 from tests.support.service import wait_until
 
 WEBHOOK_TOKEN = "webhook-token-from-a-file"

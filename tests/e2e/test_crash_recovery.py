@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import trio
 
 from tests.support.fixtures import load_fixture, numbered_movie_request
-from tests.support.process import free_port, service_env
+from tests.support.process import free_port, service_process
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
 
 BURST = 80
 
 
-@contextlib.asynccontextmanager
-async def service_process(database: Path, port: int) -> AsyncIterator[trio.Process]:
-    """The real console entry point in its own process."""
-    env = service_env(f"sqlite:///{database}", port)
-    process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "status_tracker.main"], env=env
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-
-            async def healthy() -> bool:
-                try:
-                    return (await http.get("/health")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(healthy, what="the service to start")
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
+def secrets(database: Path) -> dict[str, str]:
+    return {
+        "ST_DATABASE_URL": f"sqlite:///{database}",
+        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "ST_API_TOKEN": API_TOKEN,
+        "ST_LOG_LEVEL": "WARNING",
+    }
 
 
 def movie_request(number: int) -> dict:
@@ -63,7 +45,8 @@ async def test_every_accepted_webhook_is_applied_exactly_once_after_a_kill(tmp_p
     deliveries += [("radarr", movie_grab(n)) for n in range(0, BURST, 2)]
     accepted: list[int] = []
 
-    async with service_process(database, port) as process:
+    async with service_process(tmp_path, port=port, **secrets(database)) as started:
+        process = started.process
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             limiter = trio.CapacityLimiter(16)
 
@@ -89,7 +72,10 @@ async def test_every_accepted_webhook_is_applied_exactly_once_after_a_kill(tmp_p
         assert process.returncode == -signal.SIGKILL
 
     assert sorted(accepted) == list(range(len(deliveries)))
-    async with service_process(database, port), httpx.AsyncClient(base_url=url) as http:
+    async with (
+        service_process(tmp_path, port=port, **secrets(database)),
+        httpx.AsyncClient(base_url=url) as http,
+    ):
         headers = {"Authorization": f"Bearer {API_TOKEN}"}
 
         async def drained() -> bool:
