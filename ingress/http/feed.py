@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from quart import websocket
@@ -49,7 +48,4 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                 ],
             }
 
-        async def send(message: dict[str, Any]) -> None:
-            await websocket.send(json.dumps(message))
-
-        await service.feed.serve(snapshot, send)
+        await service.feed.serve(snapshot, websocket.send)

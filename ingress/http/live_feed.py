@@ -1,13 +1,17 @@
-"""The live feed hub: fans committed changes out to websocket clients, coalescing per client.
+"""The live feed hub: fans committed changes out to websocket clients, coalescing per entity.
 
-A client that cannot keep up only ever has the latest state of each request and episode
-waiting (a dict per client, overwritten in place), never a growing queue.
+A change goes out at once unless the same request or episode was sent within the last 250 ms;
+then only its latest state follows when that window ends. A client that cannot keep up only
+ever has the latest state of each request and episode waiting (a dict per client,
+overwritten in place), never a growing queue.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import json
+import math
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
@@ -22,29 +26,46 @@ from . import views
 COALESCE_S = 0.25
 TIMELINE_BACKLOG = 500
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[str], Awaitable[None]]
+EntityKey = tuple[str, int, int, int]
+
+
+def _encoded(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
 
 
 @attrs.define(eq=False)
 class _Client:
-    requests: dict[int, dict[str, Any]] = attrs.field(factory=dict)
-    episodes: dict[tuple[int, int, int], dict[str, Any]] = attrs.field(factory=dict)
-    timeline: collections.deque[dict[str, Any]] = attrs.field(
+    """What one client has still to receive: the latest text per entity, and new entries."""
+
+    pending: dict[EntityKey, str] = attrs.field(factory=dict)
+    timeline: collections.deque[str] = attrs.field(
         factory=lambda: collections.deque(maxlen=TIMELINE_BACKLOG)
     )
+    sent_at: dict[EntityKey, float] = attrs.field(factory=dict)
     wake: trio.Event = attrs.field(factory=trio.Event)
 
-    def take(self) -> list[dict[str, Any]]:
-        messages = [
-            *({"type": "request", "request": item} for item in self.requests.values()),
-            *self.episodes.values(),
-            *self.timeline,
-        ]
-        self.requests.clear()
-        self.episodes.clear()
+    def due(self, now: float, window: float) -> tuple[list[str], float | None]:
+        """The messages to send now, and when the next held one falls due (or None).
+
+        An entity not sent within the last ``window`` seconds goes at once (leading edge);
+        one sent more recently waits out its window and then goes with its latest state
+        (trailing edge). Timeline entries are never held.
+        """
+        ready: list[str] = []
+        next_due: float | None = None
+        for key, text in list(self.pending.items()):
+            free_at = self.sent_at.get(key, -math.inf) + window
+            if free_at <= now:
+                ready.append(text)
+                del self.pending[key]
+                self.sent_at[key] = now
+            else:
+                next_due = free_at if next_due is None else min(next_due, free_at)
+        ready.extend(self.timeline)
         self.timeline.clear()
-        self.wake = trio.Event()
-        return messages
+        self.sent_at = {k: t for k, t in self.sent_at.items() if t + window > now}
+        return ready, next_due
 
 
 @typing.final
@@ -56,7 +77,10 @@ class FeedStatistics:
 
 @typing.final
 class LiveFeed:
-    """Receives every committed change (it is the actors' Publisher) and serves clients."""
+    """Receives every committed change (it is the actors' Publisher) and serves clients.
+
+    Each change is encoded once and the same text goes to every client.
+    """
 
     def __init__(self, *, coalesce_s: float = COALESCE_S) -> None:
         self._clients: set[_Client] = set()
@@ -67,31 +91,35 @@ class LiveFeed:
         return FeedStatistics(clients=len(self._clients), messages_sent=self._sent)
 
     def request_changed(self, row: RequestRow, episodes: Sequence[EpisodeRow]) -> None:
-        if not self._clients:
-            return
-        item = views.request_item(row, episodes)
-        for client in self._clients:
-            client.requests[row.id] = item
-            client.wake.set()
+        if self._clients:
+            text = _encoded({"type": "request", "request": views.request_item(row, episodes)})
+            self._hold(("request", row.id, 0, 0), text)
 
     def episode_changed(self, row: EpisodeRow) -> None:
-        message = {
-            "type": "episode",
-            "request_id": row.request_id,
-            "episode": views.episode_item(row),
-        }
-        for client in self._clients:
-            client.episodes[(row.request_id, row.season, row.episode)] = message
-            client.wake.set()
+        if self._clients:
+            message = {
+                "type": "episode",
+                "request_id": row.request_id,
+                "episode": views.episode_item(row),
+            }
+            self._hold(("episode", row.request_id, row.season, row.episode), _encoded(message))
 
     def timeline_added(self, entry: TimelineEntry) -> None:
+        if not self._clients:
+            return
         message = {
             "type": "timeline",
             "request_id": entry.request_id,
             "entry": views.timeline_item(entry),
         }
+        text = _encoded(message)
         for client in self._clients:
-            client.timeline.append(message)
+            client.timeline.append(text)
+            client.wake.set()
+
+    def _hold(self, key: EntityKey, text: str) -> None:
+        for client in self._clients:
+            client.pending[key] = text
             client.wake.set()
 
     @contextlib.contextmanager
@@ -109,10 +137,12 @@ class LiveFeed:
         Subscribes before taking the snapshot, so no change made in between is missed.
         """
         with self._subscribed() as client:
-            await send(await snapshot())
+            await send(_encoded(await snapshot()))
             while True:
-                await client.wake.wait()
-                for message in client.take():
-                    await send(message)
+                client.wake = trio.Event()
+                ready, next_due = client.due(trio.current_time(), self._coalesce_s)
+                for text in ready:
+                    await send(text)
                     self._sent += 1
-                await trio.sleep(self._coalesce_s)
+                with trio.move_on_at(math.inf if next_due is None else next_due):
+                    await client.wake.wait()
