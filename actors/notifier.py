@@ -37,7 +37,15 @@ from status_tracker.strict import storable
 
 from .clock import WallClock
 from .media_request.notifications import Notice
-from .notification_batches import Batch, Queued, backoff, compose, expired, plan
+from .notification_batches import (
+    BACKOFF_FIRST_S,
+    Batch,
+    Queued,
+    backoff,
+    compose,
+    expired,
+    plan,
+)
 from .notify import NotificationRequested, Notifier
 
 logger = logging.getLogger(__name__)
@@ -100,6 +108,7 @@ class NotificationDelivery:
         window_s: float = DEFAULT_WINDOW_S,
         dashboard_url: str | None = None,
         jellyfin_url: str | None = None,
+        retry_first_s: float = BACKOFF_FIRST_S,
     ) -> None:
         self._store = store
         self._notifier = notifier
@@ -110,6 +119,7 @@ class NotificationDelivery:
         self._max_wait_s = window_s * MAX_WAIT_FACTOR
         self._dashboard_url = dashboard_url
         self._jellyfin_url = jellyfin_url
+        self.retry_first_s = retry_first_s
         self._pruned_at: float | None = None
         self.messages_sent = 0
         self.delivery_failures = 0
@@ -215,7 +225,7 @@ class NotificationDelivery:
                     ids=batch.ids,
                     delivered=marked,
                     error=self._last_error,
-                    next_attempt_at=now + backoff(batch.attempts + 1),
+                    next_attempt_at=now + backoff(batch.attempts + 1, first=self.retry_first_s),
                 )
             ]
         )
