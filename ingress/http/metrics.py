@@ -15,13 +15,13 @@ import typing
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     Metric,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import generate_latest
 from quart import Response, request
 from quart_trio import QuartTrio
 
@@ -31,7 +31,12 @@ from .errors import unauthorized
 if typing.TYPE_CHECKING:
     from .service import Service
 
+# ``*_created`` series only add noise to a scrape; the service owns its process.
+disable_created_metrics()
+
 PREFIX = "status_tracker"
+# The classic text format every Prometheus (2.x and 3.x) and agent reads.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _WEBHOOK_PREFIX = "/webhooks/"
 _OUTCOMES = {
@@ -124,7 +129,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         snapshot = await read_snapshot(service)
         families = list(metrics.registry.collect()) + list(snapshot_families(snapshot))
         text = generate_latest(_Families(families))
-        return Response(text, status=200, content_type=CONTENT_TYPE_LATEST)
+        return Response(text, status=200, content_type=CONTENT_TYPE)
 
 
 @typing.final
@@ -213,6 +218,11 @@ def _supervision(tree: Mapping[str, Any] | None) -> Iterator[Metric]:
     live = GaugeMetricFamily(
         f"{PREFIX}_registry_actors", "Live actors in each registry.", labels=["registry"]
     )
+    spawned = CounterMetricFamily(
+        f"{PREFIX}_registry_spawned",
+        "Actors a registry started (one per request or torrent, again after passivation).",
+        labels=["registry"],
+    )
     in_window = GaugeMetricFamily(
         f"{PREFIX}_supervisor_restarts_in_window",
         "Restarts counted against a supervisor's or registry's intensity right now.",
@@ -227,7 +237,7 @@ def _supervision(tree: Mapping[str, Any] | None) -> Iterator[Metric]:
             in_window.add_metric([name], node.get("restarts_in_window", 0))
             used = [c.get("mailbox_used", 0) for c in children]
             mailbox_used.add_metric([name], max(used, default=0))
-            restarts.add_metric([name], sum(c.get("restarts", 0) for c in children))
+            spawned.add_metric([name], node.get("spawned_total", 0))
             return
         if "strategy" in node:  # a supervisor
             in_window.add_metric([name], node.get("restarts_in_window", 0))
@@ -242,7 +252,7 @@ def _supervision(tree: Mapping[str, Any] | None) -> Iterator[Metric]:
 
     if tree:
         walk(tree)
-    yield from (restarts, crashes, mailbox_used, mailbox_size, live, in_window)
+    yield from (restarts, crashes, mailbox_used, mailbox_size, live, spawned, in_window)
 
 
 def _dependencies(dependencies: Mapping[str, Any]) -> Iterator[Metric]:
