@@ -1,8 +1,9 @@
 """The notifier port: what the tracker tells people, and what any delivery service must offer.
 
-The notifier actor delivers each ``NotificationRequested`` of the durable outbox through a
-``Notifier`` (Apprise is the first); deciding what deserves a notification stays with the
-actors that own the request.
+The notifier actor delivers the durable outbox through a ``Notifier`` (Apprise is the first),
+one target URL at a time so that a retry never repeats a message to a target that has it;
+deciding what deserves a notification stays with the actors that own the request
+(``media_request/notifications.py``), and the words with ``notification_batches.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import typing
 
 import attrs
 
-NotificationKind = typing.Literal["available", "failed", "stuck", "test"]
+NotificationKind = typing.Literal[
+    "grabbed", "downloaded", "available", "failed", "stuck", "recovered", "deleted", "test"
+]
 """Why people are told: the words of ``ST_NOTIFY_EVENTS``, and ``test`` for the API's test."""
 
 
@@ -30,13 +33,14 @@ class NotificationRequested:
 
 
 class Notifier(typing.Protocol):
-    """Delivers a notification to every target it was configured with."""
+    """Delivers a notification to one target (a URL of the delivery service)."""
 
-    async def notify(self, notification: NotificationRequested) -> None:
-        """Deliver ``notification`` once; return when every target has it.
+    async def send(self, url: str, notification: NotificationRequested) -> None:
+        """Deliver ``notification`` to ``url`` once; return when the target has it.
 
         Raises:
-            ClientError: some target could not be reached or refused it; the caller keeps
-                the notification and tries again later.
+            ClientError: the target could not be reached or refused it (its ``reason`` names
+                the target only in redacted form); the caller keeps the notification and tries
+                again later.
         """
         ...

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import attrs
 
+from status_tracker.actors.media_request.notifications import DEFAULT_NOTIFY_EVENTS, parse_events
+from status_tracker.clients.apprise_notifier import is_notify_url
 from status_tracker.strict import Network, normalise_origin
 
 DEFAULT_DATABASE_URL = "sqlite:///./status-tracker.db"
@@ -61,6 +63,17 @@ class Config:
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     log_format: str = "text"
+    notify_urls: tuple[str, ...] = attrs.field(default=(), repr=False)
+    notify_users: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(default=(), repr=False)
+    notify_events: tuple[str, ...] = DEFAULT_NOTIFY_EVENTS
+    notify_batch_s: float = 30.0
+    public_url: str | None = None
+    jellyfin_public_url: str | None = None
+    metrics_public: bool = False
+
+    @property
+    def notifications_configured(self) -> bool:
+        return bool(self.notify_urls or self.notify_users)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -123,6 +136,16 @@ class Config:
             except ValueError as exc:
                 raise ConfigError(f"{name}: {exc}") from None
 
+        def flag(name: str, default: bool) -> bool:
+            raw = text(name)
+            if raw is None:
+                return default
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
         bind = text("ST_BIND") or DEFAULT_BIND
         host, _, port = bind.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -163,6 +186,13 @@ class Config:
             allowed_origins=listed("ST_ALLOWED_ORIGINS", "", parse_origins),
             log_level=choice("ST_LOG_LEVEL", "INFO", LOG_LEVELS),
             log_format=choice("ST_LOG_FORMAT", "text", LOG_FORMATS),
+            notify_urls=_notify_urls("ST_NOTIFY_URLS", secret("ST_NOTIFY_URLS") or ""),
+            notify_users=parse_notify_users(secret("ST_NOTIFY_USERS") or ""),
+            notify_events=listed("ST_NOTIFY_EVENTS", ",".join(DEFAULT_NOTIFY_EVENTS), parse_events),
+            notify_batch_s=seconds("ST_NOTIFY_BATCH_S", 30.0),
+            public_url=url("ST_PUBLIC_URL"),
+            jellyfin_public_url=url("ST_JELLYFIN_PUBLIC_URL"),
+            metrics_public=flag("ST_METRICS_PUBLIC", False),
         )
         if config.jellyfin_url and not config.jellyfin_api_key:
             raise ConfigError("ST_JELLYFIN_URL is set but ST_JELLYFIN_API_KEY is not")
@@ -178,6 +208,8 @@ class Config:
             self.shoko_api_key,
             self.sonarr_api_key,
             self.radarr_api_key,
+            *self.notify_urls,
+            *(url for _name, urls in self.notify_users for url in urls),
         ]
         if not self.database_url.startswith("sqlite:"):
             values.append(self.database_url)
@@ -206,6 +238,44 @@ def _read_secret_file(variable: str, path: str) -> str:
     if not value.strip():
         raise ConfigError(f"{variable}: {path!r} is empty")
     return value
+
+
+def _notify_urls(variable: str, text: str) -> tuple[str, ...]:
+    """Apprise URLs separated by spaces or commas; errors name the entry's place, not the URL."""
+    urls = tuple(part for part in text.replace(",", " ").split() if part)
+    for position, entry in enumerate(urls, start=1):
+        if not is_notify_url(entry):
+            raise ConfigError(
+                f"{variable}: entry {position} is not an Apprise URL (scheme://…); "
+                "see https://github.com/caronc/apprise/wiki"
+            )
+    return urls
+
+
+def parse_notify_users(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``name=url1 url2;name2=url3``: Jellyseerr display names and their own Apprise URLs.
+
+    Entries are separated by ``;`` (or new lines); a name is matched ignoring case and ends at
+    the first ``=``; its URLs are separated by spaces or commas.
+
+    Raises:
+        ConfigError: naming the entry (by its user name) that is malformed.
+    """
+    users: list[tuple[str, tuple[str, ...]]] = []
+    for position, entry in enumerate(text.replace("\n", ";").split(";"), start=1):
+        if not entry.strip():
+            continue
+        name, equals, urls = entry.partition("=")
+        if not equals or not name.strip():
+            raise ConfigError(
+                f"ST_NOTIFY_USERS: entry {position} must be name=url [url…] "
+                "(entries separated by ';')"
+            )
+        parsed = _notify_urls(f"ST_NOTIFY_USERS (user {name.strip()!r})", urls)
+        if not parsed:
+            raise ConfigError(f"ST_NOTIFY_USERS: user {name.strip()!r} has no URL")
+        users.append((name.strip(), parsed))
+    return tuple(users)
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:

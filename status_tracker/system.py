@@ -26,6 +26,7 @@ from status_tracker.actors.download_poller import DownloadPoller
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.episode_lister import EpisodeLister
 from status_tracker.actors.media_request.actor import RequestActor
+from status_tracker.actors.notifier import NotificationDelivery
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.actors.runtime import (
     ActorRef,
@@ -41,11 +42,13 @@ from status_tracker.actors.service_sync import ServiceSync
 from status_tracker.actors.shoko_matcher.actor import ShokoMatcher
 from status_tracker.actors.torrent.actor import TorrentActor
 from status_tracker.clients import DownloadClient, redact_url
+from status_tracker.clients.apprise_notifier import AppriseNotifier
 from status_tracker.clients.jellyfin import JellyfinClient
 from status_tracker.clients.qbittorrent import QBittorrentClient
 from status_tracker.clients.radarr import RadarrClient
 from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.ingress.http import LiveFeed, create_app
+from status_tracker.ingress.http.metrics import Metrics
 from status_tracker.ingress.http.views import iso
 from status_tracker.ingress.shoko import ShokoListener
 from status_tracker.ingress.translate import translate
@@ -88,6 +91,8 @@ class System:
     shoko: ShokoListener | None = None
     shoko_matcher: ShokoMatcher | None = None
     radarr: RadarrClient | None = None
+    notifier: NotificationDelivery | None = None
+    metrics: Metrics = attrs.field(factory=Metrics)
     root: Supervisor | None = None
     urls: list[str] = attrs.field(factory=list)
     started_at: float = attrs.field(factory=time.time)
@@ -119,6 +124,34 @@ class System:
             "unmatched_events": self.shoko_matcher.unmatched_events,
             "resyncs": self.shoko_matcher.resyncs,
             "verify_failures": self.shoko_matcher.verify_failures,
+        }
+
+    async def send_test_notifications(self) -> list[dict[str, Any]] | None:
+        if self.notifier is None:
+            return None
+        return [_json.unstructure(result) for result in await self.notifier.send_test()]
+
+    async def _notifications_health(self) -> dict[str, Any]:
+        """The outbox and the deliveries: counts, the last error; never a URL."""
+        if self.notifier is None:
+            return {"configured": False}
+        stats = self.notifier.statistics()
+        try:
+            with trio.fail_after(3):
+                counts: dict[str, Any] = await self.store.notification_counts()
+        except Exception:
+            counts = {"pending": None, "retrying": None, "sent": None, "failed": None}
+        return {
+            "configured": True,
+            "status": "degraded" if counts["retrying"] else "ok",
+            "targets": stats.targets,
+            "events": list(self.config.notify_events),
+            **counts,
+            "messages_sent": stats.messages_sent,
+            "delivery_failures": stats.delivery_failures,
+            "last_error": stats.last_error,
+            "last_error_at": iso(stats.last_error_at),
+            "last_sent_at": iso(stats.last_sent_at),
         }
 
     async def health(self) -> tuple[int, dict[str, Any]]:
@@ -156,8 +189,10 @@ class System:
                 else {}
             ),
         }
+        notifications = await self._notifications_health()
         failing = not database["reachable"] or gave_up
         degraded = any(d.get("status") == "degraded" for d in dependencies.values())
+        degraded |= notifications.get("status") == "degraded"
         status = "failing" if failing else "degraded" if degraded else "ok"
         body = {
             "status": status,
@@ -189,6 +224,7 @@ class System:
             },
             "live_feed": _json.unstructure(self.feed.statistics()),
             "recovery": _json.unstructure(self.sweeper.status()),
+            "notifications": notifications,
         }
         return (503 if failing else 200), body
 
@@ -213,7 +249,8 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     feed = LiveFeed()
     # A TorrentActor rings it when a download is claimed, so the poller looks at once.
     claimed = Wakeup()
-    requests = _request_actors(store, clock, feed)
+    notify_events = frozenset(config.notify_events if config.notifications_configured else ())
+    requests = _request_actors(store, clock, feed, notify_events)
     torrents = _torrent_actors(store, clock, on_claimed=claimed.ring)
     radarr = _radarr(config)
     sonarr = _sonarr(config)
@@ -221,7 +258,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     downloads = _download_client(config)
     verifier = _library_verifier(config, store, requests)
     shoko_matcher = _shoko_matcher(config, store, requests, verifier)
-    return System(
+    system = System(
         config=config,
         store=store,
         clock=clock,
@@ -240,7 +277,10 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         shoko=_shoko_listener(config, shoko_matcher),
         shoko_matcher=shoko_matcher,
         radarr=radarr,
+        notifier=_notifier(config, store, clock),
     )
+    _time_rounds(system)
+    return system
 
 
 def _calls(registry: Registry) -> Callable[[Any, Deliver], Awaitable[object]]:
@@ -248,9 +288,13 @@ def _calls(registry: Registry) -> Callable[[Any, Deliver], Awaitable[object]]:
     return functools.partial(registry.call, timeout=ACTOR_CALL_TIMEOUT_S)
 
 
-def _request_actors(store: Store, clock: WallClock, feed: LiveFeed) -> Registry:
+def _request_actors(
+    store: Store, clock: WallClock, feed: LiveFeed, notify_events: frozenset[str]
+) -> Registry:
     def request_actor(key: Any) -> RequestActor:
-        return RequestActor(int(key), store=store, clock=clock, publisher=feed)
+        return RequestActor(
+            int(key), store=store, clock=clock, publisher=feed, notify_events=notify_events
+        )
 
     return Registry(
         "requests", request_actor, mailbox_size=32, passivate_after=300.0, intensity=20, period=10.0
@@ -410,6 +454,35 @@ def _recovery_sweeper(
     )
 
 
+def _notifier(config: Config, store: Store, clock: WallClock) -> NotificationDelivery | None:
+    if not config.notifications_configured:
+        return None
+    return NotificationDelivery(
+        store=store,
+        notifier=AppriseNotifier(),
+        clock=clock,
+        urls=config.notify_urls,
+        users=dict(config.notify_users),
+        window_s=config.notify_batch_s,
+        dashboard_url=config.public_url,
+        jellyfin_url=config.jellyfin_public_url or config.jellyfin_url,
+    )
+
+
+def _time_rounds(system: System) -> None:
+    """Poll and verifier rounds report their durations to /metrics."""
+    if system.poller is not None:
+        system.metrics.time_calls(
+            system.poller,
+            "poll_once",
+            system.metrics.poll_duration.labels(system.poller.source).observe,
+        )
+    if system.verifier is not None:
+        system.metrics.time_calls(
+            system.verifier, "verify_once", system.metrics.verify_duration.observe
+        )
+
+
 def _root_supervisor(system: System) -> Supervisor:
     async def serve_http(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         http_config = hypercorn.config.Config()
@@ -444,6 +517,7 @@ def _root_supervisor(system: System) -> Supervisor:
         *_if_configured("shoko-matcher", system.shoko_matcher),
         *_if_configured("shoko-listener", system.shoko),
         task_child("recovery-sweeper", system.sweeper.run),
+        *_if_configured("notifier", system.notifier),
         task_child("http", serve_http, restart=Restart.PERMANENT),
     ]
     return Supervisor("root", children, intensity=5, period=30.0)

@@ -6,12 +6,17 @@ from ._ops import AppendTimeline as AppendTimeline
 from ._ops import CountMailAttempt as CountMailAttempt
 from ._ops import DiscardDeadLetter as DiscardDeadLetter
 from ._ops import EndSession as EndSession
+from ._ops import GiveUpNotifications as GiveUpNotifications
 from ._ops import MarkMailApplied as MarkMailApplied
+from ._ops import MarkNotificationsSent as MarkNotificationsSent
 from ._ops import Op as Op
 from ._ops import PostMail as PostMail
 from ._ops import PruneMail as PruneMail
+from ._ops import PruneNotifications as PruneNotifications
 from ._ops import PruneSessions as PruneSessions
+from ._ops import QueueNotification as QueueNotification
 from ._ops import RecordDeadLetter as RecordDeadLetter
+from ._ops import RecordNotificationAttempt as RecordNotificationAttempt
 from ._ops import RetryDeadLetter as RetryDeadLetter
 from ._ops import SaveDownload as SaveDownload
 from ._ops import SaveEpisodes as SaveEpisodes
@@ -23,6 +28,7 @@ from ._records import DeadLetter as DeadLetter
 from ._records import DownloadWatch as DownloadWatch
 from ._records import Mail as Mail
 from ._records import RequestQuery as RequestQuery
+from ._records import StoredNotification as StoredNotification
 from ._store import DEDUPE_WINDOW_S as DEDUPE_WINDOW_S
 from ._store import DatabaseUnavailable as DatabaseUnavailable
 from ._store import OutageStatistics as OutageStatistics

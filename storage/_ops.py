@@ -133,6 +133,67 @@ class SetSetting:
     value: str
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class QueueNotification:
+    """Put a notification in the outbox (in the transaction of the change it reports).
+
+    A row whose ``dedupe_key`` is already in the outbox is not queued again.
+    """
+
+    request_id: int
+    kind: str
+    media_type: str
+    title: str
+    at: float
+    year: int | None = None
+    season: int | None = None
+    episode: int | None = None
+    detail: str | None = None
+    requested_by: str | None = None
+    jellyfin_id: str | None = None
+    dedupe_key: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class MarkNotificationsSent:
+    """Every target has these outbox rows: they are done."""
+
+    ids: tuple[int, ...]
+    at: float
+    delivered: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class RecordNotificationAttempt:
+    """Delivering these rows failed (for some targets): remember who has them, try again later."""
+
+    ids: tuple[int, ...]
+    delivered: str
+    error: str
+    next_attempt_at: float
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class GiveUpNotifications:
+    """Stop trying to deliver these rows (too old to be worth telling)."""
+
+    ids: tuple[int, ...]
+    at: float
+    error: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class PruneNotifications:
+    """Forget sent and given-up outbox rows finished before ``before``."""
+
+    before: float
+
+
 Op = (
     SaveRequest
     | SaveEpisodes
@@ -149,4 +210,9 @@ Op = (
     | EndSession
     | PruneSessions
     | SetSetting
+    | QueueNotification
+    | MarkNotificationsSent
+    | RecordNotificationAttempt
+    | GiveUpNotifications
+    | PruneNotifications
 )

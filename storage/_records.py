@@ -71,3 +71,26 @@ class RequestQuery:
     title_contains: str | None = None
     limit: int = 50
     offset: int = 0
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class StoredNotification:
+    """An outbox row not yet sent: what happened, and how delivering it has gone so far."""
+
+    id: int
+    request_id: int
+    kind: str
+    media_type: str
+    title: str
+    year: int | None
+    season: int | None
+    episode: int | None
+    detail: str | None
+    requested_by: str | None
+    jellyfin_id: str | None
+    created_at: float
+    attempts: int
+    next_attempt_at: float | None
+    delivered: str
+    last_error: str | None

@@ -24,12 +24,17 @@ from ._ops import (
     CountMailAttempt,
     DiscardDeadLetter,
     EndSession,
+    GiveUpNotifications,
     MarkMailApplied,
+    MarkNotificationsSent,
     Op,
     PostMail,
     PruneMail,
+    PruneNotifications,
     PruneSessions,
+    QueueNotification,
     RecordDeadLetter,
+    RecordNotificationAttempt,
     RetryDeadLetter,
     SaveDownload,
     SaveEpisodes,
@@ -37,7 +42,7 @@ from ._ops import (
     SaveSession,
     SetSetting,
 )
-from ._records import DeadLetter, Mail, RequestQuery
+from ._records import DeadLetter, Mail, RequestQuery, StoredNotification
 
 Statement = tuple[str, tuple[Any, ...]]
 
@@ -65,6 +70,20 @@ DEAD_LETTER_COLUMNS = (
     "id", "at", "actor", "message", "error", "mail_id", "target", "source", "kind", "body",
 )  # fmt: skip
 SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at")
+NOTIFICATION_COLUMNS = (
+    "id", "request_id", "kind", "media_type", "title", "year", "season", "episode", "detail",
+    "requested_by", "jellyfin_id", "created_at", "attempts", "next_attempt_at", "delivered",
+    "last_error",
+)  # fmt: skip
+_QUEUED_COLUMNS = (
+    "request_id", "kind", "media_type", "title", "year", "season", "episode", "detail",
+    "requested_by", "jellyfin_id", "dedupe_key",
+)  # fmt: skip
+QUEUE_NOTIFICATION = (
+    f"INSERT INTO notifications ({', '.join(_QUEUED_COLUMNS)}, created_at) "
+    f"VALUES ({', '.join('?' * (len(_QUEUED_COLUMNS) + 1))}) "
+    "ON CONFLICT (dedupe_key) DO NOTHING"
+)
 
 
 def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -142,6 +161,36 @@ def statements_for(op: Op) -> Iterator[Statement]:
             )
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
+        case QueueNotification(at=at):
+            yield QUEUE_NOTIFICATION, (*(getattr(op, c) for c in _QUEUED_COLUMNS), at)
+        case MarkNotificationsSent(ids=ids, at=at, delivered=delivered):
+            for row_id in ids:
+                yield (
+                    "UPDATE notifications SET sent_at = ?, delivered = ?, last_error = NULL "
+                    "WHERE id = ?",
+                    (at, delivered, row_id),
+                )
+        case RecordNotificationAttempt(
+            ids=ids, delivered=delivered, error=error, next_attempt_at=next_at
+        ):
+            for row_id in ids:
+                yield (
+                    "UPDATE notifications SET attempts = attempts + 1, delivered = ?, "
+                    "last_error = ?, next_attempt_at = ? WHERE id = ?",
+                    (delivered, error, next_at, row_id),
+                )
+        case GiveUpNotifications(ids=ids, at=at, error=error):
+            for row_id in ids:
+                yield (
+                    "UPDATE notifications SET given_up_at = ?, last_error = ? WHERE id = ?",
+                    (at, error, row_id),
+                )
+        case PruneNotifications(before=before):
+            yield (
+                "DELETE FROM notifications WHERE (sent_at IS NOT NULL AND sent_at < ?) "
+                "OR (given_up_at IS NOT NULL AND given_up_at < ?)",
+                (before, before),
+            )
 
 
 def returns_rows(sql: str) -> bool:
@@ -169,6 +218,10 @@ def batched(statements: Sequence[Statement]) -> Iterator[tuple[str, list[tuple[A
 
 def posts_mail(ops: Sequence[Op]) -> bool:
     return any(isinstance(op, (PostMail, RetryDeadLetter)) for op in ops)
+
+
+def queues_notification(ops: Sequence[Op]) -> bool:
+    return any(isinstance(op, QueueNotification) for op in ops)
 
 
 def _request_values(row: RequestRow) -> tuple[Any, ...]:
@@ -231,6 +284,10 @@ def timeline_from(record: Mapping[str, Any]) -> TimelineEntry:
 
 def mail_from(record: Mapping[str, Any]) -> Mail:
     return Mail(**{c: record[c] for c in MAIL_COLUMNS})
+
+
+def notification_from(record: Mapping[str, Any]) -> StoredNotification:
+    return StoredNotification(**{c: record[c] for c in NOTIFICATION_COLUMNS})
 
 
 def dead_letter_from(record: Mapping[str, Any]) -> DeadLetter:

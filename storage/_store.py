@@ -26,7 +26,14 @@ from status_tracker.strict import storable
 
 from . import _sql
 from ._ops import Op
-from ._records import Accepted, DeadLetter, DownloadWatch, Mail, RequestQuery
+from ._records import (
+    Accepted,
+    DeadLetter,
+    DownloadWatch,
+    Mail,
+    RequestQuery,
+    StoredNotification,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +143,7 @@ class StoredSession:
 class _Write:
     statements: list[_sql.Statement]
     posts_mail: bool
+    queues_notification: bool = False
     done: trio.Event = attrs.field(factory=trio.Event)
     result: list[Rows] | Exception | None = None
 
@@ -149,6 +157,7 @@ class Store:
         self._send, self._receive = trio.open_memory_channel[_Write](queue_size)
         self._queue_size = queue_size
         self.mail_posted = _Signal()
+        self.notifications_queued = _Signal()
         self._batches = 0
         self._writes = 0
         self._largest_batch = 0
@@ -243,6 +252,8 @@ class Store:
                 write.done.set()
             if any(write.posts_mail for write in batch):
                 self.mail_posted.pulse()
+            if any(write.queues_notification for write in batch):
+                self.notifications_queued.pulse()
 
     async def _apply_batch(self, batch: list[_Write]) -> Sequence[list[Rows] | Exception]:
         """Each write's rows or its own error; an outage fails them all with DatabaseUnavailable."""
@@ -267,8 +278,14 @@ class Store:
         self._last_error = None
         return results
 
-    async def _submit(self, statements: list[_sql.Statement], *, posts_mail: bool) -> list[Rows]:
-        write = _Write(statements, posts_mail)
+    async def _submit(
+        self,
+        statements: list[_sql.Statement],
+        *,
+        posts_mail: bool,
+        queues_notification: bool = False,
+    ) -> list[Rows]:
+        write = _Write(statements, posts_mail, queues_notification)
         await self._send.send(write)
         await write.done.wait()
         if isinstance(write.result, DatabaseUnavailable):
@@ -282,7 +299,11 @@ class Store:
         """Apply ``ops`` atomically (with other writers' ops in the same transaction)."""
         statements = [stmt for op in ops for stmt in _sql.statements_for(op)]
         if statements:
-            await self._submit(statements, posts_mail=_sql.posts_mail(ops))
+            await self._submit(
+                statements,
+                posts_mail=_sql.posts_mail(ops),
+                queues_notification=_sql.queues_notification(ops),
+            )
 
     async def accept_webhook(
         self, *, source: str, kind: str, body: str, dedupe_key: str, now: float
@@ -548,6 +569,50 @@ class Store:
             (dead_letter_id,),
         )
         return _sql.dead_letter_from(rows[0]) if rows else None
+
+    async def oldest_unapplied_mail_at(self) -> float | None:
+        """When the oldest mail row not yet applied was received, or None when all are."""
+        rows = await self.fetch("SELECT MIN(received_at) AS at FROM mail WHERE applied_at IS NULL")
+        return rows[0]["at"] if rows else None
+
+    async def requests_by_state(self) -> Rows:
+        """``media_type``, ``state`` and ``n`` for every pair with at least one request."""
+        return await self.fetch(
+            "SELECT media_type, state, COUNT(*) AS n FROM requests GROUP BY media_type, state"
+        )
+
+    async def episodes_by_state(self) -> Rows:
+        return await self.fetch("SELECT state, COUNT(*) AS n FROM episodes GROUP BY state")
+
+    async def downloads_by_state(self) -> Rows:
+        """``state``, ``client_state`` (None: never seen by the client) and ``n``."""
+        return await self.fetch(
+            "SELECT state, client_state, COUNT(*) AS n FROM downloads GROUP BY state, client_state"
+        )
+
+    async def pending_notifications(self, *, limit: int = 500) -> list[StoredNotification]:
+        """Outbox rows neither sent nor given up, oldest first."""
+        rows = await self.fetch(
+            f"SELECT {', '.join(_sql.NOTIFICATION_COLUMNS)} FROM notifications "
+            "WHERE sent_at IS NULL AND given_up_at IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [_sql.notification_from(row) for row in rows]
+
+    async def notification_counts(self) -> dict[str, int]:
+        """Outbox rows: ``pending`` (of which ``retrying`` failed at least once), ``sent`` and
+        ``failed`` (given up) among those kept."""
+        rows = await self.fetch(
+            "SELECT SUM(CASE WHEN sent_at IS NULL AND given_up_at IS NULL THEN 1 ELSE 0 END) "
+            "AS pending, SUM(CASE WHEN sent_at IS NULL AND given_up_at IS NULL AND attempts > 0 "
+            "THEN 1 ELSE 0 END) AS retrying, "
+            "SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) AS sent, "
+            "SUM(CASE WHEN given_up_at IS NOT NULL THEN 1 ELSE 0 END) AS failed "
+            "FROM notifications"
+        )
+        return {
+            name: int(rows[0][name] or 0) for name in ("pending", "retrying", "sent", "failed")
+        }
 
     async def session(self, id_hash: str) -> StoredSession | None:
         """The sign-in whose id hashes to ``id_hash``, expired or not (the caller decides)."""

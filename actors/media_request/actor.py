@@ -21,6 +21,8 @@ from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages
 from ..mail import SERVICES_TARGET, post, torrent_target
+from ..notifier import queue_op
+from .notifications import notices_for
 from .state import Decision, RequestState, decide
 
 logger = logging.getLogger(__name__)
@@ -41,9 +43,16 @@ class RequestActor:
     """Owns one request and its episodes: the only writer of those rows."""
 
     def __init__(
-        self, request_id: int, *, store: Store, clock: WallClock, publisher: Publisher
+        self,
+        request_id: int,
+        *,
+        store: Store,
+        clock: WallClock,
+        publisher: Publisher,
+        notify_events: frozenset[str] = frozenset(),
     ) -> None:
         self.request_id = request_id
+        self._notify_events = notify_events
         self._store = store
         self._clock = clock
         self._publisher = publisher
@@ -85,6 +94,10 @@ class RequestActor:
             decisions.append(decision)
             state = decision.state
         ops = self._operations(decisions, state, now)
+        # What to tell people goes into the outbox in this same transaction.
+        timeline = [entry for d in decisions for entry in d.timeline]
+        notices = notices_for(self.state, state, timeline, events=self._notify_events)
+        ops.extend(queue_op(notice, at=now) for notice in notices)
         if message.mail_id is not None:
             ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
         if ops:

@@ -12,7 +12,7 @@ from typing import Any
 from quart import jsonify
 from quart_trio import QuartTrio
 
-from . import api, dead_letters, errors, feed, pages, webhooks
+from . import api, dead_letters, errors, feed, metrics, notifications, pages, webhooks
 from .auth import Access
 from .limits import Admission, raise_open_file_limit
 from .service import Service
@@ -42,6 +42,8 @@ def create_app(service: Service) -> QuartTrio:
     webhooks.install(app, service, access)
     api.install(app, service, access)
     dead_letters.install(app, service, access)
+    notifications.install(app, service, access)
+    metrics.install(app, service, access)
     feed.install(app, service, access)
     pages.install(app, service, access)
 

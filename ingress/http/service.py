@@ -12,6 +12,7 @@ from status_tracker.storage import Store
 from status_tracker.strict import Network
 
 from .live_feed import LiveFeed
+from .metrics import Metrics
 
 
 class HttpSettings(typing.Protocol):
@@ -22,6 +23,7 @@ class HttpSettings(typing.Protocol):
     max_concurrent_requests: int
     trusted_proxies: tuple[Network, ...]
     allowed_origins: tuple[str, ...]
+    metrics_public: bool
 
 
 class Service(typing.Protocol):
@@ -34,5 +36,10 @@ class Service(typing.Protocol):
     webhook_token: str
     api_token: str
     webhook_slots: trio.CapacityLimiter
+    metrics: Metrics
 
     async def health(self) -> tuple[int, dict[str, Any]]: ...
+
+    async def send_test_notifications(self) -> list[dict[str, Any]] | None:
+        """Each target's ``url`` (redacted), ``ok`` and ``error``; None: none configured."""
+        ...

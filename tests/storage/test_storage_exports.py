@@ -51,4 +51,9 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.EndSession,
         storage.PruneSessions,
         storage.SetSetting,
+        storage.QueueNotification,
+        storage.MarkNotificationsSent,
+        storage.RecordNotificationAttempt,
+        storage.GiveUpNotifications,
+        storage.PruneNotifications,
     }
