@@ -22,6 +22,7 @@ class HttpSettings(typing.Protocol):
     max_concurrent_requests: int
     trusted_proxies: tuple[Network, ...]
     allowed_origins: tuple[str, ...]
+    url_base: str
 
 
 class Service(typing.Protocol):
