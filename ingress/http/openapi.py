@@ -706,6 +706,7 @@ def _paths() -> dict[str, Schema]:
                             "Set-Cookie": {"schema": {"type": "string"}, "required": True},
                         },
                     },
+                    "400": _error("not a sign-in form (too many fields)"),
                     "401": {
                         "description": "wrong API token: the form again for a browser, JSON "
                         "otherwise",

@@ -108,7 +108,10 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     @app.post("/login")
     async def login() -> Any:
         raw = await read_body(request, limit=MAX_LOGIN_BODY, within_s=config.body_timeout_s)
-        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        try:
+            form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:
+            return error(400, "the sign-in form has too many fields")
         if auth.matches(service.api_token, form.get("token", [])[:1]):
             return await signed_in()
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
