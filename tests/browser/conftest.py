@@ -17,8 +17,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveService]:
-    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}") as running:
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveService]:
+    """The service; parametrize it indirectly with a URL base (``ST_URL_BASE``) to run the
+    test under one."""
+    url_base = getattr(request, "param", "")
+    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}", url_base=url_base) as running:
         yield running
 
 
