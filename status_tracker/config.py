@@ -249,7 +249,7 @@ def parse_url_base(text: str) -> str:
         return ""
     if not value.startswith("/"):
         raise ValueError(f"must start with / (like /tracker), got {value!r}")
-    segments = value.strip("/").split("/")
+    segments = value[1:].rstrip("/").split("/")
     if not all(_URL_BASE_SEGMENT.fullmatch(s) and s not in (".", "..") for s in segments):
         raise ValueError(
             f"must be a path like /tracker (letters, digits, - . _ ~ and no //), got {value!r}"

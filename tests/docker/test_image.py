@@ -34,6 +34,8 @@ def test_the_image_runs_the_readme_commands_through_the_entrypoint() -> None:
     # The entrypoint picks the database (/config, or an existing /data one).
     assert "ST_DATABASE_URL" not in env
     assert ("VOLUME", "/config") in steps
+    workdirs = [arg for kind, arg in steps if kind == "WORKDIR"]
+    assert workdirs[-1] == "/config"  # the default ./status-tracker.db is in /config
     assert ("ENTRYPOINT", '["/usr/local/bin/entrypoint.sh"]') in steps
     assert ("CMD", '["/app/.venv/bin/status-tracker"]') in steps
     assert not any(kind == "USER" for kind, _ in steps)  # root until setpriv drops it
