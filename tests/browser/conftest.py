@@ -10,8 +10,10 @@ import pytest
 from tests.browser.harness import LiveService, Pages, chromium, live_service
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Per module, not per session: while Playwright's sync API runs, its asyncio loop is the
+    # main thread's, and later asyncpg tests there got "attached to a different loop".
     with chromium() as launched:
         yield launched
 

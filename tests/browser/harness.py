@@ -176,53 +176,32 @@ def chromium_path() -> str:
     return path
 
 
-_playwright: list[Any] = []  # the one Playwright of this process and how many use it
-_users = [0]
-
-
-@contextlib.contextmanager
-def _shared_playwright() -> Iterator[Any]:
-    """Playwright's sync API runs one driver per thread: a second ``sync_playwright().start()``
-    while the first runs fails ("inside the asyncio loop"), so the session's browser
-    (``tests/browser``) and a module's (``tests/e2e``) share one."""
-    from playwright.sync_api import sync_playwright
-
-    if not _playwright:
-        # Importing trio_asyncio makes its policy the process's default, and Playwright would
-        # get a trio-asyncio loop from asyncio.new_event_loop(): it gets a plain one instead.
-        policy = asyncio.get_event_loop_policy()
-        asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-        try:
-            manager = sync_playwright()
-            _playwright.extend([manager, manager.start()])
-        finally:
-            asyncio.set_event_loop_policy(policy)
-    _users[0] += 1
-    try:
-        yield _playwright[1]
-    finally:
-        _users[0] -= 1
-        if _users[0] == 0:
-            manager = _playwright[0]
-            _playwright.clear()
-            manager.__exit__(None, None, None)
-
-
 @contextlib.contextmanager
 def chromium() -> Iterator[Browser]:
     """Headless Chromium under Playwright (never a downloaded browser)."""
     try:
-        import playwright.sync_api
+        from playwright.sync_api import sync_playwright
     except ImportError:
         require_or_skip("playwright is not installed (pip install -e '.[test]')")
         raise
     executable = chromium_path()
-    with _shared_playwright() as playwright:
+    # Importing trio_asyncio makes its policy the process's default, and Playwright would get
+    # a trio-asyncio loop from asyncio.new_event_loop(): it gets a plain asyncio loop instead.
+    policy = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+    try:
+        manager = sync_playwright()
+        playwright = manager.start()
+    finally:
+        asyncio.set_event_loop_policy(policy)
+    try:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+    finally:
+        manager.__exit__(None, None, None)
 
 
 @typing.final
