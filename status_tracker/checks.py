@@ -8,11 +8,9 @@ import typing
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-import asyncpg
 import attrs
 import httpx
 import trio
-import trio_asyncio
 
 from status_tracker.clients import (
     ClientError,
@@ -152,6 +150,9 @@ def _sqlite(path: str) -> str:
 
 
 async def _postgresql(url: str) -> str:
+    import asyncpg  # the postgresql extra: only a PostgreSQL URL needs it
+    import trio_asyncio
+
     try:
         connection = await trio_asyncio.aio_as_trio(asyncpg.connect)(url, timeout=TIMEOUT_S)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:

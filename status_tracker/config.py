@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import math
+import re
 import typing
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -74,6 +75,7 @@ class Config:
     @property
     def notifications_configured(self) -> bool:
         return bool(self.notify_urls or self.notify_users)
+    url_base: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -146,6 +148,12 @@ class Config:
                 return False
             raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
+        def url_base() -> str:
+            try:
+                return parse_url_base(text("ST_URL_BASE") or "")
+            except ValueError as exc:
+                raise ConfigError(f"ST_URL_BASE {exc}") from None
+
         bind = text("ST_BIND") or DEFAULT_BIND
         host, _, port = bind.rpartition(":")
         if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -193,6 +201,7 @@ class Config:
             public_url=url("ST_PUBLIC_URL"),
             jellyfin_public_url=url("ST_JELLYFIN_PUBLIC_URL"),
             metrics_public=flag("ST_METRICS_PUBLIC", False),
+            url_base=url_base(),
         )
         if config.jellyfin_url and not config.jellyfin_api_key:
             raise ConfigError("ST_JELLYFIN_URL is set but ST_JELLYFIN_API_KEY is not")
@@ -293,6 +302,29 @@ def parse_networks(text: str) -> tuple[Network, ...]:
         except ValueError:
             raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
     return tuple(networks)
+
+
+_URL_BASE_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def parse_url_base(text: str) -> str:
+    """A path prefix the service lives under (``/tracker``), without a trailing slash; empty
+    or ``/`` for none.
+
+    Raises:
+        ValueError: the value is not an absolute path of plain segments.
+    """
+    value = text.strip()
+    if value in ("", "/"):
+        return ""
+    if not value.startswith("/"):
+        raise ValueError(f"must start with / (like /tracker), got {value!r}")
+    segments = value[1:].rstrip("/").split("/")
+    if not all(_URL_BASE_SEGMENT.fullmatch(s) and s not in (".", "..") for s in segments):
+        raise ValueError(
+            f"must be a path like /tracker (letters, digits, - . _ ~ and no //), got {value!r}"
+        )
+    return "/" + "/".join(segments)
 
 
 def parse_origins(text: str) -> tuple[str, ...]:

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 
 import trio
-import trio_asyncio
 
 from .cli import first_leaf, parse_arguments, run_command
 from .config import Config, ConfigError
+from .extras import postgresql_missing
 from .logs import Redactor, configure_logging
 from .system import running_service
 
@@ -22,7 +22,7 @@ logger = logging.getLogger("status_tracker")
 async def serve(config: Config, redact: Redactor) -> None:
     """Run the service until a termination signal, then shut down gracefully."""
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with trio_asyncio.open_loop(), running_service(config) as system:
+        async with running_service(config) as system:
             # Generated tokens are known only now; configured ones are masked already.
             redact.add(system.tokens.webhook, system.tokens.api)
             async for received in signals:
@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"status-tracker: {exc}", file=sys.stderr)
         return 2
     redact = configure_logging(config)
+    if arguments.command != "backup" and (missing := postgresql_missing(config.database_url)):
+        print(f"status-tracker: {missing}", file=sys.stderr)
+        return 2
     if arguments.command is not None:
         return run_command(arguments, config, redact)
     try:

@@ -7,14 +7,17 @@ in their own module; this one wires them together behind the admission gate.
 
 from __future__ import annotations
 
+import json
+import typing
 from typing import Any
 
+from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import jsonify
 from quart_trio import QuartTrio
 
-from . import api, dead_letters, errors, feed, metrics, notifications, pages, webhooks
+from . import api, dead_letters, errors, feed, metrics, notifications, openapi, pages, webhooks
 from .auth import Access
-from .limits import Admission, raise_open_file_limit
+from .limits import Admission, App, raise_open_file_limit
 from .service import Service
 from .sessions import Sessions
 
@@ -52,11 +55,87 @@ def create_app(service: Service) -> QuartTrio:
         status, body = await service.health()
         return jsonify(body), status
 
+    @app.get("/openapi.json")
+    async def openapi_document() -> Any:
+        return jsonify(openapi.document(config.url_base))
+
     @app.before_serving
     async def prepare() -> None:
         raise_open_file_limit()
 
+    health_path = f"{config.url_base}/health"
+
+    def privileged(scope: Scope) -> bool:
+        # /health keeps its reserved share under a URL base too.
+        return scope["path"] == health_path or access.privileged(scope)
+
     app.asgi_app = Admission(  # type: ignore[method-assign]
-        app.asgi_app, capacity=config.max_concurrent_requests, privileged=access.privileged
+        UrlBase(app.asgi_app, config.url_base),
+        capacity=config.max_concurrent_requests,
+        privileged=privileged,
     )
     return app
+
+
+@typing.final
+class UrlBase:
+    """Serves ``app`` under a path prefix (``ST_URL_BASE``): every route, page and file.
+
+    A request under the base reaches the app with the base as its ASGI ``root_path`` (Quart
+    routes on the rest, and ``request.root_path`` is the base for links and cookies); the
+    base itself without its slash is redirected to it; anything else is a JSON 404, for
+    websockets too.
+    """
+
+    def __init__(self, app: App, base: str) -> None:
+        self._app = app
+        self._base = base
+
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        if not self._base or scope["type"] not in ("http", "websocket"):
+            await self._app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path.startswith(f"{self._base}/"):
+            root_path = scope.get("root_path", "")
+            await self._app({**scope, "root_path": root_path + self._base}, receive, send)  # type: ignore[arg-type]
+            return
+        if scope["type"] == "websocket":
+            await self._refuse_websocket(scope, receive, send)
+            return
+        if path == self._base and scope["method"] in ("GET", "HEAD"):
+            query = scope.get("query_string", b"")
+            location = f"{self._base}/".encode() + (b"?" + query if query else b"")
+            await _answer(send, 308, {"error": f"moved to {self._base}/"}, location=location)
+            return
+        await _answer(send, 404, {"error": f"no such endpoint: the service is under {self._base}/"})
+
+    async def _refuse_websocket(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        await receive()  # websocket.connect
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008, "reason": "no such endpoint"})
+            return
+        body = json.dumps({"error": f"no such endpoint: the service is under {self._base}/"})
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 404,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body.encode()})
+
+
+async def _answer(
+    send: ASGISendCallable, status: int, body: dict[str, str], *, location: bytes | None = None
+) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    if location is not None:
+        headers.append((b"location", location))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data, "more_body": False})

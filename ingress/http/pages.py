@@ -8,6 +8,7 @@ in an ``HttpOnly``, ``SameSite=Strict`` cookie, ``Secure`` when the client came 
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.resources
 import urllib.parse
 from typing import Any
@@ -46,6 +47,19 @@ def page(name: str) -> str:
     return (static / name).read_text()
 
 
+def html_page(name: str) -> str:
+    """An HTML page under the URL base: its ``<base href>`` (what relative links and the URLs
+    its scripts build from ``document.baseURI`` resolve against) and its form actions."""
+    root = html.escape(request.root_path, quote=True)
+    text = page(name).replace('<base href="/">', f'<base href="{root}/">', 1)
+    return text.replace(' action="/', f' action="{root}/')
+
+
+def home() -> str:
+    """The dashboard's path: the URL base (``ST_URL_BASE``) with a slash."""
+    return f"{request.root_path}/"
+
+
 def static_file(name: str) -> bytes:
     static = importlib.resources.files("status_tracker.ingress") / "http" / "static"
     return (static / name).read_bytes()
@@ -70,12 +84,12 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         return await response.make_conditional(request)
 
     async def signed_in() -> Response:
-        response = redirect("/", 303)
+        response = redirect(home(), 303)
         response.set_cookie(
             sessions.COOKIE,
             await access.sessions.begin(),
             max_age=int(access.sessions.lifetime_s),
-            path="/",
+            path=request.root_path or "/",
             httponly=True,
             samesite="Strict",
             secure=is_https(request, config.trusted_proxies),
@@ -88,27 +102,32 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         if token and auth.matches(service.api_token, [token]):
             return await signed_in()
         if not await access.sessions.valid(auth.session_id(request.headers)):
-            return Response(page("login.html"), mimetype="text/html")
-        return Response(page("dashboard.html"), mimetype="text/html")
+            return Response(html_page("login.html"), mimetype="text/html")
+        return Response(html_page("dashboard.html"), mimetype="text/html")
 
     @app.post("/login")
     async def login() -> Any:
         raw = await read_body(request, limit=MAX_LOGIN_BODY, within_s=config.body_timeout_s)
-        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        try:
+            form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
+        except ValueError:
+            return error(400, "the sign-in form has too many fields")
         if auth.matches(service.api_token, form.get("token", [])[:1]):
             return await signed_in()
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-            wrong = page("login.html").replace("<!--error-->", "<p class=error>Wrong token.</p>")
+            wrong = html_page("login.html").replace(
+                "<!--error-->", "<p class=error>Wrong token.</p>"
+            )
             return Response(wrong, status=401, mimetype="text/html")
         return error(401, "wrong API token")
 
     @app.post("/logout")
     async def logout() -> Any:
         await access.sessions.end(auth.session_id(request.headers))
-        response = redirect("/", 303)
+        response = redirect(home(), 303)
         response.delete_cookie(
             sessions.COOKIE,
-            path="/",
+            path=request.root_path or "/",
             httponly=True,
             samesite="Strict",
             secure=is_https(request, config.trusted_proxies),

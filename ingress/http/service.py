@@ -24,6 +24,7 @@ class HttpSettings(typing.Protocol):
     trusted_proxies: tuple[Network, ...]
     allowed_origins: tuple[str, ...]
     metrics_public: bool
+    url_base: str
 
 
 class Service(typing.Protocol):

@@ -10,15 +10,20 @@ import pytest
 from tests.browser.harness import LiveService, Pages, chromium, live_service
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Per module, not per session: while Playwright's sync API runs, its asyncio loop is the
+    # main thread's, and later asyncpg tests there got "attached to a different loop".
     with chromium() as launched:
         yield launched
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveService]:
-    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}") as running:
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveService]:
+    """The service; parametrize it indirectly with a URL base (``ST_URL_BASE``) to run the
+    test under one."""
+    url_base = getattr(request, "param", "")
+    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}", url_base=url_base) as running:
         yield running
 
 

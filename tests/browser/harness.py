@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import httpx
 import trio
 import trio_asyncio
 from status_tracker.actors.envelope import Deliver
@@ -131,15 +132,20 @@ def horimiya_files(progress: dict[int, float]) -> tuple[ObservedFile, ...]:
 
 @contextlib.contextmanager
 def live_service(database_url: str, **overrides: Any) -> Iterator[LiveService]:
-    """The whole service on a free loopback port, in a Trio loop on its own thread."""
+    """The whole service on a free loopback port, in a Trio loop on its own thread; its
+    ``url`` includes the URL base when ``url_base`` is given."""
     handed: queue.Queue[LiveService | BaseException] = queue.Queue()
     failures: list[BaseException] = []
 
     async def serve() -> None:
         async with trio_asyncio.open_loop(), started_service(database_url, **overrides) as running:
-            stop = trio.Event()
-            handed.put(LiveService(running, trio.lowlevel.current_trio_token(), stop))
-            await stop.wait()
+            # Under a URL base (ST_URL_BASE) the service, and so every helper, is below it.
+            url = running.url + running.system.config.url_base
+            async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+                under_base = RunningService(system=running.system, http=http, url=url)
+                stop = trio.Event()
+                handed.put(LiveService(under_base, trio.lowlevel.current_trio_token(), stop))
+                await stop.wait()
 
     def thread_main() -> None:
         try:

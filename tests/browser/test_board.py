@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.harness import HORIMIYA_HASH, PHONE, LiveService, Pages, horimiya_files
@@ -36,9 +37,19 @@ def titles(page: Page) -> list[str]:
     return page.locator(".card .title-text").all_text_contents()
 
 
+UNDER_A_URL_BASE = pytest.mark.parametrize(
+    "live", ["", "/tracker"], indirect=True, ids=["root", "url-base"]
+)
+
+
+@UNDER_A_URL_BASE
 def test_signing_in_through_the_form_shows_the_board(live: LiveService, pages: Pages) -> None:
     three_requests(live)
     page = pages.open()
+    # Under a URL base every page, script, API call and the live feed stay below it.
+    local: list[str] = []
+    page.on("request", lambda sent: local.append(sent.url))
+    page.on("websocket", lambda socket: local.append(socket.url))
     page.goto(f"{live.url}/")
     page.get_by_label("API token").fill("not-the-token")
     page.get_by_role("button", name="Sign in").click()
@@ -60,8 +71,15 @@ def test_signing_in_through_the_form_shows_the_board(live: LiveService, pages: P
     expect(page.get_by_label("API token")).to_be_visible()
     page.goto(f"{live.url}/")
     expect(page.get_by_label("API token")).to_be_visible()
+    ours = [url for url in local if url.split("://", 1)[1].startswith("127.0.0.1")]
+    ws_url = live.url.replace("http://", "ws://")
+    assert {url.startswith((f"{live.url}/", f"{ws_url}/")) for url in ours} == {True}, ours
+    assert f"{ws_url}/ws" in ours
+    assert any("/static/app.js" in url for url in ours)
+    assert any("/api/requests" in url for url in ours)
 
 
+@UNDER_A_URL_BASE
 def test_a_card_and_the_open_detail_follow_progress_within_a_second(
     live: LiveService, pages: Pages
 ) -> None:

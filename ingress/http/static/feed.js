@@ -12,7 +12,7 @@ export function openFeed({ onMessage, onOpen, onClose }) {
   function connect() {
     clearTimeout(timer);
     timer = null;
-    const url = new URL("ws", location.href);
+    const url = new URL("ws", document.baseURI); // under the URL base (<base href>)
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     let opened = false;
     socket = new WebSocket(url);
