@@ -621,6 +621,56 @@ def _paths() -> dict[str, Schema]:
                 "`{ST_URL_BASE}/health`.",
             )
         },
+        "/metrics": {
+            "get": _operation(
+                "metrics",
+                "Prometheus metrics (text exposition format)",
+                {
+                    "200": {
+                        "description": "every `status_tracker_*` metric",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **_UNAUTHORIZED,
+                },
+                tags=("service",),
+                security=API_SECURITY,
+                description="Needs the API token unless `ST_METRICS_PUBLIC=true`.",
+            )
+        },
+        "/api/notifications/test": {
+            "post": _operation(
+                "testNotifications",
+                "Send a test message to every configured notification target now",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["ok", "targets"],
+                            "properties": {
+                                "ok": {"type": "boolean"},
+                                "targets": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["url", "ok"],
+                                        "properties": {
+                                            "url": {"type": "string"},
+                                            "ok": {"type": "boolean"},
+                                            "error": _nullable({"type": "string"}),
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                        "what each target (by its redacted URL) answered",
+                    ),
+                    "409": _error("no notification target is configured"),
+                    **_UNAUTHORIZED,
+                },
+                tags=("notifications",),
+                security=API_SECURITY,
+            )
+        },
         "/openapi.json": {
             "get": _operation(
                 "openapi",
