@@ -157,7 +157,14 @@ def test_observations_never_revive_a_failed_or_deleted_item(
         pytest.param(["deleted", "deleted"], "downloading", "deleted", id="all-deleted"),
         pytest.param([], "approved", "approved", id="no-episodes"),
         pytest.param(["pending", "grabbing"], "requested", "requested", id="pending-requested"),
-        pytest.param(["pending", "available"], "grabbing", "approved", id="pending-after-grab"),
+        # Issue 9: some available, the rest not grabbed, nothing in progress.
+        pytest.param(
+            ["pending", "available"], "grabbing", "partially_available", id="pending-after-grab"
+        ),
+        pytest.param(
+            ["pending", "available", "failed"], "approved", "partially_available", id="some-failed"
+        ),
+        pytest.param(["pending", "pending"], "grabbing", "approved", id="only-pending"),
     ],
 )
 def test_request_state_is_derived_from_its_episodes(
@@ -166,9 +173,26 @@ def test_request_state_is_derived_from_its_episodes(
     assert derive_request_state(episodes, own) == expected
 
 
+@pytest.mark.parametrize(
+    ("episodes", "expected"),
+    [
+        pytest.param(["available"], "partially_available", id="link-click-one-of-two-seasons"),
+        pytest.param(["available", "pending"], "partially_available", id="some-not-grabbed"),
+        pytest.param(["available", "downloading"], "downloading", id="in-progress-wins"),
+        pytest.param(["available", "failed"], "failed", id="only-failed-left"),
+    ],
+)
+def test_a_request_with_a_season_not_known_whole_is_only_partially_available(
+    episodes: list[str], expected: str
+) -> None:
+    assert derive_request_state(episodes, "importing", seasons_unknown=True) == expected
+
+
 def _reference_request_state(episodes: list[str], own: str) -> str:
     """DESIGN.md read literally: walk the pipeline and stop at the first stage anyone is at."""
     live = [state for state in episodes if state != "deleted"]
+    if "pending" in live and "available" in live and set(live) <= {"pending", "available", "failed"}:
+        return "partially_available"
     for stage in PIPELINE[:-1]:
         if stage in live:
             if stage == "pending":
