@@ -69,11 +69,11 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return await response.make_conditional(request)
 
-    async def signed_in() -> Response:
+    async def signed_in(role: sessions.Role = sessions.ADMIN) -> Response:
         response = redirect("/", 303)
         response.set_cookie(
             sessions.COOKIE,
-            await access.sessions.begin(),
+            await access.sessions.begin(role),
             max_age=int(access.sessions.lifetime_s),
             path="/",
             httponly=True,
@@ -85,8 +85,9 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     @app.get("/")
     async def dashboard() -> Any:
         token = request.args.get("token")
-        if token and auth.matches(service.api_token, [token]):
-            return await signed_in()
+        role = access.sign_in_role([token]) if token else None
+        if role is not None:
+            return await signed_in(role)
         if not await access.sessions.valid(auth.session_id(request.headers)):
             return Response(page("login.html"), mimetype="text/html")
         return Response(page("dashboard.html"), mimetype="text/html")
@@ -95,8 +96,9 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     async def login() -> Any:
         raw = await read_body(request, limit=MAX_LOGIN_BODY, within_s=config.body_timeout_s)
         form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
-        if auth.matches(service.api_token, form.get("token", [])[:1]):
-            return await signed_in()
+        role = access.sign_in_role(form.get("token", [])[:1])
+        if role is not None:
+            return await signed_in(role)
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
             wrong = page("login.html").replace("<!--error-->", "<p class=error>Wrong token.</p>")
             return Response(wrong, status=401, mimetype="text/html")

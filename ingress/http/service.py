@@ -22,6 +22,13 @@ class HttpSettings(typing.Protocol):
     max_concurrent_requests: int
     trusted_proxies: tuple[Network, ...]
     allowed_origins: tuple[str, ...]
+    view_token: str | None
+    stuck_after_s: float
+    qbittorrent_url: str | None
+    jellyfin_url: str | None
+    shoko_url: str | None
+    sonarr_url: str | None
+    sonarr_api_key: str | None
 
 
 class Service(typing.Protocol):

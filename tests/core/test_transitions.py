@@ -191,7 +191,11 @@ def test_a_request_with_a_season_not_known_whole_is_only_partially_available(
 def _reference_request_state(episodes: list[str], own: str) -> str:
     """DESIGN.md read literally: walk the pipeline and stop at the first stage anyone is at."""
     live = [state for state in episodes if state != "deleted"]
-    if "pending" in live and "available" in live and set(live) <= {"pending", "available", "failed"}:
+    if (
+        "available" in live
+        and "pending" in live
+        and set(live) <= {"pending", "available", "failed"}
+    ):
         return "partially_available"
     for stage in PIPELINE[:-1]:
         if stage in live:

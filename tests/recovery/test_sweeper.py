@@ -40,6 +40,16 @@ class World:
     async def active_requests(self) -> list[RequestRow]:
         return list(self.requests)
 
+    async def requests_to_check(self, since: float) -> list[RequestRow]:
+        return sorted(
+            (
+                r
+                for r in self.requests
+                if r.check_requested_at is not None and r.check_requested_at > since
+            ),
+            key=lambda r: r.check_requested_at or 0.0,
+        )
+
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
         return [e for e in self.episodes if e.request_id in request_ids]
 
