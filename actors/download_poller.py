@@ -185,6 +185,8 @@ def _unchanged(row: DownloadWatch, download: Download) -> bool:
         and row.client_state == download.client_state
         and row.state == download.state
         and (row.name or "") == (download.name or row.name or "")
+        and row.seeds == download.seeds
+        and row.peers == download.peers
     )
 
 
@@ -198,4 +200,9 @@ def observe(download: Download, files: tuple[ObservedFile, ...] | None = None) -
         progress=download.progress,
         size=download.size,
         files=files,
+        speed=download.speed,
+        eta_s=download.eta_s,
+        size_left=download.size_left,
+        seeds=download.seeds,
+        peers=download.peers,
     )

@@ -41,6 +41,9 @@ class Download:
 
     ``hash`` is lower-case hex; ``progress`` is 0-1; ``client_state`` is the client's own word
     for ``state``; ``size`` is the size of what is being downloaded, None while unknown.
+    ``speed`` is bytes per second; ``eta_s`` seconds left (None when unknown or infinite);
+    ``size_left`` the bytes still to download; ``seeds`` and ``peers`` the seeds and other peers
+    connected now. Each is None when the client does not say.
     """
 
     hash: str
@@ -49,6 +52,11 @@ class Download:
     client_state: str
     progress: float
     size: int | None
+    speed: int | None = None
+    eta_s: int | None = None
+    size_left: int | None = None
+    seeds: int | None = None
+    peers: int | None = None
 
 
 @typing.final

@@ -110,6 +110,8 @@ class TorrentView:
     amount_left: int = 0
     dlspeed: int = 0
     eta: int | None = None
+    num_seeds: int = 0
+    num_leechs: int = 0
     content_path: str = ""
     save_path: str = ""
     completion_on: int | None = None
@@ -133,7 +135,9 @@ class TorrentView:
             total_size=torrent.integer("total_size"),
             amount_left=torrent.integer("amount_left"),
             dlspeed=torrent.integer("dlspeed"),
-            eta=None if eta >= ETA_INFINITE else eta,
+            eta=None if eta >= ETA_INFINITE or eta < 0 else eta,
+            num_seeds=max(torrent.integer("num_seeds"), 0),
+            num_leechs=max(torrent.integer("num_leechs"), 0),
             content_path=torrent.text("content_path"),
             save_path=torrent.text("save_path"),
             completion_on=completion_on if completion_on > 0 else None,
@@ -148,6 +152,11 @@ class TorrentView:
             client_state=self.state,
             progress=self.progress,
             size=self.total_size or self.size or None,
+            speed=self.dlspeed,
+            eta_s=self.eta,
+            size_left=self.amount_left,
+            seeds=self.num_seeds,
+            peers=self.num_leechs,
         )
 
 

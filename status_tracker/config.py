@@ -39,6 +39,7 @@ class Config:
     bind: str = DEFAULT_BIND
     webhook_token: str | None = attrs.field(default=None, repr=False)
     api_token: str | None = attrs.field(default=None, repr=False)
+    view_token: str | None = attrs.field(default=None, repr=False)
     qbittorrent_url: str | None = None
     qbittorrent_username: str | None = None
     qbittorrent_password: str | None = attrs.field(default=None, repr=False)
@@ -171,6 +172,7 @@ class Config:
             bind=bind,
             webhook_token=secret("ST_WEBHOOK_TOKEN"),
             api_token=secret("ST_API_TOKEN"),
+            view_token=secret("ST_VIEW_TOKEN"),
             qbittorrent_url=url("ST_QBITTORRENT_URL"),
             qbittorrent_username=text("ST_QBITTORRENT_USERNAME"),
             qbittorrent_password=secret("ST_QBITTORRENT_PASSWORD"),
@@ -203,6 +205,11 @@ class Config:
             metrics_public=flag("ST_METRICS_PUBLIC", False),
             url_base=url_base(),
         )
+        if config.view_token is not None and config.view_token in (
+            config.api_token,
+            config.webhook_token,
+        ):
+            raise ConfigError("ST_VIEW_TOKEN must differ from ST_API_TOKEN and ST_WEBHOOK_TOKEN")
         if config.jellyfin_url and not config.jellyfin_api_key:
             raise ConfigError("ST_JELLYFIN_URL is set but ST_JELLYFIN_API_KEY is not")
         return config
@@ -212,6 +219,7 @@ class Config:
         values = [
             self.webhook_token,
             self.api_token,
+            self.view_token,
             self.qbittorrent_password,
             self.jellyfin_api_key,
             self.shoko_api_key,

@@ -27,6 +27,7 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.episode_lister import EpisodeLister
 from status_tracker.actors.media_request.actor import RequestActor
 from status_tracker.actors.notifier import NotificationDelivery
+from status_tracker.actors.recovery.reasons import problems as reason_problems
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.actors.runtime import (
     ActorRef,
@@ -48,6 +49,7 @@ from status_tracker.clients.qbittorrent import QBittorrentClient
 from status_tracker.clients.radarr import RadarrClient
 from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.ingress.http import LiveFeed, create_app
+from status_tracker.ingress.http.api import reason_setup
 from status_tracker.ingress.http.metrics import Metrics
 from status_tracker.ingress.http.views import iso
 from status_tracker.ingress.shoko import ShokoListener
@@ -165,9 +167,14 @@ class System:
                 letters, letter_count = await self.store.dead_letters(limit=5)
                 refused = await self.store.count_timeline_events("transition_refused")
                 waiting = await self.store.requests_in_states(("importing", "anime_matching"))
+                active = await self.store.active_requests()
+                episodes: dict[int, list[Any]] = {}
+                for episode in await self.store.episodes_of([r.id for r in active]):
+                    episodes.setdefault(episode.request_id, []).append(episode)
         except Exception as exc:
             database = {"reachable": False, "error": storable(str(exc)) or type(exc).__name__}
             mail, letters, letter_count, refused, waiting = {}, [], None, None, []
+            active, episodes = [], {}
         outage = self.store.outage_statistics()
         database["outages"] = outage.outages
         database["unavailable_since"] = iso(outage.unavailable_since)
@@ -192,11 +199,22 @@ class System:
         }
         notifications = await self._notifications_health()
         failing = not database["reachable"] or gave_up
-        degraded = any(d.get("status") == "degraded" for d in dependencies.values())
-        degraded |= notifications.get("status") == "degraded"
+        # Sentences a person can act on: a dependency down, items stuck, items waiting on a
+        # service that is not configured. Counts only, never titles: /health needs no secret.
+        problems = [
+            f"{name} is {d['status']}: {d.get('reason') or 'see its entry'}"
+            for name, d in dependencies.items()
+            if d.get("status") == "degraded"
+        ] + reason_problems(
+            active, episodes, reason_setup(self), now=self.clock.now()
+        )
+        if notifications.get("status") == "degraded":
+            problems.append(f"notifications are degraded: {notifications.get('last_error')}")
+        degraded = bool(problems)
         status = "failing" if failing else "degraded" if degraded else "ok"
         body = {
             "status": status,
+            "problems": problems,
             "uptime_s": round(time.time() - self.started_at, 1),
             "database": database,
             "supervisor": _json.unstructure(supervisor) if supervisor else None,

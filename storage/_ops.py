@@ -109,6 +109,8 @@ class SaveSession:
     token_fingerprint: str
     created_at: float
     expires_at: float
+    role: str = "admin"
+    """``admin`` (signed in with the API token) or ``viewer`` (the view token: read only)."""
 
 
 @typing.final
@@ -120,10 +122,12 @@ class EndSession:
 @typing.final
 @attrs.frozen(kw_only=True)
 class PruneSessions:
-    """Forget sessions expired by ``now`` or granted under another API token."""
+    """Forget sessions expired by ``now`` or granted under a token no longer in use."""
 
     now: float
     token_fingerprint: str
+    also_kept: tuple[str, ...] = ()
+    """Fingerprints of the other tokens in use (the view token's)."""
 
 
 @typing.final

@@ -19,6 +19,8 @@ class DownloadWatch:
     client_state: str | None
     episode_count: int
     has_files: bool
+    seeds: int | None = None
+    peers: int | None = None
 
 
 @typing.final

@@ -14,6 +14,7 @@ from status_tracker.domain import (
     DownloadLink,
     DownloadRow,
     EpisodeRow,
+    ReleaseFacts,
     RequestRow,
     TimelineEntry,
     TorrentFileRow,
@@ -51,6 +52,7 @@ REQUEST_COLUMNS = (
     "jellyseerr_request_id", "radarr_id", "sonarr_id", "is_anime", "state", "progress",
     "poster_url", "overview", "source", "jellyfin_id", "requested_seasons", "download_hash",
     "final_path", "shoko_file_id", "created_at", "updated_at", "available_at", "last_change_at",
+    "requested_by", "requested_at", "known_seasons", "check_requested_at",
 )  # fmt: skip
 EPISODE_COLUMNS = (
     "request_id", "season", "episode", "title", "state", "progress", "torrent_hash",
@@ -59,7 +61,8 @@ EPISODE_COLUMNS = (
 )  # fmt: skip
 DOWNLOAD_COLUMNS = (
     "hash", "name", "progress", "state", "client_state", "size", "release_type", "links",
-    "files", "created_at", "updated_at", "last_change_at",
+    "files", "created_at", "updated_at", "last_change_at", "speed", "eta_s", "size_left", "seeds",
+    "peers", "stalled_since", "release",
 )  # fmt: skip
 TIMELINE_COLUMNS = (
     "request_id", "at", "source", "event", "from_state", "to_state", "season", "episode",
@@ -69,7 +72,7 @@ MAIL_COLUMNS = ("id", "target", "source", "kind", "body", "received_at", "attemp
 DEAD_LETTER_COLUMNS = (
     "id", "at", "actor", "message", "error", "mail_id", "target", "source", "kind", "body",
 )  # fmt: skip
-SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at")
+SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at", "role")
 NOTIFICATION_COLUMNS = (
     "id", "request_id", "kind", "media_type", "title", "year", "season", "episode", "detail",
     "requested_by", "jellyfin_id", "created_at", "attempts", "next_attempt_at", "delivered",
@@ -154,10 +157,12 @@ def statements_for(op: Op) -> Iterator[Statement]:
             )
         case EndSession(id_hash=id_hash):
             yield "DELETE FROM sessions WHERE id_hash = ?", (id_hash,)
-        case PruneSessions(now=now, token_fingerprint=fingerprint):
+        case PruneSessions(now=now, token_fingerprint=fingerprint, also_kept=also_kept):
+            kept = (fingerprint, *also_kept)
             yield (
-                "DELETE FROM sessions WHERE expires_at <= ? OR token_fingerprint <> ?",
-                (now, fingerprint),
+                "DELETE FROM sessions WHERE expires_at <= ? "
+                f"OR token_fingerprint NOT IN ({', '.join('?' * len(kept))})",
+                (now, *kept),
             )
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
@@ -228,7 +233,7 @@ def _request_values(row: RequestRow) -> tuple[Any, ...]:
     values = []
     for column in REQUEST_COLUMNS:
         value = getattr(row, column)
-        if column == "requested_seasons":
+        if column in ("requested_seasons", "known_seasons"):
             value = json.dumps(list(value))
         elif column == "is_anime":
             value = int(value)
@@ -245,15 +250,19 @@ def _download_values(row: DownloadRow) -> tuple[Any, ...]:
     files = [
         [f.index, f.name, f.size, f.progress, [list(e) for e in f.episodes]] for f in row.files
     ]
-    values = {c: getattr(row, c) for c in DOWNLOAD_COLUMNS if c not in ("links", "files")}
+    values = {
+        c: getattr(row, c) for c in DOWNLOAD_COLUMNS if c not in ("links", "files", "release")
+    }
     values["links"] = json.dumps(links)
     values["files"] = json.dumps(files)
+    values["release"] = _release_text(row.release)
     return (*(values[c] for c in DOWNLOAD_COLUMNS), row.episode_count)
 
 
 def request_from(record: Mapping[str, Any]) -> RequestRow:
     fields = {c: record[c] for c in REQUEST_COLUMNS}
     fields["requested_seasons"] = tuple(json.loads(fields["requested_seasons"] or "[]"))
+    fields["known_seasons"] = tuple(json.loads(fields["known_seasons"] or "[]"))
     fields["is_anime"] = bool(fields["is_anime"])
     return RequestRow(**fields)
 
@@ -275,7 +284,35 @@ def download_from(record: Mapping[str, Any]) -> DownloadRow:
         )
         for index, name, size, progress, eps in json.loads(fields["files"] or "[]")
     )  # fmt: skip
+    fields["release"] = _release_from(fields["release"])
     return DownloadRow(**fields)
+
+
+def _release_text(release: ReleaseFacts | None) -> str | None:
+    if release is None:
+        return None
+    return json.dumps(
+        {
+            "quality": release.quality,
+            "release_group": release.release_group,
+            "indexer": release.indexer,
+            "languages": list(release.languages),
+            "custom_formats": list(release.custom_formats),
+        }
+    )
+
+
+def _release_from(text: str | None) -> ReleaseFacts | None:
+    if not text:
+        return None
+    fields = json.loads(text)
+    return ReleaseFacts(
+        quality=fields.get("quality"),
+        release_group=fields.get("release_group"),
+        indexer=fields.get("indexer"),
+        languages=tuple(fields.get("languages") or ()),
+        custom_formats=tuple(fields.get("custom_formats") or ()),
+    )
 
 
 def timeline_from(record: Mapping[str, Any]) -> TimelineEntry:

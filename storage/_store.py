@@ -137,6 +137,7 @@ class StoredSession:
     token_fingerprint: str
     created_at: float
     expires_at: float
+    role: str = "admin"
 
 
 @attrs.define(eq=False)
@@ -428,7 +429,7 @@ class Store:
     async def unfinished_downloads(self) -> list[DownloadWatch]:
         """The downloads still to watch, without decoding their links and files."""
         rows = await self.fetch(
-            "SELECT hash, name, progress, state, client_state, episode_count, "
+            "SELECT hash, name, progress, state, client_state, episode_count, seeds, peers, "
             "CASE WHEN files = '[]' THEN 0 ELSE 1 END AS has_files FROM downloads "
             "WHERE state NOT IN ('completed', 'seeding', 'missing')"
         )
@@ -499,6 +500,14 @@ class Store:
             f"{_sql.SELECT_REQUEST} WHERE media_type = ? AND ({' OR '.join(matches)}){active} "
             "ORDER BY created_at DESC, id DESC",
             args,
+        )
+        return [_sql.request_from(row) for row in rows]
+
+    async def requests_to_check(self, since: float) -> list[RequestRow]:
+        """Requests someone asked to check again after ``since`` (oldest ask first)."""
+        rows = await self.fetch(
+            f"{_sql.SELECT_REQUEST} WHERE check_requested_at > ? ORDER BY check_requested_at",
+            (since,),
         )
         return [_sql.request_from(row) for row in rows]
 

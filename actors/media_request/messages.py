@@ -9,6 +9,8 @@ import typing
 
 import attrs
 
+from status_tracker.domain import ReleaseFacts
+
 MediaType = typing.Literal["movie", "tv"]
 
 
@@ -120,6 +122,7 @@ class MovieGrabbed:
     poster_url: str | None = None
     overview: str | None = None
     size: int | None = None
+    release: ReleaseFacts | None = None
 
 
 @typing.final
@@ -159,6 +162,7 @@ class EpisodesGrabbed:
     download_hash: str | None
     release_title: str | None
     size: int | None = None
+    release: ReleaseFacts | None = None
 
 
 @typing.final
@@ -385,6 +389,14 @@ class ActionRecorded:
     episodes: tuple[tuple[int, int], ...] = ()
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class CheckRequested:
+    """A person asked (``POST /api/requests/{id}/check``) to look at this request again now."""
+
+    by: str = "api"
+
+
 RequestMessage = (
     WebhookFact
     | DownloadProgressed
@@ -395,4 +407,5 @@ RequestMessage = (
     | EpisodesListed
     | ShokoFileReported
     | ActionRecorded
+    | CheckRequested
 )

@@ -5,17 +5,25 @@ No I/O and no Trio here; the RequestActor persists and publishes what ``decide``
 
 from __future__ import annotations
 
+import itertools
 import typing
 from collections.abc import Iterable, Mapping
 
 import attrs
 
 from status_tracker import strict
-from status_tracker.domain import STATE_RANK, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import STATE_RANK, EpisodeRow, ReleaseFacts, RequestRow, TimelineEntry
 
 from ..torrent.messages import DownloadClaimed
 from . import messages as m
-from .transitions import Judgement, Verdict, derive_request_state, is_past, judge
+from .transitions import (
+    Judgement,
+    Verdict,
+    derive_request_state,
+    episode_download_target,
+    is_past,
+    judge,
+)
 
 EpisodeKey = tuple[int, int]
 
@@ -185,7 +193,13 @@ class _Draft:
             )
         )
 
-    def claim(self, torrent_hash: str | None, name: str | None, keys: Iterable[EpisodeKey]) -> None:
+    def claim(
+        self,
+        torrent_hash: str | None,
+        name: str | None,
+        keys: Iterable[EpisodeKey],
+        release: ReleaseFacts | None = None,
+    ) -> None:
         if torrent_hash:
             self.claims.append(
                 DownloadClaimed(
@@ -193,8 +207,15 @@ class _Draft:
                     request_id=self.request_id,
                     name=name,
                     episodes=tuple(sorted(keys)),
+                    release=release,
                 )
             )
+
+    def know_seasons(self, seasons: Iterable[int]) -> None:
+        """These seasons' episode lists are known whole (listed, a pack, or reported)."""
+        assert self.request is not None
+        known = tuple(sorted(set(self.request.known_seasons) | set(seasons)))
+        self.update(known_seasons=known)
 
     # -- episodes ------------------------------------------------------------------------
 
@@ -285,7 +306,13 @@ class _Draft:
     def _derive_from_episodes(self) -> None:
         assert self.request is not None
         live = [row for row in self.episodes.values() if row.state != "deleted"]
-        derived = derive_request_state((row.state for row in live), self.request.state)
+        derived = derive_request_state(
+            (row.state for row in live),
+            self.request.state,
+            seasons_unknown=bool(
+                set(self.request.requested_seasons) - set(self.request.known_seasons)
+            ),
+        )
         if live:
             progress = round(sum(row.progress for row in live) / len(live), 2)
             self.update(progress=progress)
@@ -338,6 +365,8 @@ def _media_requested(draft: _Draft, fact: m.MediaRequested) -> None:
             overview=fact.overview,
             requested_seasons=tuple(sorted(set(fact.requested_seasons))),
             source="jellyseerr",
+            requested_by=fact.requested_by,
+            requested_at=draft.now,
             state=state,
         )
         return
@@ -349,7 +378,10 @@ def _media_requested(draft: _Draft, fact: m.MediaRequested) -> None:
         year=fact.year,
         poster_url=fact.poster_url,
         overview=fact.overview,
+        requested_by=fact.requested_by,
     )
+    if adopted or draft.request.requested_at is None:
+        draft.update(requested_at=draft.request.requested_at or draft.now)
     seasons = tuple(sorted(set(draft.request.requested_seasons) | set(fact.requested_seasons)))
     draft.update(requested_seasons=seasons)
     if adopted:
@@ -374,6 +406,9 @@ def _reported_available(draft: _Draft, fact: m.MediaReportedAvailable) -> None:
     if draft.request.media_type == "movie":
         draft.move("available", "reported_available", detail="Jellyseerr reports it available")
     else:
+        # Jellyseerr knows the seasons whole: what is available is all there is to wait for.
+        draft.know_seasons(draft.request.requested_seasons)
+        draft.know_seasons(season for season, _ in draft.episodes)
         draft.note("reported_available", detail="Jellyseerr reports the seasons available")
 
 
@@ -413,7 +448,7 @@ def _movie_grabbed(draft: _Draft, fact: m.MovieGrabbed) -> None:
         detail=fact.release_title,
         backward_reason="a new release was grabbed" if new_release else None,
     )
-    draft.claim(fact.download_hash, fact.release_title, ())
+    draft.claim(fact.download_hash, fact.release_title, (), fact.release)
 
 
 def _movie_imported(draft: _Draft, fact: m.MovieImported) -> None:
@@ -469,7 +504,14 @@ def _ensure_series_request(draft: _Draft, series: m.SeriesRef) -> None:
 
 def _episodes_grabbed(draft: _Draft, fact: m.EpisodesGrabbed) -> None:
     _ensure_series_request(draft, fact.series)
-    _link_episodes(draft, fact.download_hash, fact.release_title, fact.episodes, "grabbed")
+    per_season: dict[int, int] = {}
+    for ref in fact.episodes:
+        per_season[ref.season] = per_season.get(ref.season, 0) + 1
+    # Sonarr names every episode a pack holds: a season grabbed as a pack is known whole.
+    draft.know_seasons(season for season, count in per_season.items() if count > 1)
+    _link_episodes(
+        draft, fact.download_hash, fact.release_title, fact.episodes, "grabbed", fact.release
+    )
 
 
 def _link_episodes(
@@ -478,6 +520,7 @@ def _link_episodes(
     name: str | None,
     refs: Iterable[m.EpisodeRef],
     event: str,
+    release: ReleaseFacts | None = None,
 ) -> None:
     keys = []
     for ref in refs:
@@ -495,7 +538,7 @@ def _link_episodes(
             backward_reason="a new release was grabbed" if new_release else None,
         )
         keys.append(row.key)
-    draft.claim(torrent_hash, name, keys)
+    draft.claim(torrent_hash, name, keys, release)
 
 
 def _episodes_imported(draft: _Draft, fact: m.EpisodesImported) -> None:
@@ -644,12 +687,17 @@ def _download_progressed(draft: _Draft, fact: m.DownloadProgressed) -> None:
             # comes with the next report; the torrent's overall progress says nothing of it.
             continue
         progress = own.progress if own else fact.progress
-        done = own.complete if own else complete
         if not is_past(row.state, "downloaded"):
             draft.edit_episode(key, progress=round(progress, 2))
-        if done or complete:
+        target = episode_download_target(
+            torrent_state=fact.state,
+            torrent_progress=fact.progress,
+            own_progress=own.progress if own else None,
+            own_complete=own.complete if own else False,
+        )
+        if target == "downloaded":
             _observe(draft, "downloaded", "download_completed", key)
-        elif progress > 0 or (started and own is None):
+        elif target == "downloading":
             _observe(draft, "downloading", "download_started", key)
 
 
@@ -728,6 +776,7 @@ def _episodes_listed(draft: _Draft, fact: m.EpisodesListed) -> None:
     if draft.request is None or draft.request.media_type != "tv":
         return
     draft.fill(sonarr_id=fact.sonarr_id)
+    draft.know_seasons({ref.season for ref in fact.episodes})
     new = [ref for ref in fact.episodes if (ref.season, ref.episode) not in draft.episodes]
     for ref in new:
         draft.episode(ref)
@@ -739,13 +788,39 @@ def _episodes_listed(draft: _Draft, fact: m.EpisodesListed) -> None:
 
 
 def _action_recorded(draft: _Draft, fact: m.ActionRecorded) -> None:
+    """One entry per action, whatever the number of episodes it is about (a pack's 13 episodes
+    are one line naming them, not 13 lines)."""
     if draft.request is None:
         return
-    if not fact.episodes:
+    keys = sorted(key for key in fact.episodes if key in draft.episodes)
+    if fact.episodes and not keys:
+        return
+    if len(keys) == 1:
+        draft.note(fact.event, detail=fact.detail, key=keys[0])
+    elif keys:
+        draft.note(fact.event, detail=f"{episode_span(keys)}: {fact.detail}")
+    else:
         draft.note(fact.event, detail=fact.detail)
-    for key in fact.episodes:
-        if key in draft.episodes:
-            draft.note(fact.event, detail=fact.detail, key=key)
+
+
+def _check_requested(draft: _Draft, fact: m.CheckRequested) -> None:
+    if draft.request is None:
+        return
+    draft.update(check_requested_at=draft.now)
+    draft.note("check_requested", detail="asked to check again now")
+
+
+def episode_span(keys: Iterable[EpisodeKey]) -> str:
+    """Episodes in words: ``S01E01``, ``S01E01-S01E13 (13 episodes)``, ``S01E02, S01E05``."""
+    ordered = sorted(set(keys))
+    codes = [f"S{season:02d}E{episode:02d}" for season, episode in ordered]
+    if len(codes) == 1:
+        return codes[0]
+    contiguous = all(b == (a[0], a[1] + 1) for a, b in itertools.pairwise(ordered))
+    if contiguous:
+        return f"{codes[0]}-{codes[-1]} ({len(codes)} episodes)"
+    shown = ", ".join(codes[:4])
+    return shown if len(codes) <= 4 else f"{shown} and {len(codes) - 4} more"
 
 
 _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
@@ -770,4 +845,5 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.EpisodesListed: _episodes_listed,
     m.ShokoFileReported: _shoko_file_reported,
     m.ActionRecorded: _action_recorded,
+    m.CheckRequested: _check_requested,
 }

@@ -54,23 +54,51 @@ def is_past(current: str, target: str) -> bool:
     return STATE_RANK.get(current, -1) >= STATE_RANK.get(target, -1)
 
 
-def derive_request_state(episode_states: Iterable[str], own_state: str) -> str:
+def derive_request_state(
+    episode_states: Iterable[str], own_state: str, *, seasons_unknown: bool = False
+) -> str:
     """A TV request's state from its episodes.
 
-    All available → available; otherwise the least advanced episode still in progress; only
-    failed and available left → failed; every episode deleted → deleted. Pending episodes
-    count as the request's own pre-grab state; with no episodes the request keeps its own.
+    All available → available, or ``partially_available`` while ``seasons_unknown`` (a
+    requested season whose episode list is not known whole); some available and the rest only
+    pending (not grabbed) → ``partially_available``; otherwise the least advanced episode still
+    in progress, pending ones counting as the request's own pre-grab state; only failed and
+    available left → failed; every episode deleted → deleted; with no episodes the request
+    keeps its own.
     """
     every = list(episode_states)
     states = [s for s in every if s != "deleted"]
     if not states:
         return "deleted" if every else own_state
     if all(s == "available" for s in states):
-        return "available"
+        return "partially_available" if seasons_unknown else "available"
     in_progress = [s for s in states if s not in ("available", "failed")]
     if not in_progress:
         return "failed"
+    if "available" in states and all(s == "pending" for s in in_progress):
+        return "partially_available"
     least = min(in_progress, key=lambda s: STATE_RANK[s])
     if least == "pending":
         return own_state if own_state in ("requested", "approved") else "approved"
     return least
+
+
+def episode_download_target(
+    *, torrent_state: str, torrent_progress: float, own_progress: float | None, own_complete: bool
+) -> str | None:
+    """Where an episode of a torrent stands by what the torrent reports, or None (no news).
+
+    Its own file complete, or the whole torrent complete → ``downloaded``. The torrent started
+    (downloading, stalled, queued or paused after some progress, or its own file started) →
+    ``downloading``, even at 0 % for its own file: it sits in a download that is running.
+    ``own_progress`` is None when the file holding the episode is not known.
+    """
+    complete = torrent_progress >= 100.0 or torrent_state in ("completed", "seeding")
+    if own_complete or complete:
+        return "downloaded"
+    if torrent_state in ("missing", "error"):
+        return None
+    started = torrent_progress > 0 or torrent_state == "downloading"
+    if started or (own_progress is not None and own_progress > 0):
+        return "downloading"
+    return None

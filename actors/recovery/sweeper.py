@@ -1,8 +1,10 @@
 """The recovery sweeper loop: every so often, find stuck items and drive each on.
 
-What it does is always a timeline entry (source ``recovery``) on the request. It acts on the
-same stuck item at most once per ``stuck_after`` seconds, so a long wait is visible without
-flooding the timeline.
+What it does is a timeline entry (source ``recovery``) on the request: one per item and reason
+(a pack's episodes together), written again only when the reason changes, so a long wait is
+visible without flooding the timeline. It acts on the same stuck item at most once per
+``stuck_after`` seconds. A request someone asked to check again now
+(``POST /api/requests/{id}/check``) is looked at within a second, stuck or not.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import attrs
 import httpx
 import trio
-from status_tracker.clients import ClientError, DownloadClient
+from status_tracker.clients import ClientError, DownloadClient, TorrentNotFound
 from status_tracker.storage import DEDUPE_WINDOW_S, DatabaseUnavailable, PostMail, PruneMail
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
@@ -24,18 +26,24 @@ from ..envelope import Deliver
 from ..mail import post, torrent_target
 from ..media_request.messages import ActionRecorded
 from ..runtime import ActorDied
-from ..torrent.messages import DownloadClaimed
+from ..torrent.messages import DownloadClaimed, ObservedFile
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 
 logger = logging.getLogger(__name__)
 
 SendTo = Callable[[typing.Any, Deliver], Awaitable[object]]
+CHECK_POLL_S = 1.0
+"""How often it looks for requests someone asked to check again now."""
 
 
 class StuckSource(typing.Protocol):
     """The reads the sweeper needs (the Store provides them)."""
 
     async def active_requests(self) -> list[RequestRow]: ...
+
+    async def requests_to_check(self, since: float) -> list[RequestRow]:
+        """Requests someone asked to check again after ``since``."""
+        ...
 
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]: ...
 
@@ -60,6 +68,7 @@ class SweeperStatus:
     sweeps: int
     actions: int
     stuck_now: int
+    checks: int
 
 
 @typing.final
@@ -87,19 +96,31 @@ class RecoverySweeper:
         self._stuck_after = stuck_after
         self._interval = interval
         self._acted_at: dict[Action, float] = {}
+        self._noted: dict[Action, str] = {}
+        self._checks_since: float | None = None
+        self._checks = 0
         self._sweeps = 0
         self._actions = 0
         self._stuck_now = 0
 
     def status(self) -> SweeperStatus:
-        return SweeperStatus(sweeps=self._sweeps, actions=self._actions, stuck_now=self._stuck_now)
+        return SweeperStatus(
+            sweeps=self._sweeps,
+            actions=self._actions,
+            stuck_now=self._stuck_now,
+            checks=self._checks,
+        )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
+        next_sweep = trio.current_time() + self._interval
         while True:
-            await trio.sleep(self._interval)
+            await trio.sleep(max(0.0, min(CHECK_POLL_S, next_sweep - trio.current_time())))
             try:
-                await self.sweep_once()
+                await self.check_asked_once()
+                if trio.current_time() >= next_sweep:
+                    next_sweep += self._interval
+                    await self.sweep_once()
             except DatabaseUnavailable:
                 await self._source.wait_available()
             except (ActorDied, trio.TooSlowError) as exc:
@@ -107,13 +128,51 @@ class RecoverySweeper:
                 # item is still stuck and is looked at again next period.
                 logger.warning("recovery sweep cut short: %r", exc)
 
-    async def sweep_once(self) -> list[Action]:
-        """Find what is stuck now and act on what was not acted on recently; returns that."""
+    async def check_asked_once(self) -> list[Action]:
+        """Look now at each request someone asked to check since the last look; returns what
+        it did. Asks from before this sweeper started more than a stuck period ago are old."""
         now = self._now()
-        requests = await self._source.active_requests()
-        by_request: dict[int, list[EpisodeRow]] = {}
-        for episode in await self._source.episodes_of([r.id for r in requests]):
-            by_request.setdefault(episode.request_id, []).append(episode)
+        if self._checks_since is None:
+            self._checks_since = now - self._stuck_after
+        asked = await self._source.requests_to_check(self._checks_since)
+        done: list[Action] = []
+        for request in asked:
+            self._checks_since = max(self._checks_since, request.check_requested_at or now)
+            done.extend(await self._check_now(request, now))
+        return done
+
+    async def _check_now(self, request: RequestRow, now: float) -> list[Action]:
+        self._checks += 1
+        episodes = await self._source.episodes_of([request.id])
+        downloads = await self._downloads_of([request], {request.id: episodes})
+        actions = find_stuck(
+            [request], {request.id: episodes}, downloads, now=now, stuck_after=0.0
+        )
+        for action in actions:
+            self._actions += 1
+            self._noted.pop(action, None)  # asked for: say what it found even if said before
+            try:
+                await self._carry_out(action, request)
+            except (ClientError, httpx.HTTPError) as exc:
+                await self._note(action, "recovery_deferred", f"could not check: {exc}")
+        if not actions:
+            await self._call_request(
+                request.id,
+                Deliver(
+                    messages=(
+                        ActionRecorded(
+                            event="checked",
+                            detail=f"checked at once: {request.state}, nothing to act on",
+                        ),
+                    ),
+                    source="recovery",
+                ),
+            )
+        return actions
+
+    async def _downloads_of(
+        self, requests: Sequence[RequestRow], by_request: dict[int, list[EpisodeRow]]
+    ) -> dict[str, DownloadRow]:
         hashes = {r.download_hash for r in requests if r.download_hash} | {
             e.torrent_hash for rows in by_request.values() for e in rows if e.torrent_hash
         }
@@ -122,9 +181,20 @@ class RecoverySweeper:
             row = await self._source.load_download(torrent_hash)
             if row is not None:
                 downloads[torrent_hash] = row
+        return downloads
+
+    async def sweep_once(self) -> list[Action]:
+        """Find what is stuck now and act on what was not acted on recently; returns that."""
+        now = self._now()
+        requests = await self._source.active_requests()
+        by_request: dict[int, list[EpisodeRow]] = {}
+        for episode in await self._source.episodes_of([r.id for r in requests]):
+            by_request.setdefault(episode.request_id, []).append(episode)
+        downloads = await self._downloads_of(requests, by_request)
         stuck = find_stuck(requests, by_request, downloads, now=now, stuck_after=self._stuck_after)
         self._stuck_now = len(stuck)
         self._acted_at = {a: t for a, t in self._acted_at.items() if a in stuck}
+        self._noted = {a: said for a, said in self._noted.items() if a in stuck}
         due = [a for a in stuck if now - self._acted_at.get(a, -float("inf")) >= self._stuck_after]
         requests_by_id = {r.id: r for r in requests}
         for action in due:
@@ -160,19 +230,36 @@ class RecoverySweeper:
     async def _reread(self, action: RereadDownload, request: RequestRow) -> None:
         waited = f"no progress for {action.stuck_for:.0f} s"
         if self._downloads is None:
-            await self._note(action, "stuck_download", f"{waited}; no download client configured")
+            await self._note(
+                action,
+                "stuck_download",
+                f"{waited}; no download client configured",
+                said="no download client configured",
+            )
             return
         client = self._downloads.service_name
         download = await self._downloads.download(action.hash)
-        if download is not None:
-            await self._send_torrent(
-                action.hash, Deliver(messages=(observe(download),), source=self._downloads.source)
+        if download is not None and download.hash != action.hash:
+            await self._note(
+                action,
+                "recovery_deferred",
+                f"asked {client} for {action.hash} and got {download.hash}: not used",
             )
+            return
+        if download is not None:
+            files = await self._pack_files(action)
+            await self._send_torrent(
+                action.hash,
+                Deliver(messages=(observe(download, files),), source=self._downloads.source),
+            )
+            seeds = f", {download.seeds} seeds" if download.seeds is not None else ""
+            refreshed = f"; file progress refreshed ({len(files)} files)" if files else ""
+            says = f"{client} says {download.client_state} at {download.progress * 100:.1f} %"
             await self._note(
                 action,
                 "download_reread",
-                f"{waited}; {client} says {download.client_state} at "
-                f"{download.progress * 100:.1f} %",
+                f"{waited}; {says}{seeds}{refreshed}",
+                said=says + seeds,
             )
             return
         if self._find_in_library is not None and await self._find_in_library(request):
@@ -184,19 +271,55 @@ class RecoverySweeper:
             action,
             "download_missing",
             f"{waited}; torrent gone from {client}, not in Jellyfin yet",
+            said="gone, not in Jellyfin",
+        )
+
+    async def _pack_files(self, action: RereadDownload) -> tuple[ObservedFile, ...] | None:
+        """The per-file progress of a pack (more than one episode), so its episodes are fresh."""
+        assert self._downloads is not None
+        download = await self._source.load_download(action.hash)
+        episodes = download.episode_count if download is not None else len(action.episodes)
+        if episodes <= 1:
+            return None
+        try:
+            files = await self._downloads.files(action.hash)
+        except TorrentNotFound:
+            return None
+        return tuple(
+            ObservedFile(index=f.index, name=f.name, size=f.size, progress=f.progress)
+            for f in files
         )
 
     async def _verify(self, action: VerifyInLibrary, request: RequestRow) -> None:
         waited = f"{action.state} for {action.stuck_for:.0f} s"
         if self._find_in_library is None:
-            await self._note(action, "waiting_for_library", f"{waited}; no Jellyfin configured")
+            await self._note(
+                action,
+                "waiting_for_library",
+                f"{waited}; no Jellyfin configured",
+                said="no Jellyfin configured",
+            )
             return
         if await self._find_in_library(request):
             await self._note(action, "found_in_library", f"{waited}; found in Jellyfin")
         else:
-            await self._note(action, "waiting_for_library", f"{waited}; not in Jellyfin yet")
+            await self._note(
+                action,
+                "waiting_for_library",
+                f"{waited}; not in Jellyfin yet",
+                said="not in Jellyfin yet",
+            )
 
-    async def _note(self, action: Action, event: str, detail: str) -> None:
+    async def _note(
+        self, action: Action, event: str, detail: str, *, said: str | None = None
+    ) -> None:
+        """Record what it did, once per item and reason: ``said`` (the detail without its
+        durations) unchanged since the last entry about this item means nothing new to say."""
+        reason = f"{event}: {said if said is not None else detail}"
+        if self._noted.get(action) == reason:
+            logger.debug("recovery: request %s %s again: %s", action.request_id, event, detail)
+            return
+        self._noted[action] = reason
         logger.info("recovery: request %s %s: %s", action.request_id, event, detail)
         await self._call_request(
             action.request_id,

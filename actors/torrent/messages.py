@@ -6,6 +6,8 @@ import typing
 
 import attrs
 
+from status_tracker.domain import ReleaseFacts
+
 
 @typing.final
 @attrs.frozen(kw_only=True)
@@ -16,6 +18,8 @@ class DownloadClaimed:
     request_id: int
     name: str | None
     episodes: tuple[tuple[int, int], ...] = ()
+    release: ReleaseFacts | None = None
+    """What the *arr said about the release it grabbed, when the claim comes from a grab."""
 
 
 @typing.final
@@ -41,6 +45,11 @@ class TorrentObserved:
     progress: float
     size: int | None = None
     files: tuple[ObservedFile, ...] | None = None
+    speed: int | None = None
+    eta_s: int | None = None
+    size_left: int | None = None
+    seeds: int | None = None
+    peers: int | None = None
 
 
 @typing.final

@@ -83,8 +83,8 @@ _EPISODE_ONLY = re.compile(
 )
 _EPISODE_PIECE = re.compile(r"[\s._]*(-)?[\s._]*(?:s\d{1,3}e|\d{1,2}x|e|x)?(\d{1,4})")
 _SEASON_TOKEN = re.compile(
-    r"(?<![a-z0-9])(?:s|seasons?[\s._]*)(\d{1,2})"
-    r"(?:[\s._]*(-|~|&|\+|,|and)[\s._]*(?:s|season[\s._]*)?(\d{1,2}))?(?![0-9a-z])"
+    r"(?<![a-z0-9])(s|seasons?[\s._]*)(\d{1,2})"
+    r"(?:([\s._]*)(-|~|&|\+|,|and)([\s._]*)(s|season[\s._]*)?(\d{1,2}))?(?![0-9a-z])"
 )
 _ORDINAL_SEASON = re.compile(r"(?<![a-z0-9])(\d{1,2})(?:st|nd|rd|th)[\s._]*season(?![a-z])")
 _SPECIAL = re.compile(
@@ -238,7 +238,8 @@ def classify_release(
 ) -> ReleaseType:
     """Tell what kind of release a grab is.
 
-    The first rule that applies wins: one grabbed episode is ``SINGLE_EPISODE``; episodes of
+    The first rule that applies wins: one grabbed episode, or no grabbed episodes and a title
+    naming one season and one episode (``Show S3 - 06``), is ``SINGLE_EPISODE``; episodes of
     several regular seasons (or a title naming several) are ``MULTI_SEASON_PACK``; several
     episodes in the torrent's only video file are ``MULTI_EPISODE``; a title saying ``Batch``,
     ``Complete`` (naming no season) or an absolute range is ``BATCH``; several video files are
@@ -258,6 +259,8 @@ def classify_release(
     named = parse_episode_tokens(title)
     if len(grabbed) == 1:
         return ReleaseType.SINGLE_EPISODE
+    if not grabbed and len(named.seasons) == 1 and len(named.episodes or named.absolute) == 1:
+        return ReleaseType.SINGLE_EPISODE  # "Show S3 - 06": one season, one episode
     if len({season for season, _ in grabbed if season > 0}) > 1 or len(named.seasons) > 1:
         return ReleaseType.MULTI_SEASON_PACK
     content_files = sum(1 for name in file_names if parse_episode_tokens(name).holds_content)
@@ -363,11 +366,18 @@ def _number_range(match: re.Match[str]) -> tuple[int, ...]:
 
 def _named_seasons(text: str) -> tuple[int, ...]:
     seasons: set[int] = set()
-    for first, connector, last in _SEASON_TOKEN.findall(text):
+    for keyword, first, gap, connector, gap_after, prefix, last in _SEASON_TOKEN.findall(text):
         seasons.add(int(first))
-        if last and connector in ("-", "~"):
+        if not last:
+            continue
+        if connector in ("-", "~"):
+            # "S3 - 06" is season 3, episode 6 (the anime "Title S3 - 06"); a range needs no
+            # gap ("S1-3"), or names the season again ("S01 - S03"), or says "Seasons".
+            spaced = bool(gap or gap_after)
+            if spaced and not prefix and not keyword.startswith("seasons"):
+                continue
             seasons.update(range(int(first), int(last) + 1))
-        elif last:
+        else:
             seasons.add(int(last))
     seasons.update(int(number) for number in _ORDINAL_SEASON.findall(text))
     return tuple(sorted(seasons))

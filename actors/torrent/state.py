@@ -54,12 +54,15 @@ def _claimed(row: DownloadRow | None, claim: DownloadClaimed, now: float) -> Tor
     links = {link.request_id: set(link.episodes) for link in row.links}
     before = {rid: frozenset(eps) for rid, eps in links.items()}
     links.setdefault(claim.request_id, set()).update(claim.episodes)
-    if existed and {rid: frozenset(eps) for rid, eps in links.items()} == before:
+    new_release = claim.release is not None and claim.release != row.release
+    relinked = {rid: frozenset(eps) for rid, eps in links.items()} != before
+    if existed and not new_release and not relinked:
         # A replayed claim: already linked, nothing to save; still tell the request where we are.
         return TorrentDecision(row=row, changed=False, notify=_tell(row, [claim.request_id]))
     updated = attrs.evolve(
         row,
         name=row.name or claim.name,
+        release=claim.release or row.release,
         links=tuple(
             DownloadLink(request_id=rid, episodes=tuple(sorted(eps)))
             for rid, eps in sorted(links.items())
@@ -86,7 +89,7 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
         files = _map_files(
             tuple(_file_row(observed) for observed in seen.files), _all_episodes(row)
         )
-    updated = attrs.evolve(
+    moved = attrs.evolve(
         row,
         name=seen.name or row.name,
         progress=_short_of(seen.progress * 100, 2, whole=100.0),
@@ -95,8 +98,22 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
         size=seen.size if seen.size is not None else row.size,
         files=files,
     )
+    stalled = seen.state == "stalled"
+    updated = attrs.evolve(
+        moved,
+        speed=seen.speed,
+        eta_s=seen.eta_s,
+        size_left=seen.size_left,
+        seeds=seen.seeds,
+        peers=seen.peers,
+        stalled_since=(row.stalled_since or now) if stalled else None,
+    )
     if updated == row:
         return TorrentDecision(row=row, changed=False)
+    if moved == row:
+        # Only the swarm or the speed changed: saved, but it is no change of the item (the
+        # stuck clock keeps running) and nothing a request follows.
+        return TorrentDecision(row=attrs.evolve(updated, updated_at=now), changed=True)
     updated = attrs.evolve(updated, updated_at=now, last_change_at=now)
     return TorrentDecision(row=updated, changed=True, notify=_tell_everyone(updated))
 

@@ -1,4 +1,9 @@
-"""``/api/requests``: list, detail and deletion of media requests (API token or session)."""
+"""``/api/requests``: list, detail, deletion and "check again now" of media requests.
+
+Reads need the API token, the view token or a session; changes need the API token or an admin
+session. A viewer asking for a change (or for the dead letters) is answered 403 before any
+route runs (``install``'s gate), whichever module the route lives in.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from typing import Any
 from quart import jsonify, request
 from quart_trio import QuartTrio
 from status_tracker.actors.mail import post, request_target
-from status_tracker.actors.media_request.messages import DeletionRequested
+from status_tracker.actors.media_request.messages import CheckRequested, DeletionRequested
+from status_tracker.actors.recovery.reasons import Setup
 
-from status_tracker.domain import RequestRow
+from status_tracker.domain import FINISHED_STATES, RequestRow
 from status_tracker.strict import load_json
 
 from . import params, views
@@ -21,8 +27,27 @@ from .service import Service
 MAX_DELETE_BODY = 64 * 1024
 
 
+def reason_setup(service: Service) -> Setup:
+    """What the reasons need to know of the configuration."""
+    config = service.config
+    return Setup(
+        stuck_after=config.stuck_after_s,
+        download_client="qBittorrent" if config.qbittorrent_url else None,
+        jellyfin=bool(config.jellyfin_url),
+        shoko=bool(config.shoko_url),
+        sonarr_api=bool(config.sonarr_url and config.sonarr_api_key),
+    )
+
+
 def install(app: QuartTrio, service: Service, access: Access) -> None:
     store = service.store
+    setup = reason_setup(service)
+
+    @app.before_request
+    async def read_only_gate() -> Any:
+        if await access.refuses_viewer(request):
+            return error(403, "the view token (or its session) may only read")
+        return None
 
     @app.get("/api/requests")
     async def list_requests() -> Any:
@@ -34,9 +59,19 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             return error(400, str(exc))
         rows, total = await store.list_requests(query)
         episodes = await store.episodes_of([row.id for row in rows])
-        items = [
-            views.request_item(row, [e for e in episodes if e.request_id == row.id]) for row in rows
-        ]
+        now = service.clock.now()
+        items = []
+        for row in rows:
+            downloads = await store.downloads_of(row.id) if row.state not in FINISHED_STATES else []
+            items.append(
+                views.request_item(
+                    row,
+                    [e for e in episodes if e.request_id == row.id],
+                    downloads=downloads,
+                    setup=setup,
+                    now=now,
+                )
+            )
         return jsonify(
             {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         )
@@ -58,12 +93,29 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                 await store.load_episodes(row.id),
                 await store.downloads_of(row.id),
                 await store.timeline(row.id),
+                setup=setup,
+                now=service.clock.now(),
             )
         )
 
+    @app.post("/api/requests/<raw_id>/check")
+    async def check_request(raw_id: str) -> Any:
+        """Check again now: handed durably to the request (a timeline entry), which the
+        recovery sweeper picks up at once and looks at whether or not it counts as stuck."""
+        if not await access.admin(request):
+            return unauthorized()
+        row = await find(raw_id)
+        if row is None:
+            return error(404, f"no request {raw_id[:40]!r}")
+        if row.state in FINISHED_STATES:
+            return error(409, f"request {row.id} is {row.state}: there is nothing to check")
+        check = CheckRequested()
+        await store.commit([post(request_target(row.id), "api", check, at=service.clock.now())])
+        return jsonify({"accepted": True}), 202
+
     @app.delete("/api/requests/<raw_id>")
     async def delete_request(raw_id: str) -> Any:
-        if not await access.api(request):
+        if not await access.admin(request):
             return unauthorized()
         row = await find(raw_id)
         if row is None:
@@ -74,7 +126,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
 
     @app.delete("/api/requests/<raw_id>/episodes")
     async def delete_episodes(raw_id: str) -> Any:
-        if not await access.api(request):
+        if not await access.admin(request):
             return unauthorized()
         row = await find(raw_id)
         if row is None:

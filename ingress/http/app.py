@@ -34,10 +34,12 @@ def create_app(service: Service) -> QuartTrio:
     access = Access(
         webhook_token=service.webhook_token,
         api_token=service.api_token,
+        view_token=config.view_token,
         sessions=Sessions(
             service.store,
             service.clock,
             api_token=service.api_token,
+            view_token=config.view_token,
             lifetime_s=config.session_days * SECONDS_PER_DAY,
         ),
     )

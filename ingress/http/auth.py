@@ -15,7 +15,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import parse_cookie
 
 from . import sessions
-from .sessions import Sessions
+from .sessions import ADMIN, VIEWER, Role, Sessions
 
 
 def presented_secrets(headers: Headers, args: typing.Mapping[str, str]) -> list[str]:
@@ -58,14 +58,23 @@ def session_id(headers: Headers) -> str:
     return parse_cookie(headers.get("Cookie", "")).get(sessions.COOKIE, "")
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_REFUSED_PREFIXES = ("/api/dead-letters",)
+"""Paths a viewer may not even read: dead letters hold whole webhook bodies."""
+OPEN_TO_VIEWERS = frozenset({"/login", "/logout"})
+
+
 @typing.final
 @attrs.frozen
 class Access:
-    """Who may do what: webhooks by their secret, the API by its token or a session."""
+    """Who may do what: webhooks by their secret; the API by its token or an admin session;
+    reads (the board, the API's GETs, the live feed) also by the view token or a viewer
+    session. ``api`` says whether a request may read; ``role`` says which role it has."""
 
     webhook_token: str = attrs.field(repr=False)
     api_token: str = attrs.field(repr=False)
     sessions: Sessions
+    view_token: str | None = attrs.field(default=None, repr=False)
 
     def webhook(self, request: Request) -> bool:
         return matches(self.webhook_token, presented_secrets(request.headers, request.args))
@@ -73,13 +82,52 @@ class Access:
     def api_token_in(self, headers: Headers, args: typing.Mapping[str, str]) -> bool:
         return matches(self.api_token, presented_secrets(headers, args))
 
-    async def api(self, request: Request | Websocket) -> bool:
-        """The API token was presented, or the dashboard session cookie is live."""
+    def view_token_in(self, headers: Headers, args: typing.Mapping[str, str]) -> bool:
+        return self.view_token is not None and matches(
+            self.view_token, presented_secrets(headers, args)
+        )
+
+    def sign_in_role(self, presented: list[str]) -> Role | None:
+        """The role a sign-in with ``presented`` (a form's or ``?token=``) grants, if any."""
+        if matches(self.api_token, presented):
+            return ADMIN
+        if self.view_token is not None and matches(self.view_token, presented):
+            return VIEWER
+        return None
+
+    async def role(self, request: Request | Websocket) -> Role | None:
+        """``admin`` (API token, admin session), ``viewer`` (view token, viewer session), None."""
         if self.api_token_in(request.headers, request.args):
-            return True
-        return await self.sessions.valid(session_id(request.headers))
+            return ADMIN
+        if self.view_token_in(request.headers, request.args):
+            return VIEWER
+        return await self.sessions.role(session_id(request.headers))
+
+    async def api(self, request: Request | Websocket) -> bool:
+        """May read: any role. Writes by a viewer are refused earlier, by ``refuses_viewer``."""
+        return await self.role(request) is not None
+
+    async def admin(self, request: Request | Websocket) -> bool:
+        return await self.role(request) == ADMIN
+
+    async def refuses_viewer(self, request: Request) -> bool:
+        """True for a viewer asking for a change (any method but GET/HEAD/OPTIONS) or for the
+        dead letters; the caller answers 403. Webhooks and signing in or out are not concerned."""
+        if self.view_token is None:
+            return False
+        path = request.path
+        if path.startswith("/webhooks/") or path in OPEN_TO_VIEWERS:
+            return False
+        writes = request.method not in READ_METHODS
+        if not (writes or path.startswith(READ_ONLY_REFUSED_PREFIXES)):
+            return False
+        return await self.role(request) == VIEWER
 
     def privileged(self, scope: Scope) -> bool:
-        """Cheaply: does this request present the API token or a recently confirmed session?"""
+        """Cheaply: does this request present a token or a recently confirmed session?"""
         headers, args = scope_credentials(scope)
-        return self.api_token_in(headers, args) or self.sessions.known(session_id(headers))
+        return (
+            self.api_token_in(headers, args)
+            or self.view_token_in(headers, args)
+            or self.sessions.known(session_id(headers))
+        )

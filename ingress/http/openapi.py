@@ -621,6 +621,22 @@ def _paths() -> dict[str, Schema]:
                 "`{ST_URL_BASE}/health`.",
             )
         },
+        "/api/requests/{id}/check": {
+            "post": _operation(
+                "checkRequest",
+                "Check again now: the recovery sweeper looks at this request within a second",
+                {
+                    "202": _json(_ref("Accepted"), "asked; the outcome is a timeline entry"),
+                    "403": _error("the read-only view token may not do this"),
+                    "404": _error("no such request"),
+                    "409": _error("the request is finished"),
+                    **_UNAUTHORIZED,
+                },
+                tags=("requests",),
+                security=API_SECURITY,
+                parameters=[_path_id("request")],
+            )
+        },
         "/metrics": {
             "get": _operation(
                 "metrics",

@@ -83,11 +83,11 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return await response.make_conditional(request)
 
-    async def signed_in() -> Response:
+    async def signed_in(role: sessions.Role = sessions.ADMIN) -> Response:
         response = redirect(home(), 303)
         response.set_cookie(
             sessions.COOKIE,
-            await access.sessions.begin(),
+            await access.sessions.begin(role),
             max_age=int(access.sessions.lifetime_s),
             path=request.root_path or "/",
             httponly=True,
@@ -99,8 +99,9 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     @app.get("/")
     async def dashboard() -> Any:
         token = request.args.get("token")
-        if token and auth.matches(service.api_token, [token]):
-            return await signed_in()
+        role = access.sign_in_role([token]) if token else None
+        if role is not None:
+            return await signed_in(role)
         if not await access.sessions.valid(auth.session_id(request.headers)):
             return Response(html_page("login.html"), mimetype="text/html")
         return Response(html_page("dashboard.html"), mimetype="text/html")
@@ -112,8 +113,9 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), max_num_fields=10)
         except ValueError:
             return error(400, "the sign-in form has too many fields")
-        if auth.matches(service.api_token, form.get("token", [])[:1]):
-            return await signed_in()
+        role = access.sign_in_role(form.get("token", [])[:1])
+        if role is not None:
+            return await signed_in(role)
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
             wrong = html_page("login.html").replace(
                 "<!--error-->", "<p class=error>Wrong token.</p>"

@@ -25,6 +25,13 @@ class HttpSettings(typing.Protocol):
     allowed_origins: tuple[str, ...]
     metrics_public: bool
     url_base: str
+    view_token: str | None
+    stuck_after_s: float
+    qbittorrent_url: str | None
+    jellyfin_url: str | None
+    shoko_url: str | None
+    sonarr_url: str | None
+    sonarr_api_key: str | None
 
 
 class Service(typing.Protocol):

@@ -7,9 +7,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from status_tracker.actors.recovery import reasons
+from status_tracker.actors.recovery.reasons import Setup
 from status_tracker.storage import DeadLetter
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+
+EpisodeKey = tuple[int, int]
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -24,8 +28,22 @@ def episode_counts(episodes: Iterable[EpisodeRow]) -> dict[str, int]:
     return dict(sorted(Counter(e.state for e in episodes).items()))
 
 
-def request_item(row: RequestRow, episodes: Sequence[EpisodeRow]) -> dict[str, Any]:
-    """A request as the list and the live feed show it (no episodes, downloads, timeline)."""
+def request_item(
+    row: RequestRow,
+    episodes: Sequence[EpisodeRow],
+    *,
+    downloads: Sequence[DownloadRow] = (),
+    setup: Setup | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """A request as the list and the live feed show it (no episodes, downloads, timeline).
+
+    ``reason`` (why it waits or is stuck) needs ``setup`` and ``now``; without them it is null.
+    """
+    reason = None
+    if setup is not None and now is not None:
+        by_hash = {d.hash: d for d in downloads}
+        reason = reasons.request_reason(row, episodes, by_hash, setup, now=now)
     return {
         "id": row.id,
         "media_type": row.media_type,
@@ -48,10 +66,16 @@ def request_item(row: RequestRow, episodes: Sequence[EpisodeRow]) -> dict[str, A
         "updated_at": iso(row.updated_at),
         "available_at": iso(row.available_at),
         "episode_counts": episode_counts(episodes),
+        "requested_by": row.requested_by,
+        "requested_at": iso(row.requested_at),
+        "reason": reason,
     }
 
 
-def episode_item(row: EpisodeRow) -> dict[str, Any]:
+def episode_item(
+    row: EpisodeRow, *, size: int | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """One episode; ``size`` is the size of its file(s) in the torrent, when known."""
     return {
         "season": row.season,
         "episode": row.episode,
@@ -62,10 +86,16 @@ def episode_item(row: EpisodeRow) -> dict[str, Any]:
         "final_path": row.final_path,
         "jellyfin_id": row.jellyfin_id,
         "updated_at": iso(row.updated_at),
+        "size": size,
+        "reason": reason,
     }
 
 
-def download_item(row: DownloadRow) -> dict[str, Any]:
+def download_item(row: DownloadRow, *, now: float | None = None) -> dict[str, Any]:
+    """One download, with qBittorrent's speed, time left and swarm, and the release facts the
+    *arr sent with its grab (null or empty when not sent)."""
+    release = row.release
+    running = row.state in ("downloading", "stalled", "queued")
     return {
         "hash": row.hash,
         "name": row.name,
@@ -75,9 +105,30 @@ def download_item(row: DownloadRow) -> dict[str, Any]:
         "is_season_pack": row.is_season_pack,
         "release_type": row.release_type,
         "size": row.size,
+        "size_left": row.size_left,
+        "speed": row.speed if running else 0 if row.speed is not None else None,
+        "eta_s": row.eta_s if running else None,
+        "seeds": row.seeds,
+        "peers": row.peers,
+        "quality": release.quality if release else None,
+        "release_group": release.release_group if release else None,
+        "indexer": release.indexer if release else None,
+        "languages": list(release.languages) if release else [],
+        "custom_formats": list(release.custom_formats) if release else [],
+        "reason": reasons.download_reason(row, now=now) if now is not None else None,
         "episodes": [{"season": s, "episode": e} for link in row.links for (s, e) in link.episodes],
         "updated_at": iso(row.updated_at),
     }
+
+
+def episode_sizes(downloads: Sequence[DownloadRow]) -> dict[tuple[str, EpisodeKey], int]:
+    """The size of each episode's file(s), by (torrent hash, episode), from the torrents' files."""
+    sizes: dict[tuple[str, EpisodeKey], int] = {}
+    for download in downloads:
+        for file in download.files:
+            for key in file.episodes:
+                sizes[(download.hash, key)] = sizes.get((download.hash, key), 0) + file.size
+    return sizes
 
 
 def timeline_item(entry: TimelineEntry) -> dict[str, Any]:
@@ -98,11 +149,23 @@ def request_detail(
     episodes: Sequence[EpisodeRow],
     downloads: Sequence[DownloadRow],
     timeline: Sequence[TimelineEntry],
+    *,
+    setup: Setup | None = None,
+    now: float | None = None,
 ) -> dict[str, Any]:
+    sizes = episode_sizes(downloads)
+    by_hash = {d.hash: d for d in downloads}
+
+    def episode(e: EpisodeRow) -> dict[str, Any]:
+        reason = None
+        if setup is not None and now is not None:
+            reason = reasons.episode_reason(e, row, by_hash, setup, now=now)
+        return episode_item(e, size=sizes.get((e.torrent_hash or "", e.key)), reason=reason)
+
     return {
-        **request_item(row, episodes),
-        "episodes": [episode_item(e) for e in sorted(episodes, key=lambda e: e.key)],
-        "downloads": [download_item(d) for d in downloads],
+        **request_item(row, episodes, downloads=downloads, setup=setup, now=now),
+        "episodes": [episode(e) for e in sorted(episodes, key=lambda e: e.key)],
+        "downloads": [download_item(d, now=now) for d in downloads],
         "timeline": [timeline_item(t) for t in timeline],
     }
 

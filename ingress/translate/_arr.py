@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from status_tracker.ingress.translate._fields import JsonObject
+from status_tracker.ingress.translate._fields import JsonObject, PayloadError, preview, strictly
+
+from status_tracker import strict
+from status_tracker.domain import ReleaseFacts
 
 
 def download_hash(body: JsonObject) -> str | None:
@@ -39,3 +42,54 @@ def status_messages(body: JsonObject) -> tuple[str, ...]:
         for message in status.strings("messages"):
             lines.append(f"{title}: {message}" if title else message)
     return tuple(lines)
+
+
+def release_facts(body: JsonObject) -> ReleaseFacts | None:
+    """What a grab says about its release: ``release.quality``, ``releaseGroup``, ``indexer``,
+    ``languages`` (objects with a ``name``), ``customFormats`` (names; else the names in
+    ``customFormatInfo.customFormats``). None when the body has no release.
+
+    Raises:
+        PayloadError: one of those fields has the wrong type.
+    """
+    release = body.optional_child("release")
+    if release is None:
+        return None
+    custom_formats = release.strings("customFormats")
+    if not custom_formats and (info := body.optional_child("customFormatInfo")) is not None:
+        custom_formats = tuple(
+            name
+            for custom_format in info.optional_children("customFormats")
+            if (name := custom_format.optional_text("name"))
+        )
+    return ReleaseFacts(
+        quality=release.optional_text("quality"),
+        release_group=release.optional_text("releaseGroup"),
+        indexer=release.optional_text("indexer"),
+        languages=_language_names(release),
+        custom_formats=custom_formats,
+    )
+
+
+def _language_names(release: JsonObject) -> tuple[str, ...]:
+    """``release.languages``: Sonarr v4 and Radarr send ``{"id", "name"}`` objects; plain names
+    are taken as they are."""
+    raw = release.raw("languages")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise PayloadError(f"{release.name('languages')} is not a list: {preview(raw)}")
+    names: list[str] = []
+    for index, item in enumerate(raw):
+        if isinstance(item, str):
+            name: str | None = item
+        elif isinstance(item, dict):
+            where = f"{release.name('languages')}[{index}]"
+            name = JsonObject.of(item, where).optional_text("name")
+        else:
+            raise PayloadError(
+                f"{release.name('languages')}[{index}] is not a language: {preview(item)}"
+            )
+        if name and name not in names:
+            names.append(strictly(strict.check_text, name, release.name("languages")))
+    return tuple(names)

@@ -26,6 +26,7 @@ from status_tracker import strict
 
 _SUBJECT_WITH_YEAR = re.compile(r"(?P<title>.*) \((?P<year>[0-9]{4})\)", re.DOTALL)
 _REQUESTED_SEASONS = "Requested Seasons"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _MEDIA_TYPES: tuple[MediaType, ...] = ("movie", "tv")
 _SEASON = functools.partial(strict.parse_int32, text_allowed=True)
 
@@ -55,9 +56,7 @@ def translate_jellyseerr(body: JsonObject) -> WebhookFact:
                 overview=body.optional_text("message"),
                 jellyseerr_request_id=_request_id(request),
                 requested_seasons=_requested_seasons(body),
-                requested_by=(
-                    request.optional_text("requestedBy_username") if request is not None else None
-                ),
+                requested_by=_requested_by(request),
             )
         case "MEDIA_DECLINED":
             media = body.child("media")
@@ -109,6 +108,21 @@ def _media_type(media: JsonObject) -> MediaType:
             f"{media.name('media_type')} is not 'movie' or 'tv': {preview(media_type)}"
         )
     return typing.cast(MediaType, media_type)
+
+
+def _requested_by(request: JsonObject | None) -> str | None:
+    """Who asked: Jellyseerr's display name (``requestedBy_username``), never an e-mail address.
+
+    Jellyseerr falls back to the e-mail address for a user without a display name; that is
+    personal data the board has no need of, so it is left out.
+    """
+    if request is None:
+        return None
+    name = request.optional_text("requestedBy_username")
+    email = request.optional_text("requestedBy_email")
+    if name is None or name == email or _EMAIL.fullmatch(name.strip()):
+        return None
+    return name.strip() or None
 
 
 def _request_id(request: JsonObject | None) -> int | None:

@@ -50,6 +50,7 @@ def translate_radarr(body: JsonObject) -> WebhookFact:
                 poster_url=_arr.poster_url(body.child("movie")),
                 overview=body.child("movie").optional_text("overview"),
                 size=_arr.release_size(body),
+                release=_arr.release_facts(body),
             )
         case "Download":
             movie_file = body.child("movieFile")

@@ -57,6 +57,7 @@ def translate_sonarr(body: JsonObject) -> WebhookFact:
                 download_hash=_arr.download_hash(body),
                 release_title=_arr.release_title(body),
                 size=_arr.release_size(body),
+                release=_arr.release_facts(body),
             )
         case "Download":
             return _imported(body)

@@ -37,6 +37,27 @@ class RequestRow:
     updated_at: float = 0.0
     available_at: float | None = None
     last_change_at: float = 0.0
+    requested_by: str | None = None
+    """Jellyseerr's display name of who asked for it (never an e-mail address)."""
+    requested_at: float | None = None
+    known_seasons: tuple[int, ...] = ()
+    """Seasons whose whole episode list is known: listed by Sonarr's API, grabbed as a pack, or
+    reported available by Jellyseerr. A requested season not known keeps a request that has
+    every known episode available at ``partially_available``."""
+    check_requested_at: float | None = None
+    """When someone last asked to check it again now (``POST /api/requests/{id}/check``)."""
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class ReleaseFacts:
+    """What Sonarr or Radarr said about the release it grabbed (None/empty when not sent)."""
+
+    quality: str | None = None
+    release_group: str | None = None
+    indexer: str | None = None
+    languages: tuple[str, ...] = ()
+    custom_formats: tuple[str, ...] = ()
 
 
 @typing.final
@@ -102,6 +123,16 @@ class DownloadRow:
     created_at: float = 0.0
     updated_at: float = 0.0
     last_change_at: float = 0.0
+    speed: int | None = None
+    """Bytes per second now."""
+    eta_s: int | None = None
+    """Seconds left, None when unknown or infinite."""
+    size_left: int | None = None
+    seeds: int | None = None
+    peers: int | None = None
+    stalled_since: float | None = None
+    """Since when it has been stalled (or without a seed), None while it moves."""
+    release: ReleaseFacts | None = None
 
     @property
     def episode_count(self) -> int:

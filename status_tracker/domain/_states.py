@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# The states of a request's lifecycle, in order, up to (not including) available.
+# The states of a request's lifecycle, in order, up to (not including) available; an
+# episode is never ``partially_available``, only a request.
 ACTIVE_STATES = (
     "requested",
     "approved",
@@ -11,6 +12,8 @@ ACTIVE_STATES = (
     "downloaded",
     "importing",
     "anime_matching",
+    # Some requested episodes available, nothing in progress, the rest unknown or missing.
+    "partially_available",
 )
 FINISHED_STATES = ("available", "failed", "deleted")
 

@@ -113,7 +113,8 @@ async def test_sync_maindata_merges_full_update_then_delta() -> None:
 
 async def test_delta_touching_only_unread_fields_changes_nothing() -> None:
     full = load_fixture("qbittorrent/sync_maindata_full.json")
-    delta = {"rid": 2, "torrents": {HORIMIYA: {"num_seeds": 40, "last_activity": 1769020900}}}
+    # Seeds are read since issue 9; the upload speed and last activity are still not.
+    delta = {"rid": 2, "torrents": {HORIMIYA: {"upspeed": 300000, "last_activity": 1769020900}}}
     answers = {
         "/api/v2/sync/maindata": [httpx.Response(200, json=full), httpx.Response(200, json=delta)]
     }
@@ -177,6 +178,8 @@ async def test_torrents_info_parses_qbittorrent_5_objects() -> None:
         amount_left=5057399420,
         dlspeed=18874368,
         eta=268,
+        num_seeds=38,
+        num_leechs=12,
         content_path=f"/data/downloads/complete/sonarr-anime/{HORIMIYA_NAME}",
         save_path="/data/downloads/complete/sonarr-anime",
         completion_on=None,
@@ -418,9 +421,15 @@ async def test_look_reports_downloads_in_the_trackers_words_and_what_vanished() 
         client_state="downloading",
         progress=0.464443,
         size=second.downloads[HORIMIYA].size,
+        speed=19136512,
+        eta_s=263,
+        size_left=5041107968,
+        seeds=38,
+        peers=12,
     )
     reze = second.downloads[REZE]
     assert (reze.state, reze.client_state, reze.size) == ("stalled", "stalledDL", 7516192768)
+    assert (reze.seeds, reze.speed, reze.eta_s) == (0, 0, None), "stalled: no seed, no ETA"
 
 
 async def test_download_reads_one_torrent_or_none_and_refuses_another_one() -> None:

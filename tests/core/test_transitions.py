@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from status_tracker.actors.media_request.transitions import (
     Verdict,
     derive_request_state,
+    episode_download_target,
     is_past,
     judge,
 )
@@ -157,7 +158,14 @@ def test_observations_never_revive_a_failed_or_deleted_item(
         pytest.param(["deleted", "deleted"], "downloading", "deleted", id="all-deleted"),
         pytest.param([], "approved", "approved", id="no-episodes"),
         pytest.param(["pending", "grabbing"], "requested", "requested", id="pending-requested"),
-        pytest.param(["pending", "available"], "grabbing", "approved", id="pending-after-grab"),
+        # Issue 9: some available, the rest not grabbed, nothing in progress.
+        pytest.param(
+            ["pending", "available"], "grabbing", "partially_available", id="pending-after-grab"
+        ),
+        pytest.param(
+            ["pending", "available", "failed"], "approved", "partially_available", id="some-failed"
+        ),
+        pytest.param(["pending", "pending"], "grabbing", "approved", id="only-pending"),
     ],
 )
 def test_request_state_is_derived_from_its_episodes(
@@ -166,9 +174,30 @@ def test_request_state_is_derived_from_its_episodes(
     assert derive_request_state(episodes, own) == expected
 
 
+@pytest.mark.parametrize(
+    ("episodes", "expected"),
+    [
+        pytest.param(["available"], "partially_available", id="link-click-one-of-two-seasons"),
+        pytest.param(["available", "pending"], "partially_available", id="some-not-grabbed"),
+        pytest.param(["available", "downloading"], "downloading", id="in-progress-wins"),
+        pytest.param(["available", "failed"], "failed", id="only-failed-left"),
+    ],
+)
+def test_a_request_with_a_season_not_known_whole_is_only_partially_available(
+    episodes: list[str], expected: str
+) -> None:
+    assert derive_request_state(episodes, "importing", seasons_unknown=True) == expected
+
+
 def _reference_request_state(episodes: list[str], own: str) -> str:
     """DESIGN.md read literally: walk the pipeline and stop at the first stage anyone is at."""
     live = [state for state in episodes if state != "deleted"]
+    if (
+        "available" in live
+        and "pending" in live
+        and set(live) <= {"pending", "available", "failed"}
+    ):
+        return "partially_available"
     for stage in PIPELINE[:-1]:
         if stage in live:
             if stage == "pending":
@@ -198,3 +227,39 @@ def test_a_request_is_never_ahead_of_its_least_advanced_episode(
 ) -> None:
     derived = derive_request_state(episodes, own)
     assert PIPELINE.index(derived) == min(PIPELINE.index(state) for state in episodes)
+
+
+# -- an episode of a torrent, by what the torrent reports (issue 9) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("torrent_state", "torrent_progress", "own_progress", "own_complete", "expected"),
+    [
+        pytest.param("downloading", 46.0, 0.0, False, "downloading", id="pack-running-file-not-started"),  # noqa: E501
+        pytest.param("downloading", 46.0, 40.0, False, "downloading", id="own-file-started"),
+        pytest.param("downloading", 46.0, 100.0, True, "downloaded", id="own-file-complete"),
+        pytest.param("stalled", 12.0, 0.0, False, "downloading", id="stalled-after-some-progress"),
+        pytest.param("stalled", 0.0, 0.0, False, None, id="stalled-never-started"),
+        pytest.param("queued", 0.0, None, False, None, id="queued-not-started"),
+        pytest.param("downloading", 0.0, None, False, "downloading", id="metadata-fetching"),
+        pytest.param("seeding", 100.0, 0.0, False, "downloaded", id="torrent-complete"),
+        pytest.param("completed", 99.99, None, False, "downloaded", id="client-says-complete"),
+        pytest.param("missing", 50.0, 10.0, False, None, id="gone-says-nothing"),
+        pytest.param("error", 50.0, 10.0, False, None, id="error-says-nothing"),
+        pytest.param("paused", 30.0, 0.0, False, "downloading", id="paused-after-some-progress"),
+    ],
+)  # fmt: skip
+def test_an_episode_follows_the_torrent_its_file_sits_in(
+    torrent_state: str,
+    torrent_progress: float,
+    own_progress: float | None,
+    own_complete: bool,
+    expected: str | None,
+) -> None:
+    target = episode_download_target(
+        torrent_state=torrent_state,
+        torrent_progress=torrent_progress,
+        own_progress=own_progress,
+        own_complete=own_complete,
+    )
+    assert target == expected

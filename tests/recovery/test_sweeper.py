@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The sweeper over hours of virtual time: when it acts, what it records, how often."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import trio.testing
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.media_request.messages import ActionRecorded
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
-from status_tracker.clients import Download
+from status_tracker.actors.torrent.messages import TorrentObserved
+from status_tracker.clients import Download, DownloadFile
 from status_tracker.storage import PostMail, PruneMail
 
 from status_tracker.domain import DownloadLink, DownloadRow, EpisodeRow, RequestRow
@@ -34,11 +36,23 @@ class World:
     in_library: set[int] = attrs.field(factory=set)
     notes: list[tuple[float, int, str]] = attrs.field(factory=list)
     observations: list[tuple[float, str]] = attrs.field(factory=list)
+    delivered: list[object] = attrs.field(factory=list)
+    recorded: list[ActionRecorded] = attrs.field(factory=list)
     posted: list[PostMail] = attrs.field(factory=list)
     pruned_before: list[float] = attrs.field(factory=list)
 
     async def active_requests(self) -> list[RequestRow]:
         return list(self.requests)
+
+    async def requests_to_check(self, since: float) -> list[RequestRow]:
+        return sorted(
+            (
+                r
+                for r in self.requests
+                if r.check_requested_at is not None and r.check_requested_at > since
+            ),
+            key=lambda r: r.check_requested_at or 0.0,
+        )
 
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
         return [e for e in self.episodes if e.request_id in request_ids]
@@ -58,9 +72,11 @@ class World:
             assert isinstance(message, ActionRecorded)
             assert deliver.source == "recovery"
             self.notes.append((trio.current_time(), request_id, message.event))
+            self.recorded.append(message)
 
     async def send_torrent(self, torrent_hash: str, deliver: Deliver) -> None:
         self.observations.append((trio.current_time(), torrent_hash))
+        self.delivered.extend(deliver.messages)
 
     async def find_in_library(self, request: RequestRow) -> bool:
         return request.id in self.in_library
@@ -167,3 +183,109 @@ async def test_each_sweep_forgets_mail_older_than_twice_the_dedupe_window(
     world = World()
     await run_for(sweeper_for(world), 3 * 60.0 + 1)
     assert world.pruned_before == [60.0 - 7200, 120.0 - 7200, 180.0 - 7200]
+
+
+def horimiya(state: str, changed: float = 0.0) -> tuple[RequestRow, list[EpisodeRow]]:
+    show = RequestRow(id=1, media_type="tv", title="Horimiya", state=state)
+    episodes = [
+        EpisodeRow(
+            request_id=1,
+            season=1,
+            episode=n,
+            state=state,
+            torrent_hash=HASH,
+            last_change_at=changed,
+        )
+        for n in range(1, 14)
+    ]
+    return show, episodes
+
+
+def linked_pack() -> dict[str, DownloadRow]:
+    keys = tuple((1, n) for n in range(1, 14))
+    return {HASH: DownloadRow(hash=HASH, links=(DownloadLink(request_id=1, episodes=keys),))}
+
+
+async def test_a_pack_waiting_for_the_library_is_one_entry_not_one_per_episode_per_period(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    show, episodes = horimiya("importing")
+    world = World(requests=[show], episodes=episodes, downloads=linked_pack())
+    await run_for(sweeper_for(world, with_clients=False), 2 * HOUR)
+    # Before issue 9: 13 entries every 300 s (312 in two hours).
+    assert [(at, event) for at, _, event in world.notes] == [(300.0, "waiting_for_library")]
+    (entry,) = world.recorded
+    assert entry.episodes == tuple((1, n) for n in range(1, 14))
+
+
+async def test_the_same_wait_is_written_again_only_when_its_reason_changes(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World(requests=[stalled_movie()], downloads=linked_download())
+    stalled = Download(
+        hash=HASH, name="Movie", state="stalled", client_state="stalledDL", progress=0.42, size=None
+    )
+    world.qbittorrent.torrents[HASH] = stalled
+    sweeper = sweeper_for(world)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sweeper.run)
+        await trio.sleep(HOUR)
+        world.qbittorrent.torrents[HASH] = attrs.evolve(stalled, client_state="pausedDL")
+        await trio.sleep(HOUR + 1)
+        nursery.cancel_scope.cancel()
+    assert len(world.observations) == 24, "still re-read every stuck period"
+    details = [entry.detail for entry in world.recorded]
+    assert len(details) == 2
+    assert "stalledDL" in details[0]
+    assert "pausedDL" in details[1]
+
+
+async def test_a_reread_pack_brings_its_files_so_its_episodes_are_not_stale(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    show, episodes = horimiya("downloading")
+    world = World(requests=[show], episodes=episodes, downloads=linked_pack())
+    world.qbittorrent.torrents[HASH] = Download(
+        hash=HASH, name="Pack", state="stalled", client_state="stalledDL", progress=0.3, size=None
+    )
+    world.qbittorrent.torrent_files[HASH] = [
+        DownloadFile(index=n - 1, name=f"Pack/Show - {n:02d}.mkv", size=10, progress=0.5, priority="normal")
+        for n in range(1, 14)
+    ]
+    await run_for(sweeper_for(world), 301.0)
+    (observed,) = world.delivered
+    assert isinstance(observed, TorrentObserved)
+    assert observed.files is not None
+    assert len(observed.files) == 13
+    assert "file progress refreshed (13 files)" in world.recorded[0].detail
+
+
+async def test_a_reread_answered_for_another_hash_is_not_used(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World(requests=[stalled_movie()], downloads=linked_download())
+    world.qbittorrent.torrents[HASH] = Download(
+        hash="cd" * 20, name="Other", state="downloading", client_state="downloading",
+        progress=0.9, size=None,
+    )  # fmt: skip
+    await run_for(sweeper_for(world), 301.0)
+    assert world.delivered == []
+    assert [event for _, _, event in world.notes] == ["recovery_deferred"]
+    assert "got cdcd" in world.recorded[0].detail
+
+
+async def test_a_check_asked_for_is_done_within_a_second_stuck_or_not(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World(requests=[stalled_movie(changed=0.0)], downloads=linked_download())
+    sweeper = sweeper_for(world, with_clients=False)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sweeper.run)
+        await trio.sleep(10.0)
+        world.requests = [attrs.evolve(stalled_movie(), check_requested_at=10.0)]
+        await trio.sleep(1.5)
+        ((at, _, event),) = world.notes
+        assert (event, at <= 11.0) == ("stuck_download", True), "not the 300 s of a stuck item"
+        await trio.sleep(5.0)
+        nursery.cancel_scope.cancel()
+    assert sweeper.status().checks == 1, "each ask is looked at once"

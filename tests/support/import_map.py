@@ -39,6 +39,7 @@ PURE_NAMES = frozenset(
         "transitions",
         "correlation",
         "stuck",
+        "reasons",
         "release",
         "messages",
         "library_match",

@@ -141,6 +141,269 @@ FILE_CASES: list[tuple[str, list[Episode], tuple[Episode, ...]]] = [
 ]
 
 
+# Real names from the well-known parsers' published test vectors, with the episode each holds
+# (as the parser's expected output says), inside a grab of the season around it. Left out: the
+# few these rules read otherwise on purpose (``5x9`` without a two-digit episode, a name with
+# no video extension).
+PUBLISHED_NAMES: list[tuple[str, list[Episode], tuple[Episode, ...]]] = [
+    # guessit (guessit-io/guessit, guessit/test/episodes.yml)
+    (
+        "Series/Californication/Season 2/Californication.2x05.Vaginatown.HDTV.XviD-0TV.avi",
+        season(2, range(1, 13)),
+        ((2, 5),),
+    ),
+    (
+        "Series/dexter/Dexter.5x02.Hello,.Bandit.ENG.-.sub.FR.HDTV.XviD-AlFleNi-TeaM.[tvu.org.ru].avi",
+        season(5, range(1, 13)),
+        ((5, 2),),
+    ),
+    (
+        "Series/Treme/Treme.1x03.Right.Place,.Wrong.Time.HDTV.XviD-NoTV.avi",
+        season(1, range(1, 11)),
+        ((1, 3),),
+    ),
+    (
+        "Series/Duckman/Duckman - S1E13 Joking The Chicken (unedited).avi",
+        season(1, range(1, 14)),
+        ((1, 13),),
+    ),
+    (
+        "Series/Simpsons/Saison 12 Français/Simpsons,.The.12x08.A.Bas.Le.Sergent.Skinner.FR.avi",
+        season(12, range(1, 22)),
+        ((12, 8),),
+    ),
+    (
+        "Series/Futurama/Season 3 (mkv)/[™] Futurama - S03E22 - Le chef de fer à 30% ( 30 Percent Iron Chef ).mkv",  # noqa: E501
+        season(3, range(1, 23)),
+        ((3, 22),),
+    ),
+    ("Series/Mad Men Season 1 Complete/Mad.Men.S01E01.avi", season(1, range(1, 14)), ((1, 1),)),
+    (
+        "series/Psych/Psych S02 Season 2 Complete English DVD/Psych.S02E02.65.Million.Years.Off.avi",  # noqa: E501
+        season(2, range(1, 17)),
+        ((2, 2),),
+    ),
+    (
+        "Series/Pure Laine/Pure.Laine.1x01.Toutes.Couleurs.Unies.FR.(Québec).DVB-Kceb.[tvu.org.ru].avi",  # noqa: E501
+        season(1, range(1, 11)),
+        ((1, 1),),
+    ),
+    (
+        "Series/Pure Laine/2x05 - Pure Laine - Je Me Souviens.avi",
+        season(2, range(1, 11)),
+        ((2, 5),),
+    ),
+    (
+        "The.Mentalist.2x21.18-5-4.ENG.-.sub.FR.HDTV.XviD-AlFleNi-TeaM.[tvu.org.ru].avi",
+        season(2, range(1, 24)),
+        ((2, 21),),
+    ),
+    (
+        "Series/South Park/Season 4/South.Park.4x07.Cherokee.Hair.Tampons.DVDRip.[tvu.org.ru].avi",
+        season(4, range(1, 18)),
+        ((4, 7),),
+    ),
+    (
+        "/mnt/series/The Big Bang Theory/S01/The.Big.Bang.Theory.S01E01.mkv",
+        season(1, range(1, 18)),
+        ((1, 1),),
+    ),
+    ("/media/Parks_and_Recreation-s03-e01.mkv", season(3, range(1, 17)), ((3, 1),)),
+    ("Example S01E01-02.avi", season(1, range(1, 11)), ((1, 1), (1, 2))),
+    ("Example S01E01E02.avi", season(1, range(1, 11)), ((1, 1), (1, 2))),
+    (
+        "Series/Doctor Who (2005)/Season 06/Doctor Who (2005) - S06E01 - The Impossible Astronaut (1).avi",  # noqa: E501
+        season(6, range(1, 14)),
+        ((6, 1),),
+    ),
+    ("The Sopranos - [05x07] - In Camelot.mp4", season(5, range(1, 13)), ((5, 7),)),
+    ("The.Office.(US).1x03.Health.Care.HDTV.XviD-LOL.avi", season(1, range(1, 7)), ((1, 3),)),
+    ("Ben.and.Kate.S01E02.720p.HDTV.X264-DIMENSION.mkv", season(1, range(1, 17)), ((1, 2),)),
+    (
+        "Sons.of.Anarchy.S05E06.720p.WEB.DL.DD5.1.H.264-CtrlHD.mkv",
+        season(5, range(1, 14)),
+        ((5, 6),),
+    ),
+    (
+        "/mnt/videos/tvshows/Doctor Who/Season 06/E13 - The Wedding of River Song.mkv",
+        season(6, range(1, 14)),
+        ((6, 13),),
+    ),
+    ("CSI.S013E18.Sheltered.720p.WEB-DL.DD5.1.H.264.mkv", season(13, range(1, 23)), ((13, 18),)),
+    (
+        "Game of Thrones S03E06 1080i HDTV DD5.1 MPEG2-TrollHD.ts",
+        season(3, range(1, 11)),
+        ((3, 6),),
+    ),
+    (
+        "Wheels.S03E01-04.720p.HDTV.x264-IMMERSE.mkv",
+        season(3, range(1, 11)),
+        ((3, 1), (3, 2), (3, 3), (3, 4)),
+    ),
+    ("Wheels.S03E01-E02.720p.HDTV.x264-IMMERSE.mkv", season(3, range(1, 11)), ((3, 1), (3, 2))),
+    (
+        "Marvels.Agents.of.S.H.I.E.L.D-S01E06.720p.HDTV.X264-DIMENSION.mkv",
+        season(1, range(1, 23)),
+        ((1, 6),),
+    ),
+    (
+        "Series/Friday Night Lights/Season 1/Friday Night Lights S01E19 - Ch-Ch-Ch-Ch-Changes.avi",
+        season(1, range(1, 23)),
+        ((1, 19),),
+    ),
+    ("2.Broke.Girls.S03E10.480p.HDTV.x264-mSD.mkv", season(3, range(1, 25)), ((3, 10),)),
+    (
+        "House.of.Cards.2013.S02E03.1080p.NF.WEBRip.DD5.1.x264-NTb.mkv",
+        season(2, range(1, 14)),
+        ((2, 3),),
+    ),
+    ("[Kaylith] Zankyou no Terror - 04 [480p][B4D4514E].mp4", season(1, range(1, 12)), ((1, 4),)),
+    (
+        "[PuyaSubs!] Seirei Tsukai no Blade Dance - 05 [720p][32DD560E].mkv",
+        season(1, range(1, 13)),
+        ((1, 5),),
+    ),
+    (
+        "One.Piece.E576.VOSTFR.720p.HDTV.x264-MARINE-FORD.mkv",
+        season(1, range(570, 580)),
+        ((1, 576),),
+    ),
+    # anitopy (igorcmoura/anitopy, tests/fixtures/table.py, taken from anitomy)
+    (
+        "[TaigaSubs]_Toradora!_(2008)_-_01v2_-_Tiger_and_Dragon_[1280x720_H.264_FLAC][1234ABCD].mkv",
+        season(1, range(1, 26)),
+        ((1, 1),),
+    ),
+    ("[ANBU]_Princess_Lover!_-_01_[2048A39A].mkv", season(1, range(1, 13)), ((1, 1),)),
+    (
+        "[ANBU-Menclave]_Canaan_-_01_[1024x576_H.264_AAC][12F00E89].mkv",
+        season(1, range(1, 14)),
+        ((1, 1),),
+    ),
+    (
+        "[chibi-Doki] Seikon no Qwaser - 13v0 (Uncensored Director's Cut) [988DB090].mkv",
+        season(1, range(1, 25)),
+        ((1, 13),),
+    ),
+    (
+        "[Conclave-Mendoi]_Mobile_Suit_Gundam_00_S2_-_01v2_[1280x720_H.264_AAC][4863FBE8].mkv",
+        season(2, range(1, 26)),
+        ((2, 1),),
+    ),
+    (
+        "[Lambda-Delta]_Umineko_no_Naku_Koro_ni_-_11_[848x480_H.264_AAC][943106AD].mkv",
+        season(1, range(1, 27)),
+        ((1, 11),),
+    ),
+    (
+        "[SS]_Kemono_no_Souja_Erin_-_12_(1280x720_h264)_[0F5F884F].mkv",
+        season(1, range(1, 51)),
+        ((1, 12),),
+    ),
+    (
+        "[HorribleSubs] Tower of Druaga - Sword of Uruk - 04 [480p].mkv",
+        season(1, range(1, 13)),
+        ((1, 4),),
+    ),
+    (
+        "Mobile_Suit_Gundam_00_Season_2_Ep07_A_Reunion_and_a_Parting_[1080p,BluRay,x264]_-_THORA.mkv",
+        season(2, range(1, 26)),
+        ((2, 7),),
+    ),
+    (
+        "Ghost_in_the_Shell_Stand_Alone_Complex_2nd_GIG_Ep05v2_EXCAVATION_[720p,HDTV,x264,AAC_5.1]_-_THORA.mkv",
+        season(2, range(1, 27)),
+        ((2, 5),),
+    ),
+    (
+        "[kito].Nazca.episode.01.DVDRip.[x264.He-aac.{Jpn}+Sub{Fr}].mkv",
+        season(1, range(1, 13)),
+        ((1, 1),),
+    ),
+    (
+        "Magical Girl Lyrical Nanoha A's - 01.DVD[H264.AAC][DGz][7A8A7769].mkv",
+        season(1, range(1, 14)),
+        ((1, 1),),
+    ),
+    (
+        "The Irregular at Magic High School - S01E01- Enrollment Part I.mkv",
+        season(1, range(1, 27)),
+        ((1, 1),),
+    ),
+    (
+        "[Hatsuyuki]_Kuroko_no_Basuke_S3_-_01_(51)_[720p][10bit][619C57A0].mkv",
+        season(3, range(1, 26)),
+        ((3, 1),),
+    ),
+    (
+        "[Zurako] Sora no Woto - 07.5 - Drinking Party - Fortress Battle (BD 1080p AAC) [F7DF16F7].mkv",  # noqa: E501
+        season(1, range(1, 13)),
+        (),
+    ),
+    ("[GrimRipper] Koi Kaze [Dual Audio] Ep01 (c13cefe0).mkv", season(1, range(1, 14)), ((1, 1),)),
+    (
+        "[Kira-Fansub] Uchuu no Stellvia ep 14 (BD H264 1280x960 24fps AAC) [06EE7355].mkv",
+        season(1, range(1, 27)),
+        ((1, 14),),
+    ),
+    (
+        "[Zom-B] Machine-Doll wa Kizutsukanai - 01 - Facing ''Cannibal Candy'' I (kuroi, FFF remux) [B99C8DED].mkv",  # noqa: E501
+        season(1, range(1, 13)),
+        ((1, 1),),
+    ),
+    ("[Coalgirls]_Toradora_ED2_(704x480_DVD_AAC)_[3B65D1E6].mkv", season(1, range(1, 26)), ()),
+    # Issue 9: a season tag then an anime number is that season's episode, not a season range.
+    ("[SubsPlease] Link Click S3 - 06 (1080p) [A1B2C3D4].mkv", season(3, range(1, 7)), ((3, 6),)),
+    (
+        "[SubsPlease] Kaguya-sama wa Kokurasetai S2 - 03 (1080p) [0F1E2D3C].mkv",
+        season(2, range(1, 13)),
+        ((2, 3),),
+    ),
+]
+
+
+@pytest.mark.parametrize(("file_name", "grab", "expected"), PUBLISHED_NAMES)
+def test_published_parser_vectors_map_to_their_episode(
+    file_name: str, grab: list[Episode], expected: tuple[Episode, ...]
+) -> None:
+    assert episodes_of(file_name, grab) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (
+            "[SubsPlease] Link Click S3 - 06 (1080p)",
+            release.ParsedName(seasons=(3,), absolute=(6,)),
+        ),
+        (
+            "[SubsPlease] Kaguya-sama wa Kokurasetai S2 - 03 (1080p)",
+            release.ParsedName(seasons=(2,), absolute=(3,)),
+        ),
+        ("Show S01 - S03 1080p", release.ParsedName(seasons=(1, 2, 3))),
+        ("Show.S1-3.1080p", release.ParsedName(seasons=(1, 2, 3))),
+        ("Show Seasons 1 - 3 1080p", release.ParsedName(seasons=(1, 2, 3), absolute=(3,))),
+    ],
+)
+def test_a_season_tag_then_a_spaced_number_is_not_a_season_range(
+    title: str, expected: release.ParsedName
+) -> None:
+    assert parse_episode_tokens(title) == expected
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "[SubsPlease] Link Click S3 - 06 (1080p)",
+        "[SubsPlease] Kaguya-sama wa Kokurasetai S2 - 03 (1080p)",
+        "[Hatsuyuki]_Kuroko_no_Basuke_S3_-_01_(51)_[720p][10bit][619C57A0]",
+        "[Conclave-Mendoi]_Mobile_Suit_Gundam_00_S2_-_01v2_[1280x720_H.264_AAC][4863FBE8]",
+    ],
+)
+def test_a_grab_naming_no_episodes_with_one_season_and_one_episode_is_single(title: str) -> None:
+    assert classify_release(title, ()) is ReleaseType.SINGLE_EPISODE
+
+
 @pytest.mark.parametrize(("file_name", "grab", "expected"), FILE_CASES)
 def test_file_maps_to_its_episodes(
     file_name: str, grab: list[Episode], expected: tuple[Episode, ...]

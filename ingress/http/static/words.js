@@ -35,6 +35,8 @@ export const EVENT_WORDS = {
   relinked: "Linked to its download again",
   stuck_download: "Download looks stuck",
   recovery_deferred: "Stuck check postponed",
+  check_requested: "Asked to check again now",
+  checked: "Checked again: nothing to act on",
   imported: "Imported",
   import_blocked: "Import blocked",
   upgraded: "Upgraded to a better release",
