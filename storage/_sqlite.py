@@ -51,7 +51,7 @@ class SqliteDriver:
         # Trio's thread cache does not pin a thread to a connection; the limiters serialise use.
         connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA busy_timeout=5000")
+        connection.execute("PRAGMA busy_timeout=30000")
         return connection
 
     async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
