@@ -24,13 +24,17 @@ from ._ops import (
     CountMailAttempt,
     DiscardDeadLetter,
     EndSession,
+    ForgetArrDownload,
     MarkMailApplied,
     Op,
     PostMail,
+    PruneEventKeys,
     PruneMail,
     PruneSessions,
     RecordDeadLetter,
+    RecordLibraryNudge,
     RetryDeadLetter,
+    SaveArrDownload,
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
@@ -65,6 +69,10 @@ DEAD_LETTER_COLUMNS = (
     "id", "at", "actor", "message", "error", "mail_id", "target", "source", "kind", "body",
 )  # fmt: skip
 SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at")
+ARR_DOWNLOAD_COLUMNS = (
+    "service", "download_id", "title", "queue_ids", "item_ids", "tracked_state", "reason",
+    "size_left", "stalled", "progress_at", "seen_at", "action", "acted_at",
+)  # fmt: skip
 
 
 def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -142,6 +150,28 @@ def statements_for(op: Op) -> Iterator[Statement]:
             )
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
+        case SaveArrDownload():
+            values = {c: getattr(op, c) for c in ARR_DOWNLOAD_COLUMNS}
+            values["queue_ids"] = json.dumps(list(op.queue_ids))
+            values["item_ids"] = json.dumps(list(op.item_ids))
+            values["stalled"] = int(op.stalled)
+            yield (
+                _upsert("arr_downloads", ARR_DOWNLOAD_COLUMNS, ("service", "download_id")),
+                tuple(values[c] for c in ARR_DOWNLOAD_COLUMNS),
+            )
+        case ForgetArrDownload(service=service, download_id=download_id):
+            yield (
+                "DELETE FROM arr_downloads WHERE service = ? AND download_id = ?",
+                (service, download_id),
+            )
+        case RecordLibraryNudge(request_id=request_id, since=since, at=at, detail=detail):
+            yield (
+                "INSERT INTO library_nudges (request_id, since, at, detail) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (request_id, since) DO NOTHING",
+                (request_id, since, at, detail),
+            )
+        case PruneEventKeys(before=before):
+            yield "DELETE FROM event_keys WHERE at < ?", (before,)
 
 
 def returns_rows(sql: str) -> bool:

@@ -429,7 +429,7 @@ async def test_an_older_database_is_migrated_forward(database_url: str) -> None:
     async with open_store(database_url) as store:
         assert await store.load_request(1) == movie(1)
         rows = await store.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
+        assert [row["version"] for row in rows] == [1, 2, 3, 4, 5, 6, 7, 8, 11]
 
 
 async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:
