@@ -51,4 +51,8 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.EndSession,
         storage.PruneSessions,
         storage.SetSetting,
+        storage.SaveArrDownload,
+        storage.ForgetArrDownload,
+        storage.RecordLibraryNudge,
+        storage.PruneEventKeys,
     }
