@@ -21,6 +21,7 @@ from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages
 from ..mail import SERVICES_TARGET, post, torrent_target
+from ..reconcile.catch_up import caught_up_timeline
 from .state import Decision, RequestState, decide
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ class RequestActor:
             decision = decide(
                 state, fact, request_id=self.request_id, now=now, source=message.source
             )
+            if message.caught_up:
+                timeline = caught_up_timeline(decision.timeline, message.caught_up, message.source)
+                decision = attrs.evolve(decision, timeline=timeline)
             decisions.append(decision)
             state = decision.state
         ops = self._operations(decisions, state, now)

@@ -385,6 +385,15 @@ class ActionRecorded:
     episodes: tuple[tuple[int, int], ...] = ()
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class RequestWithdrawn:
+    """The request was deleted in Jellyseerr (seen by the reconciler): a request nothing was
+    grabbed for yet is deleted; one already on its way goes on, noted."""
+
+    detail: str
+
+
 RequestMessage = (
     WebhookFact
     | DownloadProgressed
@@ -395,4 +404,5 @@ RequestMessage = (
     | EpisodesListed
     | ShokoFileReported
     | ActionRecorded
+    | RequestWithdrawn
 )

@@ -748,6 +748,15 @@ def _action_recorded(draft: _Draft, fact: m.ActionRecorded) -> None:
             draft.note(fact.event, detail=fact.detail, key=key)
 
 
+def _request_withdrawn(draft: _Draft, fact: m.RequestWithdrawn) -> None:
+    if draft.request is None:
+        return
+    if draft.request.state in ("requested", "approved"):
+        draft.move("deleted", "request_deleted", detail=fact.detail)
+    else:
+        draft.note("request_deleted", detail=fact.detail)
+
+
 _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.MediaRequested: _media_requested,
     m.RequestDeclined: _declined,
@@ -770,4 +779,5 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.EpisodesListed: _episodes_listed,
     m.ShokoFileReported: _shoko_file_reported,
     m.ActionRecorded: _action_recorded,
+    m.RequestWithdrawn: _request_withdrawn,
 }

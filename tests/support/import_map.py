@@ -34,7 +34,17 @@ LEAF_MODULES = (f"{TOP}.domain", f"{TOP}.strict")
 
 # The decisions and the translation: no I/O, tested without Trio.
 PURE_NAMES = frozenset(
-    {"state", "transitions", "correlation", "stuck", "release", "messages", "library_match"}
+    {
+        "state",
+        "transitions",
+        "correlation",
+        "stuck",
+        "release",
+        "messages",
+        "library_match",
+        "catch_up",
+        "rules",
+    }
 )
 PURE_PACKAGES = (f"{TOP}.ingress.translate",)
 IO_LIBRARIES = frozenset(
