@@ -192,9 +192,7 @@ class System:
             },
             "live_feed": _json.unstructure(self.feed.statistics()),
             "recovery": _json.unstructure(self.sweeper.status()),
-            "reconciler": self.reconciler.status()
-            if self.reconciler
-            else {"configured": False},
+            "reconciler": self.reconciler.status() if self.reconciler else {"configured": False},
         }
         return (503 if failing else 200), body
 
@@ -337,9 +335,7 @@ def _reconciler(
         else None
     )
     # A reconnect of any of them (the download client too) asks for a round at once.
-    watched = [
-        c.health for c in (jellyseerr, sonarr, radarr, jellyfin, downloads) if c is not None
-    ]
+    watched = [c.health for c in (jellyseerr, sonarr, radarr, jellyfin, downloads) if c is not None]
     return Reconciler(
         store=store,
         clock=clock,

@@ -283,9 +283,10 @@ class Reconciler:
                 download.size_left,
                 now,
             )
-            if download.reason != (before.reason if before else None) and (
-                download.reason or before is not None
-            ):
+            linked = await self._store.request_ids_for_hash(download_id)
+            known_reason = before.reason if before else None
+            changed = download.reason != known_reason and (download.reason or before is not None)
+            if changed and linked:
                 detail = download.reason or f"{download.title or download_id}: no problem any more"
                 note = catch_up.CaughtUp(
                     source=name,
@@ -295,6 +296,8 @@ class Reconciler:
                     download_hash=download_id,
                 )
                 mails.extend(await self._note_mail(note))
+                known_reason = download.reason
+            # Not linked to a request yet (its grab is still in the inbox): noted next round.
             verdict = rules.judge_stall(
                 download,
                 progress_at=progress_at,
@@ -304,7 +307,7 @@ class Reconciler:
                 after_s=self._stalled_after,
                 happy_elsewhere=await self._happy_elsewhere(download_id),
             )
-            acted = verdict.action != "none"
+            acted = verdict.action != "none" and bool(linked)
             ops.append(
                 SaveArrDownload(
                     service=name,
@@ -313,7 +316,7 @@ class Reconciler:
                     queue_ids=download.queue_ids,
                     item_ids=download.item_ids,
                     tracked_state=download.tracked_state,
-                    reason=download.reason,
+                    reason=known_reason,
                     size_left=download.size_left,
                     stalled=download.stalled,
                     progress_at=progress_at,

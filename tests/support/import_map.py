@@ -60,6 +60,7 @@ IO_LIBRARIES = frozenset(
     }
 )
 
+
 # Arrows that point up for a reason the owner of the upper module still has to remove.
 @typing.final
 @attrs.frozen
