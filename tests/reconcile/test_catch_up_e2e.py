@@ -410,3 +410,44 @@ async def test_a_request_deleted_or_declined_in_jellyseerr_is_reflected(sqlite_u
             detail = await service.request(gone["id"])
             assert detail["timeline"][-1]["source"] == "jellyseerr"
             assert detail["timeline"][-1]["event"] == "caught_up_request_deleted"
+
+
+async def test_an_import_jellyfin_does_not_show_gets_one_library_refresh(sqlite_url: str) -> None:
+    from tests.support.fake_jellyfin import open_fake_jellyfin
+
+    async with fakes() as stack, open_fake_jellyfin(KEY) as jellyfin:
+        at = time.time() - 600
+        stack.radarr.arr.add_history(
+            "grabbed", [MOVIE_ID], at=at, download_id=MOVIE_HASH, source_title="Dune.2024"
+        )
+        stack.radarr.arr.add_history(
+            "downloadFolderImported",
+            [MOVIE_ID],
+            at=at + 60,
+            download_id=MOVIE_HASH,
+            source_title="Dune.2024",
+            data={"importedPath": "/data/media/movies/Dune Part Two (2024)/Dune.mkv"},
+        )
+        overrides = {"jellyfin_url": jellyfin.url, "jellyfin_api_key": KEY, "stuck_after_s": 0.5}
+        async with start(sqlite_url, stack, **overrides) as service:
+
+            async def nudged() -> bool:
+                items = await service.requests()
+                if not items:
+                    return False
+                detail = await service.request(items[0]["id"])
+                return any(t["event"] == "library_refresh_requested" for t in detail["timeline"])
+
+            await wait_until(nudged, what="a library refresh to be recorded")
+            await rounds(service, 3)
+            (item,) = await service.requests()
+            assert item["state"] == "importing"
+            detail = await service.request(item["id"])
+            entries = [t for t in detail["timeline"] if t["event"] == "library_refresh_requested"]
+            assert len(entries) == 1
+            assert entries[0]["source"] == "recovery"
+            assert entries[0]["detail"].startswith("asked Jellyfin to scan the library")
+            refreshes = [r for r in jellyfin.requests if r.method == "POST"]
+            assert [r.path for r in refreshes] == ["/Library/Refresh"]
+            health = (await service.http.get("/health")).json()["reconciler"]
+            assert health["stalled_action"] == "notify"
