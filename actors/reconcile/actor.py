@@ -28,6 +28,7 @@ from status_tracker.clients.radarr import RadarrClient
 from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.storage import (
     EVENT_DEDUPE_WINDOW_S,
+    DatabaseUnavailable,
     ForgetArrDownload,
     IncomingMail,
     Op,
@@ -165,6 +166,12 @@ class Reconciler:
         client: SonarrClient | RadarrClient | JellyseerrClient,
         read: Callable[[], Awaitable[None]],
     ) -> None:
+        """Read one service; its failure is its own (shown on /health), never the round's.
+
+        The reconciler is a second source of truth: a service answering what this code cannot
+        handle must not take the tracker down, so anything but a database outage (which the
+        round waits out) is logged with its traceback and tried again next round.
+        """
         status = self._services[name]
         try:
             await read()
@@ -172,6 +179,12 @@ class Reconciler:
             client.health.failed(exc)
             status.last_error = exc.reason
             logger.warning("reconciling %s failed: %s", name, exc)
+            return
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:
+            status.last_error = f"reconciling failed: {type(exc).__name__}"
+            logger.exception("reconciling %s failed", name)
             return
         client.health.answered()
         status.last_read_at = self._clock.now()

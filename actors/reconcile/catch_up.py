@@ -144,9 +144,11 @@ def event_identity(source: str, fact: object) -> str | None:
     """
     match fact:
         case m.EpisodesGrabbed(download_hash=str(hash_)) if fact.episodes:
-            return f"{source}|grab|{hash_.lower()}|{_pairs(fact.episodes)}"
+            series = fact.series.sonarr_id or fact.series.tvdb_id
+            return f"{source}|grab|{hash_.lower()}|{series}|{_pairs(fact.episodes)}"
         case m.EpisodesImported(complete=False) if fact.episodes and len(fact.files) == 1:
-            return f"{source}|import|{_pairs(fact.episodes)}|{fact.files[0].path}"
+            series = fact.series.sonarr_id or fact.series.tvdb_id
+            return f"{source}|import|{series}|{_pairs(fact.episodes)}|{fact.files[0].path}"
         case m.EpisodeFilesDeleted() if fact.episodes:
             series = fact.series.sonarr_id or fact.series.tvdb_id
             reason = (fact.reason or "").lower()
