@@ -17,12 +17,15 @@ class Deliver:
     """Apply ``messages`` in order, in one transaction that also marks ``mail_id`` applied.
 
     ``redelivery`` says an earlier try may already have been applied: check before applying.
+    ``caught_up`` names the event (``caught_up_grab``...) when the reconciler learned the
+    messages from a service's API rather than from a webhook.
     """
 
     messages: tuple[object, ...]
     source: str
     mail_id: int | None = None
     redelivery: bool = False
+    caught_up: str | None = None
 
 
 @typing.final

@@ -179,6 +179,34 @@ class JellyfinClient(KeyedService):
         params = {"Recursive": "true", "Fields": _REQUESTED_FIELDS, "ids": ",".join(wanted)}
         return await self._get_items("/Items", params)
 
+    async def refresh_item(self, item_id: str) -> bool:
+        """Ask Jellyfin to refresh an item; for a folder (series, season) it also looks for new
+        files. False when Jellyfin does not know the item."""
+        response = await self._send(
+            "POST",
+            f"/Items/{normalize_item_id(item_id)}/Refresh",
+            params={"metadataRefreshMode": "Default", "imageRefreshMode": "Default"},
+            headers=self._headers,
+        )
+        if response.status_code == httpx.codes.NOT_FOUND:
+            return False
+        self._refresh_answered(response)
+        return True
+
+    async def refresh_library(self) -> None:
+        """Ask Jellyfin to scan every library (it restarts a scan already running: rate-limit)."""
+        response = await self._send("POST", "/Library/Refresh", headers=self._headers)
+        self._refresh_answered(response)
+
+    def _refresh_answered(self, response: httpx.Response) -> None:
+        if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+            raise JellyfinAuthError(
+                f"Jellyfin at {self._shown_url} refused the API key ({response.status_code})",
+                reason=f"Jellyfin refused the API key ({response.status_code})",
+            )
+        if response.status_code not in (httpx.codes.OK, httpx.codes.NO_CONTENT):
+            raise self._unexpected(response)
+
     async def _get_items(self, path: str, params: Mapping[str, str]) -> list[JellyfinItem]:
         response = await self._send("GET", path, params=params, headers=self._headers)
         if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 import httpx
+from status_tracker.clients._arr import ArrApi, ArrHistoryRecord, ArrQueueItem
 from status_tracker.clients._fields import REQUIRED, WireObject
 from status_tracker.clients._http import ClientError, KeyedService
 
@@ -102,6 +103,31 @@ class SonarrClient(KeyedService):
                 self._check(response, allowed=(httpx.codes.OK,))
                 deleted += 1
         return deleted
+
+    # -- reconciliation (issue 10) -----------------------------------------------------------
+
+    def _arr_api(self) -> ArrApi:
+        return ArrApi(
+            self,
+            unknown_items="includeUnknownSeriesItems",
+            include={"includeSeries": "true", "includeEpisode": "true"},
+        )
+
+    async def queue(self) -> list[ArrQueueItem]:
+        """Every queue record (one per episode), every page, unknown series included."""
+        return await self._arr_api().queue()
+
+    async def history_since(self, since: float) -> list[ArrHistoryRecord]:
+        """History rows dated ``since`` or later, with their series and episode, oldest first."""
+        return await self._arr_api().history_since(since)
+
+    async def remove_from_queue(self, queue_id: int, *, blocklist: bool) -> bool:
+        """Remove the whole download of a queue record from the client; False when gone."""
+        return await self._arr_api().remove_from_queue(queue_id, blocklist=blocklist)
+
+    async def search_episodes(self, episode_ids: Sequence[int]) -> int | None:
+        """Ask Sonarr to search these episodes again (``EpisodeSearch``); the command id."""
+        return await self._arr_api().command("EpisodeSearch", episodeIds=list(episode_ids))
 
     def _check(self, response: httpx.Response, *, allowed: tuple[int, ...]) -> None:
         if response.status_code == httpx.codes.UNAUTHORIZED:

@@ -22,6 +22,7 @@ DEFAULT_BIND = "127.0.0.1:8420"
 DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
+STALLED_ACTIONS = ("none", "notify", "research")
 
 T = typing.TypeVar("T")
 
@@ -51,6 +52,11 @@ class Config:
     sonarr_api_key: str | None = attrs.field(default=None, repr=False)
     radarr_url: str | None = None
     radarr_api_key: str | None = attrs.field(default=None, repr=False)
+    jellyseerr_url: str | None = None
+    jellyseerr_api_key: str | None = attrs.field(default=None, repr=False)
+    reconcile_interval_s: float = 300.0
+    stalled_action: str = "notify"
+    stalled_after_s: float = 1800.0
     poll_active_s: float = 5.0
     poll_idle_s: float = 30.0
     verify_interval_s: float = 30.0
@@ -184,6 +190,11 @@ class Config:
             sonarr_api_key=secret("ST_SONARR_API_KEY"),
             radarr_url=url("ST_RADARR_URL"),
             radarr_api_key=secret("ST_RADARR_API_KEY"),
+            jellyseerr_url=url("ST_JELLYSEERR_URL"),
+            jellyseerr_api_key=secret("ST_JELLYSEERR_API_KEY"),
+            reconcile_interval_s=seconds("ST_RECONCILE_INTERVAL_S", 300.0),
+            stalled_action=choice("ST_STALLED_ACTION", "notify", STALLED_ACTIONS),
+            stalled_after_s=seconds("ST_STALLED_AFTER_S", 1800.0),
             poll_active_s=seconds("ST_POLL_ACTIVE_S", 5.0),
             poll_idle_s=seconds("ST_POLL_IDLE_S", 30.0),
             verify_interval_s=seconds("ST_VERIFY_INTERVAL_S", 30.0),
@@ -227,6 +238,7 @@ class Config:
             self.radarr_api_key,
             *self.notify_urls,
             *(url for _name, urls in self.notify_users for url in urls),
+            self.jellyseerr_api_key,
         ]
         if not self.database_url.startswith("sqlite:"):
             values.append(self.database_url)

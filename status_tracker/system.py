@@ -27,6 +27,7 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.episode_lister import EpisodeLister
 from status_tracker.actors.media_request.actor import RequestActor
 from status_tracker.actors.notifier import NotificationDelivery
+from status_tracker.actors.reconcile.actor import Reconciler
 from status_tracker.actors.recovery.reasons import problems as reason_problems
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.actors.runtime import (
@@ -45,6 +46,7 @@ from status_tracker.actors.torrent.actor import TorrentActor
 from status_tracker.clients import DownloadClient, redact_url
 from status_tracker.clients.apprise_notifier import AppriseNotifier
 from status_tracker.clients.jellyfin import JellyfinClient
+from status_tracker.clients.jellyseerr import JellyseerrClient
 from status_tracker.clients.qbittorrent import QBittorrentClient
 from status_tracker.clients.radarr import RadarrClient
 from status_tracker.clients.sonarr import SonarrClient
@@ -96,6 +98,7 @@ class System:
     radarr: RadarrClient | None = None
     notifier: NotificationDelivery | None = None
     metrics: Metrics = attrs.field(factory=Metrics)
+    reconciler: Reconciler | None = None
     root: Supervisor | None = None
     urls: list[str] = attrs.field(factory=list)
     started_at: float = attrs.field(factory=time.time)
@@ -244,6 +247,7 @@ class System:
             "live_feed": _json.unstructure(self.feed.statistics()),
             "recovery": _json.unstructure(self.sweeper.status()),
             "notifications": notifications,
+            "reconciler": self.reconciler.status() if self.reconciler else {"configured": False},
         }
         return (503 if failing else 200), body
 
@@ -297,6 +301,9 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         shoko_matcher=shoko_matcher,
         radarr=radarr,
         notifier=_notifier(config, store, clock),
+        reconciler=_reconciler(
+            config, store, clock, sonarr=sonarr, radarr=radarr, downloads=downloads
+        ),
     )
     _time_rounds(system)
     return system
@@ -367,6 +374,44 @@ def _sonarr(config: Config) -> SonarrClient | None:
     if not (config.sonarr_url and config.sonarr_api_key):
         return None
     return SonarrClient(config.sonarr_url, config.sonarr_api_key)
+
+
+def _reconciler(
+    config: Config,
+    store: Store,
+    clock: WallClock,
+    *,
+    sonarr: SonarrClient | None,
+    radarr: RadarrClient | None,
+    downloads: DownloadClient | None,
+) -> Reconciler | None:
+    jellyseerr = (
+        JellyseerrClient(config.jellyseerr_url, config.jellyseerr_api_key)
+        if config.jellyseerr_url and config.jellyseerr_api_key
+        else None
+    )
+    if jellyseerr is None and sonarr is None and radarr is None:
+        return None
+    jellyfin = (
+        JellyfinClient(config.jellyfin_url, config.jellyfin_api_key)
+        if config.jellyfin_url and config.jellyfin_api_key
+        else None
+    )
+    # A reconnect of any of them (the download client too) asks for a round at once.
+    watched = [c.health for c in (jellyseerr, sonarr, radarr, jellyfin, downloads) if c is not None]
+    return Reconciler(
+        store=store,
+        clock=clock,
+        sonarr=sonarr,
+        radarr=radarr,
+        jellyseerr=jellyseerr,
+        jellyfin=jellyfin,
+        interval=config.reconcile_interval_s,
+        stalled_action=typing.cast("typing.Any", config.stalled_action),
+        stalled_after=config.stalled_after_s,
+        stuck_after=config.stuck_after_s,
+        watched=[lambda health=health: health.status().reachable for health in watched],
+    )
 
 
 def _download_client(config: Config) -> DownloadClient | None:
@@ -537,6 +582,7 @@ def _root_supervisor(system: System) -> Supervisor:
         *_if_configured("shoko-listener", system.shoko),
         task_child("recovery-sweeper", system.sweeper.run),
         *_if_configured("notifier", system.notifier),
+        *_if_configured("reconciler", system.reconciler),
         task_child("http", serve_http, restart=Restart.PERMANENT),
     ]
     return Supervisor("root", children, intensity=5, period=30.0)

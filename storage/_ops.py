@@ -161,6 +161,46 @@ class QueueNotification:
 
 @typing.final
 @attrs.frozen(kw_only=True)
+class SaveArrDownload:
+    """What Sonarr's or Radarr's queue says of one download (the reconciler's own row)."""
+
+    service: str
+    download_id: str
+    title: str | None
+    queue_ids: tuple[int, ...]
+    item_ids: tuple[int, ...]
+    tracked_state: str | None
+    reason: str | None
+    size_left: float | None
+    stalled: bool
+    progress_at: float
+    seen_at: float
+    action: str | None = None
+    acted_at: float | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class ForgetArrDownload:
+    """The download left the *arr's queue."""
+
+    service: str
+    download_id: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class RecordLibraryNudge:
+    """A library refresh was asked of Jellyfin for a request waiting since ``since``."""
+
+    request_id: int
+    since: float
+    at: float
+    detail: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
 class MarkNotificationsSent:
     """Every target has these outbox rows: they are done."""
 
@@ -195,6 +235,12 @@ class GiveUpNotifications:
 class PruneNotifications:
     """Forget sent and given-up outbox rows finished before ``before``."""
 
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class PruneEventKeys:
+    """Forget event identities recorded before ``before``."""
+
     before: float
 
 
@@ -219,4 +265,8 @@ Op = (
     | RecordNotificationAttempt
     | GiveUpNotifications
     | PruneNotifications
+    | SaveArrDownload
+    | ForgetArrDownload
+    | RecordLibraryNudge
+    | PruneEventKeys
 )

@@ -96,3 +96,40 @@ class StoredNotification:
     next_attempt_at: float | None
     delivered: str
     last_error: str | None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class IncomingMail:
+    """A message to store in the inbox unless it is a duplicate.
+
+    ``dedupe_key`` is the one-hour key (a webhook's body hash); ``event_key`` the event's
+    identity, which stays a duplicate for ``EVENT_DEDUPE_WINDOW_S`` whoever reported it first.
+    """
+
+    target: str
+    source: str
+    kind: str
+    body: str
+    dedupe_key: str
+    event_key: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class ArrDownload:
+    """The reconciler's record of one download in Sonarr's or Radarr's queue."""
+
+    service: str
+    download_id: str
+    title: str | None
+    queue_ids: tuple[int, ...]
+    item_ids: tuple[int, ...]
+    tracked_state: str | None
+    reason: str | None
+    size_left: float | None
+    stalled: bool
+    progress_at: float
+    seen_at: float
+    action: str | None = None
+    acted_at: float | None = None

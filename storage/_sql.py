@@ -25,18 +25,22 @@ from ._ops import (
     CountMailAttempt,
     DiscardDeadLetter,
     EndSession,
+    ForgetArrDownload,
     GiveUpNotifications,
     MarkMailApplied,
     MarkNotificationsSent,
     Op,
     PostMail,
+    PruneEventKeys,
     PruneMail,
     PruneNotifications,
     PruneSessions,
     QueueNotification,
     RecordDeadLetter,
+    RecordLibraryNudge,
     RecordNotificationAttempt,
     RetryDeadLetter,
+    SaveArrDownload,
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
@@ -87,6 +91,11 @@ QUEUE_NOTIFICATION = (
     f"VALUES ({', '.join('?' * (len(_QUEUED_COLUMNS) + 1))}) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
+SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at")
+ARR_DOWNLOAD_COLUMNS = (
+    "service", "download_id", "title", "queue_ids", "item_ids", "tracked_state", "reason",
+    "size_left", "stalled", "progress_at", "seen_at", "action", "acted_at",
+)  # fmt: skip
 
 
 def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -196,6 +205,28 @@ def statements_for(op: Op) -> Iterator[Statement]:
                 "OR (given_up_at IS NOT NULL AND given_up_at < ?)",
                 (before, before),
             )
+        case SaveArrDownload():
+            values = {c: getattr(op, c) for c in ARR_DOWNLOAD_COLUMNS}
+            values["queue_ids"] = json.dumps(list(op.queue_ids))
+            values["item_ids"] = json.dumps(list(op.item_ids))
+            values["stalled"] = int(op.stalled)
+            yield (
+                _upsert("arr_downloads", ARR_DOWNLOAD_COLUMNS, ("service", "download_id")),
+                tuple(values[c] for c in ARR_DOWNLOAD_COLUMNS),
+            )
+        case ForgetArrDownload(service=service, download_id=download_id):
+            yield (
+                "DELETE FROM arr_downloads WHERE service = ? AND download_id = ?",
+                (service, download_id),
+            )
+        case RecordLibraryNudge(request_id=request_id, since=since, at=at, detail=detail):
+            yield (
+                "INSERT INTO library_nudges (request_id, since, at, detail) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (request_id, since) DO NOTHING",
+                (request_id, since, at, detail),
+            )
+        case PruneEventKeys(before=before):
+            yield "DELETE FROM event_keys WHERE at < ?", (before,)
 
 
 def returns_rows(sql: str) -> bool:

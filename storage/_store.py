@@ -6,6 +6,7 @@ Backends (SQLite, PostgreSQL) only provide a driver that runs SQL; everything el
 from __future__ import annotations
 
 import importlib.resources
+import json
 import logging
 import time
 import typing
@@ -28,8 +29,10 @@ from . import _sql
 from ._ops import Op
 from ._records import (
     Accepted,
+    ArrDownload,
     DeadLetter,
     DownloadWatch,
+    IncomingMail,
     Mail,
     RequestQuery,
     StoredNotification,
@@ -38,6 +41,9 @@ from ._records import (
 logger = logging.getLogger(__name__)
 
 DEDUPE_WINDOW_S = 3600.0
+EVENT_DEDUPE_WINDOW_S = 14 * 86400.0
+"""How long an event identity (a grab, an import... of one download) stays a duplicate: longer
+than a tracker is likely to be down, so its history read after a restart still matches."""
 MAX_BATCH = 256
 PROBE_FIRST_S = 0.1
 PROBE_MAX_S = 1.0
@@ -307,29 +313,97 @@ class Store:
             )
 
     async def accept_webhook(
-        self, *, source: str, kind: str, body: str, dedupe_key: str, now: float
+        self,
+        *,
+        source: str,
+        kind: str,
+        body: str,
+        dedupe_key: str,
+        now: float,
+        event_key: str | None = None,
     ) -> Accepted:
-        """Store a webhook in the inbox unless the same body came within the dedupe window."""
-        results = await self._submit(
-            [
-                (
-                    "UPDATE mail SET dedupe_key = NULL WHERE dedupe_key = ? AND received_at <= ?",
-                    (dedupe_key, now - DEDUPE_WINDOW_S),
-                ),
-                (
-                    "INSERT INTO mail (target, source, kind, body, dedupe_key, received_at) "
-                    "VALUES ('dispatch', ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-                    (source, kind, body, dedupe_key, now),
-                ),
-                ("SELECT id FROM mail WHERE dedupe_key = ?", (dedupe_key,)),
-            ],
-            posts_mail=True,
+        """Store a webhook in the inbox unless it is a duplicate.
+
+        A duplicate is the same body within ``DEDUPE_WINDOW_S``, or, when ``event_key`` is given,
+        the same event (whoever reported it: a webhook or the reconciler) within
+        ``EVENT_DEDUPE_WINDOW_S``.
+        """
+        incoming = IncomingMail(
+            target="dispatch",
+            source=source,
+            kind=kind,
+            body=body,
+            dedupe_key=dedupe_key,
+            event_key=event_key,
         )
-        inserted, existing = results[1], results[2]
-        if inserted:
-            return Accepted(mail_id=inserted[0]["id"], duplicate=False)
-        return Accepted(mail_id=existing[0]["id"], duplicate=True)
+        (accepted,) = await self.accept_mail([incoming], now=now)
+        return accepted
+
+    async def accept_mail(
+        self, mails: Sequence[IncomingMail], *, now: float, ops: Sequence[Op] = ()
+    ) -> list[Accepted]:
+        """Store each mail unless it is a duplicate (see ``accept_webhook``), and apply ``ops``,
+        all in one transaction: a cursor saved in ``ops`` moves only with the mail it covers."""
+        statements: list[_sql.Statement] = []
+        positions: list[tuple[int, int, int]] = []
+        for mail in mails:
+            statements.extend(
+                [
+                    (
+                        "UPDATE mail SET dedupe_key = NULL "
+                        "WHERE dedupe_key = ? AND received_at <= ?",
+                        (mail.dedupe_key, now - DEDUPE_WINDOW_S),
+                    ),
+                    (
+                        "DELETE FROM event_keys WHERE key = ? AND at <= ?",
+                        (mail.event_key, now - EVENT_DEDUPE_WINDOW_S),
+                    ),
+                ]
+            )
+            inserted = len(statements)
+            statements.extend(
+                [
+                    (
+                        "INSERT INTO mail (target, source, kind, body, dedupe_key, received_at) "
+                        "SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
+                        "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION) "
+                        "WHERE NOT EXISTS (SELECT 1 FROM event_keys WHERE key = ?) "
+                        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                        (
+                            mail.target,
+                            mail.source,
+                            mail.kind,
+                            mail.body,
+                            mail.dedupe_key,
+                            now,
+                            mail.event_key,
+                        ),
+                    ),
+                    (
+                        "INSERT INTO event_keys (key, mail_id, at) "
+                        "SELECT CAST(? AS TEXT), id, CAST(? AS DOUBLE PRECISION) FROM mail "
+                        "WHERE dedupe_key = ? AND CAST(? AS TEXT) IS NOT NULL "
+                        "ON CONFLICT (key) DO NOTHING",
+                        (mail.event_key, now, mail.dedupe_key, mail.event_key),
+                    ),
+                    ("SELECT mail_id AS id FROM event_keys WHERE key = ?", (mail.event_key,)),
+                    ("SELECT id FROM mail WHERE dedupe_key = ?", (mail.dedupe_key,)),
+                ]
+            )
+            positions.append((inserted, inserted + 2, inserted + 3))
+        for op in ops:
+            statements.extend(_sql.statements_for(op))
+        results = await self._submit(statements, posts_mail=bool(mails))
+        accepted = []
+        for inserted, by_event, by_body in positions:
+            if results[inserted]:
+                accepted.append(Accepted(mail_id=results[inserted][0]["id"], duplicate=False))
+                continue
+            existing = results[by_event] or results[by_body]
+            accepted.append(
+                Accepted(mail_id=int(existing[0]["id"]) if existing else 0, duplicate=True)
+            )
+        return accepted
 
     async def allocate_request_id(self) -> int:
         """A new request id, durably taken: never handed out again, by any process or run.
@@ -550,6 +624,42 @@ class Store:
     async def mail_applied(self, mail_id: int) -> bool:
         rows = await self.fetch("SELECT applied_at FROM mail WHERE id = ?", (mail_id,))
         return not rows or rows[0]["applied_at"] is not None
+
+    async def arr_downloads(self, service: str) -> list[ArrDownload]:
+        """What the reconciler last saw in ``service``'s queue, one row per download."""
+        rows = await self.fetch(
+            f"SELECT {', '.join(_sql.ARR_DOWNLOAD_COLUMNS)} FROM arr_downloads "
+            "WHERE service = ? ORDER BY download_id",
+            (service,),
+        )
+        return [
+            ArrDownload(
+                **{
+                    **row,
+                    "queue_ids": tuple(json.loads(row["queue_ids"])),
+                    "item_ids": tuple(json.loads(row["item_ids"])),
+                    "stalled": bool(row["stalled"]),
+                }
+            )
+            for row in rows
+        ]
+
+    async def library_nudges(self) -> set[tuple[int, float]]:
+        """(request id, waiting since) of every library refresh already asked for."""
+        rows = await self.fetch("SELECT request_id, since FROM library_nudges")
+        return {(int(row["request_id"]), float(row["since"])) for row in rows}
+
+    async def jellyseerr_requests(self) -> dict[int, RequestRow]:
+        """The newest request of each Jellyseerr request id the tracker knows."""
+        rows = await self.fetch(
+            f"{_sql.SELECT_REQUEST} WHERE jellyseerr_request_id IS NOT NULL ORDER BY id"
+        )
+        found: dict[int, RequestRow] = {}
+        for row in rows:
+            request = _sql.request_from(row)
+            assert request.jellyseerr_request_id is not None
+            found[request.jellyseerr_request_id] = request
+        return found
 
     async def mail_counts(self) -> dict[str, int]:
         """Webhooks ever stored, hand-offs between actors, and rows not yet applied."""

@@ -25,6 +25,7 @@ from status_tracker.storage import (
     Mail,
     MarkMailApplied,
     Op,
+    PostMail,
     RecordDeadLetter,
     Store,
 )
@@ -34,8 +35,9 @@ from status_tracker.strict import load_json, parse_id, storable
 
 from ..clock import WallClock
 from ..envelope import Deliver, outlasting_outages
-from ..mail import SERVICES_TARGET, decode, post, request_target
+from ..mail import SERVICES_TARGET, decode, encode, request_target
 from ..media_request import messages as m
+from ..reconcile.catch_up import caught_up_kind, split_caught_up
 from ..runtime import ActorDied
 from .correlation import Candidates, Lookup, lookup_for, route, same_title
 
@@ -216,12 +218,17 @@ class Dispatcher:
         if kind == "dispatch":
             await self._apply_webhook(mail, redelivery=redelivery)
             return
+        caught_up, message_kind = split_caught_up(mail.kind)
         try:
-            message = decode(mail.kind, mail.body)
+            message = decode(message_kind, mail.body)
         except Exception as exc:  # a body no message class can be built from
             raise UnreadableMail(storable(f"{mail.kind}: {exc}")) from exc
         deliver = Deliver(
-            messages=(message,), source=mail.source, mail_id=mail.id, redelivery=redelivery
+            messages=(message,),
+            source=mail.source,
+            mail_id=mail.id,
+            redelivery=redelivery,
+            caught_up=caught_up,
         )
         handoff = self._handoffs.get(kind)
         actor_key = handoff.key(key if colon else None) if handoff is not None else None
@@ -230,8 +237,13 @@ class Dispatcher:
         await handoff.call(actor_key, deliver)
 
     async def _apply_webhook(self, mail: Mail, *, redelivery: bool) -> None:
+        # What the reconciler caught up on is the fact itself, not a body to translate.
+        caught_up, message_kind = split_caught_up(mail.kind)
         try:
-            fact = self._translate(mail.source, load_json(mail.body))
+            if caught_up is not None:
+                fact = decode(message_kind, mail.body)
+            else:
+                fact = self._translate(mail.source, load_json(mail.body))
         except Exception as exc:  # whatever the translator refuses can never be applied
             raise UnreadableMail(storable(str(exc))) from exc
         lookup = lookup_for(fact)
@@ -259,22 +271,40 @@ class Dispatcher:
             return
         if len(targets) == 1:
             deliver = Deliver(
-                messages=messages, source=mail.source, mail_id=mail.id, redelivery=redelivery
+                messages=messages,
+                source=mail.source,
+                mail_id=mail.id,
+                redelivery=redelivery,
+                caught_up=caught_up,
             )
             await self._call_request(targets[0], deliver)
             return
-        await self._fan_out(mail, targets, messages)
+        await self._fan_out(mail, targets, messages, caught_up)
 
     async def _fan_out(
-        self, mail: Mail, targets: tuple[int, ...], messages: tuple[object, ...]
+        self,
+        mail: Mail,
+        targets: tuple[int, ...],
+        messages: tuple[object, ...],
+        caught_up: str | None,
     ) -> None:
         """One fact for several requests: hand each its copy durably, then mark the webhook."""
         now = self._clock.now()
-        ops: list[Op] = [
-            post(request_target(target), mail.source, message, at=now)
-            for target in targets
-            for message in messages
-        ]
+        ops: list[Op] = []
+        for target in targets:
+            for message in messages:
+                kind, body = encode(message)
+                if caught_up is not None:
+                    kind = caught_up_kind(caught_up, kind)
+                ops.append(
+                    PostMail(
+                        target=request_target(target),
+                        source=mail.source,
+                        kind=kind,
+                        body=body,
+                        at=now,
+                    )
+                )
         ops.append(MarkMailApplied(mail_id=mail.id, at=now))
         await self._store.commit(ops)
 

@@ -22,6 +22,7 @@ from ..clock import WallClock
 from ..envelope import Applied, Deliver, already_applied, outlasting_outages
 from ..mail import SERVICES_TARGET, post, torrent_target
 from ..notifier import queue_op
+from ..reconcile.catch_up import caught_up_timeline
 from .notifications import notices_for
 from .state import Decision, RequestState, decide
 
@@ -91,6 +92,9 @@ class RequestActor:
             decision = decide(
                 state, fact, request_id=self.request_id, now=now, source=message.source
             )
+            if message.caught_up:
+                timeline = caught_up_timeline(decision.timeline, message.caught_up, message.source)
+                decision = attrs.evolve(decision, timeline=timeline)
             decisions.append(decision)
             state = decision.state
         ops = self._operations(decisions, state, now)

@@ -397,6 +397,15 @@ class CheckRequested:
     by: str = "api"
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class RequestWithdrawn:
+    """The request was deleted in Jellyseerr (seen by the reconciler): a request nothing was
+    grabbed for yet is deleted; one already on its way goes on, noted."""
+
+    detail: str
+
+
 RequestMessage = (
     WebhookFact
     | DownloadProgressed
@@ -408,4 +417,5 @@ RequestMessage = (
     | ShokoFileReported
     | ActionRecorded
     | CheckRequested
+    | RequestWithdrawn
 )

@@ -823,6 +823,15 @@ def episode_span(keys: Iterable[EpisodeKey]) -> str:
     return shown if len(codes) <= 4 else f"{shown} and {len(codes) - 4} more"
 
 
+def _request_withdrawn(draft: _Draft, fact: m.RequestWithdrawn) -> None:
+    if draft.request is None:
+        return
+    if draft.request.state in ("requested", "approved"):
+        draft.move("deleted", "request_deleted", detail=fact.detail)
+    else:
+        draft.note("request_deleted", detail=fact.detail)
+
+
 _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.MediaRequested: _media_requested,
     m.RequestDeclined: _declined,
@@ -846,4 +855,5 @@ _HANDLERS: dict[type, typing.Callable[[_Draft, typing.Any], None]] = {
     m.ShokoFileReported: _shoko_file_reported,
     m.ActionRecorded: _action_recorded,
     m.CheckRequested: _check_requested,
+    m.RequestWithdrawn: _request_withdrawn,
 }

@@ -12,6 +12,7 @@ from status_tracker.actors.media_request.messages import WebhookTested
 from status_tracker.ingress.translate import (
     PayloadError,
     dedupe_key,
+    event_key,
     event_type_of,
     summary,
     translate,
@@ -68,6 +69,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                     kind=event_type_of(source, body) or "unknown",  # type: ignore[arg-type]
                     body=raw.decode("utf-8"),
                     dedupe_key=dedupe_key(source, raw),
+                    event_key=event_key(source, fact),
                     now=service.clock.now(),
                 )
                 logger.info(

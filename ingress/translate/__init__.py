@@ -6,6 +6,7 @@ to a 400.
 
 from status_tracker.ingress.translate._dispatch import WebhookSource as WebhookSource
 from status_tracker.ingress.translate._dispatch import dedupe_key as dedupe_key
+from status_tracker.ingress.translate._dispatch import event_key as event_key
 from status_tracker.ingress.translate._dispatch import event_type_of as event_type_of
 from status_tracker.ingress.translate._dispatch import translate as translate
 from status_tracker.ingress.translate._fields import PayloadError as PayloadError

@@ -7,6 +7,7 @@ import typing
 from collections.abc import Callable
 
 from status_tracker.actors.media_request.messages import WebhookFact
+from status_tracker.actors.reconcile.catch_up import event_key as _event_key
 from status_tracker.ingress.translate._fields import JsonObject
 from status_tracker.ingress.translate._jellyfin import translate_jellyfin
 from status_tracker.ingress.translate._jellyseerr import translate_jellyseerr
@@ -68,3 +69,14 @@ def event_type_of(source: WebhookSource, body: object) -> str:
 def dedupe_key(source: str, raw_body: bytes) -> str:
     """The inbox key of one delivery: sha256 hex of ``source``, a NUL byte and the raw body."""
     return hashlib.sha256(source.encode() + b"\0" + raw_body).hexdigest()
+
+
+def event_key(source: str, fact: WebhookFact) -> str | None:
+    """The inbox's second dedupe key of a delivery: the identity of the event it reports.
+
+    Derived from (source, event kind, download id, episode or movie ids, file) by the same rule
+    the reconciler uses for what it reads from Sonarr's, Radarr's and Jellyseerr's APIs, so a
+    webhook and the history record of one event are one delivery, whichever comes first. None
+    for events without such an identity: then only identical bodies are duplicates.
+    """
+    return _event_key(source, fact)

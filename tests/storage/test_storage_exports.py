@@ -56,4 +56,8 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.RecordNotificationAttempt,
         storage.GiveUpNotifications,
         storage.PruneNotifications,
+        storage.SaveArrDownload,
+        storage.ForgetArrDownload,
+        storage.RecordLibraryNudge,
+        storage.PruneEventKeys,
     }

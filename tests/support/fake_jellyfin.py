@@ -229,6 +229,13 @@ class FakeJellyfin:
         segments = [segment.lower() for segment in path.strip("/").split("/")]
         if self._down:
             return 503, "text/plain", b"Service Unavailable"
+        if method == "POST" and authorized:
+            # Library refreshes (reconciler's nudge): 204 as Jellyfin answers, 404 if unknown.
+            if segments == ["library", "refresh"]:
+                return 204, "text/plain", b""
+            if len(segments) == 3 and segments[0] == "items" and segments[2] == "refresh":
+                known = segments[1].replace("-", "") in self._items
+                return (204 if known else 404), "text/plain", b""
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b""
         if self._garbage is not None:

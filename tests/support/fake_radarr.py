@@ -1,12 +1,16 @@
-"""A fake Radarr v3 API: only what a deletion through the tracker calls."""
+"""A fake Radarr v3 API: a deletion through the tracker, and the queue, history and commands
+the reconciler reads (``FakeArrCore``)."""
 
 from __future__ import annotations
 
 import contextlib
+import time
 import typing
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
+from tests.support.fake_arr import FakeArrCore
 from tests.support.fake_http import open_fake_server
 
 
@@ -20,6 +24,23 @@ class FakeRadarr:
         self.movie_ids = movie_ids
         self.deleted: list[tuple[int, dict[str, str]]] = []
         self.down = False
+        self.arr = FakeArrCore("radarr")
+        self._movies: dict[int, dict[str, Any]] = {}
+
+    def add_movie(self, movie_id: int, title: str, *, year: int, tmdb_id: int) -> None:
+        self._movies[movie_id] = {
+            "id": movie_id,
+            "title": title,
+            "year": year,
+            "tmdbId": tmdb_id,
+            "genres": ["Science Fiction"],
+            "hasFile": False,
+        }
+
+    def _include(self, record: dict[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
+        if params.get("includeMovie") == "true" and record.get("movieId") in self._movies:
+            record["movie"] = self._movies[record["movieId"]]
+        return record
 
     def answer(
         self, method: str, target: str, headers: Mapping[str, str], _body: bytes = b""
@@ -29,6 +50,16 @@ class FakeRadarr:
             return 503, "text/plain", b"Service Unavailable"
         if headers.get("x-api-key") != self._api_key:
             return 401, "text/plain", b"Unauthorized"
+        handled = self.arr.answer(
+            method,
+            path,
+            dict(urllib.parse.parse_qsl(query)),
+            _body,
+            include=self._include,
+            now=time.time(),
+        )
+        if handled is not None:
+            return handled
         if method == "DELETE" and path.startswith("/api/v3/movie/"):
             movie_id = int(path.rsplit("/", 1)[1])
             if movie_id not in self.movie_ids:

@@ -1,14 +1,17 @@
-"""A fake Sonarr v3 API (series by TVDB id, episodes of a series), in Sonarr's JSON shapes."""
+"""A fake Sonarr v3 API (series by TVDB id, episodes of a series; queue, history and commands
+through ``FakeArrCore``), in Sonarr's JSON shapes."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
 import typing
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from tests.support.fake_arr import FakeArrCore
 from tests.support.fake_http import open_fake_server
 
 
@@ -25,11 +28,47 @@ class FakeSonarr:
         self._no_files = True
         self.unmonitored: list[int] = []
         self.deleted_files: list[int] = []
+        self.arr = FakeArrCore("sonarr")
 
-    def add_series(self, series_id: int, title: str, tvdb_id: int) -> None:
-        self._series.append(
-            {"id": series_id, "title": title, "tvdbId": tvdb_id, "seriesType": "standard"}
-        )
+    def add_series(
+        self,
+        series_id: int,
+        title: str,
+        tvdb_id: int,
+        *,
+        tmdb_id: int | None = None,
+        year: int | None = None,
+        anime: bool = False,
+    ) -> None:
+        series = {
+            "id": series_id,
+            "title": title,
+            "tvdbId": tvdb_id,
+            "seriesType": "anime" if anime else "standard",
+        }
+        if tmdb_id is not None:
+            series["tmdbId"] = tmdb_id
+        if year is not None:
+            series["year"] = year
+        self._series.append(series)
+
+    def episode_ids(self, series_id: int, season: int) -> list[int]:
+        return [
+            e["id"]
+            for e in self._episodes
+            if e["seriesId"] == series_id and e["seasonNumber"] == season
+        ]
+
+    def _include(self, record: dict[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
+        if params.get("includeSeries") == "true" and "seriesId" in record:
+            found = [s for s in self._series if s["id"] == record["seriesId"]]
+            if found:
+                record["series"] = found[0]
+        if params.get("includeEpisode") == "true" and "episodeId" in record:
+            found = [e for e in self._episodes if e["id"] == record["episodeId"]]
+            if found:
+                record["episode"] = found[0]
+        return record
 
     def add_episodes(
         self, series_id: int, season: int, count: int, *, first_id: int, with_files: bool = False
@@ -58,6 +97,11 @@ class FakeSonarr:
         self.paths.append(path)
         if headers.get("x-api-key") != self._api_key:
             return 401, "text/plain", b"Unauthorized"
+        handled = self.arr.answer(
+            method, path, params, body, include=self._include, now=time.time()
+        )
+        if handled is not None:
+            return handled
         if method == "PUT" and path == "/api/v3/episode/monitor":
             request = json.loads(body)
             if request.get("monitored") is False:

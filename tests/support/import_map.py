@@ -46,6 +46,8 @@ PURE_NAMES = frozenset(
         "notifications",
         "notification_batches",
         "notify",
+        "catch_up",
+        "rules",
     }
 )
 PURE_PACKAGES = (f"{TOP}.ingress.translate",)
@@ -61,6 +63,7 @@ IO_LIBRARIES = frozenset(
         "hypercorn",
     }
 )
+
 
 # Arrows that point up for a reason the owner of the upper module still has to remove.
 @typing.final

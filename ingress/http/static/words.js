@@ -59,6 +59,18 @@ export const EVENT_WORDS = {
   shoko_file_deleted: "Shoko: file deleted",
   shoko_file_renamed: "Shoko renamed the file",
   shoko_file_moved: "Shoko moved the file",
+  caught_up_request: "Request caught up from Jellyseerr",
+  caught_up_request_deleted: "Request deleted in Jellyseerr",
+  request_deleted: "Request deleted in Jellyseerr",
+  caught_up_grab: "Grab caught up from Sonarr/Radarr",
+  caught_up_import: "Import caught up from Sonarr/Radarr",
+  caught_up_file_deleted: "File deletion caught up from Sonarr/Radarr",
+  caught_up_download_failed: "Download failed (caught up from Sonarr/Radarr)",
+  caught_up_status: "Sonarr/Radarr status",
+  download_stalled: "Download stalled",
+  stalled_download_replaced: "Stalled download removed, blocklisted and searched again",
+  stalled_download_kept: "Stalled download kept: another request needs it",
+  library_refresh_requested: "Asked Jellyfin to look for it",
 };
 
 // Our download states (downloads[].state).

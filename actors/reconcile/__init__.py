@@ -1,0 +1,1 @@
+"""The reconciler: what the tracker missed, read back from Jellyseerr, Sonarr and Radarr."""
