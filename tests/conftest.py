@@ -11,14 +11,15 @@ import pytest
 import trio_asyncio
 from status_tracker.storage import Store, open_store
 
-from tests.support.ci import require_or_skip
+from tests.support.ci import in_ci, require_or_skip
 from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
 
 __all__ = ["require_or_skip"]
 
 # Property tests assert outcomes, never times: on a loaded 2-core machine one example can take
-# longer than Hypothesis's default 200 ms deadline, which would fail a correct test.
-hypothesis.settings.register_profile("status-tracker", deadline=None)
+# longer than Hypothesis's default 200 ms deadline, which would fail a correct test. In CI the
+# examples are derandomized, so a run can be repeated exactly; developers' runs explore.
+hypothesis.settings.register_profile("status-tracker", deadline=None, derandomize=in_ci())
 hypothesis.settings.load_profile("status-tracker")
 
 

@@ -301,9 +301,13 @@ class TvRequestMachine(RuleBasedStateMachine):
             return
         request = self.state.request
         states = [row.state for row in self.state.episodes.values()]
-        assert derive_request_state(states, request.state) == request.state
+        # A requested season whose episode list is not known whole keeps a request whose
+        # known episodes are all available at partially_available (issue 9).
+        seasons_unknown = bool(set(request.requested_seasons) - set(request.known_seasons))
+        derived = derive_request_state(states, request.state, seasons_unknown=seasons_unknown)
+        assert derived == request.state
         if states and all(state == "available" for state in states):
-            assert request.state == "available"
+            assert request.state == ("partially_available" if seasons_unknown else "available")
             assert request.progress == 100
 
     @invariant()
