@@ -137,9 +137,11 @@ def _pairs(episodes: Iterable[m.EpisodeRef]) -> str:
 def event_identity(source: str, fact: object) -> str | None:
     """The identity of the event a fact reports, the same from a webhook or a history record.
 
-    Built from (source, event kind, download id, episode or movie ids, file): a grab is one
-    download's grab of those episodes; an import, those episodes' file at that path (a manual
-    import may have no download id); a file deletion, those episodes' file and its reason.
+    Built from (source, event kind, download id, series, episode or movie ids, file): a grab is
+    one download's grab of those episodes; an import, one download's file for those episodes at
+    that path (the webhook and the history row of one import carry the same download id, or
+    both none for a manual import; a re-import from another release is another event); a file
+    deletion, those episodes' file and its reason.
     None when the fact has no identity of its own (then only identical bodies are duplicates).
     """
     match fact:
@@ -148,7 +150,9 @@ def event_identity(source: str, fact: object) -> str | None:
             return f"{source}|grab|{hash_.lower()}|{series}|{_pairs(fact.episodes)}"
         case m.EpisodesImported(complete=False) if fact.episodes and len(fact.files) == 1:
             series = fact.series.sonarr_id or fact.series.tvdb_id
-            return f"{source}|import|{series}|{_pairs(fact.episodes)}|{fact.files[0].path}"
+            download = (fact.download_hash or "").lower()
+            pairs = _pairs(fact.episodes)
+            return f"{source}|import|{series}|{download}|{pairs}|{fact.files[0].path}"
         case m.EpisodeFilesDeleted() if fact.episodes:
             series = fact.series.sonarr_id or fact.series.tvdb_id
             reason = (fact.reason or "").lower()
@@ -158,7 +162,8 @@ def event_identity(source: str, fact: object) -> str | None:
             return f"{source}|grab|{hash_.lower()}|{movie}"
         case m.MovieImported():
             movie = fact.radarr_id or fact.tmdb_id
-            return f"{source}|import|{movie}|{fact.file.path}"
+            download = (fact.download_hash or "").lower()
+            return f"{source}|import|{movie}|{download}|{fact.file.path}"
         case m.MovieDeleted(file_only=True):
             movie = fact.radarr_id or fact.tmdb_id
             return f"{source}|file_deleted|{movie}|{(fact.reason or '').lower()}"

@@ -174,7 +174,7 @@ def test_the_webhook_and_the_history_record_of_one_import_share_an_event_key() -
         id=1,
         event_type="downloadFolderImported",
         date=0.0,
-        download_id=None,  # a manual import: Sonarr may leave it out of history
+        download_id=body["downloadId"],  # the same import event's download id
         source_title="x",
         item_id=1,
         data={"importedPath": body["episodeFile"]["path"]},
@@ -183,6 +183,13 @@ def test_the_webhook_and_the_history_record_of_one_import_share_an_event_key() -
     )
     (caught,) = catch_up.sonarr_facts([row])
     assert caught.key == event_key("sonarr", fact)
+    # The same file imported from another release is another event.
+    other = attrs_evolve(fact, download_hash="0" * 40)
+    assert event_key("sonarr", other) != caught.key
+    # A manual import: no download id on either side.
+    manual = attrs_evolve(fact, download_hash=None)
+    (by_hand,) = catch_up.sonarr_facts([attrs_evolve(row, download_id=None)])
+    assert by_hand.key == event_key("sonarr", manual)
 
 
 episodes = st.lists(
