@@ -235,6 +235,7 @@ class GiveUpNotifications:
 class PruneNotifications:
     """Forget sent and given-up outbox rows finished before ``before``."""
 
+    before: float
 
 @typing.final
 @attrs.frozen(kw_only=True)

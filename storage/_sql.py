@@ -91,7 +91,6 @@ QUEUE_NOTIFICATION = (
     f"VALUES ({', '.join('?' * (len(_QUEUED_COLUMNS) + 1))}) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
-SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at")
 ARR_DOWNLOAD_COLUMNS = (
     "service", "download_id", "title", "queue_ids", "item_ids", "tracked_state", "reason",
     "size_left", "stalled", "progress_at", "seen_at", "action", "acted_at",
