@@ -56,3 +56,22 @@ async def outlasting_outages(store: Store, step: Callable[[bool], Awaitable[_T]]
         except DatabaseUnavailable:
             await store.wait_available()
             retried = True
+
+
+async def apply_through_outages(
+    store: Store,
+    deliver: Deliver,
+    *,
+    apply: Callable[[Deliver], Awaitable[_T]],
+    reload: Callable[[], Awaitable[None]],
+) -> _T:
+    """``apply(deliver)``; after a database outage, reload the actor's state and apply again
+    as a redelivery (the mail row says whether the first try committed)."""
+
+    async def attempt(retried: bool) -> _T:
+        if not retried:
+            return await apply(deliver)
+        await reload()
+        return await apply(attrs.evolve(deliver, redelivery=True))
+
+    return await outlasting_outages(store, attempt)

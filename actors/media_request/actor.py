@@ -19,7 +19,7 @@ from status_tracker.storage import (
 from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 
 from ..clock import WallClock
-from ..envelope import Applied, Deliver, already_applied, outlasting_outages
+from ..envelope import Applied, Deliver, already_applied, apply_through_outages, outlasting_outages
 from ..mail import SERVICES_TARGET, post, torrent_target
 from ..notifier import queue_op
 from ..reconcile.catch_up import caught_up_timeline
@@ -72,14 +72,9 @@ class RequestActor:
     async def handle(self, message: object) -> Applied:
         if not isinstance(message, Deliver):
             raise TypeError(f"RequestActor got {message!r}")
-
-        async def apply(retried: bool) -> Applied:
-            if not retried:
-                return await self._apply(message)
-            await self._load()
-            return await self._apply(attrs.evolve(message, redelivery=True))
-
-        return await outlasting_outages(self._store, apply)
+        return await apply_through_outages(
+            self._store, message, apply=self._apply, reload=self._load
+        )
 
     async def _apply(self, message: Deliver) -> Applied:
         if await already_applied(self._store, message):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 
-import attrs
 from status_tracker.storage import MarkMailApplied, Op, SaveDownload, Store
 
 from status_tracker.domain import DownloadRow
 
 from ..clock import WallClock
-from ..envelope import Applied, Deliver, already_applied, outlasting_outages
+from ..envelope import Applied, Deliver, already_applied, apply_through_outages, outlasting_outages
 from ..mail import post, request_target
 from .messages import DownloadClaimed
 from .state import decide
@@ -44,14 +43,9 @@ class TorrentActor:
     async def handle(self, message: object) -> Applied:
         if not isinstance(message, Deliver):
             raise TypeError(f"TorrentActor got {message!r}")
-
-        async def apply(retried: bool) -> Applied:
-            if not retried:
-                return await self._apply(message)
-            await self._load()
-            return await self._apply(attrs.evolve(message, redelivery=True))
-
-        return await outlasting_outages(self._store, apply)
+        return await apply_through_outages(
+            self._store, message, apply=self._apply, reload=self._load
+        )
 
     async def _apply(self, message: Deliver) -> Applied:
         if await already_applied(self._store, message):
