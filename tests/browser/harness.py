@@ -28,7 +28,6 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
 
 from tests.support.ci import require_or_skip
-from tests.support.fixtures import load_fixture
 from tests.support.service import API_TOKEN, RunningService, started_service
 
 if typing.TYPE_CHECKING:
@@ -49,7 +48,6 @@ DESKTOP = {"width": 1280, "height": 860}
 STARTUP_S = 60.0
 
 HORIMIYA_HASH = "b4a1e3d27c9f0a5e6d8c1b2a3f4e5d6c7b8a9f01"
-HORIMIYA_FOLDER = "[Judas] Horimiya (Season 1) [1080p][HEVC x265 10bit][Dual-Audio][Multi-Subs]"
 
 
 @typing.final
@@ -114,20 +112,6 @@ class LiveService:
         self.settled()
 
 
-def horimiya_files(progress: dict[int, float]) -> tuple[ObservedFile, ...]:
-    """The files of the Horimiya season pack, episode ``n`` at ``progress[n]`` (0-1)."""
-    sizes = {
-        f["index"]: f["size"] for f in load_fixture("qbittorrent/torrents_files_season_pack.json")
-    }
-    return tuple(
-        ObservedFile(
-            index=n - 1,
-            name=f"{HORIMIYA_FOLDER}/[Judas] Horimiya - S01E{n:02d}.mkv",
-            size=sizes[n - 1],
-            progress=value,
-        )
-        for n, value in sorted(progress.items())
-    )
 
 
 @contextlib.contextmanager

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.harness import HORIMIYA_HASH, PHONE, LiveService, Pages, horimiya_files
+from tests.browser.harness import HORIMIYA_HASH, PHONE, LiveService, Pages
+from tests.support.packs import horimiya_files
 from tests.support.service import API_TOKEN
 
 LIVE_S = 1_000  # ms: a change committed in the service is on the page within a second

@@ -17,13 +17,13 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
 
 from tests.support.fixtures import load_fixture
+from tests.support.packs import HORIMIYA_FOLDER, horimiya_files
 from tests.support.service import RunningService
 
 CHERNOBYL_HASH = "D2C4E6F8A0B1C3D5E7F9A1B3C5D7E9F0A2B4C6D8"
 HORIMIYA_HASH = "B4A1E3D27C9F0A5E6D8C1B2A3F4E5D6C7B8A9F01"
 LYCORIS_HASH = "3F92992E2FBEB6EBB251304236BF5E0B600A91C3"
 ABANDONS_HASH = "7A0B1C2D3E4F5061728394A5B6C7D8E9F0A1B2C3"
-HORIMIYA_FOLDER = "[Judas] Horimiya (Season 1) [1080p][HEVC x265 10bit][Dual-Audio][Multi-Subs]"
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -316,19 +316,6 @@ HORIMIYA_FILE_PROGRESS = {
 }
 
 
-def horimiya_files(progress: dict[int, float]) -> tuple[ObservedFile, ...]:
-    sizes = {
-        f["index"]: f["size"] for f in load_fixture("qbittorrent/torrents_files_season_pack.json")
-    }
-    return tuple(
-        ObservedFile(
-            index=n - 1,
-            name=f"{HORIMIYA_FOLDER}/[Judas] Horimiya - S01E{n:02d}.mkv",
-            size=sizes[n - 1],
-            progress=value,
-        )
-        for n, value in sorted(progress.items())
-    )
 
 
 async def test_horimiya_pack_shows_thirteen_episodes_each_with_its_own_progress(
