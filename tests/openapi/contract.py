@@ -13,8 +13,9 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import TorrentObserved
 from status_tracker.storage import RecordDeadLetter
 
-from tests.browser.harness import HORIMIYA_FOLDER, HORIMIYA_HASH, horimiya_files
+from tests.browser.harness import HORIMIYA_HASH
 from tests.support.fixtures import load_fixture
+from tests.support.packs import HORIMIYA_FOLDER, horimiya_files
 from tests.support.service import RunningService
 
 METHODS = ("get", "post", "put", "patch", "delete")
