@@ -37,6 +37,7 @@ STATIC_FILES = {
     "feed.js": _JS,
     "filters.js": _JS,
     "format.js": _JS,
+    "health.js": _JS,
     "words.js": _JS,
     "dashboard.css": "text/css; charset=utf-8",
 }
@@ -102,9 +103,12 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         role = access.sign_in_role([token]) if token else None
         if role is not None:
             return await signed_in(role)
-        if not await access.sessions.valid(auth.session_id(request.headers)):
+        role = await access.sessions.role(auth.session_id(request.headers))
+        if role is None:
             return Response(html_page("login.html"), mimetype="text/html")
-        return Response(html_page("dashboard.html"), mimetype="text/html")
+        # The page shows a viewer no action the server would refuse it.
+        board = html_page("dashboard.html").replace("<body>", f'<body data-role="{role}">', 1)
+        return Response(board, mimetype="text/html")
 
     @app.post("/login")
     async def login() -> Any:

@@ -20,10 +20,10 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveService]:
-    """The service; parametrize it indirectly with a URL base (``ST_URL_BASE``) to run the
-    test under one."""
-    url_base = getattr(request, "param", "")
-    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}", url_base=url_base) as running:
+    """The service; parametrize it indirectly with ``live_service``'s options (a URL base,
+    ``sonarr=True``, any setting such as ``view_token``) to run the test with them."""
+    options = getattr(request, "param", {})
+    with live_service(f"sqlite:///{tmp_path / 'status-tracker.db'}", **options) as running:
         yield running
 
 

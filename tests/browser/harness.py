@@ -28,10 +28,11 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
 
 from tests.support.ci import require_or_skip
+from tests.support.fake_sonarr import FakeSonarr, open_fake_sonarr
 from tests.support.service import API_TOKEN, RunningService, started_service
 
 if typing.TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -48,6 +49,24 @@ DESKTOP = {"width": 1280, "height": 860}
 STARTUP_S = 60.0
 
 HORIMIYA_HASH = "b4a1e3d27c9f0a5e6d8c1b2a3f4e5d6c7b8a9f01"
+VIEW_TOKEN = "test-view-secret"
+SONARR_KEY = "sonarr-test-key"
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+
+
+def assert_fits_the_phone(page: Page, dialog: Locator) -> None:
+    """Neither the page nor the open ``dialog`` scrolls sideways on a phone (``PHONE``)."""
+    assert_no_sideways_scroll(page)
+    box = dialog.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["width"] <= PHONE["width"]
+    sizes = dialog.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the dialog is {sizes[0]} px wide in {sizes[1]} px"
 
 
 @typing.final
@@ -58,6 +77,8 @@ class LiveService:
     running: RunningService
     token: trio.lowlevel.TrioToken
     stop: trio.Event
+    sonarr: FakeSonarr | None = None
+    """The fake Sonarr the service talks to, when started with ``sonarr=True``."""
 
     @property
     def url(self) -> str:
@@ -112,24 +133,29 @@ class LiveService:
         self.settled()
 
 
-
-
 @contextlib.contextmanager
-def live_service(database_url: str, **overrides: Any) -> Iterator[LiveService]:
+def live_service(
+    database_url: str, *, sonarr: bool = False, **overrides: Any
+) -> Iterator[LiveService]:
     """The whole service on a free loopback port, in a Trio loop on its own thread; its
-    ``url`` includes the URL base when ``url_base`` is given."""
+    ``url`` includes the URL base when ``url_base`` is given. With ``sonarr``, a fake Sonarr
+    is started first (in the same loop) and the service is configured with it."""
     handed: queue.Queue[LiveService | BaseException] = queue.Queue()
     failures: list[BaseException] = []
 
     async def serve() -> None:
-        async with trio_asyncio.open_loop(), started_service(database_url, **overrides) as running:
+        async with trio_asyncio.open_loop(), contextlib.AsyncExitStack() as stack:
+            fake = await stack.enter_async_context(open_fake_sonarr(SONARR_KEY)) if sonarr else None
+            if fake is not None:
+                overrides.update(sonarr_url=fake.url, sonarr_api_key=SONARR_KEY)
+            running = await stack.enter_async_context(started_service(database_url, **overrides))
             # Under a URL base (ST_URL_BASE) the service, and so every helper, is below it.
             url = running.url + running.system.config.url_base
-            async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
-                under_base = RunningService(system=running.system, http=http, url=url)
-                stop = trio.Event()
-                handed.put(LiveService(under_base, trio.lowlevel.current_trio_token(), stop))
-                await stop.wait()
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10.0))
+            under_base = RunningService(system=running.system, http=http, url=url)
+            stop = trio.Event()
+            handed.put(LiveService(under_base, trio.lowlevel.current_trio_token(), stop, fake))
+            await stop.wait()
 
     def thread_main() -> None:
         try:
@@ -214,12 +240,12 @@ class Pages:
         self.pages.append(page)
         return page
 
-    def signed_in(self, **context: Any) -> Page:
+    def signed_in(self, token: str = API_TOKEN, **context: Any) -> Page:
         """A page on the board, signed in with ``/?token=`` and connected to the live feed."""
         from playwright.sync_api import expect
 
         page = self.open(**context)
-        page.goto(f"{self.live.url}/?token={API_TOKEN}")
+        page.goto(f"{self.live.url}/?token={token}")
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
         return page
 

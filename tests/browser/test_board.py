@@ -7,7 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.harness import HORIMIYA_HASH, PHONE, LiveService, Pages
+from tests.browser.harness import (
+    HORIMIYA_HASH,
+    PHONE,
+    LiveService,
+    Pages,
+    assert_fits_the_phone,
+    assert_no_sideways_scroll,
+)
 from tests.support.packs import horimiya_files
 from tests.support.service import API_TOKEN
 
@@ -39,7 +46,7 @@ def titles(page: Page) -> list[str]:
 
 
 UNDER_A_URL_BASE = pytest.mark.parametrize(
-    "live", ["", "/tracker"], indirect=True, ids=["root", "url-base"]
+    "live", [{}, {"url_base": "/tracker"}], indirect=True, ids=["root", "url-base"]
 )
 
 
@@ -225,19 +232,8 @@ def test_the_phone_layout_never_scrolls_sideways(live: LiveService, pages: Pages
     dialog = page.get_by_role("dialog", name="Horimiya (2021)")
     expect(dialog.locator(".ep")).to_have_count(13)
     expect(dialog.locator(".download")).to_contain_text("stalled: no peers sending")
-    assert_no_sideways_scroll(page)
-    box = dialog.bounding_box()
-    assert box is not None
-    assert box["x"] >= 0
-    assert box["width"] <= PHONE["width"]
-    sizes = page.evaluate("() => [detail.scrollWidth, detail.clientWidth]")
-    assert sizes[0] <= sizes[1], f"the detail is {sizes[0]} px wide in {sizes[1]} px"
+    assert_fits_the_phone(page, dialog)
     pages.screenshot(page, "phone-detail")
-
-
-def assert_no_sideways_scroll(page: Page) -> None:
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
 
 
 def test_light_and_dark_follow_the_system(live: LiveService, pages: Pages) -> None:

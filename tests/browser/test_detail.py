@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 import zoneinfo
 
+import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.browser.harness import LiveService, Pages
@@ -56,9 +58,15 @@ def test_times_are_shown_in_the_browsers_time_zone(live: LiveService, pages: Pag
     pages.screenshot(page, "tokyo")
 
 
-def test_two_episodes_deleted_through_the_checkboxes_end_deleted(
+@pytest.mark.parametrize("live", [{"sonarr": True}], indirect=True, ids=["sonarr"])
+def test_two_episodes_deleted_through_the_checkboxes_end_deleted_here_and_in_sonarr(
     live: LiveService, pages: Pages
 ) -> None:
+    sonarr = live.sonarr
+    assert sonarr is not None
+    # The fixture's series (id 41) and episodes (ids 2101-2113), each with a file in Sonarr.
+    sonarr.add_series(41, "Horimiya", 384435, anime=True)
+    sonarr.add_episodes(41, 1, 13, first_id=2100, with_files=True)
     live.post_fixture("jellyseerr/media_approved_tv.json")
     live.post_fixture("sonarr/grab_season_pack.json")
     live.settled()
@@ -96,6 +104,14 @@ def test_two_episodes_deleted_through_the_checkboxes_end_deleted(
     expect(dialog.locator(".ep", has_text="S01E04")).not_to_have_attribute("data-state", "deleted")
     expect(dialog.locator(".entry", has_text="S01E02").first).to_contain_text("Deleted")
     expect(delete).to_be_disabled()
+
+    async def passed_on() -> bool:
+        return sorted(sonarr.deleted_files) == [42_102, 42_103]
+
+    live.run(wait_until, passed_on, what="Sonarr to be asked to delete the two files")
+    assert sorted(sonarr.unmonitored) == [2102, 2103]
+    synced = dialog.locator(".entry", has_text="Deletion passed on to Sonarr/Radarr")
+    expect(synced).to_contain_text("2 episode(s) unmonitored in Sonarr, 2 file(s) deleted")
 
 
 def test_deleting_the_whole_request_asks_first(live: LiveService, pages: Pages) -> None:
@@ -143,3 +159,48 @@ def test_a_refused_action_shows_the_apis_error(live: LiveService, pages: Pages) 
     # What is selected stays selected, to try again.
     expect(dialog.get_by_label(re.compile("^Select S01E01"))).to_be_checked()
     pages.screenshot(page, "refused")
+
+
+def test_check_again_now_reaches_the_service_and_says_so(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    (item,) = live.requests()
+    page = pages.signed_in()
+    check = re.compile(r"/api/requests/\d+/check$")
+    held: list[Route] = []
+    page.route(check, lambda route: held.append(route))
+    dialog = open_detail(page, "Horimiya")
+    expect(dialog.locator(".ep")).to_have_count(13)
+
+    dialog.get_by_role("button", name="Check again now").click()
+    # Until the service answers, the button says so and cannot be pressed twice.
+    expect(dialog.get_by_role("button", name="Asking…")).to_be_disabled()
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the page never sent the check"
+        page.wait_for_timeout(20)
+    held[0].fallback()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "Asked to check again now: what the check finds appears in the timeline."
+    )
+    expect(dialog.get_by_role("button", name="Check again now")).to_be_enabled()
+
+    async def asked() -> bool:
+        timeline = (await live.running.request(item["id"]))["timeline"]
+        return any(entry["event"] == "check_requested" for entry in timeline)
+
+    live.run(wait_until, asked, what="the check to reach the request's timeline")
+    expect(dialog.locator(".entry", has_text="Asked to check again now")).to_have_count(1)
+    pages.screenshot(page, "asked")
+
+    page.unroute(check)
+    body = json.dumps({"error": "the database is unavailable"})
+    page.route(
+        check, lambda route: route.fulfill(status=503, content_type="application/json", body=body)
+    )
+    dialog.get_by_role("button", name="Check again now").click()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "Could not ask for a check: 503: the database is unavailable"
+    )
+    expect(dialog.get_by_role("button", name="Check again now")).to_be_enabled()

@@ -71,6 +71,15 @@ async def test_the_session_opens_the_dashboard_and_the_api_until_signing_out(
     assert 'name="token"' in login_page.text
 
 
+async def test_the_dashboard_tells_the_page_the_role_of_its_session(sqlite_url: str) -> None:
+    async with started_service(sqlite_url, view_token="test-view-secret") as service:
+        for token, role in ((API_TOKEN, "admin"), ("test-view-secret", "viewer")):
+            signed_in = await service.http.post("/login", data={"token": token})
+            session_id, _ = session_cookie(signed_in)
+            dashboard = await service.http.get("/", headers={"Cookie": f"st_session={session_id}"})
+            assert f'<body data-role="{role}">' in dashboard.text
+
+
 async def test_the_token_in_the_address_signs_in_once_and_is_dropped_from_it(
     service: RunningService,
 ) -> None:

@@ -1,5 +1,7 @@
 // The dashboard: requests as cards, kept live by the feed; filters in the URL hash; a detail
-// dialog per request. Feed messages only mark what changed; one animation frame applies them.
+// dialog per request and a health dialog. Feed messages only mark what changed; one animation
+// frame applies them. The server tells the page its role (<body data-role>): a viewer's page
+// shows no action (the stylesheet hides `.admin-only`), and the server refuses them anyway.
 import * as api from "./api.js";
 import { Board } from "./board.js";
 import { Detail } from "./detail.js";
@@ -7,6 +9,7 @@ import { h, setText } from "./dom.js";
 import { openFeed } from "./feed.js";
 import { SORTS, TABS, TYPES, compare, matches, readHash, tabOf, writeHash } from "./filters.js";
 import { refreshTimes } from "./format.js";
+import { Health } from "./health.js";
 
 const LIST_LIMIT = 500;
 const BADGE_REFRESH_MS = 30000;
@@ -38,6 +41,23 @@ const detail = new Detail({
 });
 let returnFocus = null;
 
+const healthButton = document.getElementById("health-open");
+const health = new Health({
+  canChange: document.body.dataset.role !== "viewer",
+  onClose: () => {
+    filters.health = "";
+    writeHash(filters);
+    healthButton.focus();
+  },
+});
+healthButton.addEventListener("click", () => openHealth());
+
+function openHealth() {
+  filters.health = "1";
+  writeHash(filters);
+  health.open();
+}
+
 // -- filters ------------------------------------------------------------------------------
 
 const tabButtons = new Map();
@@ -65,6 +85,10 @@ window.addEventListener("hashchange", () => {
   if (openChanged) {
     if (wanted.open) openDetail(Number(wanted.open), null);
     else detail.close();
+  }
+  if (Boolean(wanted.health) !== health.isOpen) {
+    if (wanted.health) openHealth();
+    else health.close();
   }
 });
 
@@ -223,3 +247,4 @@ setInterval(() => refreshTimes(), TIMES_REFRESH_MS);
 showFilters();
 await loadPage(0);
 if (filters.open) openDetail(Number(filters.open), null);
+else if (filters.health) openHealth();

@@ -1,6 +1,6 @@
 // The card grid. One Card per request, kept for the page's lifetime and updated in place:
 // a progress change rewrites a width and a number, never the poster or the rest of the grid.
-import { h, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
+import { h, placeChildren, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
 import { bytes, downloadWords, duration, knownEta, percent, speed, setTime, stateWords } from "./format.js";
 
 // Download states a user should notice on the card: they answer "is it stuck?".
@@ -147,19 +147,6 @@ export class Board {
 
   // Puts exactly `items` in the list, in order, moving only the nodes that are out of place.
   arrange(items) {
-    const focused = document.activeElement;
-    let cursor = this.list.firstElementChild;
-    for (const item of items) {
-      const el = this.cards.get(item.id).el;
-      if (el === cursor) cursor = cursor.nextElementSibling;
-      else this.list.insertBefore(el, cursor);
-    }
-    while (cursor) {
-      const next = cursor.nextElementSibling;
-      cursor.remove();
-      cursor = next;
-    }
-    // Moving a node drops its focus; a keyboard user must not lose their place to a re-sort.
-    if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
+    placeChildren(this.list, items.map((item) => this.cards.get(item.id).el));
   }
 }

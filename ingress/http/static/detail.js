@@ -4,13 +4,15 @@
 import * as api from "./api.js";
 import { availableCount, downloadSummary } from "./board.js";
 import { confirmAction } from "./confirm.js";
-import { h, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
+import { KeyedList, h, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
 import {
   bytes, clientStateWords, downloadWords, duration, episodeCode, eventWords, knownEta, localTime,
   percent, setTime, sourceWords, speed, stateWords,
 } from "./format.js";
 
 const DOWNLOADS_REFRESH_MS = 2000;
+// The server has nothing to check for these (it answers 409).
+const FINISHED = ["available", "failed", "deleted"];
 // Above this many episodes only the seasons still in progress start open; cells of a closed
 // season are built the first time it is opened, so 1,100 episodes cost nothing until looked at.
 const OPEN_ALL_UP_TO = 120;
@@ -38,7 +40,7 @@ function links(item) {
 class EpisodeCell {
   constructor(ep, selection) {
     this.key = keyOf(ep.season, ep.episode);
-    this.check = h("input", { type: "checkbox", class: "pick" });
+    this.check = h("input", { type: "checkbox", class: "pick admin-only" });
     this.check.addEventListener("change", () => selection.toggle(this.key, this.check.checked));
     this.code = h("span", { class: "code", text: episodeCode(ep.season, ep.episode) });
     this.state = h("span", { class: "ep-state" });
@@ -73,7 +75,7 @@ class Season {
     this.cells = new Map();
     this.eps = new Map();
     this.built = false;
-    this.check = h("input", { type: "checkbox", class: "pick", "aria-label": `Select all of season ${number}` });
+    this.check = h("input", { type: "checkbox", class: "pick admin-only", "aria-label": `Select all of season ${number}` });
     this.check.addEventListener("change", () => detail.selectSeason(number, this.check.checked));
     this.summaryText = h("span", { class: "season-counts" });
     this.bar = progressBar(`Season ${number} progress`);
@@ -253,8 +255,10 @@ export class Detail {
     this.links = h("p", { class: "links" });
     this.overview = h("p", { class: "overview" });
     this.message = h("p", { class: "message", role: "alert" });
-    this.deleteButton = h("button", { type: "button", class: "danger", text: "Delete request" });
+    this.deleteButton = h("button", { type: "button", class: "danger admin-only", text: "Delete request" });
     this.deleteButton.addEventListener("click", () => this.deleteAll());
+    this.checkButton = h("button", { type: "button", class: "secondary admin-only" });
+    this.checkButton.addEventListener("click", () => this.checkNow());
     const close = h("button", { type: "button", class: "close", "aria-label": "Close", text: "×" });
     close.addEventListener("click", () => this.close());
 
@@ -270,10 +274,11 @@ export class Detail {
     this.seasonList = h("div", { class: "seasons" });
     this.episodeSection = h("section", { class: "block", "aria-labelledby": "episodes-title" },
       h("h3", { id: "episodes-title", text: "Episodes" }),
-      h("div", { class: "toolbar" }, all, none, this.pickedText, this.deletePicked, deleteAll),
+      h("div", { class: "toolbar admin-only" }, all, none, this.pickedText, this.deletePicked, deleteAll),
       this.seasonList);
 
     this.downloadList = h("ul", { class: "downloads" });
+    this.downloads = new KeyedList(this.downloadList, (d) => d.hash, () => new DownloadView());
     this.downloadSection = h("section", { class: "block", "aria-labelledby": "downloads-title" },
       h("h3", { id: "downloads-title", text: "Downloads" }), this.downloadList);
 
@@ -296,7 +301,7 @@ export class Detail {
             h("div", { class: "progress-line" }, this.bar, this.pct), this.counts, this.times),
           close),
         this.reason, this.links, this.overview,
-        h("div", { class: "toolbar" }, this.deleteButton), this.message,
+        h("div", { class: "toolbar" }, this.checkButton, this.deleteButton), this.message,
         this.episodeSection, this.downloadSection, timelineSection));
     this.dialog.addEventListener("close", () => this.closed());
     // A click on the backdrop (outside the panel) closes, like Escape.
@@ -326,11 +331,12 @@ export class Detail {
     this.item = null;
     this.episodes = new Map();
     this.seasons = new Map();
-    this.downloads = new Map();
     this.timelineKeys = new Set();
     this.selection.clear();
     this.seasonList.replaceChildren();
-    this.downloadList.replaceChildren();
+    this.downloads.clear();
+    this.checking = null;
+    this.checkIdle();
     this.badges.replaceChildren();
     this.badges.dataset.words = "";
     this.timelineList.replaceChildren();
@@ -428,6 +434,7 @@ export class Detail {
     setText(this.overview, item.overview ?? "");
     setHidden(this.overview, !item.overview);
     this.deleteButton.disabled = item.state === "deleted";
+    setHidden(this.checkButton, FINISHED.includes(item.state));
   }
 
   episode(ep, { summary = true } = {}) {
@@ -477,23 +484,7 @@ export class Detail {
   }
 
   setDownloads(downloads) {
-    const seen = new Set();
-    for (const d of downloads) {
-      seen.add(d.hash);
-      let view = this.downloads.get(d.hash);
-      if (!view) {
-        view = new DownloadView();
-        this.downloads.set(d.hash, view);
-        this.downloadList.append(view.el);
-      }
-      view.update(d);
-    }
-    for (const [hash, view] of this.downloads) {
-      if (!seen.has(hash)) {
-        view.el.remove();
-        this.downloads.delete(hash);
-      }
-    }
+    this.downloads.sync(downloads);
     setHidden(this.downloadSection, downloads.length === 0);
     this.onDownloads(this.requestId, downloads);
     const attention = downloadSummary(downloads).attention;
@@ -626,6 +617,33 @@ export class Detail {
       return;
     }
     if (this.requestId === id) this.showMessage(`Deleting ${item.title}…`);
+  }
+
+  // "Check again now": the service looks at this request at once; the timeline tells what it found.
+  async checkNow() {
+    const id = this.requestId;
+    const asking = {};
+    this.checking = asking;
+    this.checkButton.disabled = true;
+    setAttr(this.checkButton, "aria-busy", "true");
+    setText(this.checkButton, "Asking…");
+    try {
+      await api.checkRequest(id);
+      if (this.checking === asking) this.showMessage("Asked to check again now: what the check finds appears in the timeline.");
+    } catch (exc) {
+      if (this.checking === asking) this.showMessage(`Could not ask for a check: ${exc.message}`, true);
+    } finally {
+      if (this.checking === asking) {
+        this.checking = null;
+        this.checkIdle();
+      }
+    }
+  }
+
+  checkIdle() {
+    this.checkButton.disabled = false;
+    setAttr(this.checkButton, "aria-busy", null);
+    setText(this.checkButton, "Check again now");
   }
 
   close() {

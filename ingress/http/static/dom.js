@@ -58,3 +58,48 @@ export function setProgress(bar, value, text) {
 export function setLabel(bar, label) {
   setAttr(bar, "aria-label", label);
 }
+
+// Puts exactly `elements` under `parent`, in order, moving only the nodes that are out of place
+// (a moved node loses its focus: it is given back, so a keyboard user keeps their place).
+export function placeChildren(parent, elements) {
+  const focused = document.activeElement;
+  let cursor = parent.firstElementChild;
+  for (const el of elements) {
+    if (el === cursor) cursor = cursor.nextElementSibling;
+    else parent.insertBefore(el, cursor);
+  }
+  while (cursor) {
+    const next = cursor.nextElementSibling;
+    cursor.remove();
+    cursor = next;
+  }
+  if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true });
+}
+
+// One view per key under a parent: `sync` creates the views of new keys, updates the others in
+// place and drops the ones gone, so open <details>, focus and scroll survive every refresh.
+export class KeyedList {
+  constructor(parent, keyOf, create) {
+    this.parent = parent;
+    this.keyOf = keyOf;
+    this.create = create;
+    this.views = new Map();
+  }
+
+  sync(items) {
+    const kept = new Map();
+    for (const item of items) {
+      const key = this.keyOf(item);
+      const view = this.views.get(key) ?? this.create(item);
+      view.update(item);
+      kept.set(key, view);
+    }
+    this.views = kept;
+    placeChildren(this.parent, [...kept.values()].map((view) => view.el));
+  }
+
+  clear() {
+    this.views.clear();
+    this.parent.replaceChildren();
+  }
+}

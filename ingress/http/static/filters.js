@@ -1,5 +1,6 @@
 // Which requests the board shows and in what order; the choice lives in the URL hash
-// (#tab=failed&q=horimiya&sort=title&type=tv&open=12), so a reload or a bookmark keeps it.
+// (#tab=failed&q=horimiya&sort=title&type=tv&open=12, or &health=1 for the health view), so a
+// reload or a bookmark keeps it.
 
 export const TABS = [
   { id: "active", label: "Active", states: ["grabbing", "downloading", "downloaded", "importing", "anime_matching"] },
@@ -18,7 +19,7 @@ export const SORTS = {
 
 export const TYPES = { "": "Movies and TV", movie: "Movies", tv: "TV" };
 
-const DEFAULTS = { tab: "all", q: "", sort: "newest", type: "", open: "" };
+const DEFAULTS = { tab: "all", q: "", sort: "newest", type: "", open: "", health: "" };
 
 export function tabOf(state) {
   if (state === "deleted") return null;
