@@ -239,8 +239,17 @@ def test_the_phone_layout_never_scrolls_sideways(live: LiveService, pages: Pages
 def test_light_and_dark_follow_the_system(live: LiveService, pages: Pages) -> None:
     three_requests(live)
     backgrounds = {}
+    panels = {}
     for scheme in ("light", "dark"):
         page = pages.signed_in(color_scheme=scheme)
         expect(page.locator(".card")).to_have_count(3)
         backgrounds[scheme] = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        page.get_by_role("button", name="Health").click()
+        health = page.get_by_role("dialog", name="Health")
+        expect(health.locator(".health-status")).to_have_attribute(
+            "data-status", re.compile("^(ok|degraded)$")
+        )
+        panels[scheme] = health.evaluate("(el) => getComputedStyle(el).backgroundColor")
+        pages.screenshot(page, f"health-{scheme}")
     assert backgrounds["light"] != backgrounds["dark"]
+    assert panels["light"] != panels["dark"]

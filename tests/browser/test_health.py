@@ -63,6 +63,8 @@ def test_the_health_view_shows_problems_and_retries_a_dead_letter(
     expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
     confirm.get_by_role("button", name="Retry").click()
     expect(dialog.locator(".letter")).to_have_count(0)
+    # The button that had the focus is gone with its letter: the keyboard stays in the section.
+    expect(dialog.get_by_role("heading", name="Dead letters")).to_be_focused()
     expect(dialog.get_by_role("region", name="Dead letters")).to_contain_text(
         f"Dead letter {letter_id} was posted again."
     )

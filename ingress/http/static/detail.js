@@ -255,9 +255,9 @@ export class Detail {
     this.links = h("p", { class: "links" });
     this.overview = h("p", { class: "overview" });
     this.message = h("p", { class: "message", role: "alert" });
-    this.deleteButton = h("button", { type: "button", class: "danger admin-only", text: "Delete request" });
+    this.deleteButton = h("button", { type: "button", class: "danger", text: "Delete request" });
     this.deleteButton.addEventListener("click", () => this.deleteAll());
-    this.checkButton = h("button", { type: "button", class: "secondary admin-only" });
+    this.checkButton = h("button", { type: "button", class: "secondary" });
     this.checkButton.addEventListener("click", () => this.checkNow());
     const close = h("button", { type: "button", class: "close", "aria-label": "Close", text: "×" });
     close.addEventListener("click", () => this.close());
@@ -301,7 +301,7 @@ export class Detail {
             h("div", { class: "progress-line" }, this.bar, this.pct), this.counts, this.times),
           close),
         this.reason, this.links, this.overview,
-        h("div", { class: "toolbar" }, this.checkButton, this.deleteButton), this.message,
+        h("div", { class: "toolbar admin-only" }, this.checkButton, this.deleteButton), this.message,
         this.episodeSection, this.downloadSection, timelineSection));
     this.dialog.addEventListener("close", () => this.closed());
     // A click on the backdrop (outside the panel) closes, like Escape.

@@ -144,12 +144,12 @@ class LetterView {
     this.body = h("pre", { class: "letter-body" });
     this.bodyBox = h("details", {}, h("summary", { text: "The message as it was received" }), this.body);
     this.noBody = h("p", { class: "meta", text: "No message was kept: it cannot be posted again, only discarded." });
-    this.retry = h("button", { type: "button", class: "secondary admin-only", text: "Retry" });
+    this.retry = h("button", { type: "button", class: "secondary", text: "Retry" });
     this.retry.addEventListener("click", () => health.retryLetter(this.letter));
-    this.discard = h("button", { type: "button", class: "danger admin-only", text: "Discard" });
+    this.discard = h("button", { type: "button", class: "danger", text: "Discard" });
     this.discard.addEventListener("click", () => health.discardLetter(this.letter));
     this.el = h("li", { class: "letter" }, this.title, h("p", { class: "meta" }, this.local, " · ", this.when), this.error, this.bodyBox, this.noBody,
-      h("div", { class: "toolbar" }, this.retry, this.discard));
+      h("div", { class: "toolbar admin-only" }, this.retry, this.discard));
   }
 
   update(letter) {
@@ -194,7 +194,8 @@ function statusWords(status, health, problems) {
 }
 
 function section(id, title, ...children) {
-  return h("section", { class: "block", "aria-labelledby": id }, h("h3", { id, text: title }), ...children);
+  // The heading takes the focus when what had it (a letter's button) is gone.
+  return h("section", { class: "block", "aria-labelledby": id }, h("h3", { id, text: title, tabindex: -1 }), ...children);
 }
 
 export class Health {
@@ -240,7 +241,7 @@ export class Health {
     this.content = h("div", { class: "health-sections" },
       section("health-problems", "Problems", this.problemList, this.noProblems),
       section("health-deps", "Dependencies", this.dependencyList),
-      section("health-letters", "Dead letters", this.letterCount, this.letterMessage, this.letterList),
+      this.letterSection = section("health-letters", "Dead letters", this.letterCount, this.letterMessage, this.letterList),
       section("health-tree", "Supervision tree", this.noTree, this.treeList),
       section("health-reconciler", "Reconciler", this.reconciler, this.reconcilerList),
       section("health-notifications", "Notifications", this.notifications, this.notificationError));
@@ -443,5 +444,6 @@ export class Health {
       this.showLetterMessage(`Could not ${verb} it: ${exc.message}`, true);
     }
     await this.refresh();
+    if (!this.dialog.contains(document.activeElement)) this.letterSection.querySelector("h3").focus();
   }
 }
