@@ -180,7 +180,7 @@ function readable(body) {
 }
 
 function letterName(letter) {
-  const what = letter.kind ? `${letter.kind}` : "A message";
+  const what = letter.kind || "A message";
   const from = letter.source ? ` from ${sourceWords(letter.source)}` : "";
   return `#${letter.id} · ${what}${from} · stopped at ${letter.actor}`;
 }
