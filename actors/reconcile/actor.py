@@ -42,7 +42,6 @@ from status_tracker.storage import (
 from ..clock import WallClock
 from ..envelope import outlasting_outages
 from ..mail import encode, request_target
-from ..media_request import messages as m
 from . import catch_up, rules
 
 logger = logging.getLogger(__name__)
@@ -193,12 +192,15 @@ class Reconciler:
     # -- storing what was learned ------------------------------------------------------------
 
     def _mail(self, item: catch_up.CaughtUp, target: str, *, suffix: str = "") -> IncomingMail:
+        """A caught-up fact keeps its caught-up event in the mail kind; an action, its own."""
         kind, body = encode(item.fact)
+        if item.event.startswith(catch_up.CAUGHT_UP_PREFIX):
+            kind = catch_up.caught_up_kind(item.event, kind)
         key = item.key + suffix
         return IncomingMail(
             target=target,
             source=item.source,
-            kind=catch_up.caught_up_kind(item.event, kind),
+            kind=kind,
             body=body,
             dedupe_key=key,
             event_key=key,
@@ -237,12 +239,7 @@ class Reconciler:
             title = None
             if request.tmdb_id is not None:
                 title = await client.title_of(request.media_type, request.tmdb_id)
-            fact = catch_up.requested_fact(request, title)
-            key = catch_up.event_key("jellyseerr", fact)
-            assert key is not None
-            item = catch_up.CaughtUp(
-                source="jellyseerr", event="caught_up_request", fact=fact, key=key
-            )
+            item = catch_up.request_caught_up(catch_up.requested_fact(request, title))
             mails.append(self._mail(item, "dispatch"))
         mails.extend(self._mail(item, "dispatch") for item in plan.facts)
         for row in plan.withdrawn:
@@ -301,11 +298,11 @@ class Reconciler:
             changed = download.reason != known_reason and (download.reason or before is not None)
             if changed and linked:
                 detail = download.reason or f"{download.title or download_id}: no problem any more"
-                note = catch_up.CaughtUp(
-                    source=name,
-                    event="caught_up_status",
-                    fact=m.ActionRecorded(event="caught_up_status", detail=f"{service}: {detail}"),
-                    key=catch_up.note_key(name, f"status|{download_id}|{detail}|{now}"),
+                note = catch_up.note(
+                    name,
+                    "caught_up_status",
+                    f"{service}: {detail}",
+                    subject=f"status|{download_id}|{detail}|{now}",
                     download_hash=download_id,
                 )
                 mails.extend(await self._note_mail(note))
@@ -345,24 +342,20 @@ class Reconciler:
                     "research": "stalled_download_replaced",
                     "spare": "stalled_download_kept",
                 }[verdict.action]
-                note = catch_up.CaughtUp(
-                    source="recovery",
-                    event=event,
-                    fact=m.ActionRecorded(
-                        event=event,
-                        detail=f"{download.title or download_id}: {verdict.reason}"
-                        + (
-                            f"; removed from the client and blocklisted in {service}, "
-                            "which searches again"
-                            if verdict.action == "research"
-                            else ""
-                        ),
+                note = catch_up.note(
+                    "recovery",
+                    event,
+                    f"{download.title or download_id}: {verdict.reason}"
+                    + (
+                        f"; removed from the client and blocklisted in {service}, "
+                        "which searches again"
+                        if verdict.action == "research"
+                        else ""
                     ),
-                    key=catch_up.note_key("recovery", f"{event}|{download_id}|{now}"),
+                    subject=f"{event}|{download_id}|{now}",
                     download_hash=download_id,
                 )
-                for mail in await self._note_mail(note):
-                    mails.append(attrs.evolve(mail, kind=encode(note.fact)[0]))
+                mails.extend(await self._note_mail(note))
                 if verdict.action == "research":
                     stalls.append((download, verdict))
         # The decision is durable before anything is asked of the *arr: a restart in between
@@ -431,18 +424,13 @@ class Reconciler:
                     request_id=nudge.request_id, since=nudge.since, at=now, detail=detail
                 )
             )
-            note = catch_up.CaughtUp(
-                source="recovery",
-                event="library_refresh_requested",
-                fact=m.ActionRecorded(event="library_refresh_requested", detail=detail),
-                key=catch_up.note_key("recovery", f"nudge|{nudge.request_id}|{nudge.since}"),
+            note = catch_up.note(
+                "recovery",
+                "library_refresh_requested",
+                detail,
+                subject=f"nudge|{nudge.request_id}|{nudge.since}",
             )
-            mails.append(
-                attrs.evolve(
-                    self._mail(note, request_target(nudge.request_id)),
-                    kind=encode(note.fact)[0],
-                )
-            )
+            mails.append(self._mail(note, request_target(nudge.request_id)))
         await self._store_mail(mails, ops)
         library = False
         for nudge in nudges:
