@@ -249,10 +249,10 @@ def learned(source: str, event: str, fact: object, *, last_record: int = 0) -> C
 
 
 def note(
+    *,
     source: str,
     event: str,
     detail: str,
-    *,
     subject: str,
     download_hash: str | None = None,
     episodes: tuple[tuple[int, int], ...] = (),
@@ -324,9 +324,9 @@ def _failed(
     """A failed download, which no webhook reports: a note for the requests holding it."""
     message = record.data.get("message") or "download failed"
     return note(
-        source,
-        "caught_up_download_failed",
-        f"{record.source_title or record.download_id}: {message}",
+        source=source,
+        event="caught_up_download_failed",
+        detail=f"{record.source_title or record.download_id}: {message}",
         subject=f"failed|{_hash(record)}|{subject}",
         download_hash=_hash(record),
         episodes=episodes,

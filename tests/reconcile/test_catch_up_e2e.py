@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
+import pytest
 
+from tests.support.fake_arr import FakeArrCore
 from tests.support.fake_jellyseerr import FakeJellyseerr, open_fake_jellyseerr
 from tests.support.fake_radarr import FakeRadarr, open_fake_radarr
 from tests.support.fake_sonarr import FakeSonarr, open_fake_sonarr
@@ -371,32 +373,44 @@ async def test_an_import_radarr_holds_back_shows_its_words_until_it_is_solved(
             assert [d["reason"] for d in detail["downloads"]] == ["queued in qBittorrent"]
 
 
+STALLED = "AAAA9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
+RESEARCH = {"stalled_action": "research", "stalled_after_s": 0.5}
+
+
+def stalled_grab(
+    arr: FakeArrCore,
+    title: str,
+    item_ids: list[int],
+    *,
+    series_id: int | None = None,
+    season: int | None = None,
+) -> None:
+    """A grab two hours ago whose torrent has had no connections since."""
+    at = time.time() - 7200
+    arr.add_history(
+        "grabbed", item_ids, at=at, download_id=STALLED, source_title=title, series_id=series_id
+    )
+    arr.add_queue(
+        STALLED,
+        title,
+        item_ids,
+        status="warning",
+        size_left=8_000_000_000,
+        error_message="The download is stalled with no connections",
+        series_id=series_id,
+        season=season,
+    )
+
+
 async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_episodes(
     sqlite_url: str,
 ) -> None:
     async with fakes() as stack:
         sonarr = stack.sonarr
         ids = sonarr.episode_ids(SERIES_ID, 2)
-        stalled = "AAAA9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
+        stalled = STALLED
         replacement = "BBBB9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
-        sonarr.arr.add_history(
-            "grabbed",
-            ids,
-            at=time.time() - 7200,
-            download_id=stalled,
-            source_title="Sherlock.S02.720p.HDTV-DEAD",
-            series_id=SERIES_ID,
-        )
-        sonarr.arr.add_queue(
-            stalled,
-            "Sherlock.S02.720p.HDTV-DEAD",
-            ids,
-            status="warning",
-            size_left=8_000_000_000,
-            error_message="The download is stalled with no connections",
-            series_id=SERIES_ID,
-            season=2,
-        )
+        stalled_grab(sonarr.arr, "Sherlock.S02.720p.HDTV-DEAD", ids, series_id=SERIES_ID, season=2)
 
         def grab_again(item_ids: tuple[int, ...]) -> None:
             sonarr.arr.add_history(
@@ -410,8 +424,7 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
             sonarr.arr.add_queue(replacement, "Sherlock.S02.1080p", list(item_ids))
 
         sonarr.arr.on_search = grab_again
-        overrides = {"stalled_action": "research", "stalled_after_s": 0.5}
-        async with start(sqlite_url, stack, **overrides) as service:
+        async with start(sqlite_url, stack, **RESEARCH) as service:
 
             async def replaced() -> bool:
                 items = await service.requests()
@@ -441,7 +454,7 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
         ]
         assert len(sonarr.arr.searches) == 1
         # A restart in the middle of it all acts on nothing twice.
-        async with start(sqlite_url, stack, **overrides) as service:
+        async with start(sqlite_url, stack, **RESEARCH) as service:
             await rounds(service, 3)
             (item,) = await service.requests()
             detail = await service.request(item["id"])
@@ -450,6 +463,47 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
             ]
         assert len(sonarr.arr.removed) == 1
         assert len(sonarr.arr.searches) == 1
+        assert sonarr.arr.commands == []  # the replacement grab followed: no search asked for
+
+
+@pytest.mark.parametrize("service_name", ["sonarr", "radarr"])
+async def test_when_no_replacement_grab_follows_a_blocklisting_one_search_is_asked_for(
+    sqlite_url: str, service_name: str
+) -> None:
+    async with fakes() as stack:
+        if service_name == "sonarr":
+            arr = stack.sonarr.arr
+            ids = stack.sonarr.episode_ids(SERIES_ID, 2)
+            stalled_grab(arr, "Sherlock.S02.720p.HDTV-DEAD", ids, series_id=SERIES_ID, season=2)
+            command = {"name": "EpisodeSearch", "episodeIds": ids}  # the whole pack in one
+            asked = "asked Sonarr to search again for 3 episodes"
+        else:
+            arr = stack.radarr.arr
+            stalled_grab(arr, "Dune.Part.Two.2024.720p-DEAD", [MOVIE_ID])
+            command = {"name": "MoviesSearch", "movieIds": [MOVIE_ID]}
+            asked = "asked Radarr to search again for 1 movie"
+        arr.redownload_failed = False  # the *arr does not search again by itself
+        async with start(sqlite_url, stack, **RESEARCH) as service:
+
+            async def searched() -> bool:
+                return bool(arr.commands)
+
+            await wait_until(searched, what="a search command")
+            await rounds(service, 3)
+            assert arr.commands == [command]
+            (item,) = await service.requests()
+            detail = await service.request(item["id"])
+            actions = [t for t in detail["timeline"] if t["source"] == "recovery"]
+            assert [t["event"] for t in actions] == [
+                "stalled_download_replaced",
+                "replacement_search_requested",
+            ]
+            assert asked in actions[1]["detail"]
+        # Durable: a restart asks for nothing again.
+        async with start(sqlite_url, stack, **RESEARCH) as service:
+            await rounds(service, 3)
+        assert arr.commands == [command]
+        assert len(arr.removed) == 1
 
 
 async def test_a_request_deleted_or_declined_in_jellyseerr_is_reflected(sqlite_url: str) -> None:
