@@ -15,6 +15,7 @@ from ._ops import PostMail as PostMail
 from ._ops import PruneEventKeys as PruneEventKeys
 from ._ops import PruneMail as PruneMail
 from ._ops import PruneNotifications as PruneNotifications
+from ._ops import PruneReplacementWaits as PruneReplacementWaits
 from ._ops import PruneSessions as PruneSessions
 from ._ops import QueueNotification as QueueNotification
 from ._ops import RecordDeadLetter as RecordDeadLetter
@@ -24,6 +25,7 @@ from ._ops import RetryDeadLetter as RetryDeadLetter
 from ._ops import SaveArrDownload as SaveArrDownload
 from ._ops import SaveDownload as SaveDownload
 from ._ops import SaveEpisodes as SaveEpisodes
+from ._ops import SaveReplacementWait as SaveReplacementWait
 from ._ops import SaveRequest as SaveRequest
 from ._ops import SaveSession as SaveSession
 from ._ops import SetSetting as SetSetting

@@ -6,7 +6,13 @@ import typing
 
 import attrs
 
-from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import (
+    DownloadRow,
+    EpisodeRow,
+    ReplacementWait,
+    RequestRow,
+    TimelineEntry,
+)
 
 
 @typing.final
@@ -245,6 +251,23 @@ class PruneEventKeys:
     before: float
 
 
+@typing.final
+@attrs.frozen(kw_only=True)
+class SaveReplacementWait:
+    """Recovery's wait for the replacement of a download it blocklisted, as it stands now."""
+
+    wait: ReplacementWait
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class PruneReplacementWaits:
+    """Forget ``service``'s waits settled before ``settled_before``."""
+
+    service: str
+    settled_before: float
+
+
 Op = (
     SaveRequest
     | SaveEpisodes
@@ -270,4 +293,6 @@ Op = (
     | ForgetArrDownload
     | RecordLibraryNudge
     | PruneEventKeys
+    | SaveReplacementWait
+    | PruneReplacementWaits
 )

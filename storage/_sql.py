@@ -15,6 +15,7 @@ from status_tracker.domain import (
     DownloadRow,
     EpisodeRow,
     ReleaseFacts,
+    ReplacementWait,
     RequestRow,
     TimelineEntry,
     TorrentFileRow,
@@ -34,6 +35,7 @@ from ._ops import (
     PruneEventKeys,
     PruneMail,
     PruneNotifications,
+    PruneReplacementWaits,
     PruneSessions,
     QueueNotification,
     RecordDeadLetter,
@@ -43,6 +45,7 @@ from ._ops import (
     SaveArrDownload,
     SaveDownload,
     SaveEpisodes,
+    SaveReplacementWait,
     SaveRequest,
     SaveSession,
     SetSetting,
@@ -95,6 +98,11 @@ ARR_DOWNLOAD_COLUMNS = (
     "service", "download_id", "title", "queue_ids", "item_ids", "tracked_state", "reason",
     "size_left", "stalled", "progress_at", "seen_at", "action", "acted_at",
 )  # fmt: skip
+REPLACEMENT_WAIT_COLUMNS = (
+    "service", "download_id", "title", "item_ids", "removed_at", "grabbed_ids", "searched_ids",
+    "outcome", "settled_at",
+)  # fmt: skip
+_ID_LISTS = ("item_ids", "grabbed_ids", "searched_ids")
 
 
 def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
@@ -226,6 +234,18 @@ def statements_for(op: Op) -> Iterator[Statement]:
             )
         case PruneEventKeys(before=before):
             yield "DELETE FROM event_keys WHERE at < ?", (before,)
+        case SaveReplacementWait(wait=wait):
+            values = {c: getattr(wait, c) for c in REPLACEMENT_WAIT_COLUMNS}
+            values.update({c: json.dumps(list(values[c])) for c in _ID_LISTS})
+            yield (
+                _upsert("replacement_waits", REPLACEMENT_WAIT_COLUMNS, ("service", "download_id")),
+                tuple(values[c] for c in REPLACEMENT_WAIT_COLUMNS),
+            )
+        case PruneReplacementWaits(service=service, settled_before=before):
+            yield (
+                "DELETE FROM replacement_waits WHERE service = ? AND settled_at < ?",
+                (service, before),
+            )
 
 
 def returns_rows(sql: str) -> bool:
@@ -390,3 +410,9 @@ def request_list_query(query: RequestQuery) -> tuple[str, str, tuple[Any, ...]]:
     page = f"{SELECT_REQUEST}{clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
     count = f"SELECT COUNT(*) AS n FROM requests{clause}"
     return page, count, tuple(args)
+
+
+def replacement_wait_from(row: Mapping[str, Any]) -> ReplacementWait:
+    return ReplacementWait(
+        **{**row, **{c: tuple(json.loads(row[c])) for c in _ID_LISTS}},
+    )

@@ -20,6 +20,7 @@ from status_tracker.domain import (
     ACTIVE_STATES,
     DownloadRow,
     EpisodeRow,
+    ReplacementWait,
     RequestRow,
     TimelineEntry,
 )
@@ -643,6 +644,15 @@ class Store:
             )
             for row in rows
         ]
+
+    async def replacement_waits(self, service: str) -> list[ReplacementWait]:
+        """Recovery's waits for replacement grabs in ``service``, open and recently settled."""
+        rows = await self.fetch(
+            f"SELECT {', '.join(_sql.REPLACEMENT_WAIT_COLUMNS)} FROM replacement_waits "
+            "WHERE service = ? ORDER BY removed_at, download_id",
+            (service,),
+        )
+        return [_sql.replacement_wait_from(row) for row in rows]
 
     async def library_nudges(self) -> set[tuple[int, float]]:
         """(request id, waiting since) of every library refresh already asked for."""

@@ -8,7 +8,8 @@ is applied, the other is a duplicate. The history cursor is stored in the transa
 stores the mail it covers.
 
 It also reads the *arr queues (the reason a download waits, in the *arr's words; stalled
-downloads, handled by policy) and nudges Jellyfin for imported items it has not picked up.
+downloads, handled by policy, and the replacement grab after recovery blocklisted one) and
+nudges Jellyfin for imported items it has not picked up.
 """
 
 from __future__ import annotations
@@ -33,17 +34,21 @@ from status_tracker.storage import (
     IncomingMail,
     Op,
     PruneEventKeys,
+    PruneReplacementWaits,
     RecordLibraryNudge,
     SaveArrDownload,
+    SaveReplacementWait,
     SetSetting,
     Store,
 )
 
+from status_tracker.domain import ReplacementWait
+
 from ..clock import WallClock
 from ..envelope import outlasting_outages
 from ..mail import encode, request_target
-from ..media_request import messages as m
-from . import catch_up, rules
+from ..recovery.reasons import duration_words
+from . import catch_up, replacement, rules
 
 logger = logging.getLogger(__name__)
 
@@ -193,12 +198,15 @@ class Reconciler:
     # -- storing what was learned ------------------------------------------------------------
 
     def _mail(self, item: catch_up.CaughtUp, target: str, *, suffix: str = "") -> IncomingMail:
+        """A caught-up fact keeps its caught-up event in the mail kind; an action, its own."""
         kind, body = encode(item.fact)
+        if item.event.startswith(catch_up.CAUGHT_UP_PREFIX):
+            kind = catch_up.caught_up_kind(item.event, kind)
         key = item.key + suffix
         return IncomingMail(
             target=target,
             source=item.source,
-            kind=catch_up.caught_up_kind(item.event, kind),
+            kind=kind,
             body=body,
             dedupe_key=key,
             event_key=key,
@@ -237,12 +245,7 @@ class Reconciler:
             title = None
             if request.tmdb_id is not None:
                 title = await client.title_of(request.media_type, request.tmdb_id)
-            fact = catch_up.requested_fact(request, title)
-            key = catch_up.event_key("jellyseerr", fact)
-            assert key is not None
-            item = catch_up.CaughtUp(
-                source="jellyseerr", event="caught_up_request", fact=fact, key=key
-            )
+            item = catch_up.request_caught_up(catch_up.requested_fact(request, title))
             mails.append(self._mail(item, "dispatch"))
         mails.extend(self._mail(item, "dispatch") for item in plan.facts)
         for row in plan.withdrawn:
@@ -252,10 +255,13 @@ class Reconciler:
     # -- Sonarr and Radarr --------------------------------------------------------------------
 
     async def _read_arr(self, name: str, client: ArrClient) -> None:
-        await self._read_history(name, client)
-        await self._read_queue(name, client)
+        grabbed = await self._read_history(name, client)
+        queue = rules.group_queue(await client.queue())
+        await self._follow_replacements(name, client, queue, grabbed)
+        await self._read_queue(name, client, queue)
 
-    async def _read_history(self, name: str, client: ArrClient) -> None:
+    async def _read_history(self, name: str, client: ArrClient) -> list[tuple[str, int]]:
+        """Catch up on the history since the cursor; returns the grabs read (download, item)."""
         setting = f"reconcile.{name}.cursor"
         stored = await self._store.get_setting(setting)
         cursor = rules.Cursor(**json.loads(stored)) if stored else None
@@ -275,9 +281,11 @@ class Reconciler:
             ops.append(SetSetting(key=setting, value=json.dumps(attrs.asdict(advanced))))
         await self._store_mail(mails, ops)
         self._services[name].cursor = advanced
+        return replacement.grabs(unread)
 
-    async def _read_queue(self, name: str, client: ArrClient) -> None:
-        queue = rules.group_queue(await client.queue())
+    async def _read_queue(
+        self, name: str, client: ArrClient, queue: dict[str, rules.QueuedDownload]
+    ) -> None:
         previous = {row.download_id: row for row in await self._store.arr_downloads(name)}
         now = self._clock.now()
         service = name.capitalize()
@@ -301,11 +309,11 @@ class Reconciler:
             changed = download.reason != known_reason and (download.reason or before is not None)
             if changed and linked:
                 detail = download.reason or f"{download.title or download_id}: no problem any more"
-                note = catch_up.CaughtUp(
+                note = catch_up.note(
                     source=name,
                     event="caught_up_status",
-                    fact=m.ActionRecorded(event="caught_up_status", detail=f"{service}: {detail}"),
-                    key=catch_up.note_key(name, f"status|{download_id}|{detail}|{now}"),
+                    detail=f"{service}: {detail}",
+                    subject=f"status|{download_id}|{detail}|{now}",
                     download_hash=download_id,
                 )
                 mails.extend(await self._note_mail(note))
@@ -345,24 +353,21 @@ class Reconciler:
                     "research": "stalled_download_replaced",
                     "spare": "stalled_download_kept",
                 }[verdict.action]
-                note = catch_up.CaughtUp(
+                note = catch_up.note(
                     source="recovery",
                     event=event,
-                    fact=m.ActionRecorded(
-                        event=event,
-                        detail=f"{download.title or download_id}: {verdict.reason}"
-                        + (
-                            f"; removed from the client and blocklisted in {service}, "
-                            "which searches again"
-                            if verdict.action == "research"
-                            else ""
-                        ),
+                    detail=f"{download.title or download_id}: {verdict.reason}"
+                    + (
+                        f"; removed from the client and blocklisted in {service}, which searches "
+                        "again (or is asked to when no replacement is grabbed within "
+                        f"{duration_words(self._interval)})"
+                        if verdict.action == "research"
+                        else ""
                     ),
-                    key=catch_up.note_key("recovery", f"{event}|{download_id}|{now}"),
+                    subject=f"{event}|{download_id}|{now}",
                     download_hash=download_id,
                 )
-                for mail in await self._note_mail(note):
-                    mails.append(attrs.evolve(mail, kind=encode(note.fact)[0]))
+                mails.extend(await self._note_mail(note))
                 if verdict.action == "research":
                     stalls.append((download, verdict))
         # The decision is durable before anything is asked of the *arr: a restart in between
@@ -388,15 +393,62 @@ class Reconciler:
         return rules.happy_with(states)
 
     async def _research(self, name: str, client: ArrClient, download: rules.QueuedDownload) -> None:
-        """Remove and blocklist a stalled download; the *arr searches again by itself. When it
-        no longer had the download, ask for the search ourselves."""
-        removed = await client.remove_from_queue(download.queue_ids[0], blocklist=True)
-        if removed or not download.item_ids:
+        """Remove and blocklist a stalled download, then wait for its replacement grab (the *arr
+        searches again by itself only when "Redownload failed" is on, and not at all when it no
+        longer had the download): ``_follow_replacements`` searches when none follows."""
+        await client.remove_from_queue(download.queue_ids[0], blocklist=True)
+        if download.item_ids:
+            wait = ReplacementWait(
+                service=name,
+                download_id=download.download_id,
+                title=download.title,
+                item_ids=download.item_ids,
+                removed_at=self._clock.now(),
+            )
+            await self._store.commit([SaveReplacementWait(wait=wait)])
+
+    async def _follow_replacements(
+        self,
+        name: str,
+        client: ArrClient,
+        queue: dict[str, rules.QueuedDownload],
+        grabbed: Sequence[tuple[str, int]],
+    ) -> None:
+        """Settle the waits of the downloads recovery blocklisted: the replacement was grabbed,
+        or, one reconcile interval after the removal, one search for the items still without
+        one (at most once per item per ST_STALLED_AFTER_S)."""
+        waits = await self._store.replacement_waits(name)
+        if not waits:
             return
-        if isinstance(client, SonarrClient):
-            await client.search_episodes(download.item_ids)
-        else:
-            await client.search_movies(download.item_ids)
+        now = self._clock.now()
+        changed = replacement.follow(
+            waits,
+            queued={download_id: q.item_ids for download_id, q in queue.items()},
+            grabbed=grabbed,
+            now=now,
+            wait_s=self._interval,
+            period_s=self._stalled_after,
+        )
+        ops: list[Op] = [SaveReplacementWait(wait=wait) for wait in changed]
+        ops.append(PruneReplacementWaits(service=name, settled_before=now - self._stalled_after))
+        searches = [wait for wait in changed if wait.outcome == "searched"]
+        mails: list[IncomingMail] = []
+        for wait in searches:
+            note = catch_up.note(
+                source="recovery",
+                event="replacement_search_requested",
+                detail=replacement.search_detail(wait, now=now),
+                subject=f"search|{wait.download_id}|{now}",
+                download_hash=wait.download_id,
+            )
+            mails.extend(await self._note_mail(note))
+        # Durable before the *arr is asked: a restart never searches twice.
+        await self._store_mail(mails, ops)
+        for wait in searches:
+            if isinstance(client, SonarrClient):
+                await client.search_episodes(wait.searched_ids)
+            else:
+                await client.search_movies(wait.searched_ids)
 
     # -- Jellyfin -------------------------------------------------------------------------------
 
@@ -431,18 +483,13 @@ class Reconciler:
                     request_id=nudge.request_id, since=nudge.since, at=now, detail=detail
                 )
             )
-            note = catch_up.CaughtUp(
+            note = catch_up.note(
                 source="recovery",
                 event="library_refresh_requested",
-                fact=m.ActionRecorded(event="library_refresh_requested", detail=detail),
-                key=catch_up.note_key("recovery", f"nudge|{nudge.request_id}|{nudge.since}"),
+                detail=detail,
+                subject=f"nudge|{nudge.request_id}|{nudge.since}",
             )
-            mails.append(
-                attrs.evolve(
-                    self._mail(note, request_target(nudge.request_id)),
-                    kind=encode(note.fact)[0],
-                )
-            )
+            mails.append(self._mail(note, request_target(nudge.request_id)))
         await self._store_mail(mails, ops)
         library = False
         for nudge in nudges:

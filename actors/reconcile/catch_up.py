@@ -29,13 +29,13 @@ _KEPT_EVENTS = frozenset({"transition_refused", "state_derived"})
 # -- records, as the clients give them -------------------------------------------------------
 
 
-class Series(typing.Protocol):
+class _Titled(typing.Protocol):
+    """What a series and a movie record share: the *arr's id, the title and the outside ids."""
+
     @property
     def id(self) -> int: ...
     @property
     def title(self) -> str: ...
-    @property
-    def tvdb_id(self) -> int | None: ...
     @property
     def tmdb_id(self) -> int | None: ...
     @property
@@ -44,6 +44,15 @@ class Series(typing.Protocol):
     def year(self) -> int | None: ...
     @property
     def is_anime(self) -> bool: ...
+
+
+class Series(_Titled, typing.Protocol):
+    @property
+    def tvdb_id(self) -> int | None: ...
+
+
+class Movie(_Titled, typing.Protocol):
+    """A Radarr movie record: nothing beyond what a series has but its TVDB id."""
 
 
 class Episode(typing.Protocol):
@@ -57,21 +66,6 @@ class Episode(typing.Protocol):
     def title(self) -> str | None: ...
     @property
     def tvdb_id(self) -> int | None: ...
-
-
-class Movie(typing.Protocol):
-    @property
-    def id(self) -> int: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def year(self) -> int | None: ...
-    @property
-    def tmdb_id(self) -> int | None: ...
-    @property
-    def imdb_id(self) -> str | None: ...
-    @property
-    def is_anime(self) -> bool: ...
 
 
 class HistoryRecord(typing.Protocol):
@@ -246,6 +240,36 @@ class CaughtUp:
     download_hash: str | None = None
 
 
+def learned(source: str, event: str, fact: object, *, last_record: int = 0) -> CaughtUp | None:
+    """A fact a webhook would have brought, keyed by its event identity (None: it has none)."""
+    key = event_key(source, fact)
+    if key is None:
+        return None
+    return CaughtUp(source=source, event=event, fact=fact, key=key, last_record=last_record)
+
+
+def note(
+    *,
+    source: str,
+    event: str,
+    detail: str,
+    subject: str,
+    download_hash: str | None = None,
+    episodes: tuple[tuple[int, int], ...] = (),
+    last_record: int = 0,
+) -> CaughtUp:
+    """Something only the reconciler reports, for the timeline: keyed by ``subject``, noted on
+    the requests holding ``download_hash`` (or sent where the caller says)."""
+    return CaughtUp(
+        source=source,
+        event=event,
+        fact=m.ActionRecorded(event=event, detail=detail, episodes=episodes),
+        key=note_key(source, subject),
+        last_record=last_record,
+        download_hash=download_hash,
+    )
+
+
 def _episode_ref(episode: Episode) -> m.EpisodeRef:
     return m.EpisodeRef(
         season=episode.season,
@@ -268,6 +292,18 @@ def _series_ref(series: Series) -> m.SeriesRef:
     )
 
 
+def _movie_ids(movie: Movie) -> dict[str, typing.Any]:
+    """The movie's fields a grab and an import both carry."""
+    return {
+        "radarr_id": movie.id,
+        "tmdb_id": movie.tmdb_id,
+        "imdb_id": movie.imdb_id,
+        "title": movie.title,
+        "year": movie.year,
+        "is_anime": movie.is_anime,
+    }
+
+
 def _size(record: HistoryRecord) -> int | None:
     text = record.data.get("size") or ""
     return int(text) if text.isascii() and text.isdigit() else None
@@ -277,7 +313,32 @@ def _hash(record: HistoryRecord) -> str | None:
     return record.download_id.lower() if record.download_id else None
 
 
+def _failed(
+    source: str,
+    record: HistoryRecord,
+    subject: str,
+    *,
+    last_record: int,
+    episodes: tuple[tuple[int, int], ...] = (),
+) -> CaughtUp:
+    """A failed download, which no webhook reports: a note for the requests holding it."""
+    message = record.data.get("message") or "download failed"
+    return note(
+        source=source,
+        event="caught_up_download_failed",
+        detail=f"{record.source_title or record.download_id}: {message}",
+        subject=f"failed|{_hash(record)}|{subject}",
+        download_hash=_hash(record),
+        episodes=episodes,
+        last_record=last_record,
+    )
+
+
 _DELETE_REASONS = {"upgrade": "upgrade", "manual": "manual", "missingfromdisk": "missingFromDisk"}
+
+
+def _delete_reason(record: HistoryRecord) -> str | None:
+    return _DELETE_REASONS.get((record.data.get("reason") or "").lower())
 
 
 def sonarr_facts(records: Sequence[HistoryRecord]) -> list[CaughtUp]:
@@ -315,60 +376,42 @@ def sonarr_facts(records: Sequence[HistoryRecord]) -> list[CaughtUp]:
                 ref = _episode_ref(row.episode)
                 by_key[(ref.season, ref.episode)] = ref
         refs = tuple(by_key[key] for key in sorted(by_key))
+        keys = tuple(sorted(by_key))
         last = max(row.id for row in rows)
-        fact: object
+        item: CaughtUp | None
         match kind:
             case "grab":
-                fact = m.EpisodesGrabbed(
+                grab = m.EpisodesGrabbed(
                     series=series,
                     episodes=refs,
                     download_hash=_hash(first),
                     release_title=first.source_title,
                     size=_size(first),
                 )
-                event = "caught_up_grab"
+                item = learned("sonarr", "caught_up_grab", grab, last_record=last)
             case "import":
-                keys = tuple((ref.season, ref.episode) for ref in refs)
-                fact = m.EpisodesImported(
+                file = m.ImportedFile(
+                    path=path, source_path=first.data.get("droppedPath"), episodes=keys
+                )
+                imported = m.EpisodesImported(
                     series=series,
                     episodes=refs,
-                    files=(
-                        m.ImportedFile(
-                            path=path,
-                            source_path=first.data.get("droppedPath"),
-                            episodes=keys,
-                        ),
-                    ),
+                    files=(file,),
                     download_hash=_hash(first),
                     complete=False,
                 )
-                event = "caught_up_import"
+                # None for an import with no file path: nothing to tell it apart by.
+                item = learned("sonarr", "caught_up_import", imported, last_record=last)
             case "failed":
-                message = first.data.get("message") or "download failed"
-                fact = m.ActionRecorded(
-                    event="caught_up_download_failed",
-                    detail=f"{first.source_title or first.download_id}: {message}",
-                    episodes=tuple((ref.season, ref.episode) for ref in refs),
-                )
-                caught.append(
-                    CaughtUp(
-                        source="sonarr",
-                        event="caught_up_download_failed",
-                        fact=fact,
-                        key=note_key("sonarr", f"failed|{_hash(first)}|{_pairs(refs)}"),
-                        last_record=last,
-                        download_hash=_hash(first),
-                    )
-                )
-                continue
+                subject = _pairs(refs)
+                item = _failed("sonarr", first, subject, last_record=last, episodes=keys)
             case _:
-                reason = _DELETE_REASONS.get((first.data.get("reason") or "").lower())
-                fact = m.EpisodeFilesDeleted(series=series, episodes=refs, reason=reason)
-                event = "caught_up_file_deleted"
-        key = event_key("sonarr", fact)
-        if key is None:  # an import with no file path: nothing to tell it apart by
-            continue
-        caught.append(CaughtUp(source="sonarr", event=event, fact=fact, key=key, last_record=last))
+                deleted = m.EpisodeFilesDeleted(
+                    series=series, episodes=refs, reason=_delete_reason(first)
+                )
+                item = learned("sonarr", "caught_up_file_deleted", deleted, last_record=last)
+        if item is not None:
+            caught.append(item)
     return sorted(caught, key=lambda item: item.last_record)
 
 
@@ -379,65 +422,36 @@ def radarr_facts(records: Sequence[HistoryRecord]) -> list[CaughtUp]:
         movie = record.movie
         if movie is None:
             continue
-        fact: object
+        item: CaughtUp | None = None
         match record.event_type:
             case "grabbed" if record.download_id:
-                fact = m.MovieGrabbed(
-                    radarr_id=movie.id,
-                    tmdb_id=movie.tmdb_id,
-                    imdb_id=movie.imdb_id,
-                    title=movie.title,
-                    year=movie.year,
-                    is_anime=movie.is_anime,
+                grab = m.MovieGrabbed(
+                    **_movie_ids(movie),
                     download_hash=_hash(record),
                     release_title=record.source_title,
                     size=_size(record),
                 )
-                event = "caught_up_grab"
+                item = learned("radarr", "caught_up_grab", grab, last_record=record.id)
             case "downloadFolderImported":
                 path = record.data.get("importedPath") or record.source_title
-                if not path:
-                    continue
-                fact = m.MovieImported(
+                if path:
+                    file = m.ImportedFile(path=path, source_path=record.data.get("droppedPath"))
+                    imported = m.MovieImported(
+                        **_movie_ids(movie), download_hash=_hash(record), file=file
+                    )
+                    item = learned("radarr", "caught_up_import", imported, last_record=record.id)
+            case "downloadFailed" if record.download_id:
+                item = _failed("radarr", record, str(movie.id), last_record=record.id)
+            case "movieFileDeleted":
+                deleted = m.MovieDeleted(
                     radarr_id=movie.id,
                     tmdb_id=movie.tmdb_id,
-                    imdb_id=movie.imdb_id,
-                    title=movie.title,
-                    year=movie.year,
-                    is_anime=movie.is_anime,
-                    download_hash=_hash(record),
-                    file=m.ImportedFile(path=path, source_path=record.data.get("droppedPath")),
+                    file_only=True,
+                    reason=_delete_reason(record),
                 )
-                event = "caught_up_import"
-            case "downloadFailed" if record.download_id:
-                message = record.data.get("message") or "download failed"
-                caught.append(
-                    CaughtUp(
-                        source="radarr",
-                        event="caught_up_download_failed",
-                        fact=m.ActionRecorded(
-                            event="caught_up_download_failed",
-                            detail=f"{record.source_title or record.download_id}: {message}",
-                        ),
-                        key=note_key("radarr", f"failed|{_hash(record)}|{movie.id}"),
-                        last_record=record.id,
-                        download_hash=_hash(record),
-                    )
-                )
-                continue
-            case "movieFileDeleted":
-                reason = _DELETE_REASONS.get((record.data.get("reason") or "").lower())
-                fact = m.MovieDeleted(
-                    radarr_id=movie.id, tmdb_id=movie.tmdb_id, file_only=True, reason=reason
-                )
-                event = "caught_up_file_deleted"
-            case _:
-                continue
-        key = event_key("radarr", fact)
-        assert key is not None
-        caught.append(
-            CaughtUp(source="radarr", event=event, fact=fact, key=key, last_record=record.id)
-        )
+                item = learned("radarr", "caught_up_file_deleted", deleted, last_record=record.id)
+        if item is not None:
+            caught.append(item)
     return caught
 
 
@@ -480,10 +494,11 @@ def requested_fact(request: SeerrRequest, title: SeerrTitle | None) -> m.MediaRe
     )
 
 
-def _caught_up(fact: object) -> CaughtUp:
-    key = event_key("jellyseerr", fact)
-    assert key is not None
-    return CaughtUp(source="jellyseerr", event="caught_up_request", fact=fact, key=key)
+def request_caught_up(fact: object) -> CaughtUp:
+    """A Jellyseerr request fact, caught up (each has an identity: its Jellyseerr id)."""
+    item = learned("jellyseerr", "caught_up_request", fact)
+    assert item is not None
+    return item
 
 
 def plan_jellyseerr(listed: Sequence[SeerrRequest], known: Mapping[int, RequestRow]) -> SeerrPlan:
@@ -511,9 +526,9 @@ def plan_jellyseerr(listed: Sequence[SeerrRequest], known: Mapping[int, RequestR
             "jellyseerr_request_id": request.id,
         }
         if request.status == _DECLINED:
-            facts.append(_caught_up(m.RequestDeclined(**ids)))
+            facts.append(request_caught_up(m.RequestDeclined(**ids)))
         elif request.status == _FAILED:
-            facts.append(_caught_up(m.RequestFailed(**ids, reason="failed in Jellyseerr")))
+            facts.append(request_caught_up(m.RequestFailed(**ids, reason="failed in Jellyseerr")))
         elif request.status == _APPROVED and (
             ours.state == "requested" or not set(request.seasons) <= set(ours.requested_seasons)
         ):
@@ -527,7 +542,7 @@ def plan_jellyseerr(listed: Sequence[SeerrRequest], known: Mapping[int, RequestR
                 requested_seasons=request.seasons,
                 requested_by=request.requested_by,
             )
-            facts.append(_caught_up(fact))
+            facts.append(request_caught_up(fact))
     listed_ids = {request.id for request in listed}
     withdrawn = tuple(
         row

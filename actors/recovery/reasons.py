@@ -3,11 +3,14 @@
 A reason names what the item waits for and, when it has waited ``stuck_after`` seconds or
 more, for how long ("no seeds for 12 min", "waiting for Shoko — Shoko is not configured",
 "Jellyfin has not listed it for 20 min"). An item moving along as it should has none.
+While Sonarr or Radarr holds an import back (import pending, import blocked, failed pending),
+an item not imported yet says so in the *arr's own words.
 The API shows them on requests, episodes and downloads; /health counts them as problems.
 """
 
 from __future__ import annotations
 
+import types
 import typing
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,6 +20,10 @@ import attrs
 from status_tracker.domain import STATE_RANK, DownloadRow, EpisodeRow, RequestRow
 
 NOT_CONFIGURED = "is not configured"
+ARR_HOLDING_STATES: typing.Final = frozenset({"importPending", "importBlocked", "failedPending"})
+"""The *arr queue states (``trackedDownloadState``) in which the *arr holds an import back."""
+NO_ARR_REASONS: Mapping[str, str] = types.MappingProxyType({})
+_BEFORE_IMPORT = frozenset({"grabbing", "downloading", "downloaded"})
 
 
 @typing.final
@@ -46,8 +53,37 @@ def duration_words(seconds: float) -> str:
     return f"{hours // 24} days"
 
 
-def download_reason(row: DownloadRow, *, now: float, client: str = "qBittorrent") -> str | None:
-    """Why a download is not moving, or None while it moves (or is done)."""
+class ArrQueueRecord(typing.Protocol):
+    """What the reconciler last read of one download in Sonarr's or Radarr's queue."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def download_id(self) -> str: ...
+    @property
+    def tracked_state(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None: ...
+
+
+def arr_reasons(records: Iterable[ArrQueueRecord]) -> dict[str, str]:
+    """The *arrs' words for the downloads whose import they hold back, by download id
+    (lower-case): ``Sonarr: import blocked: …``. A download they report no problem with, or no
+    longer list, has none."""
+    return {
+        record.download_id.lower(): f"{record.service.capitalize()}: {record.reason}"
+        for record in records
+        if record.tracked_state in ARR_HOLDING_STATES and record.reason
+    }
+
+
+def download_reason(
+    row: DownloadRow, *, now: float, client: str = "qBittorrent", arr: str | None = None
+) -> str | None:
+    """Why a download is not moving, or None while it moves (or is done). ``arr``: what the
+    *arr says while it holds the download's import back, which comes first."""
+    if arr is not None:
+        return arr
     match row.state:
         case "stalled":
             waited = duration_words(now - (row.stalled_since or row.last_change_at))
@@ -78,8 +114,15 @@ def item_reason(
     shoko_matched: bool,
     setup: Setup,
     now: float,
+    arr: str | None = None,
 ) -> str | None:
-    """Why one movie or one episode waits in ``state``, or None when nothing holds it up."""
+    """Why one movie or one episode waits in ``state``, or None when nothing holds it up.
+
+    ``arr``: what the *arr says of its download while it holds the import back; it is the
+    reason of an item not imported yet (an item already imported waits on something else).
+    """
+    if arr is not None and state in _BEFORE_IMPORT:
+        return arr
     waited = now - last_change_at
     stuck = waited >= setup.stuck_after
     since = duration_words(waited)
@@ -122,8 +165,9 @@ def episode_reason(
     setup: Setup,
     *,
     now: float,
+    arr_reasons: Mapping[str, str] = NO_ARR_REASONS,
 ) -> str | None:
-    """Why one episode waits, or None."""
+    """Why one episode waits, or None. ``arr_reasons``: see ``arr_reasons()``."""
     return item_reason(
         state=episode.state,
         last_change_at=episode.last_change_at,
@@ -132,6 +176,7 @@ def episode_reason(
         shoko_matched=episode.shoko_file_id is not None,
         setup=setup,
         now=now,
+        arr=arr_reasons.get(episode.torrent_hash or ""),
     )
 
 
@@ -142,9 +187,11 @@ def request_reason(
     setup: Setup,
     *,
     now: float,
+    arr_reasons: Mapping[str, str] = NO_ARR_REASONS,
 ) -> str | None:
     """Why a request waits: its own reason (a movie), or what holds back its least advanced
-    episodes (TV), with how many episodes it holds back."""
+    episodes (TV), with how many episodes it holds back. ``arr_reasons``: see ``arr_reasons()``.
+    """
     if request.state in ("available", "failed", "deleted"):
         return None
     live = [e for e in episodes if e.state != "deleted"]
@@ -157,13 +204,18 @@ def request_reason(
             shoko_matched=request.shoko_file_id is not None,
             setup=setup,
             now=now,
+            arr=arr_reasons.get(request.download_hash or ""),
         )
     if request.state == "partially_available":
         return _partly_available(request, live, setup)
     reasons = [
         reason
         for episode in _least_advanced(live)
-        if (reason := episode_reason(episode, request, downloads, setup, now=now))
+        if (
+            reason := episode_reason(
+                episode, request, downloads, setup, now=now, arr_reasons=arr_reasons
+            )
+        )
     ]
     if not reasons:
         return None

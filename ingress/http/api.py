@@ -13,6 +13,7 @@ from quart import jsonify, request
 from quart_trio import QuartTrio
 from status_tracker.actors.mail import post, request_target
 from status_tracker.actors.media_request.messages import CheckRequested, DeletionRequested
+from status_tracker.actors.recovery import reasons
 from status_tracker.actors.recovery.reasons import Setup
 
 from status_tracker.domain import FINISHED_STATES, RequestRow
@@ -43,6 +44,12 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
     store = service.store
     setup = reason_setup(service)
 
+    async def arr_reasons() -> dict[str, str]:
+        """What Sonarr/Radarr said, at the reconciler's last read, of the imports they hold
+        back (their queues are short: read whole)."""
+        held = [row for name in ("sonarr", "radarr") for row in await store.arr_downloads(name)]
+        return reasons.arr_reasons(held)
+
     @app.before_request
     async def read_only_gate() -> Any:
         if await access.refuses_viewer(request):
@@ -60,6 +67,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         rows, total = await store.list_requests(query)
         episodes = await store.episodes_of([row.id for row in rows])
         now = service.clock.now()
+        held = await arr_reasons()
         items = []
         for row in rows:
             downloads = await store.downloads_of(row.id) if row.state not in FINISHED_STATES else []
@@ -70,6 +78,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                     downloads=downloads,
                     setup=setup,
                     now=now,
+                    arr_reasons=held,
                 )
             )
         return jsonify(
@@ -95,6 +104,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                 await store.timeline(row.id),
                 setup=setup,
                 now=service.clock.now(),
+                arr_reasons=await arr_reasons(),
             )
         )
 

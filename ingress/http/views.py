@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from status_tracker.actors.recovery import reasons
@@ -35,15 +35,19 @@ def request_item(
     downloads: Sequence[DownloadRow] = (),
     setup: Setup | None = None,
     now: float | None = None,
+    arr_reasons: Mapping[str, str] = reasons.NO_ARR_REASONS,
 ) -> dict[str, Any]:
     """A request as the list and the live feed show it (no episodes, downloads, timeline).
 
     ``reason`` (why it waits or is stuck) needs ``setup`` and ``now``; without them it is null.
+    ``arr_reasons``: what Sonarr/Radarr say of the downloads whose import they hold back.
     """
     reason = None
     if setup is not None and now is not None:
         by_hash = {d.hash: d for d in downloads}
-        reason = reasons.request_reason(row, episodes, by_hash, setup, now=now)
+        reason = reasons.request_reason(
+            row, episodes, by_hash, setup, now=now, arr_reasons=arr_reasons
+        )
     return {
         "id": row.id,
         "media_type": row.media_type,
@@ -91,7 +95,9 @@ def episode_item(
     }
 
 
-def download_item(row: DownloadRow, *, now: float | None = None) -> dict[str, Any]:
+def download_item(
+    row: DownloadRow, *, now: float | None = None, arr_reason: str | None = None
+) -> dict[str, Any]:
     """One download, with qBittorrent's speed, time left and swarm, and the release facts the
     *arr sent with its grab (null or empty when not sent)."""
     release = row.release
@@ -115,7 +121,9 @@ def download_item(row: DownloadRow, *, now: float | None = None) -> dict[str, An
         "indexer": release.indexer if release else None,
         "languages": list(release.languages) if release else [],
         "custom_formats": list(release.custom_formats) if release else [],
-        "reason": reasons.download_reason(row, now=now) if now is not None else None,
+        "reason": reasons.download_reason(row, now=now, arr=arr_reason)
+        if now is not None
+        else None,
         "episodes": [{"season": s, "episode": e} for link in row.links for (s, e) in link.episodes],
         "updated_at": iso(row.updated_at),
     }
@@ -152,6 +160,7 @@ def request_detail(
     *,
     setup: Setup | None = None,
     now: float | None = None,
+    arr_reasons: Mapping[str, str] = reasons.NO_ARR_REASONS,
 ) -> dict[str, Any]:
     sizes = episode_sizes(downloads)
     by_hash = {d.hash: d for d in downloads}
@@ -159,13 +168,19 @@ def request_detail(
     def episode(e: EpisodeRow) -> dict[str, Any]:
         reason = None
         if setup is not None and now is not None:
-            reason = reasons.episode_reason(e, row, by_hash, setup, now=now)
+            reason = reasons.episode_reason(
+                e, row, by_hash, setup, now=now, arr_reasons=arr_reasons
+            )
         return episode_item(e, size=sizes.get((e.torrent_hash or "", e.key)), reason=reason)
 
     return {
-        **request_item(row, episodes, downloads=downloads, setup=setup, now=now),
+        **request_item(
+            row, episodes, downloads=downloads, setup=setup, now=now, arr_reasons=arr_reasons
+        ),
         "episodes": [episode(e) for e in sorted(episodes, key=lambda e: e.key)],
-        "downloads": [download_item(d, now=now) for d in downloads],
+        "downloads": [
+            download_item(d, now=now, arr_reason=arr_reasons.get(d.hash)) for d in downloads
+        ],
         "timeline": [timeline_item(t) for t in timeline],
     }
 

@@ -8,6 +8,7 @@ from ._records import DownloadLink as DownloadLink
 from ._records import DownloadRow as DownloadRow
 from ._records import EpisodeRow as EpisodeRow
 from ._records import ReleaseFacts as ReleaseFacts
+from ._records import ReplacementWait as ReplacementWait
 from ._records import RequestRow as RequestRow
 from ._records import TimelineEntry as TimelineEntry
 from ._records import TorrentFileRow as TorrentFileRow

@@ -1,4 +1,5 @@
-"""The records the decisions read and return: a request, its episodes, downloads, timeline."""
+"""The records the decisions read and return: a request, its episodes, downloads, timeline,
+and recovery's wait for a replacement grab."""
 
 from __future__ import annotations
 
@@ -157,3 +158,25 @@ class TimelineEntry:
     season: int | None = None
     episode: int | None = None
     detail: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class ReplacementWait:
+    """A download recovery removed and blocklisted in Sonarr or Radarr, waiting for the *arr to
+    grab a replacement for its items (the *arr's episode or movie ids).
+
+    ``outcome`` stays None while it waits; then ``replaced`` (every item was grabbed again),
+    ``searched`` (recovery asked the *arr to search ``searched_ids``) or ``searched_recently``
+    (none followed, but every item had a search within the period), at ``settled_at``.
+    """
+
+    service: str
+    download_id: str
+    title: str | None
+    item_ids: tuple[int, ...]
+    removed_at: float
+    grabbed_ids: tuple[int, ...] = ()
+    searched_ids: tuple[int, ...] = ()
+    outcome: str | None = None
+    settled_at: float | None = None

@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
+import pytest
 
+from tests.support.fake_arr import FakeArrCore
 from tests.support.fake_jellyseerr import FakeJellyseerr, open_fake_jellyseerr
 from tests.support.fake_radarr import FakeRadarr, open_fake_radarr
 from tests.support.fake_sonarr import FakeSonarr, open_fake_sonarr
@@ -76,8 +78,9 @@ def pack_path(episode: int) -> str:
     return f"{SEASON_DIR}/Sherlock - S02E0{episode} - Episode {episode} Bluray-1080p.mkv"
 
 
-def stopped_while_sonarr_worked(stack: Stack, at: float) -> None:
-    """Jellyseerr request → Sonarr grabs the S02 pack → imports E01-E02; E03 imported by hand."""
+def stopped_while_sonarr_worked(stack: Stack, at: float, *, manual_import: bool = True) -> None:
+    """Jellyseerr request → Sonarr grabs the S02 pack → imports E01-E02; E03 imported by hand
+    (unless not ``manual_import``)."""
     stack.jellyseerr.add_request(
         58, media_type="tv", tmdb_id=TMDB, tvdb_id=TVDB, title="Sherlock", year=2010, seasons=(2,)
     )
@@ -106,16 +109,16 @@ def stopped_while_sonarr_worked(stack: Stack, at: float) -> None:
             data={"importedPath": pack_path(number), "droppedPath": f"/downloads/{number}.mkv"},
             series_id=SERIES_ID,
         )
-    # A manual import: no download id.
-    sonarr.add_history(
-        "downloadFolderImported",
-        [ids[2]],
-        at=at + 120,
-        download_id=None,
-        source_title="Sherlock - S02E03",
-        data={"importedPath": pack_path(3), "droppedPath": "/manual/Sherlock.S02E03.mkv"},
-        series_id=SERIES_ID,
-    )
+    if manual_import:  # no download id
+        sonarr.add_history(
+            "downloadFolderImported",
+            [ids[2]],
+            at=at + 120,
+            download_id=None,
+            source_title="Sherlock - S02E03",
+            data={"importedPath": pack_path(3), "droppedPath": "/manual/Sherlock.S02E03.mkv"},
+            series_id=SERIES_ID,
+        )
     stack.radarr.arr.add_history(
         "grabbed",
         [MOVIE_ID],
@@ -270,9 +273,16 @@ async def test_a_webhook_first_and_the_history_later_apply_once(sqlite_url: str)
         assert not any(t["event"].startswith("caught_up") for t in after["timeline"])
 
 
+BLOCKED = (
+    "import blocked: One or more episodes expected in this release were not imported or missing "
+    "from the release; Sherlock.S02E03.1080p.BluRay.x264-ROVERS.mkv: No audio tracks detected"
+)
+
+
 async def test_an_import_blocked_in_sonarr_shows_its_words_as_the_reason(sqlite_url: str) -> None:
     async with fakes() as stack:
-        stopped_while_sonarr_worked(stack, time.time() - 3600)
+        # E01 and E02 imported; Sonarr blocks E03's import.
+        stopped_while_sonarr_worked(stack, time.time() - 3600, manual_import=False)
         stack.sonarr.arr.add_queue(
             PACK,
             "Sherlock.S02.1080p.BluRay.x264-ROVERS",
@@ -301,16 +311,95 @@ async def test_an_import_blocked_in_sonarr_shows_its_words_as_the_reason(sqlite_
             detail = await service.request(tv["id"])
             (entry,) = [t for t in detail["timeline"] if t["event"] == "caught_up_status"]
             assert entry["source"] == "sonarr"
-            assert entry["detail"] == (
-                "Sonarr: import blocked: One or more episodes expected in this release were not "
-                "imported or missing from the release; Sherlock.S02E03.1080p.BluRay.x264-ROVERS"
-                ".mkv: No audio tracks detected"
-            )
+            assert entry["detail"] == f"Sonarr: {BLOCKED}"
             (row,) = await service.system.store.arr_downloads("sonarr")
-            assert row.reason == entry["detail"].removeprefix("Sonarr: ")
+            assert row.reason == BLOCKED
+            # The API says why, in Sonarr's words: on the episode not imported, its download
+            # and the request (the list and the detail alike).
+            said = {e["episode"]: e["reason"] for e in detail["episodes"]}
+            assert said[3] == f"Sonarr: {BLOCKED}"
+            assert said[1] == said[2] != said[3]  # imported: waiting on something else
+            assert detail["reason"] == f"Sonarr: {BLOCKED} (1 of 3 episodes)"
+            assert tv["reason"] == detail["reason"]
+            (download,) = detail["downloads"]
+            assert download["hash"] == PACK.lower()
+            assert download["reason"] == f"Sonarr: {BLOCKED}"
             await rounds(service)  # unchanged: not recorded again
             detail = await service.request(tv["id"])
             assert [t["event"] for t in detail["timeline"]].count("caught_up_status") == 1
+
+            # Sonarr imports it after all: its words go away.
+            for record in stack.sonarr.arr.queue_records:
+                record.update(trackedDownloadState="importing", statusMessages=[])
+            await rounds(service)
+            detail = await service.request(tv["id"])
+            assert "Sonarr" not in (detail["reason"] or "")
+            assert not any("Sonarr" in (e["reason"] or "") for e in detail["episodes"])
+            assert detail["downloads"][0]["reason"] == "queued in qBittorrent"  # its own again
+
+
+async def test_an_import_radarr_holds_back_shows_its_words_until_it_is_solved(
+    sqlite_url: str,
+) -> None:
+    async with fakes() as stack:
+        stopped_while_sonarr_worked(stack, time.time() - 3600)
+        radarr = stack.radarr.arr
+        radarr.drop_queue(MOVIE_HASH)
+        radarr.add_queue(
+            MOVIE_HASH,
+            "Dune.Part.Two.2024.2160p.WEB-DL",
+            [MOVIE_ID],
+            status="completed",
+            tracked_state="importPending",
+            tracked_status="warning",
+            size_left=0,
+            messages=[
+                {"title": "Dune.Part.Two.2024.2160p.WEB-DL", "messages": ["Not enough free space"]}
+            ],
+        )
+        pending = "Radarr: import pending: Dune.Part.Two.2024.2160p.WEB-DL: Not enough free space"
+        async with start(sqlite_url, stack) as service:
+            await rounds(service)
+            (movie,) = [i for i in await service.requests() if i["media_type"] == "movie"]
+            assert movie["reason"] == pending
+            detail = await service.request(movie["id"])
+            assert detail["reason"] == pending
+            assert [d["reason"] for d in detail["downloads"]] == [pending]
+
+            radarr.drop_queue(MOVIE_HASH)  # imported: it leaves the queue
+            await rounds(service)
+            detail = await service.request(movie["id"])
+            assert detail["reason"] == "waiting for qBittorrent — qBittorrent is not configured"
+            assert [d["reason"] for d in detail["downloads"]] == ["queued in qBittorrent"]
+
+
+STALLED = "AAAA9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
+RESEARCH = {"stalled_action": "research", "stalled_after_s": 0.5}
+
+
+def stalled_grab(
+    arr: FakeArrCore,
+    title: str,
+    item_ids: list[int],
+    *,
+    series_id: int | None = None,
+    season: int | None = None,
+) -> None:
+    """A grab two hours ago whose torrent has had no connections since."""
+    at = time.time() - 7200
+    arr.add_history(
+        "grabbed", item_ids, at=at, download_id=STALLED, source_title=title, series_id=series_id
+    )
+    arr.add_queue(
+        STALLED,
+        title,
+        item_ids,
+        status="warning",
+        size_left=8_000_000_000,
+        error_message="The download is stalled with no connections",
+        series_id=series_id,
+        season=season,
+    )
 
 
 async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_episodes(
@@ -319,26 +408,9 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
     async with fakes() as stack:
         sonarr = stack.sonarr
         ids = sonarr.episode_ids(SERIES_ID, 2)
-        stalled = "AAAA9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
+        stalled = STALLED
         replacement = "BBBB9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
-        sonarr.arr.add_history(
-            "grabbed",
-            ids,
-            at=time.time() - 7200,
-            download_id=stalled,
-            source_title="Sherlock.S02.720p.HDTV-DEAD",
-            series_id=SERIES_ID,
-        )
-        sonarr.arr.add_queue(
-            stalled,
-            "Sherlock.S02.720p.HDTV-DEAD",
-            ids,
-            status="warning",
-            size_left=8_000_000_000,
-            error_message="The download is stalled with no connections",
-            series_id=SERIES_ID,
-            season=2,
-        )
+        stalled_grab(sonarr.arr, "Sherlock.S02.720p.HDTV-DEAD", ids, series_id=SERIES_ID, season=2)
 
         def grab_again(item_ids: tuple[int, ...]) -> None:
             sonarr.arr.add_history(
@@ -352,8 +424,7 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
             sonarr.arr.add_queue(replacement, "Sherlock.S02.1080p", list(item_ids))
 
         sonarr.arr.on_search = grab_again
-        overrides = {"stalled_action": "research", "stalled_after_s": 0.5}
-        async with start(sqlite_url, stack, **overrides) as service:
+        async with start(sqlite_url, stack, **RESEARCH) as service:
 
             async def replaced() -> bool:
                 items = await service.requests()
@@ -383,7 +454,7 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
         ]
         assert len(sonarr.arr.searches) == 1
         # A restart in the middle of it all acts on nothing twice.
-        async with start(sqlite_url, stack, **overrides) as service:
+        async with start(sqlite_url, stack, **RESEARCH) as service:
             await rounds(service, 3)
             (item,) = await service.requests()
             detail = await service.request(item["id"])
@@ -392,6 +463,47 @@ async def test_a_stalled_pack_is_replaced_once_and_the_new_grab_links_the_same_e
             ]
         assert len(sonarr.arr.removed) == 1
         assert len(sonarr.arr.searches) == 1
+        assert sonarr.arr.commands == []  # the replacement grab followed: no search asked for
+
+
+@pytest.mark.parametrize("service_name", ["sonarr", "radarr"])
+async def test_when_no_replacement_grab_follows_a_blocklisting_one_search_is_asked_for(
+    sqlite_url: str, service_name: str
+) -> None:
+    async with fakes() as stack:
+        if service_name == "sonarr":
+            arr = stack.sonarr.arr
+            ids = stack.sonarr.episode_ids(SERIES_ID, 2)
+            stalled_grab(arr, "Sherlock.S02.720p.HDTV-DEAD", ids, series_id=SERIES_ID, season=2)
+            command = {"name": "EpisodeSearch", "episodeIds": ids}  # the whole pack in one
+            asked = "asked Sonarr to search again for 3 episodes"
+        else:
+            arr = stack.radarr.arr
+            stalled_grab(arr, "Dune.Part.Two.2024.720p-DEAD", [MOVIE_ID])
+            command = {"name": "MoviesSearch", "movieIds": [MOVIE_ID]}
+            asked = "asked Radarr to search again for 1 movie"
+        arr.redownload_failed = False  # the *arr does not search again by itself
+        async with start(sqlite_url, stack, **RESEARCH) as service:
+
+            async def searched() -> bool:
+                return bool(arr.commands)
+
+            await wait_until(searched, what="a search command")
+            await rounds(service, 3)
+            assert arr.commands == [command]
+            (item,) = await service.requests()
+            detail = await service.request(item["id"])
+            actions = [t for t in detail["timeline"] if t["source"] == "recovery"]
+            assert [t["event"] for t in actions] == [
+                "stalled_download_replaced",
+                "replacement_search_requested",
+            ]
+            assert asked in actions[1]["detail"]
+        # Durable: a restart asks for nothing again.
+        async with start(sqlite_url, stack, **RESEARCH) as service:
+            await rounds(service, 3)
+        assert arr.commands == [command]
+        assert len(arr.removed) == 1
 
 
 async def test_a_request_deleted_or_declined_in_jellyseerr_is_reflected(sqlite_url: str) -> None:

@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from status_tracker.actors.recovery.reasons import (
     Setup,
+    arr_reasons,
     download_reason,
     duration_words,
+    episode_reason,
     item_reason,
     problems,
     request_reason,
 )
 
-from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
+from status_tracker.domain import KNOWN_STATES, STATE_RANK, DownloadRow, EpisodeRow, RequestRow
 
 NOW = 10_000.0
 STUCK = 300.0
@@ -161,3 +166,112 @@ def test_health_problems_count_stuck_items_and_unconfigured_waits_without_titles
         "1 item waits for Shoko, which is not configured",
     ]
     assert problems([fresh], {}, EVERYTHING, now=NOW) == []
+
+
+# -- what Sonarr and Radarr say while they hold an import back -------------------------------------
+
+BLOCKED = "import blocked: One or more episodes expected in this release were not imported"
+
+
+@attrs.frozen
+class Queued:
+    service: str
+    download_id: str
+    tracked_state: str | None
+    reason: str | None
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        (Queued("sonarr", "AB" * 20, "importBlocked", BLOCKED), f"Sonarr: {BLOCKED}"),
+        (Queued("radarr", "ab" * 20, "importPending", "import pending: Not enough free space"),
+         "Radarr: import pending: Not enough free space"),
+        (Queued("sonarr", "ab" * 20, "failedPending", "failed pending: Aborted"), "Sonarr: failed pending: Aborted"),
+        (Queued("sonarr", "ab" * 20, "downloading", "The download is stalled with no connections"), None),
+        (Queued("sonarr", "ab" * 20, "importing", "importing"), None),
+        (Queued("sonarr", "ab" * 20, "importBlocked", None), None),
+    ],
+)  # fmt: skip
+def test_the_arrs_words_count_while_they_hold_an_import_back(record: Queued, said: str | None) -> None:
+    assert arr_reasons([record]).get("ab" * 20) == said
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("grabbing", f"Sonarr: {BLOCKED}"),
+        ("downloading", f"Sonarr: {BLOCKED}"),
+        ("downloaded", f"Sonarr: {BLOCKED}"),
+        ("importing", "Jellyfin has not listed it for 20 min"),
+        ("available", None),
+        ("deleted", None),
+    ],
+)  # fmt: skip
+def test_an_item_not_imported_yet_says_what_the_arr_says(state: str, reason: str | None) -> None:
+    said = item_reason(
+        state=state,
+        last_change_at=NOW - 1200,
+        media_type="tv",
+        download=STALLED,
+        shoko_matched=False,
+        setup=EVERYTHING,
+        now=NOW,
+        arr=f"Sonarr: {BLOCKED}",
+    )
+    assert said == reason
+
+
+def test_the_arrs_words_reach_the_episodes_the_download_and_the_request() -> None:
+    held = arr_reasons([Queued("sonarr", STALLED.hash, "importBlocked", BLOCKED)])
+    request = RequestRow(id=1, media_type="tv", title="Sherlock", state="downloaded")
+    episodes = pack({1: "importing", 2: "importing", 3: "downloaded"})
+    downloads = {STALLED.hash: STALLED}
+    said = [
+        episode_reason(e, request, downloads, EVERYTHING, now=NOW, arr_reasons=held)
+        for e in episodes
+    ]
+    assert said == [None, None, f"Sonarr: {BLOCKED}"]
+    assert request_reason(request, episodes, downloads, EVERYTHING, now=NOW, arr_reasons=held) == (
+        f"Sonarr: {BLOCKED} (1 of 3 episodes)"
+    )
+    assert download_reason(STALLED, now=NOW, arr=held[STALLED.hash]) == f"Sonarr: {BLOCKED}"
+    # Without the *arr's words, the tracker's own reasons stand.
+    assert request_reason(request, episodes, downloads, EVERYTHING, now=NOW) is None
+    assert download_reason(STALLED, now=NOW) == "no seeds for 12 min"
+
+
+def test_a_movie_radarr_holds_back_says_so() -> None:
+    held = arr_reasons([Queued("radarr", STALLED.hash, "importPending", "import pending: x")])
+    movie = RequestRow(
+        id=2, media_type="movie", title="Dune", state="downloaded", download_hash=STALLED.hash
+    )
+    assert request_reason(movie, [], {}, EVERYTHING, now=NOW, arr_reasons=held) == (
+        "Radarr: import pending: x"
+    )
+
+
+@given(
+    state=st.sampled_from(KNOWN_STATES),
+    waited=st.floats(0, 10 * 86400),
+    media_type=st.sampled_from(["movie", "tv"]),
+    words=st.text(min_size=1, max_size=40),
+)
+def test_the_arrs_words_are_only_ever_the_reason_of_an_item_waiting_for_its_import(
+    state: str, waited: float, media_type: str, words: str
+) -> None:
+    kwargs = {
+        "state": state,
+        "last_change_at": NOW - waited,
+        "media_type": media_type,
+        "download": STALLED,
+        "shoko_matched": False,
+        "setup": EVERYTHING,
+        "now": NOW,
+    }
+    with_words = item_reason(**kwargs, arr=f"Sonarr: {words}")  # type: ignore[arg-type]
+    waiting_for_import = STATE_RANK["grabbing"] <= STATE_RANK.get(state, 99) < STATE_RANK["importing"]
+    if waiting_for_import:
+        assert with_words == f"Sonarr: {words}"
+    else:
+        assert with_words == item_reason(**kwargs)  # type: ignore[arg-type]

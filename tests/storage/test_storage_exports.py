@@ -60,4 +60,6 @@ def test_the_op_union_names_every_write_operation() -> None:
         storage.ForgetArrDownload,
         storage.RecordLibraryNudge,
         storage.PruneEventKeys,
+        storage.SaveReplacementWait,
+        storage.PruneReplacementWaits,
     }

@@ -4,7 +4,8 @@ As the *arrs send it (reference/reconcile-apis.md §0-§2): camelCase, null prop
 dates ``yyyy-MM-ddTHH:mm:ssZ`` with no fractions, enums as camelCase strings, paged queue with
 the past-the-end quirk, ``history/since`` as a plain array sorted ascending and filtered with
 ``>=``. Removing a queue item with ``blocklist=true`` writes ``downloadFailed`` rows ("Manually
-marked as failed") and searches again, as the *arr does; every call is recorded.
+marked as failed") and searches again while "Redownload failed" is on, as the *arr does; every
+call is recorded.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class FakeArrCore:
         self.commands: list[dict[str, Any]] = []
         self.on_search: Callable[[tuple[int, ...]], None] | None = None
         """Called with the item ids the *arr searches again (to add a replacement grab)."""
+        self.redownload_failed = True
+        """The *arr's "Redownload failed" setting: search again after a blocklisting removal."""
 
     # -- building state ---------------------------------------------------------------------
 
@@ -231,7 +234,7 @@ class FakeArrCore:
                 data={"message": "Manually marked as failed", "downloadClient": "qBittorrent"},
                 series_id=found[0].get("seriesId"),
             )
-            if params.get("skipRedownload") != "true":
+            if params.get("skipRedownload") != "true" and self.redownload_failed:
                 self._search(tuple(item_ids))
         return 200, "application/json", b""
 

@@ -48,6 +48,7 @@ PURE_NAMES = frozenset(
         "notify",
         "catch_up",
         "rules",
+        "replacement",
     }
 )
 PURE_PACKAGES = (f"{TOP}.ingress.translate",)

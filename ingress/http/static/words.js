@@ -70,6 +70,7 @@ export const EVENT_WORDS = {
   download_stalled: "Download stalled",
   stalled_download_replaced: "Stalled download removed, blocklisted and searched again",
   stalled_download_kept: "Stalled download kept: another request needs it",
+  replacement_search_requested: "No replacement grabbed: asked Sonarr/Radarr to search again",
   library_refresh_requested: "Asked Jellyfin to look for it",
 };
 
