@@ -12,6 +12,7 @@ from status_tracker.actors.recovery.reasons import Setup
 from status_tracker.storage import DeadLetter
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain.links import ServiceAddresses, request_links
 
 EpisodeKey = tuple[int, int]
 
@@ -35,10 +36,12 @@ def request_item(
     downloads: Sequence[DownloadRow] = (),
     setup: Setup | None = None,
     now: float | None = None,
+    addresses: ServiceAddresses | None = None,
 ) -> dict[str, Any]:
     """A request as the list and the live feed show it (no episodes, downloads, timeline).
 
     ``reason`` (why it waits or is stuck) needs ``setup`` and ``now``; without them it is null.
+    ``links`` (its pages in the services) needs the services' ``addresses``; without, empty.
     """
     reason = None
     if setup is not None and now is not None:
@@ -69,6 +72,7 @@ def request_item(
         "requested_by": row.requested_by,
         "requested_at": iso(row.requested_at),
         "reason": reason,
+        "links": request_links(row, episodes, addresses) if addresses else {},
     }
 
 
@@ -152,6 +156,7 @@ def request_detail(
     *,
     setup: Setup | None = None,
     now: float | None = None,
+    addresses: ServiceAddresses | None = None,
 ) -> dict[str, Any]:
     sizes = episode_sizes(downloads)
     by_hash = {d.hash: d for d in downloads}
@@ -163,7 +168,9 @@ def request_detail(
         return episode_item(e, size=sizes.get((e.torrent_hash or "", e.key)), reason=reason)
 
     return {
-        **request_item(row, episodes, downloads=downloads, setup=setup, now=now),
+        **request_item(
+            row, episodes, downloads=downloads, setup=setup, now=now, addresses=addresses
+        ),
         "episodes": [episode(e) for e in sorted(episodes, key=lambda e: e.key)],
         "downloads": [download_item(d, now=now) for d in downloads],
         "timeline": [timeline_item(t) for t in timeline],
