@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from status_tracker.domain.links import jellyfin_details
+
 from .media_request.notifications import Notice
 from .notify import NotificationKind, NotificationRequested
 
@@ -174,10 +176,9 @@ def compose(
     if link:
         lines.append(f"Dashboard: {link}")
     jellyfin_id = next((n.jellyfin_id for n in notices if n.jellyfin_id), None)
-    if jellyfin_url and jellyfin_id:
-        lines.append(
-            f"Jellyfin: {jellyfin_url.rstrip('/')}/web/index.html#/details?id={jellyfin_id}"
-        )
+    played = jellyfin_details(jellyfin_url, jellyfin_id) if jellyfin_id else None
+    if played:
+        lines.append(f"Jellyfin: {played}")
     body = "\n".join(lines) if lines else f"{title}."
     return NotificationRequested(kind=kind, title=title, body=body, link=link)
 

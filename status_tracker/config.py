@@ -15,6 +15,7 @@ import attrs
 
 from status_tracker.actors.media_request.notifications import DEFAULT_NOTIFY_EVENTS, parse_events
 from status_tracker.clients.apprise_notifier import is_notify_url
+from status_tracker.domain.links import ServiceAddresses
 from status_tracker.strict import Network, normalise_origin
 
 DEFAULT_DATABASE_URL = "sqlite:///./status-tracker.db"
@@ -77,12 +78,28 @@ class Config:
     notify_batch_s: float = 30.0
     public_url: str | None = None
     jellyfin_public_url: str | None = None
+    jellyseerr_public_url: str | None = None
+    sonarr_public_url: str | None = None
+    radarr_public_url: str | None = None
+    qbittorrent_public_url: str | None = None
     metrics_public: bool = False
 
     @property
     def notifications_configured(self) -> bool:
         return bool(self.notify_urls or self.notify_users)
     url_base: str = ""
+
+    @property
+    def link_addresses(self) -> ServiceAddresses:
+        """Where a browser reaches each service, for links out: its ``ST_*_PUBLIC_URL``, else
+        the ``ST_*_URL`` the service is reached at."""
+        return ServiceAddresses(
+            jellyseerr=self.jellyseerr_public_url or self.jellyseerr_url,
+            sonarr=self.sonarr_public_url or self.sonarr_url,
+            radarr=self.radarr_public_url or self.radarr_url,
+            qbittorrent=self.qbittorrent_public_url or self.qbittorrent_url,
+            jellyfin=self.jellyfin_public_url or self.jellyfin_url,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
@@ -213,6 +230,10 @@ class Config:
             notify_batch_s=seconds("ST_NOTIFY_BATCH_S", 30.0),
             public_url=url("ST_PUBLIC_URL"),
             jellyfin_public_url=url("ST_JELLYFIN_PUBLIC_URL"),
+            jellyseerr_public_url=url("ST_JELLYSEERR_PUBLIC_URL"),
+            sonarr_public_url=url("ST_SONARR_PUBLIC_URL"),
+            radarr_public_url=url("ST_RADARR_PUBLIC_URL"),
+            qbittorrent_public_url=url("ST_QBITTORRENT_PUBLIC_URL"),
             metrics_public=flag("ST_METRICS_PUBLIC", False),
             url_base=url_base(),
         )

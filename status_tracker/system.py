@@ -51,7 +51,7 @@ from status_tracker.clients.qbittorrent import QBittorrentClient
 from status_tracker.clients.radarr import RadarrClient
 from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.ingress.http import LiveFeed, create_app
-from status_tracker.ingress.http.api import reason_setup
+from status_tracker.ingress.http.items import RequestItems, reason_setup
 from status_tracker.ingress.http.metrics import Metrics
 from status_tracker.ingress.http.views import iso
 from status_tracker.ingress.shoko import ShokoListener
@@ -82,6 +82,7 @@ class System:
     store: Store
     clock: WallClock
     feed: LiveFeed
+    items: RequestItems
     tokens: Tokens
     webhook_slots: trio.CapacityLimiter
     requests: Registry
@@ -209,7 +210,7 @@ class System:
             for name, d in dependencies.items()
             if d.get("status") == "degraded"
         ] + reason_problems(
-            active, episodes, reason_setup(self), now=self.clock.now()
+            active, episodes, self.items.setup, now=self.clock.now()
         )
         if notifications.get("status") == "degraded":
             problems.append(f"notifications are degraded: {notifications.get('last_error')}")
@@ -269,7 +270,10 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     Each integration is built by its own function below, which returns None when the
     integration is not configured.
     """
-    feed = LiveFeed()
+    items = RequestItems(
+        store=store, clock=clock, setup=reason_setup(config), addresses=config.link_addresses
+    )
+    feed = LiveFeed(describe=items.item)
     # A TorrentActor rings it when a download is claimed, so the poller looks at once.
     claimed = Wakeup()
     notify_events = frozenset(config.notify_events if config.notifications_configured else ())
@@ -286,6 +290,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         store=store,
         clock=clock,
         feed=feed,
+        items=items,
         tokens=tokens,
         webhook_slots=trio.CapacityLimiter(config.max_inflight_webhooks),
         requests=requests,
@@ -529,7 +534,7 @@ def _notifier(config: Config, store: Store, clock: WallClock) -> NotificationDel
         users=dict(config.notify_users),
         window_s=config.notify_batch_s,
         dashboard_url=config.public_url,
-        jellyfin_url=config.jellyfin_public_url or config.jellyfin_url,
+        jellyfin_url=config.link_addresses.jellyfin,
     )
 
 

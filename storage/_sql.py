@@ -59,7 +59,7 @@ REQUEST_COLUMNS = (
     "jellyseerr_request_id", "radarr_id", "sonarr_id", "is_anime", "state", "progress",
     "poster_url", "overview", "source", "jellyfin_id", "requested_seasons", "download_hash",
     "final_path", "shoko_file_id", "created_at", "updated_at", "available_at", "last_change_at",
-    "requested_by", "requested_at", "known_seasons", "check_requested_at",
+    "requested_by", "requested_at", "known_seasons", "check_requested_at", "sonarr_slug",
 )  # fmt: skip
 EPISODE_COLUMNS = (
     "request_id", "season", "episode", "title", "state", "progress", "torrent_hash",

@@ -23,6 +23,7 @@ from ..envelope import Applied, Deliver, already_applied, apply_through_outages,
 from ..mail import SERVICES_TARGET, post, torrent_target
 from ..notifier import queue_op
 from ..reconcile.catch_up import caught_up_timeline
+from .messages import DownloadProgressed
 from .notifications import notices_for
 from .state import Decision, RequestState, decide
 
@@ -111,7 +112,10 @@ class RequestActor:
             )
         self.state = state
         changed = any(decision.changed for decision in decisions)
-        if changed and state is not None:
+        # A download it follows moved (stalled, say) though the request did not: what the
+        # request shows (its reason) may have changed all the same.
+        followed = any(isinstance(fact, DownloadProgressed) for fact in message.messages)
+        if (changed or followed) and state is not None:
             self._publish(decisions, state)
         return Applied(changed=changed)
 

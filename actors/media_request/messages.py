@@ -28,6 +28,8 @@ class SeriesRef:
     is_anime: bool
     poster_url: str | None = None
     path: str | None = None
+    title_slug: str | None = None
+    """Names the series' page in Sonarr's web UI (``/series/{titleSlug}``)."""
 
 
 @typing.final

@@ -499,7 +499,11 @@ def _ensure_series_request(draft: _Draft, series: m.SeriesRef) -> None:
         )
     assert draft.request is not None
     draft.fill(**_series_fields(series))
-    draft.update(is_anime=draft.request.is_anime or series.is_anime)
+    # Sonarr renames a series' slug with its title: the latest one names the page.
+    draft.update(
+        is_anime=draft.request.is_anime or series.is_anime,
+        sonarr_slug=series.title_slug or draft.request.sonarr_slug,
+    )
 
 
 def _episodes_grabbed(draft: _Draft, fact: m.EpisodesGrabbed) -> None:

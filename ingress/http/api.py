@@ -13,13 +13,11 @@ from quart import jsonify, request
 from quart_trio import QuartTrio
 from status_tracker.actors.mail import post, request_target
 from status_tracker.actors.media_request.messages import CheckRequested, DeletionRequested
-from status_tracker.actors.recovery import reasons
-from status_tracker.actors.recovery.reasons import Setup
 
 from status_tracker.domain import FINISHED_STATES, RequestRow
 from status_tracker.strict import load_json
 
-from . import params, views
+from . import params
 from .auth import Access
 from .body import read_body
 from .errors import error, unauthorized
@@ -28,27 +26,8 @@ from .service import Service
 MAX_DELETE_BODY = 64 * 1024
 
 
-def reason_setup(service: Service) -> Setup:
-    """What the reasons need to know of the configuration."""
-    config = service.config
-    return Setup(
-        stuck_after=config.stuck_after_s,
-        download_client="qBittorrent" if config.qbittorrent_url else None,
-        jellyfin=bool(config.jellyfin_url),
-        shoko=bool(config.shoko_url),
-        sonarr_api=bool(config.sonarr_url and config.sonarr_api_key),
-    )
-
-
 def install(app: QuartTrio, service: Service, access: Access) -> None:
     store = service.store
-    setup = reason_setup(service)
-
-    async def arr_reasons() -> dict[str, str]:
-        """What Sonarr/Radarr said, at the reconciler's last read, of the imports they hold
-        back (their queues are short: read whole)."""
-        held = [row for name in ("sonarr", "radarr") for row in await store.arr_downloads(name)]
-        return reasons.arr_reasons(held)
 
     @app.before_request
     async def read_only_gate() -> Any:
@@ -66,21 +45,13 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             return error(400, str(exc))
         rows, total = await store.list_requests(query)
         episodes = await store.episodes_of([row.id for row in rows])
-        now = service.clock.now()
-        held = await arr_reasons()
-        items = []
-        for row in rows:
-            downloads = await store.downloads_of(row.id) if row.state not in FINISHED_STATES else []
-            items.append(
-                views.request_item(
-                    row,
-                    [e for e in episodes if e.request_id == row.id],
-                    downloads=downloads,
-                    setup=setup,
-                    now=now,
-                    arr_reasons=held,
-                )
+        held = await service.items.arr_reasons()
+        items = [
+            await service.items.item(
+                row, [e for e in episodes if e.request_id == row.id], arr_reasons=held
             )
+            for row in rows
+        ]
         return jsonify(
             {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
         )
@@ -96,17 +67,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         row = await find(raw_id)
         if row is None:
             return error(404, f"no request {raw_id[:40]!r}")
-        return jsonify(
-            views.request_detail(
-                row,
-                await store.load_episodes(row.id),
-                await store.downloads_of(row.id),
-                await store.timeline(row.id),
-                setup=setup,
-                now=service.clock.now(),
-                arr_reasons=await arr_reasons(),
-            )
-        )
+        return jsonify(await service.items.detail(row))
 
     @app.post("/api/requests/<raw_id>/check")
     async def check_request(raw_id: str) -> Any:

@@ -10,7 +10,6 @@ from status_tracker.storage import RequestQuery
 
 from status_tracker.domain import FINISHED_STATES
 
-from . import views
 from .auth import Access
 from .errors import error, unauthorized
 from .origins import origin_allowed
@@ -43,7 +42,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             return {
                 "type": "snapshot",
                 "requests": [
-                    views.request_item(row, [e for e in episodes if e.request_id == row.id])
+                    await service.items.item(row, [e for e in episodes if e.request_id == row.id])
                     for row in rows
                 ],
             }

@@ -3,7 +3,9 @@
 A change goes out at once unless the same request or episode was sent within the last 250 ms;
 then only its latest state follows when that window ends. A client that cannot keep up only
 ever has the latest state of each request and episode waiting (a dict per client,
-overwritten in place), never a growing queue.
+overwritten in place), never a growing queue. A request is described (its reason read from
+the downloads it follows) when it is first sent, once for every client, as the API would
+describe it then; a change overtaken before any client sent it is never described.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ TIMELINE_BACKLOG = 500
 
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
+Describe = Callable[[RequestRow, Sequence[EpisodeRow]], Awaitable[dict[str, Any]]]
 
 
 def _encoded(message: dict[str, Any]) -> str:
@@ -35,29 +38,57 @@ def _encoded(message: dict[str, Any]) -> str:
 
 
 @attrs.define(eq=False)
-class _Client:
-    """What one client has still to receive: the latest text per entity, and new entries."""
+class _RequestChange:
+    """A request as committed, described into a message by the first client that sends it."""
 
-    pending: dict[EntityKey, str] = attrs.field(factory=dict)
+    row: RequestRow
+    episodes: Sequence[EpisodeRow]
+    _text: str | None = None
+    _describing: trio.Event | None = None
+
+    async def text(self, describe: Describe) -> str:
+        # Another client describing it may be cancelled (gone) midway: then the next one does.
+        while self._text is None:
+            if self._describing is not None:
+                await self._describing.wait()
+                continue
+            self._describing = trio.Event()
+            try:
+                item = await describe(self.row, self.episodes)
+                self._text = _encoded({"type": "request", "request": item})
+            finally:
+                self._describing.set()
+                self._describing = None
+        return self._text
+
+
+Outgoing = str | _RequestChange
+
+
+@attrs.define(eq=False)
+class _Client:
+    """What one client has still to receive: the latest change per entity, and new entries."""
+
+    pending: dict[EntityKey, Outgoing] = attrs.field(factory=dict)
     timeline: collections.deque[str] = attrs.field(
         factory=lambda: collections.deque(maxlen=TIMELINE_BACKLOG)
     )
     sent_at: dict[EntityKey, float] = attrs.field(factory=dict)
     wake: trio.Event = attrs.field(factory=trio.Event)
 
-    def due(self, now: float, window: float) -> tuple[list[str], float | None]:
+    def due(self, now: float, window: float) -> tuple[list[Outgoing], float | None]:
         """The messages to send now, and when the next held one falls due (or None).
 
         An entity not sent within the last ``window`` seconds goes at once (leading edge);
         one sent more recently waits out its window and then goes with its latest state
         (trailing edge). Timeline entries are never held.
         """
-        ready: list[str] = []
+        ready: list[Outgoing] = []
         next_due: float | None = None
-        for key, text in list(self.pending.items()):
+        for key, change in list(self.pending.items()):
             free_at = self.sent_at.get(key, -math.inf) + window
             if free_at <= now:
-                ready.append(text)
+                ready.append(change)
                 del self.pending[key]
                 self.sent_at[key] = now
             else:
@@ -79,11 +110,13 @@ class FeedStatistics:
 class LiveFeed:
     """Receives every committed change (it is the actors' Publisher) and serves clients.
 
-    Each change is encoded once and the same text goes to every client.
+    Each change is encoded once and the same text goes to every client; ``describe`` makes a
+    request's message (``RequestItems.item``).
     """
 
-    def __init__(self, *, coalesce_s: float = COALESCE_S) -> None:
+    def __init__(self, *, describe: Describe, coalesce_s: float = COALESCE_S) -> None:
         self._clients: set[_Client] = set()
+        self._describe = describe
         self._coalesce_s = coalesce_s
         self._sent = 0
 
@@ -92,8 +125,7 @@ class LiveFeed:
 
     def request_changed(self, row: RequestRow, episodes: Sequence[EpisodeRow]) -> None:
         if self._clients:
-            text = _encoded({"type": "request", "request": views.request_item(row, episodes)})
-            self._hold(("request", row.id, 0, 0), text)
+            self._hold(("request", row.id, 0, 0), _RequestChange(row=row, episodes=episodes))
 
     def episode_changed(self, row: EpisodeRow) -> None:
         if self._clients:
@@ -117,9 +149,9 @@ class LiveFeed:
             client.timeline.append(text)
             client.wake.set()
 
-    def _hold(self, key: EntityKey, text: str) -> None:
+    def _hold(self, key: EntityKey, change: Outgoing) -> None:
         for client in self._clients:
-            client.pending[key] = text
+            client.pending[key] = change
             client.wake.set()
 
     @contextlib.contextmanager
@@ -141,7 +173,8 @@ class LiveFeed:
             while True:
                 client.wake = trio.Event()
                 ready, next_due = client.due(trio.current_time(), self._coalesce_s)
-                for text in ready:
+                for change in ready:
+                    text = change if isinstance(change, str) else await change.text(self._describe)
                     await send(text)
                     self._sent += 1
                 with trio.move_on_at(math.inf if next_due is None else next_due):

@@ -14,6 +14,8 @@ import copy
 import functools
 from typing import Any
 
+from status_tracker.domain.links import LINK_NAMES
+
 Schema = dict[str, Any]
 
 VERSION = "0.1.0"
@@ -150,6 +152,16 @@ def _schemas() -> dict[str, Schema]:
                 "requested_by": _nullable(STRING),
                 "requested_at": _nullable(TIME),
                 "reason": _nullable(STRING),
+                "links": {
+                    "type": "object",
+                    "description": (
+                        "its pages in the services whose address is configured (ST_*_PUBLIC_URL,"
+                        " else ST_*_URL), by name: Jellyseerr, Sonarr or Radarr, qBittorrent,"
+                        " and Play in Jellyfin once Jellyfin has it; empty when none"
+                    ),
+                    "propertyNames": {"enum": list(LINK_NAMES)},
+                    "additionalProperties": {"type": "string", "pattern": "^https?://"},
+                },
             },
         ),
         "Episode": _object(

@@ -11,6 +11,7 @@ from status_tracker.storage import Store
 
 from status_tracker.strict import Network
 
+from .items import RequestItems
 from .live_feed import LiveFeed
 from .metrics import Metrics
 
@@ -40,6 +41,7 @@ class Service(typing.Protocol):
     config: HttpSettings
     store: Store
     feed: LiveFeed
+    items: RequestItems
     clock: WallClock
     webhook_token: str
     api_token: str

@@ -12,6 +12,7 @@ from status_tracker.actors.recovery.reasons import Setup
 from status_tracker.storage import DeadLetter
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain.links import ServiceAddresses, request_links
 
 EpisodeKey = tuple[int, int]
 
@@ -36,11 +37,13 @@ def request_item(
     setup: Setup | None = None,
     now: float | None = None,
     arr_reasons: Mapping[str, str] = reasons.NO_ARR_REASONS,
+    addresses: ServiceAddresses | None = None,
 ) -> dict[str, Any]:
     """A request as the list and the live feed show it (no episodes, downloads, timeline).
 
     ``reason`` (why it waits or is stuck) needs ``setup`` and ``now``; without them it is null.
     ``arr_reasons``: what Sonarr/Radarr say of the downloads whose import they hold back.
+    ``links`` (its pages in the services) needs the services' ``addresses``; without, empty.
     """
     reason = None
     if setup is not None and now is not None:
@@ -73,6 +76,7 @@ def request_item(
         "requested_by": row.requested_by,
         "requested_at": iso(row.requested_at),
         "reason": reason,
+        "links": request_links(row, episodes, addresses) if addresses else {},
     }
 
 
@@ -161,6 +165,7 @@ def request_detail(
     setup: Setup | None = None,
     now: float | None = None,
     arr_reasons: Mapping[str, str] = reasons.NO_ARR_REASONS,
+    addresses: ServiceAddresses | None = None,
 ) -> dict[str, Any]:
     sizes = episode_sizes(downloads)
     by_hash = {d.hash: d for d in downloads}
@@ -175,7 +180,13 @@ def request_detail(
 
     return {
         **request_item(
-            row, episodes, downloads=downloads, setup=setup, now=now, arr_reasons=arr_reasons
+            row,
+            episodes,
+            downloads=downloads,
+            setup=setup,
+            now=now,
+            arr_reasons=arr_reasons,
+            addresses=addresses,
         ),
         "episodes": [episode(e) for e in sorted(episodes, key=lambda e: e.key)],
         "downloads": [

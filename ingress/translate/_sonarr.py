@@ -180,6 +180,7 @@ def _series(series: JsonObject) -> SeriesRef:
         is_anime=series.optional_text("type") == "anime",
         poster_url=_arr.poster_url(series),
         path=series.optional_text("path"),
+        title_slug=series.optional_text("titleSlug"),
     )
 
 

@@ -23,6 +23,8 @@ class RequestRow:
     jellyseerr_request_id: int | None = None
     radarr_id: int | None = None
     sonarr_id: int | None = None
+    sonarr_slug: str | None = None
+    """The series' ``titleSlug`` in Sonarr's webhooks: its page in Sonarr's web UI."""
     is_anime: bool = False
     state: str = "requested"
     progress: float = 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import asyncpg
 import pytest
@@ -10,9 +11,22 @@ import trio
 import trio_asyncio
 from trio_websocket import ConnectionRejected, open_websocket_url
 
+from tests.e2e.test_what_it_shows import (
+    HORIMIYA,
+    QBT,
+    pack_in_qbittorrent,
+    qbittorrent_settings,
+)
 from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
 from tests.support.fake_jellyfin import open_fake_jellyfin
-from tests.support.service import API_TOKEN, RunningService, started_service, wait_until
+from tests.support.fake_qbittorrent import open_fake_qbittorrent
+from tests.support.service import (
+    API_TOKEN,
+    DEADLINE_S,
+    RunningService,
+    started_service,
+    wait_until,
+)
 
 JELLYFIN_KEY = "jellyfin-test-key"
 VIOLET_PATH = (
@@ -106,6 +120,45 @@ async def test_the_live_feed_sends_a_snapshot_then_changes(service: RunningServi
         (entry,) = [m for m in seen if m["type"] == "timeline"]
         assert entry["request_id"] == request_id
         assert entry["entry"]["event"] == "grabbed"
+
+
+async def test_a_stall_reaches_the_feed_with_its_reason_and_links_as_the_api_shows_them(
+    sqlite_url: str,
+) -> None:
+    async with (
+        open_fake_qbittorrent(*QBT) as qbittorrent,
+        started_service(
+            sqlite_url,
+            **qbittorrent_settings(qbittorrent),
+            sonarr_public_url="https://home.example/sonarr/",
+        ) as service,
+    ):
+        detail = await pack_in_qbittorrent(service, qbittorrent, state="downloading", num_seeds=9)
+        assert detail["reason"] is None
+        url = service.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+        async with open_websocket_url(url) as socket:
+            (listed,) = json.loads(await socket.get_message())["requests"]
+            assert listed["links"] == {
+                "Sonarr": "https://home.example/sonarr/series/horimiya",
+                "qBittorrent": f"{qbittorrent.url}/",
+            }
+            assert listed == {key: detail[key] for key in listed}, "the snapshot is the API's"
+
+            # The pack stalls without a byte more: no change of the request's own rows.
+            qbittorrent.add_torrent(HORIMIYA, state="stalledDL", dlspeed=0, num_seeds=0)
+            with trio.fail_after(DEADLINE_S):
+                fed: dict = {}
+                while not fed.get("reason"):
+                    message = json.loads(await socket.get_message())
+                    if message["type"] == "request":
+                        fed = message["request"]
+        shown = await service.request(detail["id"])
+    stalled = re.compile(r"no seeds for \d+ s \(7 of 13 episodes\)")
+    assert stalled.fullmatch(fed["reason"]), fed["reason"]
+    assert stalled.fullmatch(shown["reason"]), shown["reason"]
+    assert {key: value for key, value in fed.items() if key != "reason"} == {
+        key: shown[key] for key in fed if key != "reason"
+    }, "a feed item is what the API shows (the reason's seconds may have moved on)"
 
 
 async def test_the_live_feed_needs_the_api_token(service: RunningService) -> None:

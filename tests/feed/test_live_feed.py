@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import trio
 import trio.testing
+from status_tracker.ingress.http import views
 from status_tracker.ingress.http.live_feed import LiveFeed
 
-from status_tracker.domain import EpisodeRow
+from status_tracker.domain import EpisodeRow, RequestRow
 from tests.storage.test_contract import movie
+
+
+class Describer:
+    """Describes a request as the list does (after a read taking ``read_s``), noting each."""
+
+    def __init__(self, read_s: float = 0.0) -> None:
+        self.read_s = read_s
+        self.described: list[tuple[int, float]] = []
+
+    async def __call__(self, row: RequestRow, episodes: Sequence[EpisodeRow]) -> dict[str, Any]:
+        self.described.append((row.id, row.progress))
+        await trio.sleep(self.read_s)
+        return {**views.request_item(row, episodes), "reason": f"read at {trio.current_time()}"}
 
 
 def episode(request_id: int, number: int, progress: float) -> EpisodeRow:
@@ -38,7 +54,7 @@ async def _client(feed: LiveFeed, received: list[tuple[float, str]]) -> None:
 async def test_a_change_goes_at_once_and_a_burst_ends_with_its_latest_state(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    feed = LiveFeed(coalesce_s=0.25)
+    feed = LiveFeed(describe=Describer(), coalesce_s=0.25)
     received: list[tuple[float, str]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_client, feed, received)
@@ -59,7 +75,8 @@ async def test_a_change_goes_at_once_and_a_burst_ends_with_its_latest_state(
 async def test_every_client_gets_the_same_encoded_text(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    feed = LiveFeed()
+    describe = Describer(read_s=0.01)
+    feed = LiveFeed(describe=describe)
     first: list[tuple[float, str]] = []
     second: list[tuple[float, str]] = []
     async with trio.open_nursery() as nursery:
@@ -67,17 +84,25 @@ async def test_every_client_gets_the_same_encoded_text(
         nursery.start_soon(_client, feed, second)
         await trio.testing.wait_all_tasks_blocked()
         feed.episode_changed(episode(1, 3, 42.0))
+        feed.request_changed(movie(1, progress=42.0, state="downloading"), [])
         await trio.testing.wait_all_tasks_blocked()
+        await trio.sleep(0.1)
         nursery.cancel_scope.cancel()
+    assert [text for _, text in first[1:]] == [text for _, text in second[1:]]
     (_, one), (_, other) = first[1], second[1]
     assert one is other, "a change is encoded once for all clients"
     assert json.loads(one)["episode"]["progress"] == 42.0
+    (_, request), (_, same) = first[2], second[2]
+    assert request is same
+    assert describe.described == [(1, 42.0)], "a request is described once for all clients"
+    assert json.loads(request)["request"]["reason"].startswith("read at")
 
 
 async def test_a_client_that_is_not_reading_holds_only_the_latest_state(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    feed = LiveFeed()
+    describe = Describer()
+    feed = LiveFeed(describe=describe)
     blocked = trio.Event()
     received: list[str] = []
 
@@ -100,3 +125,4 @@ async def test_a_client_that_is_not_reading_holds_only_the_latest_state(
         nursery.cancel_scope.cancel()
     progresses = [json.loads(text)["request"]["progress"] for text in received[1:]]
     assert progresses == [1.0, 100.0]
+    assert describe.described == [(1, 1.0), (1, 100.0)], "an overtaken change is never described"

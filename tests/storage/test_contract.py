@@ -61,6 +61,7 @@ async def test_request_round_trips_every_field(store: Store) -> None:
         imdb_id="tt25041020",
         jellyseerr_request_id=71,
         radarr_id=51,
+        sonarr_slug="violet-evergarden",
         is_anime=True,
         progress=42.5,
         poster_url="https://image.tmdb.org/t/p/w600/x.jpg",

@@ -25,15 +25,16 @@ function timelineKey(entry) {
 }
 
 function links(item) {
+  // The user's own services first (the API's {name: url}, "Play in Jellyfin" among them), then
+  // the public databases.
   const out = [];
+  for (const [name, url] of Object.entries(item.links ?? {})) {
+    if (typeof url === "string" && /^https?:\/\//.test(url)) out.push([name, url]);
+  }
   const kind = item.media_type === "tv" ? "tv" : "movie";
   if (item.tmdb_id) out.push(["TMDB", `https://www.themoviedb.org/${kind}/${item.tmdb_id}`]);
   if (item.imdb_id) out.push(["IMDb", `https://www.imdb.com/title/${encodeURIComponent(item.imdb_id)}/`]);
   if (item.tvdb_id) out.push(["TheTVDB", `https://thetvdb.com/dereferrer/series/${item.tvdb_id}`]);
-  // Planned: links to the user's own Jellyfin/Jellyseerr/*arr pages, as {name: url}.
-  for (const [name, url] of Object.entries(item.links ?? {})) {
-    if (typeof url === "string" && /^https?:\/\//.test(url)) out.push([name, url]);
-  }
   return out;
 }
 

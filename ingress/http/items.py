@@ -1,0 +1,87 @@
+"""Requests as the API and the live feed show them, read from the store with their reasons and
+links: one place, so a feed message says what ``GET /api/requests/{id}`` says."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from status_tracker.actors.clock import WallClock
+from status_tracker.actors.recovery import reasons
+from status_tracker.actors.recovery.reasons import Setup
+from status_tracker.storage import Store
+
+from status_tracker.domain import FINISHED_STATES, EpisodeRow, RequestRow
+from status_tracker.domain.links import ServiceAddresses
+
+from . import views
+
+if typing.TYPE_CHECKING:
+    from .service import HttpSettings
+
+
+def reason_setup(config: HttpSettings) -> Setup:
+    """What the reasons need to know of the configuration."""
+    return Setup(
+        stuck_after=config.stuck_after_s,
+        download_client="qBittorrent" if config.qbittorrent_url else None,
+        jellyfin=bool(config.jellyfin_url),
+        shoko=bool(config.shoko_url),
+        sonarr_api=bool(config.sonarr_url and config.sonarr_api_key),
+    )
+
+
+@typing.final
+class RequestItems:
+    """Describes requests with what the configuration and the clock add: reasons and links."""
+
+    def __init__(
+        self, *, store: Store, clock: WallClock, setup: Setup, addresses: ServiceAddresses
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self.setup = setup
+        self.addresses = addresses
+
+    async def arr_reasons(self) -> dict[str, str]:
+        """What Sonarr/Radarr said, at the reconciler's last read, of the imports they hold
+        back (their queues are short: read whole)."""
+        held = [
+            row for name in ("sonarr", "radarr") for row in await self._store.arr_downloads(name)
+        ]
+        return reasons.arr_reasons(held)
+
+    async def item(
+        self,
+        row: RequestRow,
+        episodes: Sequence[EpisodeRow],
+        *,
+        arr_reasons: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A list item (also a feed message's), its reason read from the downloads it follows
+        and from what the *arrs say of them (read here unless the caller already has it)."""
+        finished = row.state in FINISHED_STATES
+        downloads = [] if finished else await self._store.downloads_of(row.id)
+        return views.request_item(
+            row,
+            episodes,
+            downloads=downloads,
+            setup=self.setup,
+            now=self._clock.now(),
+            arr_reasons=await self.arr_reasons() if arr_reasons is None else arr_reasons,
+            addresses=self.addresses,
+        )
+
+    async def detail(self, row: RequestRow) -> dict[str, Any]:
+        """The request with its episodes, downloads and timeline."""
+        return views.request_detail(
+            row,
+            await self._store.load_episodes(row.id),
+            await self._store.downloads_of(row.id),
+            await self._store.timeline(row.id),
+            setup=self.setup,
+            now=self._clock.now(),
+            arr_reasons=await self.arr_reasons(),
+            addresses=self.addresses,
+        )
