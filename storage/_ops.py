@@ -8,6 +8,8 @@ import attrs
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
 
+from ._records import ArrDownloadFields, DeadLetterFields, SessionFields
+
 
 @typing.final
 @attrs.frozen(kw_only=True)
@@ -71,18 +73,8 @@ class PruneMail:
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class RecordDeadLetter:
+class RecordDeadLetter(DeadLetterFields):
     """Keep a mail row that could not be applied, with what is needed to post it again."""
-
-    at: float
-    actor: str
-    message: str
-    error: str
-    mail_id: int | None = None
-    target: str | None = None
-    source: str | None = None
-    kind: str | None = None
-    body: str | None = None
 
 
 @typing.final
@@ -102,15 +94,8 @@ class DiscardDeadLetter:
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class SaveSession:
+class SaveSession(SessionFields):
     """Keep a dashboard sign-in: the sha256 of its id, never the id itself."""
-
-    id_hash: str
-    token_fingerprint: str
-    created_at: float
-    expires_at: float
-    role: str = "admin"
-    """``admin`` (signed in with the API token) or ``viewer`` (the view token: read only)."""
 
 
 @typing.final
@@ -161,22 +146,8 @@ class QueueNotification:
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class SaveArrDownload:
+class SaveArrDownload(ArrDownloadFields):
     """What Sonarr's or Radarr's queue says of one download (the reconciler's own row)."""
-
-    service: str
-    download_id: str
-    title: str | None
-    queue_ids: tuple[int, ...]
-    item_ids: tuple[int, ...]
-    tracked_state: str | None
-    reason: str | None
-    size_left: float | None
-    stalled: bool
-    progress_at: float
-    seen_at: float
-    action: str | None = None
-    acted_at: float | None = None
 
 
 @typing.final
