@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from .media_request.notifications import Notice
+from status_tracker.domain import Notice
+
 from .notify import NotificationKind, NotificationRequested
 
 BACKOFF_FIRST_S = 5.0

@@ -6,7 +6,7 @@ import typing
 
 import attrs
 
-from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import DownloadRow, EpisodeRow, Notice, RequestRow, TimelineEntry
 
 from ._records import ArrDownloadFields, DeadLetterFields, SessionFields
 
@@ -125,23 +125,13 @@ class SetSetting:
 @typing.final
 @attrs.frozen(kw_only=True)
 class QueueNotification:
-    """Put a notification in the outbox (in the transaction of the change it reports).
+    """Put a notice in the outbox (in the transaction of the change it reports).
 
-    A row whose ``dedupe_key`` is already in the outbox is not queued again.
+    A notice whose ``dedupe_key`` is already in the outbox is not queued again.
     """
 
-    request_id: int
-    kind: str
-    media_type: str
-    title: str
+    notice: Notice
     at: float
-    year: int | None = None
-    season: int | None = None
-    episode: int | None = None
-    detail: str | None = None
-    requested_by: str | None = None
-    jellyfin_id: str | None = None
-    dedupe_key: str | None = None
 
 
 @typing.final
