@@ -11,9 +11,9 @@ import attrs
 import jsonschema
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import TorrentObserved
-from status_tracker.storage import RecordDeadLetter
 
 from tests.browser.harness import HORIMIYA_HASH
+from tests.support.dead_letters import dead_letter
 from tests.support.fixtures import load_fixture
 from tests.support.packs import HORIMIYA_FOLDER, horimiya_files
 from tests.support.service import RunningService
@@ -81,28 +81,6 @@ class Contract:
             cls=jsonschema.Draft202012Validator,
         )  # fmt: skip
         return body
-
-
-async def dead_letter(service: RunningService, body: str | None) -> int:
-    """A dead letter as the dispatcher leaves one (with the body of its mail, or without)."""
-    store = service.system.store
-    await store.commit(
-        [
-            RecordDeadLetter(
-                at=service.system.clock.now(),
-                actor="dispatch",
-                message="Mail(...)",
-                error="RuntimeError: the cause, since fixed",
-                mail_id=41,
-                target="dispatch" if body is not None else None,
-                source="radarr" if body is not None else None,
-                kind="Grab" if body is not None else None,
-                body=body,
-            )
-        ]
-    )
-    letters, _ = await store.dead_letters(limit=1)
-    return letters[0].id
 
 
 FLOWS: tuple[tuple[str, dict[str, Any]], ...] = (
