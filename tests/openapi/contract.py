@@ -14,9 +14,9 @@ from status_tracker.actors.torrent.messages import TorrentObserved
 
 from tests.browser.harness import HORIMIYA_HASH
 from tests.support.dead_letters import dead_letter
-from tests.support.fixtures import load_fixture
 from tests.support.packs import HORIMIYA_FOLDER, horimiya_files
 from tests.support.service import RunningService
+from tests.support.webhook_bodies import replaced, source_of
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -96,14 +96,7 @@ FLOWS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 def fixture_body(relative_path: str, **replace: Any) -> tuple[str, dict[str, Any]]:
     """The webhook source and body of a fixture, with ``a__b=value`` replacements."""
-    body = load_fixture(relative_path)
-    for dotted, value in replace.items():
-        target = body
-        *parents, last = dotted.split("__")
-        for key in parents:
-            target = target[key]
-        target[last] = value
-    return relative_path.split("/")[0], body
+    return source_of(relative_path), replaced(relative_path, **replace)
 
 
 async def seed(

@@ -41,6 +41,11 @@ def edited(name: str, changes: dict[str, object]) -> object:
     return body
 
 
+def replaced(name: str, **changes: object) -> object:
+    """``edited`` for keyword callers: ``a__b=value`` sets ``body["a"]["b"]``."""
+    return edited(name, {key.replace("__", "."): value for key, value in changes.items()})
+
+
 def keys_in(body: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     """Every key or list index in ``body``, as a path from the top."""
     if isinstance(body, dict):
