@@ -448,23 +448,25 @@ async def test_per_file_import_then_import_complete_records_one_import_per_episo
 # -- deletions from Sonarr ----------------------------------------------------------------------
 
 
+def series_delete(grab_fixture: str, *, deleted_files: bool) -> dict[str, Any]:
+    """Sonarr's SeriesDelete of the series a grab fixture names."""
+    return {
+        "series": load_fixture(grab_fixture)["series"],
+        "deletedFiles": deleted_files,
+        "eventType": "SeriesDelete",
+        "instanceName": "Sonarr",
+        "applicationUrl": "",
+    }
+
+
 async def test_series_delete_in_sonarr_deletes_the_request_and_its_episodes(
     service: RunningService,
 ) -> None:
     await service.post_fixture("sonarr/grab_season_pack_miniseries.json")
     await service.settled()
-    grab = load_fixture("sonarr/grab_season_pack_miniseries.json")
 
-    await post_sonarr(
-        service,
-        {
-            "series": grab["series"],
-            "deletedFiles": True,
-            "eventType": "SeriesDelete",
-            "instanceName": "Sonarr",
-            "applicationUrl": "",
-        },
-    )
+    miniseries = "sonarr/grab_season_pack_miniseries.json"
+    await post_sonarr(service, series_delete(miniseries, deleted_files=True))
     await service.settled()
 
     detail = await only_request(service)
@@ -480,18 +482,8 @@ async def test_series_delete_before_any_grab_deletes_the_jellyseerr_request(
 ) -> None:
     await service.post_fixture("jellyseerr/media_approved_tv.json")
     await service.settled()
-    grab = load_fixture("sonarr/grab_season_pack.json")
 
-    await post_sonarr(
-        service,
-        {
-            "series": grab["series"],
-            "deletedFiles": False,
-            "eventType": "SeriesDelete",
-            "instanceName": "Sonarr",
-            "applicationUrl": "",
-        },
-    )
+    await post_sonarr(service, series_delete("sonarr/grab_season_pack.json", deleted_files=False))
     await service.settled()
 
     detail = await only_request(service)
