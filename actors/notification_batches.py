@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from status_tracker.domain import Notice
 from status_tracker.domain.links import jellyfin_details
 
-from .media_request.notifications import Notice
 from .notify import NotificationKind, NotificationRequested
 
 BACKOFF_FIRST_S = 5.0

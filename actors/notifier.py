@@ -33,10 +33,10 @@ from status_tracker.storage import (
     StoredNotification,
 )
 
+from status_tracker.domain import Notice
 from status_tracker.strict import storable
 
 from .clock import WallClock
-from .media_request.notifications import Notice
 from .notification_batches import (
     BACKOFF_FIRST_S,
     Batch,
@@ -66,7 +66,7 @@ TEST_NOTIFICATION = NotificationRequested(
 
 def queue_op(notice: Notice, *, at: float) -> QueueNotification:
     """The outbox write for ``notice``, to commit with the change it reports."""
-    return QueueNotification(**attrs.asdict(notice), at=float(at))
+    return QueueNotification(notice=notice, at=float(at))
 
 
 @typing.final

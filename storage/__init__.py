@@ -37,11 +37,11 @@ from ._records import IncomingMail as IncomingMail
 from ._records import Mail as Mail
 from ._records import RequestQuery as RequestQuery
 from ._records import StoredNotification as StoredNotification
+from ._records import StoredSession as StoredSession
 from ._store import DEDUPE_WINDOW_S as DEDUPE_WINDOW_S
 from ._store import EVENT_DEDUPE_WINDOW_S as EVENT_DEDUPE_WINDOW_S
 from ._store import DatabaseUnavailable as DatabaseUnavailable
 from ._store import OutageStatistics as OutageStatistics
 from ._store import StorageError as StorageError
 from ._store import Store as Store
-from ._store import StoredSession as StoredSession
 from ._store import WriterStatistics as WriterStatistics

@@ -9,10 +9,13 @@ import attrs
 from status_tracker.domain import (
     DownloadRow,
     EpisodeRow,
+    Notice,
     ReplacementWait,
     RequestRow,
     TimelineEntry,
 )
+
+from ._records import ArrDownloadFields, DeadLetterFields, SessionFields
 
 
 @typing.final
@@ -77,18 +80,8 @@ class PruneMail:
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class RecordDeadLetter:
+class RecordDeadLetter(DeadLetterFields):
     """Keep a mail row that could not be applied, with what is needed to post it again."""
-
-    at: float
-    actor: str
-    message: str
-    error: str
-    mail_id: int | None = None
-    target: str | None = None
-    source: str | None = None
-    kind: str | None = None
-    body: str | None = None
 
 
 @typing.final
@@ -108,15 +101,8 @@ class DiscardDeadLetter:
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class SaveSession:
+class SaveSession(SessionFields):
     """Keep a dashboard sign-in: the sha256 of its id, never the id itself."""
-
-    id_hash: str
-    token_fingerprint: str
-    created_at: float
-    expires_at: float
-    role: str = "admin"
-    """``admin`` (signed in with the API token) or ``viewer`` (the view token: read only)."""
 
 
 @typing.final
@@ -146,43 +132,19 @@ class SetSetting:
 @typing.final
 @attrs.frozen(kw_only=True)
 class QueueNotification:
-    """Put a notification in the outbox (in the transaction of the change it reports).
+    """Put a notice in the outbox (in the transaction of the change it reports).
 
-    A row whose ``dedupe_key`` is already in the outbox is not queued again.
+    A notice whose ``dedupe_key`` is already in the outbox is not queued again.
     """
 
-    request_id: int
-    kind: str
-    media_type: str
-    title: str
+    notice: Notice
     at: float
-    year: int | None = None
-    season: int | None = None
-    episode: int | None = None
-    detail: str | None = None
-    requested_by: str | None = None
-    jellyfin_id: str | None = None
-    dedupe_key: str | None = None
 
 
 @typing.final
 @attrs.frozen(kw_only=True)
-class SaveArrDownload:
+class SaveArrDownload(ArrDownloadFields):
     """What Sonarr's or Radarr's queue says of one download (the reconciler's own row)."""
-
-    service: str
-    download_id: str
-    title: str | None
-    queue_ids: tuple[int, ...]
-    item_ids: tuple[int, ...]
-    tracked_state: str | None
-    reason: str | None
-    size_left: float | None
-    stalled: bool
-    progress_at: float
-    seen_at: float
-    action: str | None = None
-    acted_at: float | None = None
 
 
 @typing.final

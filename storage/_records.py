@@ -1,4 +1,7 @@
-"""Storage's own rows: mail, dead letters, list queries, and what the poller watches."""
+"""Storage's own rows: mail, dead letters, sessions, list queries, and what the poller watches.
+
+A write op that stores one of these rows shares its fields through the row's ``...Fields`` base.
+"""
 
 from __future__ import annotations
 
@@ -37,12 +40,10 @@ class Mail:
     attempts: int = 0
 
 
-@typing.final
 @attrs.frozen(kw_only=True)
-class DeadLetter:
-    """A message no actor could handle, kept for a person to look at."""
+class DeadLetterFields:
+    """What a dead letter keeps: who gave up and why, and what is needed to post it again."""
 
-    id: int
     at: float
     actor: str
     message: str
@@ -52,6 +53,14 @@ class DeadLetter:
     source: str | None = None
     kind: str | None = None
     body: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class DeadLetter(DeadLetterFields):
+    """A message no actor could handle, kept for a person to look at."""
+
+    id: int
 
 
 @typing.final
@@ -115,10 +124,9 @@ class IncomingMail:
     event_key: str | None = None
 
 
-@typing.final
 @attrs.frozen(kw_only=True)
-class ArrDownload:
-    """The reconciler's record of one download in Sonarr's or Radarr's queue."""
+class ArrDownloadFields:
+    """What Sonarr's or Radarr's queue says of one download, and what the reconciler did."""
 
     service: str
     download_id: str
@@ -133,3 +141,27 @@ class ArrDownload:
     seen_at: float
     action: str | None = None
     acted_at: float | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class ArrDownload(ArrDownloadFields):
+    """The reconciler's record of one download in Sonarr's or Radarr's queue."""
+
+
+@attrs.frozen(kw_only=True)
+class SessionFields:
+    """A dashboard sign-in: the sha256 of its id, never the id itself."""
+
+    id_hash: str
+    token_fingerprint: str
+    created_at: float
+    expires_at: float
+    role: str = "admin"
+    """``admin`` (signed in with the API token) or ``viewer`` (the view token: read only)."""
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class StoredSession(SessionFields):
+    """A dashboard sign-in as stored: the hash of its id, never the id."""

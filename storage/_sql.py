@@ -182,8 +182,8 @@ def statements_for(op: Op) -> Iterator[Statement]:
             )
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
-        case QueueNotification(at=at):
-            yield QUEUE_NOTIFICATION, (*(getattr(op, c) for c in _QUEUED_COLUMNS), at)
+        case QueueNotification(notice=notice, at=at):
+            yield QUEUE_NOTIFICATION, (*(getattr(notice, c) for c in _QUEUED_COLUMNS), at)
         case MarkNotificationsSent(ids=ids, at=at, delivered=delivered):
             for row_id in ids:
                 yield (

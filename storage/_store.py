@@ -37,6 +37,7 @@ from ._records import (
     Mail,
     RequestQuery,
     StoredNotification,
+    StoredSession,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,18 +134,6 @@ def _probe_write(now: float) -> _sql.Statement:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (repr(now),),
     )
-
-
-@typing.final
-@attrs.frozen(kw_only=True)
-class StoredSession:
-    """A dashboard sign-in as stored: the hash of its id, never the id."""
-
-    id_hash: str
-    token_fingerprint: str
-    created_at: float
-    expires_at: float
-    role: str = "admin"
 
 
 @attrs.define(eq=False)

@@ -19,12 +19,9 @@ Vocabulary (the words of ``ST_NOTIFY_EVENTS``):
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterable, Sequence
 
-import attrs
-
-from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import EpisodeRow, Notice, RequestRow, TimelineEntry
 
 from .state import RequestState
 
@@ -49,28 +46,6 @@ RECOVERED_EVENTS = frozenset({"relinked", "found_in_library"})
 RECOVERY_SOURCE = "recovery"
 
 EpisodeKey = tuple[int, int]
-
-
-@typing.final
-@attrs.frozen(kw_only=True)
-class Notice:
-    """One thing that happened to a request (or one of its episodes), worth telling.
-
-    ``season``/``episode`` are None for the request as a whole. ``dedupe_key`` set means the
-    outbox keeps only the first notice with that key.
-    """
-
-    request_id: int
-    kind: str
-    media_type: str
-    title: str
-    year: int | None = None
-    season: int | None = None
-    episode: int | None = None
-    detail: str | None = None
-    requested_by: str | None = None
-    jellyfin_id: str | None = None
-    dedupe_key: str | None = None
 
 
 def parse_events(text: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ import copy
 import functools
 from typing import Any
 
+from status_tracker.domain import ACTIVE_STATES, FINISHED_STATES
 from status_tracker.domain.links import LINK_NAMES
 
 Schema = dict[str, Any]
@@ -22,20 +23,8 @@ VERSION = "0.1.0"
 MAX_ID = 2**63 - 1
 INT32 = {"minimum": -(2**31), "maximum": 2**31 - 1}
 WEBHOOK_SOURCES = ("jellyseerr", "sonarr", "radarr", "jellyfin")
-# Request states in lifecycle order; ``partially_available`` is planned in the contract.
-REQUEST_STATES = (
-    "requested",
-    "approved",
-    "grabbing",
-    "downloading",
-    "downloaded",
-    "importing",
-    "anime_matching",
-    "partially_available",
-    "available",
-    "failed",
-    "deleted",
-)
+# Request states in lifecycle order, as the domain defines them.
+REQUEST_STATES = (*ACTIVE_STATES, *FINISHED_STATES)
 EPISODE_STATES = ("pending", *REQUEST_STATES)
 DOWNLOAD_STATES = (
     "queued",

@@ -29,6 +29,12 @@ _REQUESTED_SEASONS = "Requested Seasons"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 _MEDIA_TYPES: tuple[MediaType, ...] = ("movie", "tv")
 _SEASON = functools.partial(strict.parse_int32, text_allowed=True)
+_MEDIA_FACTS: dict[str, type[RequestDeclined | RequestFailed | MediaReportedAvailable]] = {
+    "MEDIA_DECLINED": RequestDeclined,
+    "MEDIA_FAILED": RequestFailed,
+    "MEDIA_AVAILABLE": MediaReportedAvailable,
+}
+"""Notifications that name only the media and the request: the fact each one is."""
 
 
 def translate_jellyseerr(body: JsonObject) -> WebhookFact:
@@ -58,25 +64,9 @@ def translate_jellyseerr(body: JsonObject) -> WebhookFact:
                 requested_seasons=_requested_seasons(body),
                 requested_by=_requested_by(request),
             )
-        case "MEDIA_DECLINED":
+        case "MEDIA_DECLINED" | "MEDIA_FAILED" | "MEDIA_AVAILABLE":
             media = body.child("media")
-            return RequestDeclined(
-                media_type=_media_type(media),
-                tmdb_id=media.optional_id("tmdbId"),
-                tvdb_id=media.optional_id("tvdbId"),
-                jellyseerr_request_id=_request_id(body.optional_child("request")),
-            )
-        case "MEDIA_FAILED":
-            media = body.child("media")
-            return RequestFailed(
-                media_type=_media_type(media),
-                tmdb_id=media.optional_id("tmdbId"),
-                tvdb_id=media.optional_id("tvdbId"),
-                jellyseerr_request_id=_request_id(body.optional_child("request")),
-            )
-        case "MEDIA_AVAILABLE":
-            media = body.child("media")
-            return MediaReportedAvailable(
+            return _MEDIA_FACTS[notification_type](
                 media_type=_media_type(media),
                 tmdb_id=media.optional_id("tmdbId"),
                 tvdb_id=media.optional_id("tvdbId"),

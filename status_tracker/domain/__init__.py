@@ -7,6 +7,7 @@ these records, and the decisions never see SQL.
 from ._records import DownloadLink as DownloadLink
 from ._records import DownloadRow as DownloadRow
 from ._records import EpisodeRow as EpisodeRow
+from ._records import Notice as Notice
 from ._records import ReleaseFacts as ReleaseFacts
 from ._records import ReplacementWait as ReplacementWait
 from ._records import RequestRow as RequestRow

@@ -1,5 +1,5 @@
-"""The records the decisions read and return: a request, its episodes, downloads, timeline,
-and recovery's wait for a replacement grab."""
+"""The records the decisions read and return: requests, episodes, downloads, timeline,
+notices, and recovery's wait for a replacement grab."""
 
 from __future__ import annotations
 
@@ -182,3 +182,25 @@ class ReplacementWait:
     searched_ids: tuple[int, ...] = ()
     outcome: str | None = None
     settled_at: float | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Notice:
+    """One thing that happened to a request (or one of its episodes), worth telling.
+
+    ``season``/``episode`` are None for the request as a whole. ``dedupe_key`` set means the
+    outbox keeps only the first notice with that key.
+    """
+
+    request_id: int
+    kind: str
+    media_type: str
+    title: str
+    year: int | None = None
+    season: int | None = None
+    episode: int | None = None
+    detail: str | None = None
+    requested_by: str | None = None
+    jellyfin_id: str | None = None
+    dedupe_key: str | None = None

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.harness import PHONE, LiveService, Pages, assert_fits_the_phone
-from tests.openapi.contract import dead_letter
+from tests.support.dead_letters import dead_letter
 from tests.support.fixtures import load_fixture
 
 # Nothing listens there: qBittorrent is degraded, which /health says in a sentence.

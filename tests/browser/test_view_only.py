@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.harness import VIEW_TOKEN, LiveService, Pages
-from tests.openapi.contract import dead_letter
+from tests.support.dead_letters import dead_letter
 from tests.support.fixtures import load_fixture
 
 ACTIONS = re.compile(r"^(Delete|Check again|Retry|Discard|Select all|Clear)")

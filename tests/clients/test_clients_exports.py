@@ -17,6 +17,7 @@ from status_tracker.clients import (
 )
 
 from status_tracker import clients
+from tests.support.exports import public_names
 
 NOT_EXPORTED = {"HttpService", "KeyedService", "logger"}
 
@@ -27,15 +28,7 @@ NOT_EXPORTED = {"HttpService", "KeyedService", "logger"}
     ids=lambda m: m.__name__,
 )
 def test_public_names_are_exported_from_the_package(module: object) -> None:
-    public = {
-        name
-        for name, value in vars(module).items()
-        if not name.startswith("_")
-        and getattr(value, "__module__", module.__name__) == module.__name__
-        and not inspect.ismodule(value)
-        and name not in NOT_EXPORTED
-        and (inspect.isclass(value) or inspect.isfunction(value) or name.isupper())
-    }
+    public = public_names(module, not_exported=NOT_EXPORTED)
     assert public <= set(vars(clients))
 
 

@@ -33,6 +33,7 @@ from .builders import (
     episodes_imported,
     keys,
     library_episode,
+    progressed,
     series,
     series_requested,
     step,
@@ -197,19 +198,7 @@ class TvRequestMachine(RuleBasedStateMachine):
                 st.sampled_from(("queued", "downloading", "stalled", "paused")), label="state"
             )
         before = self.state
-        self.deliver(
-            m.DownloadProgressed(
-                hash=download_hash,
-                name="release",
-                state=state,
-                client_state=None,
-                progress=percent,
-                episodes=tuple(
-                    m.EpisodeProgress(season=s, episode=e, progress=v, complete=v >= 100)
-                    for (s, e), v in sorted(files.items())
-                ),
-            )
-        )
+        self.deliver(progressed(download_hash, percent, state=state, per_episode=files))
         assert self.state is not None
         for key in linked:
             old, new = before.episodes[key].state, self.state.episodes[key].state

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import AsyncIterator
 from typing import Any
 
 import trio
 
-from tests.support.fake_jellyfin import open_fake_jellyfin
-from tests.support.fake_shoko import open_fake_shoko
+from tests.support.fake_jellyfin import FakeJellyfin, open_fake_jellyfin
+from tests.support.fake_shoko import FakeShokoHub, open_fake_shoko
 from tests.support.fixtures import load_fixture
 from tests.support.service import RunningService, started_service, wait_until
 
@@ -25,11 +27,11 @@ def file_event(kind: str, relative_path: str, file_id: int, *, matched: bool = T
     return f"ShokoEvent:{kind}", event
 
 
-async def state_of(service: RunningService, request_id: int) -> str:
-    return (await service.request(request_id))["state"]
-
-
-async def test_an_anime_movie_is_matched_by_shoko_then_verified(sqlite_url: str) -> None:
+@contextlib.asynccontextmanager
+async def shoko_and_jellyfin(
+    sqlite_url: str, *, verify_interval_s: float
+) -> AsyncIterator[tuple[FakeShokoHub, FakeJellyfin, RunningService]]:
+    """The service following a fake Shoko and verifying against a fake Jellyfin."""
     async with (
         open_fake_shoko(SHOKO_KEY) as shoko,
         open_fake_jellyfin(JELLYFIN_KEY) as jellyfin,
@@ -39,9 +41,18 @@ async def test_an_anime_movie_is_matched_by_shoko_then_verified(sqlite_url: str)
             shoko_api_key=SHOKO_KEY,
             jellyfin_url=jellyfin.url,
             jellyfin_api_key=JELLYFIN_KEY,
-            verify_interval_s=3600,
+            verify_interval_s=verify_interval_s,
         ) as service,
     ):
+        yield shoko, jellyfin, service
+
+
+async def state_of(service: RunningService, request_id: int) -> str:
+    return (await service.request(request_id))["state"]
+
+
+async def test_an_anime_movie_is_matched_by_shoko_then_verified(sqlite_url: str) -> None:
+    async with shoko_and_jellyfin(sqlite_url, verify_interval_s=3600) as (shoko, jellyfin, service):
         with trio.fail_after(10):
             await shoko.wait_connected()
         await service.post_fixture("radarr/grab.json")
@@ -135,18 +146,7 @@ async def test_a_file_shoko_reports_that_we_do_not_track_changes_nothing(sqlite_
 
 
 async def test_a_shoko_disconnect_during_matching_is_followed_by_a_resync(sqlite_url: str) -> None:
-    async with (
-        open_fake_shoko(SHOKO_KEY) as shoko,
-        open_fake_jellyfin(JELLYFIN_KEY) as jellyfin,
-        started_service(
-            sqlite_url,
-            shoko_url=shoko.url,
-            shoko_api_key=SHOKO_KEY,
-            jellyfin_url=jellyfin.url,
-            jellyfin_api_key=JELLYFIN_KEY,
-            verify_interval_s=3600,
-        ) as service,
-    ):
+    async with shoko_and_jellyfin(sqlite_url, verify_interval_s=3600) as (shoko, jellyfin, service):
         await service.post_fixture("radarr/grab.json")
         await service.post_fixture("radarr/download.json")
         await service.settled()
@@ -171,18 +171,7 @@ async def test_link_click_filed_by_shokofin_as_its_own_series_reaches_available(
     sqlite_url: str,
 ) -> None:
     """Sonarr's S03E01-E06 are Shokofin's "Link Click Season 3" episodes 1-6: the files decide."""
-    async with (
-        open_fake_shoko(SHOKO_KEY) as shoko,
-        open_fake_jellyfin(JELLYFIN_KEY) as jellyfin,
-        started_service(
-            sqlite_url,
-            shoko_url=shoko.url,
-            shoko_api_key=SHOKO_KEY,
-            jellyfin_url=jellyfin.url,
-            jellyfin_api_key=JELLYFIN_KEY,
-            verify_interval_s=0.2,
-        ) as service,
-    ):
+    async with shoko_and_jellyfin(sqlite_url, verify_interval_s=0.2) as (shoko, jellyfin, service):
         with trio.fail_after(10):
             await shoko.wait_connected()
         jellyfin.add_series("Link Click", 2021, tvdb=403179)

@@ -17,7 +17,11 @@ from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import ObservedFile, TorrentObserved
 
 from tests.support.fixtures import load_fixture
-from tests.support.packs import HORIMIYA_FOLDER, horimiya_files
+from tests.support.packs import (
+    HORIMIYA_FOLDER,
+    horimiya_files,
+    lycoris_episodes_added_to_jellyfin,
+)
 from tests.support.service import RunningService
 
 CHERNOBYL_HASH = "D2C4E6F8A0B1C3D5E7F9A1B3C5D7E9F0A2B4C6D8"
@@ -405,21 +409,7 @@ async def test_lycoris_recoil_all_thirteen_episodes_reach_available(
         assert f"S01E{n:02d}" in episode["final_path"], episode["final_path"]
         assert episode["torrent_hash"] == LYCORIS_HASH.lower()
 
-    grab = load_fixture("captured/sonarr-grab.json")
-    for episode in grab["episodes"]:
-        n = episode["episodeNumber"]
-        await service.post_fixture(
-            "jellyfin/item_added_episode.json",
-            Name=episode["title"],
-            SeriesName="Lycoris Recoil",
-            SeasonNumber=1,
-            SeasonNumber00="01",
-            EpisodeNumber=n,
-            EpisodeNumber00=f"{n:02d}",
-            ItemId=f"{n:02d}" + "a1b2c3d4e5f60718293a4b5c6d7e8f",
-            Provider_tvdb=str(episode["tvdbId"]),
-            Provider_tmdb="",
-        )
+    await lycoris_episodes_added_to_jellyfin(service)
     await service.settled()
 
     detail = await only_request(service)
@@ -458,23 +448,25 @@ async def test_per_file_import_then_import_complete_records_one_import_per_episo
 # -- deletions from Sonarr ----------------------------------------------------------------------
 
 
+def series_delete(grab_fixture: str, *, deleted_files: bool) -> dict[str, Any]:
+    """Sonarr's SeriesDelete of the series a grab fixture names."""
+    return {
+        "series": load_fixture(grab_fixture)["series"],
+        "deletedFiles": deleted_files,
+        "eventType": "SeriesDelete",
+        "instanceName": "Sonarr",
+        "applicationUrl": "",
+    }
+
+
 async def test_series_delete_in_sonarr_deletes_the_request_and_its_episodes(
     service: RunningService,
 ) -> None:
     await service.post_fixture("sonarr/grab_season_pack_miniseries.json")
     await service.settled()
-    grab = load_fixture("sonarr/grab_season_pack_miniseries.json")
 
-    await post_sonarr(
-        service,
-        {
-            "series": grab["series"],
-            "deletedFiles": True,
-            "eventType": "SeriesDelete",
-            "instanceName": "Sonarr",
-            "applicationUrl": "",
-        },
-    )
+    miniseries = "sonarr/grab_season_pack_miniseries.json"
+    await post_sonarr(service, series_delete(miniseries, deleted_files=True))
     await service.settled()
 
     detail = await only_request(service)
@@ -490,18 +482,8 @@ async def test_series_delete_before_any_grab_deletes_the_jellyseerr_request(
 ) -> None:
     await service.post_fixture("jellyseerr/media_approved_tv.json")
     await service.settled()
-    grab = load_fixture("sonarr/grab_season_pack.json")
 
-    await post_sonarr(
-        service,
-        {
-            "series": grab["series"],
-            "deletedFiles": False,
-            "eventType": "SeriesDelete",
-            "instanceName": "Sonarr",
-            "applicationUrl": "",
-        },
-    )
+    await post_sonarr(service, series_delete("sonarr/grab_season_pack.json", deleted_files=False))
     await service.settled()
 
     detail = await only_request(service)

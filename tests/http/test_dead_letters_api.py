@@ -4,34 +4,11 @@ from __future__ import annotations
 
 import json
 
-from status_tracker.storage import RecordDeadLetter
-
+from tests.support.dead_letters import dead_letter
 from tests.support.fixtures import load_fixture
 from tests.support.service import API_TOKEN, RunningService
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
-
-
-async def dead_letter(service: RunningService, body: str | None) -> int:
-    """A dead letter as the dispatcher leaves one when a webhook crashed it too often."""
-    store = service.system.store
-    await store.commit(
-        [
-            RecordDeadLetter(
-                at=service.system.clock.now(),
-                actor="dispatch",
-                message="Mail(...)",
-                error="RuntimeError: the cause, since fixed",
-                mail_id=41,
-                target="dispatch" if body is not None else None,
-                source="radarr" if body is not None else None,
-                kind="Grab" if body is not None else None,
-                body=body,
-            )
-        ]
-    )
-    letters, _ = await store.dead_letters(limit=1)
-    return letters[0].id
 
 
 async def listed(service: RunningService, **params: str) -> dict:

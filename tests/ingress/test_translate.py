@@ -1,13 +1,12 @@
 """Table-driven tests of webhook translation: every shared fixture, malformed bodies, edge cases.
 
 Fixtures are read from ``tests/fixtures``; edited copies are built with
-``edited(name, {dotted.path: value})``.
+``edited(name, {dotted.path: value})`` (``tests/support/webhook_bodies.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
 import pytest
@@ -31,9 +30,8 @@ from status_tracker.actors.media_request.messages import (
 from status_tracker.ingress.translate import PayloadError, dedupe_key, event_type_of, translate
 
 from tests.support.fixtures import FIXTURES
-
-FIXTURE_FOLDERS = ("jellyseerr", "radarr", "sonarr", "jellyfin", "captured")
-DROP = object()
+from tests.support.fixtures import load_fixture as load
+from tests.support.webhook_bodies import DROP, FIXTURE_NAMES, REST_RESPONSES, edited, source_of
 
 HORIMIYA_HASH = "b4a1e3d27c9f0a5e6d8c1b2a3f4e5d6c7b8a9f01"
 LINK_CLICK_HASH = "9e3d7c1b5a2f4e6d8c0b2a4f6e8d0c2b4a6f8e0d"
@@ -45,33 +43,6 @@ LINK_CLICK_POSTER = (
 )
 TMDB_POSTERS = "https://image.tmdb.org/t/p/w600_and_h900_bestv2/"
 RECOLLECTIONS_FILE = "Violet.Evergarden.Recollections.2022.1080p.NF.WEB-DL.AAC2.0.x264-GST.mkv"
-
-
-def load(name: str) -> object:
-    """A fresh copy of the fixture ``<folder>/<file>.json``."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def source_of(name: str) -> str:
-    """The webhook source of a fixture: its folder, or the file-name prefix for ``captured``."""
-    folder, file_name = name.split("/")
-    return file_name.split("-")[0] if folder == "captured" else folder
-
-
-def edited(name: str, changes: dict[str, object]) -> object:
-    """The fixture with each dotted path (list indices as numbers) set to a value, or dropped."""
-    body = load(name)
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        target = body
-        for part in parents:
-            target = target[int(part) if isinstance(target, list) else part]
-        key = int(last) if isinstance(target, list) else last
-        if value is DROP:
-            del target[key]
-        else:
-            target[key] = value
-    return body
 
 
 def pluck(value: object, path: str) -> object:
@@ -490,17 +461,9 @@ FIXTURE_CASES: list[tuple[str, type, dict[str, object]]] = [
     ),
 ]
 
-# REST responses kept beside the webhook fixtures: not webhook bodies, so refused.
-NOT_WEBHOOK_FIXTURES = ["jellyfin/items_query_movie.json", "jellyfin/shows_episodes.json"]
-
-
 def test_every_fixture_is_a_case() -> None:
-    on_disk = {
-        f"{folder}/{path.name}"
-        for folder in FIXTURE_FOLDERS
-        for path in (FIXTURES / folder).glob("*.json")
-    }
-    cased = {name for name, _, _ in FIXTURE_CASES} | set(NOT_WEBHOOK_FIXTURES)
+    on_disk = set(FIXTURE_NAMES)
+    cased = {name for name, _, _ in FIXTURE_CASES} | set(REST_RESPONSES)
     assert cased == on_disk
 
 
@@ -515,7 +478,7 @@ def test_fixture(name: str, fact_type: type, expected: dict[str, object]) -> Non
     assert {path: pluck(fact, path) for path in expected} == expected
 
 
-@pytest.mark.parametrize("name", NOT_WEBHOOK_FIXTURES)
+@pytest.mark.parametrize("name", REST_RESPONSES)
 def test_rest_response_is_not_a_webhook(name: str) -> None:
     with pytest.raises(PayloadError, match=r"^NotificationType is missing$"):
         translate("jellyfin", load(name))

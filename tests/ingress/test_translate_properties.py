@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import random
 import re
 
@@ -17,13 +16,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from status_tracker.ingress.translate import PayloadError, translate
 
-from tests.support.fixtures import FIXTURES
-
-FIXTURE_NAMES = sorted(
-    f"{folder}/{path.name}"
-    for folder in ("jellyseerr", "radarr", "sonarr", "jellyfin", "captured")
-    for path in (FIXTURES / folder).glob("*.json")
-)
+from tests.support.fixtures import load_fixture as load
+from tests.support.webhook_bodies import FIXTURE_NAMES, keys_in, objects_in, source_of
 
 # Keys (as paths, "*" for any list index) a translator may need; every other key is optional.
 REQUIRED_PATHS = {
@@ -44,39 +38,6 @@ json_values = st.recursive(
     max_leaves=8,
 )
 unknown_keys = st.text(max_size=8).map(lambda suffix: f"unknown_{suffix}")
-
-
-def load(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def source_of(name: str) -> str:
-    folder, file_name = name.split("/")
-    return file_name.split("-")[0] if folder == "captured" else folder
-
-
-def keys_in(body: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    """Every key or list index in ``body``, as a path from the top."""
-    if isinstance(body, dict):
-        children = body.items()
-    elif isinstance(body, list):
-        children = enumerate(body)
-    else:
-        return []
-    found: list[tuple[object, ...]] = []
-    for key, value in children:
-        found.append((*path, key))
-        found.extend(keys_in(value, (*path, key)))
-    return found
-
-
-def objects_in(body: object) -> list[dict[str, object]]:
-    """Every JSON object in ``body``, itself included."""
-    if isinstance(body, dict):
-        return [body, *(found for value in body.values() for found in objects_in(value))]
-    if isinstance(body, list):
-        return [found for value in body for found in objects_in(value)]
-    return []
 
 
 def pattern_of(path: tuple[object, ...]) -> str:

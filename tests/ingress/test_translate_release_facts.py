@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import typing
 
 import pytest
@@ -15,11 +14,7 @@ from status_tracker.ingress.translate import PayloadError, translate
 
 from status_tracker.config import Config, ConfigError
 from status_tracker.domain import ReleaseFacts
-from tests.support.fixtures import FIXTURES
-
-
-def fixture(name: str) -> dict[str, typing.Any]:
-    return json.loads((FIXTURES / name).read_text())
+from tests.support.fixtures import load_fixture as fixture
 
 
 @pytest.mark.parametrize(

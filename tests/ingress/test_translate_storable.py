@@ -7,7 +7,6 @@ is a PayloadError naming the field, or a fact whose every integer and string is 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
@@ -19,7 +18,15 @@ from status_tracker.actors.dispatch.correlation import lookup_for
 from status_tracker.ingress.translate import PayloadError, event_type_of, translate
 
 from status_tracker import strict
-from tests.support.fixtures import FIXTURES
+from tests.support.fixtures import load_fixture as load
+from tests.support.webhook_bodies import (
+    FIXTURE_NAMES,
+    WEBHOOK_NAMES,
+    edited,
+    keys_in,
+    objects_in,
+    source_of,
+)
 
 MAX_ID = 2**63 - 1
 MIN_INT64 = -(2**63)
@@ -27,27 +34,6 @@ INT32 = (-(2**31), 2**31 - 1)
 ARABIC_INDIC_ONE = "\u0661"
 DOUBLE_STRUCK_ONE = "\U0001d7d9"
 NUMERIC_PROVIDERS = {"tmdb", "tvdb", "shoko file"}
-
-
-def load(name: str) -> object:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def source_of(name: str) -> str:
-    folder, file_name = name.split("/")
-    return file_name.split("-")[0] if folder == "captured" else folder
-
-
-def edited(name: str, changes: dict[str, object]) -> object:
-    """The fixture with each dotted path (list indices as numbers) set to a value."""
-    body = load(name)
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        target = body
-        for part in parents:
-            target = target[int(part) if isinstance(target, list) else part]
-        target[int(last) if isinstance(target, list) else last] = value
-    return body
 
 
 def refusal(source: str, body: object) -> str:
@@ -319,39 +305,6 @@ def test_event_type_for_the_inbox_is_storable() -> None:
 
 
 # Properties: any mutation with edge values gives a PayloadError or a storable fact.
-
-FIXTURE_NAMES = sorted(
-    f"{folder}/{path.name}"
-    for folder in ("jellyseerr", "radarr", "sonarr", "jellyfin", "captured")
-    for path in (FIXTURES / folder).glob("*.json")
-)
-# REST responses kept beside the webhook fixtures always translate to a PayloadError.
-REST_RESPONSES = {"jellyfin/items_query_movie.json", "jellyfin/shows_episodes.json"}
-WEBHOOK_NAMES = [name for name in FIXTURE_NAMES if name not in REST_RESPONSES]
-
-
-def keys_in(body: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    """Every key or list index in ``body``, as a path from the top."""
-    if isinstance(body, dict):
-        children = list(body.items())
-    elif isinstance(body, list):
-        children = list(enumerate(body))
-    else:
-        return []
-    found: list[tuple[object, ...]] = []
-    for key, value in children:
-        found.append((*path, key))
-        found.extend(keys_in(value, (*path, key)))
-    return found
-
-
-def objects_in(body: object) -> list[dict[str, object]]:
-    """Every JSON object in ``body``, itself included."""
-    if isinstance(body, dict):
-        return [body, *(found for value in body.values() for found in objects_in(value))]
-    if isinstance(body, list):
-        return [found for value in body for found in objects_in(value)]
-    return []
 
 
 def deep(depth: int, make_level: type[list] | type[dict]) -> object:

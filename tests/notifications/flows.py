@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.fixtures import load_fixture
+from tests.support.packs import lycoris_episodes_added_to_jellyfin
 from tests.support.service import RunningService
 
 MOVIE_TITLE = "Violet Evergarden: Recollections (2021) is ready"
@@ -24,18 +24,5 @@ async def pack_to_available(service: RunningService) -> None:
     await service.post_fixture("captured/sonarr-grab.json")
     await service.post_fixture("captured/sonarr-import.json")
     await service.settled()
-    for episode in load_fixture("captured/sonarr-grab.json")["episodes"]:
-        n = episode["episodeNumber"]
-        await service.post_fixture(
-            "jellyfin/item_added_episode.json",
-            Name=episode["title"],
-            SeriesName="Lycoris Recoil",
-            SeasonNumber=1,
-            SeasonNumber00="01",
-            EpisodeNumber=n,
-            EpisodeNumber00=f"{n:02d}",
-            ItemId=f"{n:02d}" + "a1b2c3d4e5f60718293a4b5c6d7e8f",
-            Provider_tvdb=str(episode["tvdbId"]),
-            Provider_tmdb="",
-        )
+    await lycoris_episodes_added_to_jellyfin(service)
     await service.settled()

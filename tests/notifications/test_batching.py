@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from attrs import evolve
-from status_tracker.actors.media_request.notifications import Notice
 from status_tracker.actors.notification_batches import (
     Queued,
     backoff,
@@ -14,6 +13,8 @@ from status_tracker.actors.notification_batches import (
     group,
     plan,
 )
+
+from status_tracker.domain import Notice
 
 WINDOW = 30.0
 MAX_WAIT = 300.0

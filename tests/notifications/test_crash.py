@@ -18,10 +18,10 @@ import httpx
 import trio
 
 from tests.notifications.flows import MOVIE_TITLE
-from tests.support.fixtures import load_fixture
 from tests.support.process import free_port, service_env
 from tests.support.receiver import Receiver, receiving
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
+from tests.support.webhook_bodies import replaced
 
 HEADERS = {"Authorization": f"Bearer {WEBHOOK_TOKEN}", "Content-Type": "text/plain"}
 
@@ -56,13 +56,7 @@ async def service_process(
 
 
 async def post(http: httpx.AsyncClient, source: str, fixture: str, **changes: object) -> None:
-    body = load_fixture(fixture)
-    for dotted, value in changes.items():
-        target = body
-        *path, last = dotted.split("__")
-        for key in path:
-            target = target[key]
-        target[last] = value
+    body = replaced(fixture, **changes)
     response = await http.post(f"/webhooks/{source}", json=body, headers=HEADERS)
     assert response.status_code == 200, response.text
 

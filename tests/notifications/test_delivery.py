@@ -9,6 +9,7 @@ from typing import Any
 import trio
 from status_tracker.storage import QueueNotification
 
+from status_tracker.domain import Notice
 from tests.notifications.flows import (
     MOVIE_JELLYFIN_ID,
     MOVIE_TITLE,
@@ -165,12 +166,18 @@ async def test_the_requester_gets_their_own_copy(sqlite_url: str) -> None:
             await service.system.store.commit(
                 [
                     QueueNotification(
-                        request_id=1, kind="available", media_type="movie", title="Dune",
-                        year=2021, requested_by="ann", at=service.system.clock.now(),
+                        notice=Notice(
+                            request_id=1, kind="available", media_type="movie", title="Dune",
+                            year=2021, requested_by="ann",
+                        ),
+                        at=service.system.clock.now(),
                     ),
                     QueueNotification(
-                        request_id=2, kind="available", media_type="movie", title="Heat",
-                        year=1995, requested_by="Bob", at=service.system.clock.now(),
+                        notice=Notice(
+                            request_id=2, kind="available", media_type="movie", title="Heat",
+                            year=1995, requested_by="Bob",
+                        ),
+                        at=service.system.clock.now(),
                     ),
                 ]
             )  # fmt: skip

@@ -12,11 +12,11 @@ from status_tracker.storage import (
     Store,
 )
 
-from status_tracker.domain import RequestRow
+from status_tracker.domain import Notice, RequestRow
 
 
 def queue(request_id: int, *, at: float, episode: int | None = None, **kw: object):
-    return QueueNotification(
+    notice = Notice(
         request_id=request_id,
         kind=kw.pop("kind", "available"),
         media_type="tv" if episode else "movie",
@@ -24,9 +24,9 @@ def queue(request_id: int, *, at: float, episode: int | None = None, **kw: objec
         year=2021,
         season=1 if episode else None,
         episode=episode,
-        at=at,
         **kw,
     )
+    return QueueNotification(notice=notice, at=at)
 
 
 async def test_queued_rows_are_pending_in_order_with_every_field(store: Store) -> None:

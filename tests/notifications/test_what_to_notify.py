@@ -7,13 +7,12 @@ import pytest
 from status_tracker.actors.media_request.notifications import (
     DEFAULT_NOTIFY_EVENTS,
     NOTIFY_EVENTS,
-    Notice,
     notices_for,
     parse_events,
 )
 from status_tracker.actors.media_request.state import RequestState
 
-from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import EpisodeRow, Notice, RequestRow, TimelineEntry
 
 ALL = frozenset(NOTIFY_EVENTS)
 

@@ -11,12 +11,12 @@ import attrs
 import jsonschema
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.torrent.messages import TorrentObserved
-from status_tracker.storage import RecordDeadLetter
 
 from tests.browser.harness import HORIMIYA_HASH
-from tests.support.fixtures import load_fixture
+from tests.support.dead_letters import dead_letter
 from tests.support.packs import HORIMIYA_FOLDER, horimiya_files
 from tests.support.service import RunningService
+from tests.support.webhook_bodies import replaced, source_of
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -83,28 +83,6 @@ class Contract:
         return body
 
 
-async def dead_letter(service: RunningService, body: str | None) -> int:
-    """A dead letter as the dispatcher leaves one (with the body of its mail, or without)."""
-    store = service.system.store
-    await store.commit(
-        [
-            RecordDeadLetter(
-                at=service.system.clock.now(),
-                actor="dispatch",
-                message="Mail(...)",
-                error="RuntimeError: the cause, since fixed",
-                mail_id=41,
-                target="dispatch" if body is not None else None,
-                source="radarr" if body is not None else None,
-                kind="Grab" if body is not None else None,
-                body=body,
-            )
-        ]
-    )
-    letters, _ = await store.dead_letters(limit=1)
-    return letters[0].id
-
-
 FLOWS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("jellyseerr/media_auto_approved_movie.json", {}),
     ("radarr/grab.json", {"movie__tags": []}),
@@ -118,14 +96,7 @@ FLOWS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 def fixture_body(relative_path: str, **replace: Any) -> tuple[str, dict[str, Any]]:
     """The webhook source and body of a fixture, with ``a__b=value`` replacements."""
-    body = load_fixture(relative_path)
-    for dotted, value in replace.items():
-        target = body
-        *parents, last = dotted.split("__")
-        for key in parents:
-            target = target[key]
-        target[last] = value
-    return relative_path.split("/")[0], body
+    return source_of(relative_path), replaced(relative_path, **replace)
 
 
 async def seed(

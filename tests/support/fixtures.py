@@ -11,7 +11,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 def load_fixture(relative_path: str) -> Any:
     """The parsed JSON of ``tests/fixtures/<relative_path>``."""
-    return json.loads((FIXTURES / relative_path).read_text())
+    return json.loads((FIXTURES / relative_path).read_text(encoding="utf-8"))
 
 
 def numbered_movie_request(number: int, *, title: str, first_tmdb_id: int) -> Any:

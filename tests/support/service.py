@@ -15,7 +15,7 @@ import trio
 from status_tracker.config import Config
 from status_tracker.system import System, running_service
 
-from .fixtures import FIXTURES
+from .webhook_bodies import replaced, source_of
 
 WEBHOOK_TOKEN = "test-webhook-secret"
 API_TOKEN = "test-api-secret"
@@ -43,13 +43,8 @@ class RunningService:
         )
 
     async def post_fixture(self, relative_path: str, **replace: Any) -> httpx.Response:
-        source = relative_path.split("/")[0]
-        if source == "captured":
-            source = relative_path.split("/")[1].split("-")[0]
-        body = json.loads((FIXTURES / relative_path).read_text())
-        for dotted, value in replace.items():
-            _set(body, dotted.split("__"), value)
-        response = await self.post_webhook(source, body)
+        body = replaced(relative_path, **replace)
+        response = await self.post_webhook(source_of(relative_path), body)
         assert response.status_code == 200, response.text
         return response
 
@@ -88,12 +83,6 @@ class RunningService:
 
         await wait_until(check, what=what)
         return found[0]
-
-
-def _set(body: Any, path: list[str], value: Any) -> None:
-    for key in path[:-1]:
-        body = body[key]
-    body[path[-1]] = value
 
 
 async def wait_until(
