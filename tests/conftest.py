@@ -51,6 +51,13 @@ async def require_postgres() -> None:
 
 
 @pytest.fixture
+async def postgres_server(asyncio_loop: None) -> None:
+    """The test PostgreSQL server answers (else skip, or fail in CI); for code that makes its
+    own databases on it."""
+    await require_postgres()
+
+
+@pytest.fixture
 async def postgres_url(asyncio_loop: None) -> AsyncIterator[str]:
     await require_postgres()
     async with throwaway_postgres_database() as url:

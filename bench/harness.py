@@ -1,0 +1,244 @@
+"""What the benchmarks share: the service and the bare baseline app as processes, movie-flow
+webhooks, a pool of senders, waiting for the inbox to drain, percentiles and the JSON output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import trio
+
+from tests.support.fixtures import load_fixture, numbered_movie_request
+from tests.support.process import ServiceProcess, free_port, service_process
+from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_HEADERS = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+API_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
+# What each webhook of a movie flow adds to the timeline, and the state it leads to.
+FLOW_EVENTS = ("approved", "grabbed", "imported", "added_to_library")
+FLOW_STATES = ("approved", "grabbing", "importing", "available")
+DRAIN_POLL_S = 0.1
+
+Webhook = tuple[str, dict[str, Any]]
+
+
+def movie_flow(number: int, *, title: str, first_tmdb_id: int) -> list[Webhook]:
+    """The four webhooks of one regular (not anime) movie, from request to library.
+
+    Jellyseerr's approval, Radarr's grab and import, Jellyfin's ItemAdded, from the fixtures,
+    for the movie ``f"{title} {number}"`` with TMDB id ``first_tmdb_id + number`` (see
+    ``numbered_movie_request``) and its own Radarr id, IMDb id, torrent and Jellyfin item.
+    """
+    tmdb = first_tmdb_id + number
+    name = f"{title} {number}"
+    imdb = f"tt{tmdb:08d}"
+    request = numbered_movie_request(number, title=title, first_tmdb_id=first_tmdb_id)
+    grab = load_fixture("radarr/grab.json")
+    grab["movie"].update(id=tmdb, tmdbId=tmdb, imdbId=imdb, title=name, tags=[])
+    grab["remoteMovie"].update(tmdbId=tmdb, imdbId=imdb, title=name)
+    grab["downloadId"] = f"{tmdb:040X}"
+    imported = load_fixture("radarr/download.json")
+    imported["movie"].update(id=tmdb, tmdbId=tmdb, imdbId=imdb, title=name, tags=[])
+    imported["remoteMovie"].update(tmdbId=tmdb, imdbId=imdb, title=name)
+    imported["downloadId"] = grab["downloadId"]
+    added = load_fixture("jellyfin/item_added_movie.json")
+    added.update(Name=name, ItemId=uuid.uuid4().hex, Provider_tmdb=str(tmdb))
+    added.pop("Provider_imdb")
+    return [("jellyseerr", request), ("radarr", grab), ("radarr", imported), ("jellyfin", added)]
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value that ``share`` of them are at or below."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
+
+
+def latency_ms(seconds: Sequence[float]) -> dict[str, float | None]:
+    """p50 and p99 of ``seconds`` in milliseconds (None when there are none)."""
+    if not seconds:
+        return {"p50_ms": None, "p99_ms": None}
+    return {
+        "p50_ms": round(statistics.median(seconds) * 1000, 1),
+        "p99_ms": round(percentile(seconds, 0.99) * 1000, 1),
+    }
+
+
+def ratio(ours: float | None, baseline: float | None) -> float | None:
+    return round(ours / baseline, 2) if ours and baseline else None
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result), flush=True)
+
+
+@attrs.define
+class Sent:
+    """What a pool of senders saw: one latency per POST, the refused ones, and when."""
+
+    latencies: list[float] = attrs.Factory(list)
+    refused: int = 0
+    started: float = 0.0
+    first_accepted: float | None = None
+    finished: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        return len(self.latencies) - self.refused
+
+    @property
+    def accepted_per_s(self) -> float:
+        return round(self.accepted / (self.finished - self.started), 1)
+
+
+async def send_flows(
+    http: httpx.AsyncClient,
+    flows: Sequence[Sequence[Webhook]],
+    *,
+    concurrency: int,
+    path: str = "/webhooks/{source}",
+) -> Sent:
+    """POST every flow's webhooks in order, ``concurrency`` flows at once (one connection each)."""
+    sent = Sent()
+    send, receive = trio.open_memory_channel[Sequence[Webhook]](len(flows))
+    for flow in flows:
+        send.send_nowait(flow)
+    send.close()
+
+    async def sender() -> None:
+        async for flow in receive:
+            for source, body in flow:
+                started = time.perf_counter()
+                response = await http.post(
+                    path.format(source=source), json=body, headers=WEBHOOK_HEADERS
+                )
+                answered = time.perf_counter()
+                sent.latencies.append(answered - started)
+                if response.status_code != 200:
+                    sent.refused += 1
+                elif sent.first_accepted is None:
+                    sent.first_accepted = answered
+
+    sent.started = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for _ in range(concurrency):
+            nursery.start_soon(sender)
+    sent.finished = time.perf_counter()
+    return sent
+
+
+def client(url: str, *, concurrency: int = 64, timeout: float = 120) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
+
+
+@contextlib.asynccontextmanager
+async def bare_app() -> AsyncIterator[str]:
+    """``bench/bare_fanout.py`` in its own process, once it answers; its base URL."""
+    port = free_port()
+    process = await trio.lowlevel.open_process(
+        [sys.executable, str(ROOT / "bench" / "bare_fanout.py"), "--bind", f"127.0.0.1:{port}"]
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+
+            async def listening() -> bool:
+                try:
+                    await http.post("/hook", content="{}")
+                    return True
+                except httpx.TransportError:
+                    return False
+
+            await wait_until(listening, what="the bare app to listen")
+        yield url
+    finally:
+        process.kill()
+        await process.wait()
+
+
+def service_variables(database_url: str, **variables: str) -> dict[str, str]:
+    return {
+        "ST_DATABASE_URL": database_url,
+        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "ST_API_TOKEN": API_TOKEN,
+        "ST_LOG_LEVEL": "WARNING",
+        **variables,
+    }
+
+
+@contextlib.asynccontextmanager
+async def service(
+    database_url: str, *, start_deadline: float = 60.0, poll_s: float = 0.05, **variables: str
+) -> AsyncIterator[ServiceProcess]:
+    """The real service (``python -m status_tracker.main``) on ``database_url`` in its own
+    process, once ``/health`` answers; its log goes to a temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        async with service_process(
+            Path(folder),
+            start_deadline=start_deadline,
+            poll_s=poll_s,
+            **service_variables(database_url, **variables),
+        ) as started:
+            yield started
+
+
+async def health(http: httpx.AsyncClient) -> dict[str, Any]:
+    return (await http.get("/health")).json()
+
+
+async def drained(http: httpx.AsyncClient, *, deadline: float = 900.0) -> float:
+    """Wait until no mail row is left unapplied (``/health``'s ``inbox.pending``); the moment
+    (``time.perf_counter()``) it was first seen empty."""
+    with trio.fail_after(deadline):
+        while True:
+            if not (await health(http))["inbox"]["pending"]:
+                return time.perf_counter()
+            await trio.sleep(DRAIN_POLL_S)
+
+
+async def titled_requests(http: httpx.AsyncClient, title: str) -> list[dict[str, Any]]:
+    """Every request whose title contains ``title``, as the list shows them."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = (
+            await http.get(
+                "/api/requests",
+                params={"q": title, "limit": 500, "offset": len(items)},
+                headers=API_HEADERS,
+            )
+        ).json()
+        items.extend(page["items"])
+        if len(items) >= page["total"] or not page["items"]:
+            return items
+
+
+async def lost_flow_events(
+    http: httpx.AsyncClient, title: str, movies: int, *, steps: int = len(FLOW_EVENTS)
+) -> int:
+    """How many of the first ``steps`` movie-flow events of the movies ``f"{title} {n}"``,
+    ``n < movies``, are on no timeline: each one an accepted webhook that was lost."""
+    events: dict[str, set[str]] = {f"{title} {n}": set() for n in range(movies)}
+    limiter = trio.CapacityLimiter(8)
+
+    async def read(item: dict[str, Any]) -> None:
+        async with limiter:
+            response = await http.get(f"/api/requests/{item['id']}", headers=API_HEADERS)
+        if item["title"] in events:
+            events[item["title"]].update(entry["event"] for entry in response.json()["timeline"])
+
+    async with trio.open_nursery() as nursery:
+        for item in await titled_requests(http, title):
+            nursery.start_soon(read, item)
+    return sum(len(set(FLOW_EVENTS[:steps]) - seen) for seen in events.values())

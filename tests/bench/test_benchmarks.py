@@ -1,0 +1,61 @@
+"""Each benchmark in bench/ runs in its --quick size, prints the figures it promises and loses
+nothing (no timing is asserted: these are the benchmarks' own smoke tests)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def benchmark(script: str, *arguments: str) -> list[dict[str, Any]]:
+    """Run ``bench/<script> --quick`` with ``arguments``; the JSON objects it printed."""
+    completed = await trio.run_process(
+        [sys.executable, str(ROOT / "bench" / script), "--quick", *arguments],
+        cwd=ROOT,
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()
+    return [json.loads(line) for line in completed.stdout.decode().splitlines()]
+
+
+def has_figures(result: dict[str, Any], *names: str) -> None:
+    missing = [name for name in names if result.get(name) is None]
+    assert not missing, f"{result.get('benchmark')} printed no {missing}: {result}"
+
+
+async def check_ingest(backend: str) -> None:
+    (result,) = await benchmark("ingest.py", "--backends", backend)
+    assert result["backend"] == backend
+    has_figures(
+        result,
+        "accepted_per_s",
+        "baseline_accepted_per_s",
+        "ingest_ratio",
+        "applied_after_s",
+        "applied_over_accept",
+        "applied_rows_per_s",
+    )
+    assert result["latency"]["p99_ms"] is not None
+    assert (result["refused"], result["baseline_refused"], result["lost"]) == (0, 0, 0)
+    assert result["dead_letters"] == 0
+    assert result["reached_available"] == result["movies"]
+
+
+async def test_the_ingest_benchmark_applies_every_webhook_on_sqlite() -> None:
+    await check_ingest("sqlite")
+
+
+@pytest.mark.postgresql
+async def test_the_ingest_benchmark_applies_every_webhook_on_postgresql(
+    postgres_server: None,
+) -> None:
+    await check_ingest("postgresql")
