@@ -59,3 +59,28 @@ async def test_the_ingest_benchmark_applies_every_webhook_on_postgresql(
     postgres_server: None,
 ) -> None:
     await check_ingest("postgresql")
+
+
+async def check_start_backlog(backend: str) -> None:
+    (result,) = await benchmark("start_backlog.py", "--backends", backend)
+    assert result["backend"] == backend
+    has_figures(
+        result,
+        "serving_after_s",
+        "empty_serving_after_s",
+        "serving_ratio",
+        "applied_after_s",
+        "applied_per_s",
+    )
+    assert (result["lost"], result["dead_letters"]) == (0, 0)
+
+
+async def test_the_start_up_benchmark_applies_the_whole_backlog_on_sqlite() -> None:
+    await check_start_backlog("sqlite")
+
+
+@pytest.mark.postgresql
+async def test_the_start_up_benchmark_applies_the_whole_backlog_on_postgresql(
+    postgres_server: None,
+) -> None:
+    await check_start_backlog("postgresql")
