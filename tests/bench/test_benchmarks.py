@@ -84,3 +84,20 @@ async def test_the_start_up_benchmark_applies_the_whole_backlog_on_postgresql(
     postgres_server: None,
 ) -> None:
     await check_start_backlog("postgresql")
+
+
+async def test_the_fan_out_benchmark_delivers_every_change_to_every_client() -> None:
+    (result,) = await benchmark("feed_fanout.py", "--steps", "4")
+    has_figures(result, "p99_ratio", "p50_ratio")
+    for side in ("baseline", "service"):
+        has_figures(result[side], "p50_ms", "p99_ms")
+        assert result[side]["undelivered_pairs"] == 0, result
+    assert result["service"]["latest_state_delivered"] == 1.0
+
+
+async def test_the_fan_out_ingest_benchmark_applies_every_webhook() -> None:
+    (result,) = await benchmark("feed_fanout.py", "--ingest-movies", "10")
+    has_figures(result, "ingest_ratio")
+    for phase in ("without_clients", "with_clients"):
+        has_figures(result[phase], "accepted_per_s", "p99_ms")
+    assert (result["refused"], result["lost"]) == (0, 0)
