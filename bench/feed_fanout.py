@@ -20,13 +20,15 @@ flight) with no client connected, then N more with the clients connected and rea
 everything; ``ingest_ratio`` is the rate with the clients over the rate without.
 
 Usage: python bench/feed_fanout.py [--clients 100] [--events 60] [--rate 10] [--steps 1]
-                                   [--ingest-movies N] [--concurrency 64] [--quick]
+                                   [--ingest-movies N] [--concurrency 64]
+                                   [--backends sqlite] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import math
 import sys
@@ -37,7 +39,6 @@ from typing import Any
 
 import attrs
 import trio
-import trio_asyncio
 from trio_websocket import open_websocket_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,13 +50,14 @@ from bench.harness import (  # noqa: E402
     Sent,
     bare_app,
     client,
+    command_line,
     drained,
-    emit,
     inbox,
     latency_ms,
     lost_flow_events,
     movie_flow,
     ratio,
+    run_each_backend,
     send_flows,
     service,
     titled_requests,
@@ -163,9 +165,10 @@ async def measure(
     }, hearings
 
 
-async def latency(arguments: argparse.Namespace, database_url: str) -> dict[str, Any]:
+async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "benchmark": "feed_fanout",
+        "backend": backend,
         "clients": arguments.clients,
         "events": arguments.events,
         "rate_per_s": arguments.rate,
@@ -183,6 +186,7 @@ async def latency(arguments: argparse.Namespace, database_url: str) -> dict[str,
     flows = [movie_flow(n, title=TITLE, first_tmdb_id=FIRST_TMDB_ID) for n in range(movies)]
     posted = {event: trio.Event() for event in range(arguments.events)}
     async with (
+        throwaway_database(backend) as database_url,
         service(database_url, ST_MAX_CONCURRENT_REQUESTS=str(arguments.clients * 4)) as started,
         client(started.url) as http,
     ):
@@ -213,11 +217,12 @@ async def latency(arguments: argparse.Namespace, database_url: str) -> dict[str,
     return results
 
 
-async def ingest(arguments: argparse.Namespace, database_url: str) -> dict[str, Any]:
+async def ingest(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
     movies = arguments.ingest_movies
     flows = [movie_flow(n, title=TITLE, first_tmdb_id=FIRST_TMDB_ID) for n in range(2 * movies)]
     limit = str(arguments.clients * 4 + arguments.concurrency)
     async with (
+        throwaway_database(backend) as database_url,
         service(database_url, ST_MAX_CONCURRENT_REQUESTS=limit) as started,
         inbox(database_url) as store,
         client(started.url, concurrency=arguments.concurrency) as http,
@@ -235,6 +240,7 @@ async def ingest(arguments: argparse.Namespace, database_url: str) -> dict[str, 
 
     return {
         "benchmark": "feed_ingest",
+        "backend": backend,
         "clients": arguments.clients,
         "movies_per_phase": movies,
         "concurrency": arguments.concurrency,
@@ -246,29 +252,20 @@ async def ingest(arguments: argparse.Namespace, database_url: str) -> dict[str, 
     }
 
 
-async def main(arguments: argparse.Namespace) -> None:
-    async with trio_asyncio.open_loop(), throwaway_database(arguments.backend) as database_url:
-        if arguments.ingest_movies:
-            emit(await ingest(arguments, database_url))
-        else:
-            emit(await latency(arguments, database_url))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(
+        __doc__, quick="10 clients, 12 events at 20/s (or 10 movies)", backends=("sqlite",)
+    )
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--events", type=int, default=60)
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--steps", type=int, choices=range(1, 5), default=1)
     parser.add_argument("--ingest-movies", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument(
-        "--quick", action="store_true", help="10 clients, 12 events at 20/s (or 10 movies)"
-    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.clients, arguments.events, arguments.rate = 10, 12, 20.0
         arguments.ingest_movies = min(arguments.ingest_movies, 10)
         arguments.concurrency = min(arguments.concurrency, 8)
-    trio.run(main, arguments)
+    benchmark = ingest if arguments.ingest_movies else latency
+    run_each_backend(functools.partial(benchmark, arguments=arguments), arguments.backends)

@@ -11,13 +11,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from argparse import ArgumentParser
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import httpx
 import trio
+import trio_asyncio
 from status_tracker.storage import Store, parse_database_url
 
 from tests.support.fixtures import load_fixture, numbered_movie_request
@@ -31,6 +33,7 @@ API_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
 FLOW_EVENTS = ("approved", "grabbed", "imported", "added_to_library")
 FLOW_STATES = ("approved", "grabbing", "importing", "available")
 DRAIN_POLL_S = 0.05
+BACKENDS = ("sqlite", "postgresql")
 
 Webhook = tuple[str, dict[str, Any]]
 
@@ -82,6 +85,29 @@ def ratio(ours: float | None, baseline: float | None) -> float | None:
 
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result), flush=True)
+
+
+def command_line(doc: str, *, quick: str, backends: Sequence[str] = BACKENDS) -> ArgumentParser:
+    """The options every benchmark has: ``--backends`` (``backends`` by default) and
+    ``--quick`` (a size small enough for its smoke test, described by ``quick``)."""
+    parser = ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(backends))
+    parser.add_argument("--quick", action="store_true", help=quick)
+    return parser
+
+
+def run_each_backend(
+    measure: Callable[[str], Awaitable[dict[str, Any]]], backends: Sequence[str]
+) -> None:
+    """Print ``measure(backend)`` for each backend in turn, under the trio-asyncio loop that
+    PostgreSQL needs."""
+
+    async def each() -> None:
+        async with trio_asyncio.open_loop():
+            for backend in backends:
+                emit(await measure(backend))
+
+    trio.run(each)
 
 
 @attrs.define

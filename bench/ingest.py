@@ -26,14 +26,11 @@ Usage: python bench/ingest.py [--movies 600] [--concurrency 64] [--backends sqli
 
 from __future__ import annotations
 
-import argparse
+import functools
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import trio
-import trio_asyncio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # bench and tests.support are not installed with the package
@@ -42,8 +39,8 @@ from bench.harness import (  # noqa: E402
     API_HEADERS,
     bare_app,
     client,
+    command_line,
     drained,
-    emit,
     health,
     inbox,
     latency_ms,
@@ -51,6 +48,7 @@ from bench.harness import (  # noqa: E402
     movie_flow,
     pending,
     ratio,
+    run_each_backend,
     send_flows,
     service,
 )
@@ -109,19 +107,14 @@ async def run(backend: str, movies: int, concurrency: int) -> dict[str, Any]:
     }
 
 
-async def main(arguments: argparse.Namespace) -> None:
-    async with trio_asyncio.open_loop():
-        for backend in arguments.backends:
-            emit(await run(backend, arguments.movies, arguments.concurrency))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__, quick="20 movies at 8 connections")
     parser.add_argument("--movies", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--quick", action="store_true", help="20 movies at 8 connections")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.movies, arguments.concurrency = 20, 8
-    trio.run(main, arguments)
+    run_each_backend(
+        functools.partial(run, movies=arguments.movies, concurrency=arguments.concurrency),
+        arguments.backends,
+    )

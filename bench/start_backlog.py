@@ -26,6 +26,7 @@ Usage: python bench/start_backlog.py [--approvals 10000] [--empty-starts 3]
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -48,7 +49,16 @@ from status_tracker.ingress.translate import (  # noqa: E402
 )
 from status_tracker.storage import IncomingMail, open_store  # noqa: E402
 
-from bench.harness import API_HEADERS, drained, emit, health, inbox, ratio, service  # noqa: E402
+from bench.harness import (  # noqa: E402
+    API_HEADERS,
+    command_line,
+    drained,
+    health,
+    inbox,
+    ratio,
+    run_each_backend,
+    service,
+)
 from tests.support.databases import throwaway_database  # noqa: E402
 from tests.support.fixtures import numbered_movie_request  # noqa: E402
 
@@ -160,18 +170,10 @@ async def run(backend: str, approvals: int, empty_starts: int) -> dict[str, Any]
     }
 
 
-async def main(arguments: argparse.Namespace) -> None:
-    async with trio_asyncio.open_loop():
-        for backend in arguments.backends:
-            emit(await run(backend, arguments.approvals, arguments.empty_starts))
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__, quick="100 approvals, 1 empty start")
     parser.add_argument("--approvals", type=int, default=10_000)
     parser.add_argument("--empty-starts", type=int, default=3)
-    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
-    parser.add_argument("--quick", action="store_true", help="100 approvals, 1 empty start")
     parser.add_argument("--seed", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.seed:
@@ -179,4 +181,9 @@ if __name__ == "__main__":
     else:
         if arguments.quick:
             arguments.approvals, arguments.empty_starts = 100, 1
-        trio.run(main, arguments)
+        run_each_backend(
+            functools.partial(
+                run, approvals=arguments.approvals, empty_starts=arguments.empty_starts
+            ),
+            arguments.backends,
+        )

@@ -51,13 +51,6 @@ async def require_postgres() -> None:
 
 
 @pytest.fixture
-async def postgres_server(asyncio_loop: None) -> None:
-    """The test PostgreSQL server answers (else skip, or fail in CI); for code that makes its
-    own databases on it."""
-    await require_postgres()
-
-
-@pytest.fixture
 async def postgres_url(asyncio_loop: None) -> AsyncIterator[str]:
     await require_postgres()
     async with throwaway_postgres_database() as url:
@@ -80,6 +73,15 @@ async def database_url(
         await require_postgres()
         async with throwaway_postgres_database() as url:
             yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def backend(request: pytest.FixtureRequest, asyncio_loop: None) -> str:
+    """Each backend's name in turn, for code that makes its own databases (PostgreSQL's on the
+    server named by ST_TEST_POSTGRES_URL, which answers)."""
+    if request.param == "postgresql":
+        await require_postgres()
+    return request.param
 
 
 @pytest.fixture
