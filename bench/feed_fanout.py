@@ -12,8 +12,9 @@ a message showing the movie in the state that event leads to, or a later one (a 
 feed coalesced away is learnt from its successor). One JSON object: p50/p99 of both,
 ``delivered`` (the share of pairs learnt within 30 s of the last event), ``undelivered_pairs``,
 ``latest_state_delivered`` (the share of (client, movie) pairs whose last message showed the
-state the API shows at the end: every change delivered as the latest state of each entity)
-and the ratios service/baseline, which survive a noisy machine.
+state the API shows at the end: every change delivered as the latest state of each entity),
+``refused`` and ``retried`` webhooks (see ``harness.deliver``), and the ratios
+service/baseline, which survive a noisy machine.
 
 Ingest (``--ingest-movies N``): N movie flows (four webhooks each, ``--concurrency`` movies in
 flight) with no client connected, then N more with the clients connected and reading
@@ -46,11 +47,11 @@ sys.path.insert(0, str(ROOT))  # bench and tests.support are not installed with 
 
 from bench.harness import (  # noqa: E402
     FLOW_STATES,
-    WEBHOOK_HEADERS,
     Sent,
     bare_app,
     client,
     command_line,
+    deliver,
     drained,
     inbox,
     latency_ms,
@@ -174,10 +175,12 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
         "rate_per_s": arguments.rate,
         "steps_per_movie": arguments.steps,
     }
+    posts = {"baseline": Sent(), "service": Sent()}
     async with bare_app() as url, client(url) as http:
 
         async def post_bare(event: int) -> None:
-            await http.post("/hook", content=json.dumps({"event": event}))
+            if not await deliver(http, "/hook", {"event": event}, posts["baseline"]):
+                posts["baseline"].refused += 1
 
         ws = url.replace("http://", "ws://") + "/ws"
         results["baseline"], _ = await measure(ws, hear_bare, post_bare, arguments)
@@ -196,7 +199,8 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
             if step:  # one movie's webhooks arrive in order, as its services send them
                 await posted[event - 1].wait()
             source, body = flows[movie][step]
-            await http.post(f"/webhooks/{source}", json=body, headers=WEBHOOK_HEADERS)
+            if not await deliver(http, f"/webhooks/{source}", body, posts["service"]):
+                posts["service"].refused += 1
             posted[event].set()
 
         ws = started.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
@@ -211,6 +215,8 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
         heard.latest.get(movie) == state for heard in hearings for movie, state in final.items()
     )
     results["service"]["latest_state_delivered"] = round(latest / (arguments.clients * movies), 4)
+    for side, sent in posts.items():
+        results[side].update(refused=sent.refused, retried=sent.retried)
     baseline, ours = results["baseline"], results["service"]
     results["p99_ratio"] = ratio(ours["p99_ms"], baseline["p99_ms"])
     results["p50_ratio"] = ratio(ours["p50_ms"], baseline["p50_ms"])
@@ -248,6 +254,7 @@ async def ingest(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
         "with_clients": phase(watched),
         "ingest_ratio": ratio(watched.accepted_per_s, alone.accepted_per_s),
         "refused": alone.refused + watched.refused,
+        "retried": alone.retried + watched.retried,
         "lost": lost,
     }
 

@@ -34,6 +34,7 @@ FLOW_EVENTS = ("approved", "grabbed", "imported", "added_to_library")
 FLOW_STATES = ("approved", "grabbing", "importing", "available")
 DRAIN_POLL_S = 0.05
 BACKENDS = ("sqlite", "postgresql")
+RETRIES = 5
 
 Webhook = tuple[str, dict[str, Any]]
 
@@ -112,10 +113,12 @@ def run_each_backend(
 
 @attrs.define
 class Sent:
-    """What a pool of senders saw: one latency per POST, the refused ones, and when."""
+    """What senders saw: one latency per webhook (its retries included), the webhooks never
+    accepted, the retries, and when."""
 
     latencies: list[float] = attrs.Factory(list)
     refused: int = 0
+    retried: int = 0
     started: float = 0.0
     first_accepted: float | None = None
     finished: float = 0.0
@@ -127,6 +130,24 @@ class Sent:
     @property
     def accepted_per_s(self) -> float:
         return round(self.accepted / (self.finished - self.started), 1)
+
+
+async def deliver(http: httpx.AsyncClient, path: str, body: object, sent: Sent) -> bool:
+    """POST ``body`` as a webhook sender does: again when the connection drops before an answer
+    (a server closes a keep-alive connection it thinks idle when its loop lags) or on a 503
+    after its Retry-After, at most ``RETRIES`` times, each counted in ``sent.retried``; the
+    service answers a repeated body as a duplicate. Whether it was answered 200 in the end."""
+    for attempt in range(RETRIES + 1):
+        if attempt:
+            sent.retried += 1
+        try:
+            response = await http.post(path, json=body, headers=WEBHOOK_HEADERS)
+        except httpx.TransportError:
+            continue
+        if response.status_code != 503:
+            return response.status_code == 200
+        await trio.sleep(float(response.headers.get("Retry-After", 1)))
+    return False
 
 
 async def send_flows(
@@ -147,12 +168,10 @@ async def send_flows(
         async for flow in receive:
             for source, body in flow:
                 started = time.perf_counter()
-                response = await http.post(
-                    path.format(source=source), json=body, headers=WEBHOOK_HEADERS
-                )
+                accepted = await deliver(http, path.format(source=source), body, sent)
                 answered = time.perf_counter()
                 sent.latencies.append(answered - started)
-                if response.status_code != 200:
+                if not accepted:
                     sent.refused += 1
                 elif sent.first_accepted is None:
                     sent.first_accepted = answered
@@ -221,10 +240,6 @@ async def service(
             yield started
 
 
-async def health(http: httpx.AsyncClient) -> dict[str, Any]:
-    return (await http.get("/health")).json()
-
-
 @contextlib.asynccontextmanager
 async def inbox(database_url: str) -> AsyncIterator[Store]:
     """A store on the service's database that only reads (no writer, no migration).
@@ -250,6 +265,12 @@ async def inbox(database_url: str) -> AsyncIterator[Store]:
 async def pending(store: Store) -> int:
     """Mail rows (webhooks and hand-offs) not yet applied."""
     return (await store.mail_counts())["pending"]
+
+
+async def dead_letters(store: Store) -> int:
+    """Mail rows no actor could apply."""
+    _, count = await store.dead_letters(limit=1)
+    return count
 
 
 async def drained(store: Store, *, deadline: float = 1800.0) -> float:

@@ -17,8 +17,9 @@ on as many connections. One JSON object per backend:
   span from the first 200 to the last row applied), ``pending_at_last_accept`` and
   ``drain_rows_per_s`` (what was left when the last POST was answered, over the time it took
   to apply it, with nothing else arriving);
-* ``lost``: accepted webhooks whose event is on no timeline; ``refused``: POSTs not answered
-  200; ``dead_letters``; ``reached_available`` out of ``movies``.
+* ``lost``: accepted webhooks whose event is on no timeline; ``refused``: webhooks never
+  answered 200, ``retried``: POSTs sent again after a dropped connection or a 503 (see
+  ``harness.deliver``); ``dead_letters``; ``reached_available`` out of ``movies``.
 
 Usage: python bench/ingest.py [--movies 600] [--concurrency 64] [--backends sqlite postgresql]
                               [--quick]
@@ -40,8 +41,8 @@ from bench.harness import (  # noqa: E402
     bare_app,
     client,
     command_line,
+    dead_letters,
     drained,
-    health,
     inbox,
     latency_ms,
     lost_flow_events,
@@ -71,14 +72,15 @@ async def run(backend: str, movies: int, concurrency: int) -> dict[str, Any]:
         left = await pending(store)
         left_at = time.perf_counter()
         applied = await drained(store)
-        counts = await health(http)
+        counts = await store.mail_counts()
+        letters = await dead_letters(store)
         available = (
             await http.get(
                 "/api/requests", params={"state": "available", "limit": 1}, headers=API_HEADERS
             )
         ).json()["total"]
         lost = await lost_flow_events(http, TITLE, movies)
-    rows = counts["inbox"]["webhooks"] + counts["inbox"]["handoffs"]
+    rows = counts["webhooks"] + counts["handoffs"]
     accept_s = sent.finished - sent.started
     applied_s = applied - sent.started
     return {
@@ -101,8 +103,10 @@ async def run(backend: str, movies: int, concurrency: int) -> dict[str, Any]:
         "drain_rows_per_s": round(left / (applied - left_at), 1) if left else None,
         "lost": lost,
         "refused": sent.refused,
+        "retried": sent.retried,
         "baseline_refused": baseline.refused,
-        "dead_letters": counts["dead_letters"]["count"],
+        "baseline_retried": baseline.retried,
+        "dead_letters": letters,
         "reached_available": available,
     }
 

@@ -15,9 +15,9 @@ status_tracker.main``) is then started on each, and one JSON object per backend 
   SIGKILL too); ``serving_ratio``: the one over the other;
 * ``applied_after_s``: from spawning until no mail row was left unapplied (read from the
   database by the benchmark, so watching costs the service nothing), and ``applied_per_s``:
-  the rows left at the first answer over the time from then until the last was applied;
-* ``unapplied_at_start``: ``inbox.pending`` at the first answer; ``lost``: approvals that made
-  no request; ``dead_letters``.
+  the rows left once it served over the time from then until the last was applied;
+* ``unapplied_at_start``: mail rows not applied once it served; ``lost``: approvals that
+  made no request; ``dead_letters``.
 
 Usage: python bench/start_backlog.py [--approvals 10000] [--empty-starts 3]
                                      [--backends sqlite postgresql] [--quick]
@@ -47,14 +47,15 @@ from status_tracker.ingress.translate import (  # noqa: E402
     event_type_of,
     translate,
 )
-from status_tracker.storage import IncomingMail, open_store  # noqa: E402
+from status_tracker.storage import IncomingMail, Store, open_store  # noqa: E402
 
 from bench.harness import (  # noqa: E402
     API_HEADERS,
     command_line,
+    dead_letters,
     drained,
-    health,
     inbox,
+    pending,
     ratio,
     run_each_backend,
     service,
@@ -112,34 +113,38 @@ async def seeded_and_killed(database_url: str, approvals: int) -> None:
 async def timed_start(database_url: str, *, until_applied: bool) -> dict[str, Any]:
     """Start the service on ``database_url``, time it to serving (and to every row applied),
     then SIGKILL it."""
-    spawned = time.perf_counter()
-    async with (
-        service(database_url, start_deadline=120, poll_s=0.01) as started,
-        httpx.AsyncClient(base_url=started.url, timeout=60) as http,
-    ):
-        left = (await health(http))["inbox"]["pending"]
-        answered = time.perf_counter()
-        while True:
-            if (await http.get("/api/requests", headers=API_HEADERS)).status_code == 200:
-                break
-            await trio.sleep(0.01)
-        result = {
-            "serving_after_s": round(time.perf_counter() - spawned, 3),
-            "unapplied_at_start": left,
-        }
-        if until_applied:
-            async with inbox(database_url) as store:
-                applied = await drained(store)
-            result["applied_after_s"] = round(applied - spawned, 2)
-            result["applied_per_s"] = round(left / (applied - answered), 1)
-            result["dead_letters"] = (await health(http))["dead_letters"]["count"]
-            result["requests"] = (
-                await http.get(
-                    "/api/requests", params={"q": TITLE, "limit": 1}, headers=API_HEADERS
-                )
-            ).json()["total"]
-        started.process.kill()
-        await started.process.wait()
+    async with inbox(database_url) as store:
+        spawned = time.perf_counter()
+        async with (
+            service(database_url, start_deadline=120, poll_s=0.01) as started,
+            httpx.AsyncClient(base_url=started.url, timeout=60) as http,
+        ):
+            result = await serving(store, http, spawned, until_applied=until_applied)
+            started.process.kill()
+            await started.process.wait()
+    return result
+
+
+async def serving(
+    store: Store, http: httpx.AsyncClient, spawned: float, *, until_applied: bool
+) -> dict[str, Any]:
+    """What a start that has just answered ``/health`` shows: when the API answered too, and
+    when every row was applied."""
+    while True:
+        if (await http.get("/api/requests", headers=API_HEADERS)).status_code == 200:
+            break
+        await trio.sleep(0.01)
+    answered = time.perf_counter()
+    left = await pending(store)
+    result = {"serving_after_s": round(answered - spawned, 3), "unapplied_at_start": left}
+    if until_applied:
+        applied = await drained(store)
+        result["applied_after_s"] = round(applied - spawned, 2)
+        result["applied_per_s"] = round(left / (applied - answered), 1)
+        result["dead_letters"] = await dead_letters(store)
+        result["requests"] = (
+            await http.get("/api/requests", params={"q": TITLE, "limit": 1}, headers=API_HEADERS)
+        ).json()["total"]
     return result
 
 
