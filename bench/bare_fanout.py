@@ -1,7 +1,8 @@
-"""The baseline of the fan-out benchmark: a bare Quart-Trio app that broadcasts each POST.
+"""The baseline of the fan-out and ingest benchmarks: a bare Quart-Trio app.
 
-``POST /hook`` sends its body to every websocket connected at ``/ws``, nothing stored, nothing
-decided: the ceiling that the framework and the machine allow.
+``POST /hook`` sends its body to every websocket connected at ``/ws``; ``POST
+/webhooks/<source>`` reads the body and answers 200 with the service's reply. Nothing stored,
+nothing decided: the ceiling that the framework and the machine allow.
 
 Usage: python bench/bare_fanout.py --bind 127.0.0.1:PORT
 """
@@ -29,6 +30,12 @@ async def hook() -> tuple[str, int]:
         with contextlib.suppress(trio.WouldBlock):
             client.send_nowait(body)
     return "", 200
+
+
+@app.post("/webhooks/<source>")
+async def webhook(source: str) -> dict[str, bool]:
+    await request.get_data()
+    return {"accepted": True, "duplicate": False}
 
 
 @app.websocket("/ws")

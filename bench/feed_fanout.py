@@ -1,177 +1,278 @@
 """Fan-out benchmark: webhook → live-feed message at every websocket client, against a baseline.
 
-Starts the real service (``python -m status_tracker.main``, SQLite) and the bare Quart-Trio
-app of ``bench/bare_fanout.py`` side by side, connects ``--clients`` websocket clients to each,
-and sends ``--events`` events at ``--rate`` per second: to the service a Jellyseerr request
-for a new movie (stored durably, applied by its actor, published), to the baseline the same
-body broadcast as it is. For every (client, event) pair it measures the time from sending the
-POST to the client receiving the first message about that event, and prints one JSON object:
-p50/p99 of both, the fraction of pairs delivered, and the ratio service/baseline (a ratio
-survives a noisy machine).
+Starts the real service (``python -m status_tracker.main``) and the bare Quart-Trio app of
+``bench/bare_fanout.py`` side by side and connects ``--clients`` websocket clients to each.
 
-Usage: python bench/feed_fanout.py [--clients 100] [--events 60] [--rate 10]
+Latency (the default): ``--events`` events at ``--rate`` per second. To the service an event is
+one webhook of a movie flow (``--steps`` of them per movie, in order: Jellyseerr approval,
+Radarr grab, Radarr import, Jellyfin ItemAdded; 1 = a new movie per event), stored durably,
+applied by its actor and published; to the baseline, a body broadcast as it is. For every
+(client, event) pair it measures the time from the POST to the client learning of the event:
+a message showing the movie in the state that event leads to, or a later one (a change the
+feed coalesced away is learnt from its successor). One JSON object: p50/p99 of both,
+``delivered`` (the share of pairs learnt within 30 s of the last event), ``undelivered_pairs``,
+``latest_state_delivered`` (the share of (client, movie) pairs whose last message showed the
+state the API shows at the end: every change delivered as the latest state of each entity),
+``refused`` and ``retried`` webhooks (see ``harness.deliver``), and the ratios
+service/baseline, which survive a noisy machine.
+
+Ingest (``--ingest-movies N``): N movie flows (four webhooks each, ``--concurrency`` movies in
+flight) with no client connected, then N more with the clients connected and reading
+everything; ``ingest_ratio`` is the rate with the clients over the rate without.
+
+Usage: python bench/feed_fanout.py [--clients 100] [--events 60] [--rate 10] [--steps 1]
+                                   [--ingest-movies N] [--concurrency 64]
+                                   [--backends sqlite] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
-import statistics
+import math
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import attrs
 import trio
 from trio_websocket import open_websocket_url
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.support is not installed with the package
+sys.path.insert(0, str(ROOT))  # bench and tests.support are not installed with the package
 
-from tests.support.fixtures import numbered_movie_request  # noqa: E402
-from tests.support.process import free_port, service_process  # noqa: E402
-from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until  # noqa: E402
+from bench.harness import (  # noqa: E402
+    FLOW_STATES,
+    Sent,
+    bare_app,
+    client,
+    command_line,
+    deliver,
+    drained,
+    inbox,
+    latency_ms,
+    lost_flow_events,
+    movie_flow,
+    ratio,
+    run_each_backend,
+    send_flows,
+    service,
+    titled_requests,
+)
+from tests.support.databases import throwaway_database  # noqa: E402
+from tests.support.service import API_TOKEN  # noqa: E402
 
-Received = dict[int, float]
+TITLE = "Fanout Movie"
+FIRST_TMDB_ID = 700_000
+GRACE_S = 30.0
+
+
+@attrs.define
+class Heard:
+    """What one client heard: when it first learnt of each event, each movie's latest state."""
+
+    received: dict[int, float] = attrs.Factory(dict)
+    latest: dict[int, str] = attrs.Factory(dict)
+
+
+Hear = Callable[[str, Heard], None]
+Post = Callable[[int], Awaitable[None]]
+
+
+def hear_bare(text: str, heard: Heard) -> None:
+    heard.received.setdefault(json.loads(text)["event"], time.perf_counter())
+
+
+def hear_service(steps: int) -> Hear:
+    """Reads the feed's messages: a movie in state k means events 0..k of its flow are known."""
+    prefix = f"{TITLE} "
+
+    def hear(text: str, heard: Heard) -> None:
+        if '"type":"request"' not in text and '"type":"snapshot"' not in text:
+            return  # timeline and episode messages say nothing a request message does not
+        message = json.loads(text)
+        items = message["requests"] if message["type"] == "snapshot" else [message["request"]]
+        now = time.perf_counter()
+        for item in items:
+            if not item["title"].startswith(prefix):
+                continue
+            movie = int(item["title"].removeprefix(prefix))
+            heard.latest[movie] = item["state"]
+            if item["state"] in FLOW_STATES:
+                for step in range(min(FLOW_STATES.index(item["state"]) + 1, steps)):
+                    heard.received.setdefault(movie * steps + step, now)
+
+    return hear
+
+
+async def listen(
+    url: str,
+    hear: Hear,
+    heard: Heard,
+    events: int,
+    *,
+    task_status: trio.TaskStatus[trio.Event],
+) -> None:
+    """One websocket client; started once connected, with an event set when it heard all."""
+    complete = trio.Event()
+    async with open_websocket_url(url, message_queue_size=4096) as socket:
+        task_status.started(complete)
+        while True:
+            hear(await socket.get_message(), heard)
+            if len(heard.received) == events:
+                complete.set()
 
 
 @contextlib.asynccontextmanager
-async def bare_app() -> AsyncIterator[str]:
-    port = free_port()
-    process = await trio.lowlevel.open_process(
-        [sys.executable, str(ROOT / "bench" / "bare_fanout.py"), "--bind", f"127.0.0.1:{port}"]
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=url) as http:
-
-            async def listening() -> bool:
-                try:
-                    await http.post("/hook", content="{}")
-                    return True
-                except httpx.TransportError:
-                    return False
-
-            await wait_until(listening, what="the bare app to listen")
-        yield url
-    finally:
-        process.kill()
-        await process.wait()
-
-
-async def client(
-    url: str,
-    parse: Callable[[dict[str, Any]], int | None],
-    received: Received,
-    events: int,
-    ready: trio.Event,
-    complete: trio.Event,
-) -> None:
-    async with open_websocket_url(url, message_queue_size=4096) as socket:
-        ready.set()
-        while True:
-            message = json.loads(await socket.get_message())
-            event = parse(message)
-            if event is not None and event not in received:
-                received[event] = time.perf_counter()
-                if len(received) == events:
-                    complete.set()
-
-
-def service_event(message: dict[str, Any]) -> int | None:
-    request = message.get("request")
-    title = request.get("title", "") if isinstance(request, dict) else ""
-    return int(title.rsplit(" ", 1)[1]) if title.startswith("Fanout Movie ") else None
-
-
-def bare_event(message: dict[str, Any]) -> int | None:
-    return message.get("event")
+async def connected(
+    url: str, clients: int, hear: Hear, events: int
+) -> AsyncIterator[list[tuple[Heard, trio.Event]]]:
+    """``clients`` websocket clients on ``url``, each with what it heard and its completion."""
+    async with trio.open_nursery() as nursery:
+        listening = []
+        for _ in range(clients):
+            heard = Heard()
+            listening.append((heard, await nursery.start(listen, url, hear, heard, events)))
+        yield listening
+        nursery.cancel_scope.cancel()
 
 
 async def measure(
-    ws_url: str,
-    parse: Callable[[dict[str, Any]], int | None],
-    post: Callable[[int], Awaitable[None]],
-    arguments: argparse.Namespace,
-) -> dict[str, Any]:
-    inboxes: list[Received] = [{} for _ in range(arguments.clients)]
-    completes = [trio.Event() for _ in inboxes]
+    url: str, hear: Hear, post: Post, arguments: argparse.Namespace
+) -> tuple[dict[str, Any], list[Heard]]:
+    """Send the events to clients listening on ``url``; the latencies and what each heard."""
     sent: dict[int, float] = {}
-    async with trio.open_nursery() as nursery:
-        for inbox, complete in zip(inboxes, completes, strict=True):
-            ready = trio.Event()
-            nursery.start_soon(client, ws_url, parse, inbox, arguments.events, ready, complete)
-            await ready.wait()
+    async with connected(url, arguments.clients, hear, arguments.events) as listening:
         await trio.sleep(0.5)  # every snapshot delivered before the first event
-        for event in range(arguments.events):
-            sent[event] = time.perf_counter()
-            nursery.start_soon(post, event)
-            await trio.sleep(1 / arguments.rate)
-        with trio.move_on_after(30):  # what has not arrived by then counts as not delivered
-            for complete in completes:
-                await complete.wait()
-        nursery.cancel_scope.cancel()
-    latencies = sorted(
-        (inbox[event] - sent[event]) * 1000 for inbox in inboxes for event in inbox
-    )
+        async with trio.open_nursery() as posting:
+            for event in range(arguments.events):
+                sent[event] = time.perf_counter()
+                posting.start_soon(post, event)
+                await trio.sleep(1 / arguments.rate)
+            with trio.move_on_after(GRACE_S):  # what has not arrived by then is undelivered
+                for _, complete in listening:
+                    await complete.wait()
+    hearings = [heard for heard, _ in listening]
+    latencies = [at - sent[event] for heard in hearings for event, at in heard.received.items()]
     pairs = arguments.clients * arguments.events
     return {
-        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 1)
-        if latencies
-        else None,
+        **latency_ms(latencies),
         "delivered": round(len(latencies) / pairs, 4),
-    }
+        "undelivered_pairs": pairs - len(latencies),
+    }, hearings
 
 
-async def main(arguments: argparse.Namespace) -> None:
+async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "benchmark": "feed_fanout",
+        "backend": backend,
         "clients": arguments.clients,
         "events": arguments.events,
         "rate_per_s": arguments.rate,
+        "steps_per_movie": arguments.steps,
     }
-    async with bare_app() as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+    posts = {"baseline": Sent(), "service": Sent()}
+    async with bare_app() as url, client(url) as http:
 
         async def post_bare(event: int) -> None:
-            await http.post("/hook", content=json.dumps({"event": event}))
+            if not await deliver(http, "/hook", {"event": event}, posts["baseline"]):
+                posts["baseline"].refused += 1
 
         ws = url.replace("http://", "ws://") + "/ws"
-        results["baseline"] = await measure(ws, bare_event, post_bare, arguments)
-    with tempfile.TemporaryDirectory() as folder:
-        variables = {
-            "ST_DATABASE_URL": f"sqlite:///{folder}/fanout.db",
-            "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-            "ST_API_TOKEN": API_TOKEN,
-            "ST_LOG_LEVEL": "WARNING",
-            "ST_MAX_CONCURRENT_REQUESTS": str(arguments.clients * 4),
+        results["baseline"], _ = await measure(ws, hear_bare, post_bare, arguments)
+
+    movies = math.ceil(arguments.events / arguments.steps)
+    flows = [movie_flow(n, title=TITLE, first_tmdb_id=FIRST_TMDB_ID) for n in range(movies)]
+    posted = {event: trio.Event() for event in range(arguments.events)}
+    async with (
+        throwaway_database(backend) as database_url,
+        service(database_url, ST_MAX_CONCURRENT_REQUESTS=str(arguments.clients * 4)) as started,
+        client(started.url) as http,
+    ):
+
+        async def post_service(event: int) -> None:
+            movie, step = divmod(event, arguments.steps)
+            if step:  # one movie's webhooks arrive in order, as its services send them
+                await posted[event - 1].wait()
+            source, body = flows[movie][step]
+            if not await deliver(http, f"/webhooks/{source}", body, posts["service"]):
+                posts["service"].refused += 1
+            posted[event].set()
+
+        ws = started.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+        results["service"], hearings = await measure(
+            ws, hear_service(arguments.steps), post_service, arguments
+        )
+        final = {
+            int(item["title"].removeprefix(f"{TITLE} ")): item["state"]
+            for item in await titled_requests(http, TITLE)
         }
-        async with (
-            service_process(Path(folder), **variables) as service,
-            httpx.AsyncClient(base_url=service.url, timeout=30) as http,
-        ):
-            headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
-
-            async def post_service(event: int) -> None:
-                body = numbered_movie_request(event, title="Fanout Movie", first_tmdb_id=700_000)
-                await http.post("/webhooks/jellyseerr", json=body, headers=headers)
-
-            ws = service.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
-            results["service"] = await measure(ws, service_event, post_service, arguments)
+    latest = sum(
+        heard.latest.get(movie) == state for heard in hearings for movie, state in final.items()
+    )
+    results["service"]["latest_state_delivered"] = round(latest / (arguments.clients * movies), 4)
+    for side, sent in posts.items():
+        results[side].update(refused=sent.refused, retried=sent.retried)
     baseline, ours = results["baseline"], results["service"]
-    if baseline["p99_ms"] and ours["p99_ms"]:
-        results["p99_ratio"] = round(ours["p99_ms"] / baseline["p99_ms"], 2)
-        results["p50_ratio"] = round(ours["p50_ms"] / baseline["p50_ms"], 2)
-    print(json.dumps(results), flush=True)
+    results["p99_ratio"] = ratio(ours["p99_ms"], baseline["p99_ms"])
+    results["p50_ratio"] = ratio(ours["p50_ms"], baseline["p50_ms"])
+    return results
+
+
+async def ingest(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
+    movies = arguments.ingest_movies
+    flows = [movie_flow(n, title=TITLE, first_tmdb_id=FIRST_TMDB_ID) for n in range(2 * movies)]
+    limit = str(arguments.clients * 4 + arguments.concurrency)
+    async with (
+        throwaway_database(backend) as database_url,
+        service(database_url, ST_MAX_CONCURRENT_REQUESTS=limit) as started,
+        inbox(database_url) as store,
+        client(started.url, concurrency=arguments.concurrency) as http,
+    ):
+        alone = await send_flows(http, flows[:movies], concurrency=arguments.concurrency)
+        await drained(store)
+        ws = started.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+        async with connected(ws, arguments.clients, lambda text, heard: None, 0):
+            watched = await send_flows(http, flows[movies:], concurrency=arguments.concurrency)
+            await drained(store)
+        lost = await lost_flow_events(http, TITLE, 2 * movies)
+
+    def phase(sent: Sent) -> dict[str, Any]:
+        return {"accepted_per_s": sent.accepted_per_s, **latency_ms(sent.latencies)}
+
+    return {
+        "benchmark": "feed_ingest",
+        "backend": backend,
+        "clients": arguments.clients,
+        "movies_per_phase": movies,
+        "concurrency": arguments.concurrency,
+        "without_clients": phase(alone),
+        "with_clients": phase(watched),
+        "ingest_ratio": ratio(watched.accepted_per_s, alone.accepted_per_s),
+        "refused": alone.refused + watched.refused,
+        "retried": alone.retried + watched.retried,
+        "lost": lost,
+    }
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(
+        __doc__, quick="10 clients, 12 events at 20/s (or 10 movies)", backends=("sqlite",)
+    )
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--events", type=int, default=60)
     parser.add_argument("--rate", type=float, default=10.0)
-    trio.run(main, parser.parse_args())
+    parser.add_argument("--steps", type=int, choices=range(1, 5), default=1)
+    parser.add_argument("--ingest-movies", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.clients, arguments.events, arguments.rate = 10, 12, 20.0
+        arguments.ingest_movies = min(arguments.ingest_movies, 10)
+        arguments.concurrency = min(arguments.concurrency, 8)
+    benchmark = ingest if arguments.ingest_movies else latency
+    run_each_backend(functools.partial(benchmark, arguments=arguments), arguments.backends)

@@ -54,7 +54,6 @@ import collections
 import copy
 import gc
 import json
-import math
 import statistics
 import sys
 import time
@@ -79,10 +78,11 @@ from status_tracker.clients import (  # noqa: E402
     DownloadsSeen,
 )
 
+from bench.harness import percentile  # noqa: E402
 from tests.support.databases import throwaway_database  # noqa: E402
+from tests.support.fixtures import load_fixture  # noqa: E402
 from tests.support.service import RunningService, started_service  # noqa: E402
 
-FIXTURES = ROOT / "tests" / "fixtures"
 PACK_EVERY = 10
 EPISODE_SIZE = 1_400_000_000
 MOVIE_SIZE = 8_000_000_000
@@ -115,10 +115,6 @@ class CountingDriver:
         await self._inner.aclose()
 
 
-def fixture(path: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / path).read_text())
-
-
 @attrs.define
 class Tracked:
     """One torrent the benchmark tracks, and what the fake qBittorrent says about it."""
@@ -133,7 +129,7 @@ class Tracked:
 def movie_grab(number: int, torrent_hash: str) -> tuple[dict[str, Any], Tracked]:
     title = f"Poll Movie {number}"
     release = f"Poll.Movie.{number}.2024.1080p.WEB-DL.x264-GRP"
-    body = fixture("radarr/grab.json")
+    body = load_fixture("radarr/grab.json")
     body["movie"].update(
         id=300_000 + number, tmdbId=800_000 + number, imdbId=f"tt9{number:07d}", title=title
     )
@@ -147,7 +143,7 @@ def movie_grab(number: int, torrent_hash: str) -> tuple[dict[str, Any], Tracked]
 def pack_grab(number: int, torrent_hash: str, episodes: int) -> tuple[dict[str, Any], Tracked]:
     title = f"Poll Show {number}"
     release = f"Poll.Show.{number}.S01.1080p.WEB-DL.x264-GRP"
-    body = fixture("sonarr/grab_season_pack.json")
+    body = load_fixture("sonarr/grab_season_pack.json")
     body["series"].update(
         id=50_000 + number,
         tvdbId=700_000 + number,
@@ -357,11 +353,6 @@ async def one_poll(
         "gc_full_collections": gc_pauses.full - before_gc.full,
         "gc_pause_s": gc_pauses.seconds - before_gc.seconds,
     }
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
 
 
 def summary(

@@ -75,6 +75,15 @@ async def database_url(
             yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def backend(request: pytest.FixtureRequest, asyncio_loop: None) -> str:
+    """Each backend's name in turn, for code that makes its own databases (PostgreSQL's on the
+    server named by ST_TEST_POSTGRES_URL, which answers)."""
+    if request.param == "postgresql":
+        await require_postgres()
+    return request.param
+
+
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     async with open_store(database_url) as opened:

@@ -14,7 +14,7 @@ import attrs
 import httpx
 import trio
 
-from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
+from tests.support.service import API_TOKEN, DEADLINE_S, WEBHOOK_TOKEN, wait_until
 
 SOURCE_TREE = Path(__file__).resolve().parents[2]
 
@@ -58,9 +58,15 @@ class ServiceProcess:
 
 @contextlib.asynccontextmanager
 async def service_process(
-    cwd: Path, *, port: int | None = None, **variables: str
+    cwd: Path,
+    *,
+    port: int | None = None,
+    start_deadline: float = DEADLINE_S,
+    poll_s: float = 0.05,
+    **variables: str,
 ) -> AsyncIterator[ServiceProcess]:
-    """The service in its own process (on ``port``, or a free one) once ``/health`` answers.
+    """The service in its own process (on ``port``, or a free one) once ``/health`` answers
+    (asked every ``poll_s`` seconds for up to ``start_deadline``).
 
     Stopped with SIGTERM when the block ends (killed if it does not stop within 20 s); what
     it wrote is in ``log``.
@@ -88,7 +94,9 @@ async def service_process(
                 except httpx.TransportError:
                     return False
 
-            await wait_until(healthy, what="the service to start")
+            await wait_until(
+                healthy, what="the service to start", deadline=start_deadline, every=poll_s
+            )
         yield service
     finally:
         if process.returncode is None:

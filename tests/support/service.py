@@ -86,14 +86,19 @@ class RunningService:
 
 
 async def wait_until(
-    condition: Callable[[], Awaitable[bool]], *, what: str, deadline: float = DEADLINE_S
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    what: str,
+    deadline: float = DEADLINE_S,
+    every: float = 0.05,
 ) -> None:
-    """Re-check ``condition`` until it holds; fail naming ``what`` after ``deadline`` seconds."""
+    """Re-check ``condition`` every ``every`` seconds until it holds; fail naming ``what``
+    after ``deadline`` seconds."""
     with trio.move_on_after(deadline):
         while True:
             if await condition():
                 return
-            await trio.sleep(0.05)
+            await trio.sleep(every)
     raise AssertionError(f"timed out after {deadline} s waiting for {what}")
 
 

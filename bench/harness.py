@@ -1,0 +1,319 @@
+"""What the benchmarks share: the service and the bare baseline app as processes, movie-flow
+webhooks, a pool of senders, waiting for the inbox to drain, percentiles and the JSON output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from argparse import ArgumentParser
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import trio
+import trio_asyncio
+from status_tracker.storage import Store, parse_database_url
+
+from tests.support.fixtures import load_fixture, numbered_movie_request
+from tests.support.process import ServiceProcess, free_port, service_process
+from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_HEADERS = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+API_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}
+# What each webhook of a movie flow adds to the timeline, and the state it leads to.
+FLOW_EVENTS = ("approved", "grabbed", "imported", "added_to_library")
+FLOW_STATES = ("approved", "grabbing", "importing", "available")
+DRAIN_POLL_S = 0.05
+BACKENDS = ("sqlite", "postgresql")
+RETRIES = 5
+
+Webhook = tuple[str, dict[str, Any]]
+
+
+def movie_flow(number: int, *, title: str, first_tmdb_id: int) -> list[Webhook]:
+    """The four webhooks of one regular (not anime) movie, from request to library.
+
+    Jellyseerr's approval, Radarr's grab and import, Jellyfin's ItemAdded, from the fixtures,
+    for the movie ``f"{title} {number}"`` with TMDB id ``first_tmdb_id + number`` (see
+    ``numbered_movie_request``) and its own Radarr id, IMDb id, torrent and Jellyfin item.
+    """
+    tmdb = first_tmdb_id + number
+    name = f"{title} {number}"
+    imdb = f"tt{tmdb:08d}"
+    request = numbered_movie_request(number, title=title, first_tmdb_id=first_tmdb_id)
+    grab = load_fixture("radarr/grab.json")
+    grab["movie"].update(id=tmdb, tmdbId=tmdb, imdbId=imdb, title=name, tags=[])
+    grab["remoteMovie"].update(tmdbId=tmdb, imdbId=imdb, title=name)
+    grab["downloadId"] = f"{tmdb:040X}"
+    imported = load_fixture("radarr/download.json")
+    imported["movie"].update(id=tmdb, tmdbId=tmdb, imdbId=imdb, title=name, tags=[])
+    imported["remoteMovie"].update(tmdbId=tmdb, imdbId=imdb, title=name)
+    imported["downloadId"] = grab["downloadId"]
+    added = load_fixture("jellyfin/item_added_movie.json")
+    added.update(Name=name, ItemId=uuid.uuid4().hex, Provider_tmdb=str(tmdb))
+    added.pop("Provider_imdb")
+    return [("jellyseerr", request), ("radarr", grab), ("radarr", imported), ("jellyfin", added)]
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value that ``share`` of them are at or below."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
+
+
+def latency_ms(seconds: Sequence[float]) -> dict[str, float | None]:
+    """p50 and p99 of ``seconds`` in milliseconds (None when there are none)."""
+    if not seconds:
+        return {"p50_ms": None, "p99_ms": None}
+    return {
+        "p50_ms": round(statistics.median(seconds) * 1000, 1),
+        "p99_ms": round(percentile(seconds, 0.99) * 1000, 1),
+    }
+
+
+def ratio(ours: float | None, baseline: float | None) -> float | None:
+    return round(ours / baseline, 2) if ours and baseline else None
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result), flush=True)
+
+
+def command_line(doc: str, *, quick: str, backends: Sequence[str] = BACKENDS) -> ArgumentParser:
+    """The options every benchmark has: ``--backends`` (``backends`` by default) and
+    ``--quick`` (a size small enough for its smoke test, described by ``quick``)."""
+    parser = ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(backends))
+    parser.add_argument("--quick", action="store_true", help=quick)
+    return parser
+
+
+def run_each_backend(
+    measure: Callable[[str], Awaitable[dict[str, Any]]], backends: Sequence[str]
+) -> None:
+    """Print ``measure(backend)`` for each backend in turn, under the trio-asyncio loop that
+    PostgreSQL needs."""
+
+    async def each() -> None:
+        async with trio_asyncio.open_loop():
+            for backend in backends:
+                emit(await measure(backend))
+
+    trio.run(each)
+
+
+@attrs.define
+class Sent:
+    """What senders saw: one latency per webhook (its retries included), the webhooks never
+    accepted, the retries, and when."""
+
+    latencies: list[float] = attrs.Factory(list)
+    refused: int = 0
+    retried: int = 0
+    started: float = 0.0
+    first_accepted: float | None = None
+    finished: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        return len(self.latencies) - self.refused
+
+    @property
+    def accepted_per_s(self) -> float:
+        return round(self.accepted / (self.finished - self.started), 1)
+
+
+async def deliver(http: httpx.AsyncClient, path: str, body: object, sent: Sent) -> bool:
+    """POST ``body`` as a webhook sender does: again when the connection drops before an answer
+    (a server closes a keep-alive connection it thinks idle when its loop lags) or on a 503
+    after its Retry-After, at most ``RETRIES`` times, each counted in ``sent.retried``; the
+    service answers a repeated body as a duplicate. Whether it was answered 200 in the end."""
+    for attempt in range(RETRIES + 1):
+        if attempt:
+            sent.retried += 1
+        try:
+            response = await http.post(path, json=body, headers=WEBHOOK_HEADERS)
+        except httpx.TransportError:
+            continue
+        if response.status_code != 503:
+            return response.status_code == 200
+        await trio.sleep(float(response.headers.get("Retry-After", 1)))
+    return False
+
+
+async def send_flows(
+    http: httpx.AsyncClient,
+    flows: Sequence[Sequence[Webhook]],
+    *,
+    concurrency: int,
+    path: str = "/webhooks/{source}",
+) -> Sent:
+    """POST every flow's webhooks in order, ``concurrency`` flows at once (one connection each)."""
+    sent = Sent()
+    send, receive = trio.open_memory_channel[Sequence[Webhook]](len(flows))
+    for flow in flows:
+        send.send_nowait(flow)
+    send.close()
+
+    async def sender() -> None:
+        async for flow in receive:
+            for source, body in flow:
+                started = time.perf_counter()
+                accepted = await deliver(http, path.format(source=source), body, sent)
+                answered = time.perf_counter()
+                sent.latencies.append(answered - started)
+                if not accepted:
+                    sent.refused += 1
+                elif sent.first_accepted is None:
+                    sent.first_accepted = answered
+
+    sent.started = time.perf_counter()
+    async with trio.open_nursery() as nursery:
+        for _ in range(concurrency):
+            nursery.start_soon(sender)
+    sent.finished = time.perf_counter()
+    return sent
+
+
+def client(url: str, *, concurrency: int = 64, timeout: float = 120) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
+
+
+@contextlib.asynccontextmanager
+async def bare_app() -> AsyncIterator[str]:
+    """``bench/bare_fanout.py`` in its own process, once it answers; its base URL."""
+    port = free_port()
+    process = await trio.lowlevel.open_process(
+        [sys.executable, str(ROOT / "bench" / "bare_fanout.py"), "--bind", f"127.0.0.1:{port}"]
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+
+            async def listening() -> bool:
+                try:
+                    await http.post("/hook", content="{}")
+                    return True
+                except httpx.TransportError:
+                    return False
+
+            await wait_until(listening, what="the bare app to listen")
+        yield url
+    finally:
+        process.kill()
+        await process.wait()
+
+
+def service_variables(database_url: str, **variables: str) -> dict[str, str]:
+    return {
+        "ST_DATABASE_URL": database_url,
+        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "ST_API_TOKEN": API_TOKEN,
+        "ST_LOG_LEVEL": "WARNING",
+        **variables,
+    }
+
+
+@contextlib.asynccontextmanager
+async def service(
+    database_url: str, *, start_deadline: float = 60.0, poll_s: float = 0.05, **variables: str
+) -> AsyncIterator[ServiceProcess]:
+    """The real service (``python -m status_tracker.main``) on ``database_url`` in its own
+    process, once ``/health`` answers; its log goes to a temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        async with service_process(
+            Path(folder),
+            start_deadline=start_deadline,
+            poll_s=poll_s,
+            **service_variables(database_url, **variables),
+        ) as started:
+            yield started
+
+
+@contextlib.asynccontextmanager
+async def inbox(database_url: str) -> AsyncIterator[Store]:
+    """A store on the service's database that only reads (no writer, no migration).
+
+    The benchmarks watch the inbox through it: the same count as ``/health``'s ``inbox``, at
+    no cost to the service's event loop (``/health`` takes 50-300 ms a call with a few hundred
+    active requests on a loaded machine, time the service would lose to being watched).
+    PostgreSQL needs a trio-asyncio loop around this.
+    """
+    # The drivers are private to the package: a benchmark may look behind the port.
+    from status_tracker.storage._postgres import PostgresDriver
+    from status_tracker.storage._sqlite import SqliteDriver
+
+    dialect, target = parse_database_url(database_url)
+    driver = SqliteDriver(target) if dialect == "sqlite" else await PostgresDriver.connect(target)
+    store = Store(driver)
+    try:
+        yield store
+    finally:
+        await store.aclose()
+
+
+async def pending(store: Store) -> int:
+    """Mail rows (webhooks and hand-offs) not yet applied."""
+    return (await store.mail_counts())["pending"]
+
+
+async def dead_letters(store: Store) -> int:
+    """Mail rows no actor could apply."""
+    _, count = await store.dead_letters(limit=1)
+    return count
+
+
+async def drained(store: Store, *, deadline: float = 1800.0) -> float:
+    """Wait until no mail row is left unapplied; the moment (``time.perf_counter()``) it was
+    first seen so."""
+    with trio.fail_after(deadline):
+        while True:
+            if not await pending(store):
+                return time.perf_counter()
+            await trio.sleep(DRAIN_POLL_S)
+
+
+async def titled_requests(http: httpx.AsyncClient, title: str) -> list[dict[str, Any]]:
+    """Every request whose title contains ``title``, as the list shows them."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = (
+            await http.get(
+                "/api/requests",
+                params={"q": title, "limit": 500, "offset": len(items)},
+                headers=API_HEADERS,
+            )
+        ).json()
+        items.extend(page["items"])
+        if len(items) >= page["total"] or not page["items"]:
+            return items
+
+
+async def lost_flow_events(
+    http: httpx.AsyncClient, title: str, movies: int, *, steps: int = len(FLOW_EVENTS)
+) -> int:
+    """How many of the first ``steps`` movie-flow events of the movies ``f"{title} {n}"``,
+    ``n < movies``, are on no timeline: each one an accepted webhook that was lost."""
+    events: dict[str, set[str]] = {f"{title} {n}": set() for n in range(movies)}
+    limiter = trio.CapacityLimiter(8)
+
+    async def read(item: dict[str, Any]) -> None:
+        async with limiter:
+            response = await http.get(f"/api/requests/{item['id']}", headers=API_HEADERS)
+        if item["title"] in events:
+            events[item["title"]].update(entry["event"] for entry in response.json()["timeline"])
+
+    async with trio.open_nursery() as nursery:
+        for item in await titled_requests(http, title):
+            nursery.start_soon(read, item)
+    return sum(len(set(FLOW_EVENTS[:steps]) - seen) for seen in events.values())
