@@ -73,6 +73,22 @@ class RequestItems:
             addresses=self.addresses,
         )
 
+    async def episode(self, episode: EpisodeRow) -> dict[str, Any]:
+        """An episode as the request's detail would show it (a feed message's)."""
+        request = await self._store.load_request(episode.request_id)
+        if request is None:
+            return views.episode_item(episode)
+        downloads = await self._store.downloads_of(request.id)
+        return views.episode_detail(
+            episode,
+            request,
+            {d.hash: d for d in downloads},
+            views.episode_sizes(downloads),
+            setup=self.setup,
+            now=self._clock.now(),
+            arr_reasons=await self.arr_reasons(),
+        )
+
     async def detail(self, row: RequestRow) -> dict[str, Any]:
         """The request with its episodes, downloads and timeline."""
         return views.request_detail(

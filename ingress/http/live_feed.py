@@ -3,9 +3,9 @@
 A change goes out at once unless the same request or episode was sent within the last 250 ms;
 then only its latest state follows when that window ends. A client that cannot keep up only
 ever has the latest state of each request and episode waiting (a dict per client,
-overwritten in place), never a growing queue. A request is described (its reason read from
-the downloads it follows) when it is first sent, once for every client, as the API would
-describe it then; a change overtaken before any client sent it is never described.
+overwritten in place), never a growing queue. A request or episode is described (its reason
+read from the downloads it follows) when it is first sent, once for every client, as the API
+would describe it then; a change overtaken before any client sent it is never described.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ TIMELINE_BACKLOG = 500
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
 Describe = Callable[[RequestRow, Sequence[EpisodeRow]], Awaitable[dict[str, Any]]]
+DescribeEpisode = Callable[[EpisodeRow], Awaitable[dict[str, Any]]]
 
 
 def _encoded(message: dict[str, Any]) -> str:
@@ -38,15 +39,14 @@ def _encoded(message: dict[str, Any]) -> str:
 
 
 @attrs.define(eq=False)
-class _RequestChange:
-    """A request as committed, described into a message by the first client that sends it."""
+class _Change:
+    """A committed change, described into a message by the first client that sends it."""
 
-    row: RequestRow
-    episodes: Sequence[EpisodeRow]
+    message: Callable[[], Awaitable[dict[str, Any]]]
     _text: str | None = None
     _describing: trio.Event | None = None
 
-    async def text(self, describe: Describe) -> str:
+    async def text(self) -> str:
         # Another client describing it may be cancelled (gone) midway: then the next one does.
         while self._text is None:
             if self._describing is not None:
@@ -54,15 +54,14 @@ class _RequestChange:
                 continue
             self._describing = trio.Event()
             try:
-                item = await describe(self.row, self.episodes)
-                self._text = _encoded({"type": "request", "request": item})
+                self._text = _encoded(await self.message())
             finally:
                 self._describing.set()
                 self._describing = None
         return self._text
 
 
-Outgoing = str | _RequestChange
+Outgoing = str | _Change
 
 
 @attrs.define(eq=False)
@@ -111,12 +110,20 @@ class LiveFeed:
     """Receives every committed change (it is the actors' Publisher) and serves clients.
 
     Each change is encoded once and the same text goes to every client; ``describe`` makes a
-    request's message (``RequestItems.item``).
+    request's message (``RequestItems.item``), ``describe_episode`` an episode's
+    (``RequestItems.episode``).
     """
 
-    def __init__(self, *, describe: Describe, coalesce_s: float = COALESCE_S) -> None:
+    def __init__(
+        self,
+        *,
+        describe: Describe,
+        describe_episode: DescribeEpisode,
+        coalesce_s: float = COALESCE_S,
+    ) -> None:
         self._clients: set[_Client] = set()
         self._describe = describe
+        self._describe_episode = describe_episode
         self._coalesce_s = coalesce_s
         self._sent = 0
 
@@ -125,16 +132,20 @@ class LiveFeed:
 
     def request_changed(self, row: RequestRow, episodes: Sequence[EpisodeRow]) -> None:
         if self._clients:
-            self._hold(("request", row.id, 0, 0), _RequestChange(row=row, episodes=episodes))
+
+            async def message() -> dict[str, Any]:
+                return {"type": "request", "request": await self._describe(row, episodes)}
+
+            self._hold(("request", row.id, 0, 0), _Change(message))
 
     def episode_changed(self, row: EpisodeRow) -> None:
         if self._clients:
-            message = {
-                "type": "episode",
-                "request_id": row.request_id,
-                "episode": views.episode_item(row),
-            }
-            self._hold(("episode", row.request_id, row.season, row.episode), _encoded(message))
+
+            async def message() -> dict[str, Any]:
+                episode = await self._describe_episode(row)
+                return {"type": "episode", "request_id": row.request_id, "episode": episode}
+
+            self._hold(("episode", row.request_id, row.season, row.episode), _Change(message))
 
     def timeline_added(self, entry: TimelineEntry) -> None:
         if not self._clients:
@@ -174,7 +185,7 @@ class LiveFeed:
                 client.wake = trio.Event()
                 ready, next_due = client.due(trio.current_time(), self._coalesce_s)
                 for change in ready:
-                    text = change if isinstance(change, str) else await change.text(self._describe)
+                    text = change if isinstance(change, str) else await change.text()
                     await send(text)
                     self._sent += 1
                 with trio.move_on_at(math.inf if next_due is None else next_due):

@@ -133,6 +133,28 @@ def download_item(
     }
 
 
+def episode_detail(
+    episode: EpisodeRow,
+    request: RequestRow,
+    downloads: Mapping[str, DownloadRow],
+    sizes: Mapping[tuple[str, EpisodeKey], int],
+    *,
+    setup: Setup | None = None,
+    now: float | None = None,
+    arr_reasons: Mapping[str, str] = reasons.NO_ARR_REASONS,
+) -> dict[str, Any]:
+    """An episode as the detail shows it: its file's size (``sizes``: ``episode_sizes()``) and
+    why it waits (needs ``setup`` and ``now``); ``downloads`` by hash."""
+    reason = None
+    if setup is not None and now is not None:
+        reason = reasons.episode_reason(
+            episode, request, downloads, setup, now=now, arr_reasons=arr_reasons
+        )
+    return episode_item(
+        episode, size=sizes.get((episode.torrent_hash or "", episode.key)), reason=reason
+    )
+
+
 def episode_sizes(downloads: Sequence[DownloadRow]) -> dict[tuple[str, EpisodeKey], int]:
     """The size of each episode's file(s), by (torrent hash, episode), from the torrents' files."""
     sizes: dict[tuple[str, EpisodeKey], int] = {}
@@ -171,12 +193,9 @@ def request_detail(
     by_hash = {d.hash: d for d in downloads}
 
     def episode(e: EpisodeRow) -> dict[str, Any]:
-        reason = None
-        if setup is not None and now is not None:
-            reason = reasons.episode_reason(
-                e, row, by_hash, setup, now=now, arr_reasons=arr_reasons
-            )
-        return episode_item(e, size=sizes.get((e.torrent_hash or "", e.key)), reason=reason)
+        return episode_detail(
+            e, row, by_hash, sizes, setup=setup, now=now, arr_reasons=arr_reasons
+        )
 
     return {
         **request_item(

@@ -14,6 +14,7 @@ from trio_websocket import ConnectionRejected, open_websocket_url
 from tests.e2e.test_what_it_shows import (
     HORIMIYA,
     QBT,
+    horimiya_files,
     pack_in_qbittorrent,
     qbittorrent_settings,
 )
@@ -159,6 +160,40 @@ async def test_a_stall_reaches_the_feed_with_its_reason_and_links_as_the_api_sho
     assert {key: value for key, value in fed.items() if key != "reason"} == {
         key: shown[key] for key in fed if key != "reason"
     }, "a feed item is what the API shows (the reason's seconds may have moved on)"
+
+
+async def test_an_episode_reaches_the_feed_with_its_size_and_reason_as_the_api_shows_it(
+    sqlite_url: str,
+) -> None:
+    async with (
+        open_fake_qbittorrent(*QBT) as qbittorrent,
+        started_service(sqlite_url, **qbittorrent_settings(qbittorrent)) as service,
+    ):
+        detail = await pack_in_qbittorrent(service, qbittorrent, state="downloading", num_seeds=9)
+        url = service.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+        async with open_websocket_url(url) as socket:
+            await socket.get_message()  # the snapshot
+            # E07 moves a little more, then the swarm is gone.
+            files = horimiya_files(done=6)
+            files[6]["progress"] = 0.45
+            qbittorrent.files[HORIMIYA] = files
+            qbittorrent.add_torrent(
+                HORIMIYA, state="stalledDL", dlspeed=0, num_seeds=0, progress=0.47
+            )
+            with trio.fail_after(DEADLINE_S):
+                fed: dict = {}
+                while not (fed.get("episode") == 7 and fed.get("reason")):
+                    message = json.loads(await socket.get_message())
+                    if message["type"] == "episode":
+                        assert message["request_id"] == detail["id"]
+                        fed = message["episode"]
+        shown = await service.request(detail["id"])
+    (e07,) = [e for e in shown["episodes"] if e["episode"] == 7]
+    assert re.fullmatch(r"no seeds for \d+ s", fed["reason"]), fed["reason"]
+    assert fed["size"] == e07["size"] == files[6]["size"]
+    assert {key: value for key, value in fed.items() if key != "reason"} == {
+        key: e07[key] for key in fed if key != "reason"
+    }, "a feed episode is what the API's detail shows (the reason's seconds may have moved on)"
 
 
 async def test_the_live_feed_needs_the_api_token(service: RunningService) -> None:
