@@ -18,9 +18,10 @@ class Deliver:
 
     ``redelivery`` says an earlier try may already have been applied: check before applying.
     ``caught_up`` names the event (``caught_up_grab``...) when the reconciler learned the
-    messages from a service's API rather than from a webhook. ``at`` is when the dispatcher
-    planned it: a request it creates is created at that time (None: at its application), so that
-    requests created together are ordered, by creation time and then id, as their mail.
+    messages from a service's API rather than from a webhook. ``created_at`` is set when the
+    messages create their request under an id the dispatcher has just allocated: nothing is
+    stored under it yet, and the request is created at that time (the dispatcher's, so that
+    requests created together are ordered, by creation time and then id, as their mail).
     """
 
     messages: tuple[object, ...]
@@ -28,7 +29,7 @@ class Deliver:
     mail_id: int | None = None
     redelivery: bool = False
     caught_up: str | None = None
-    at: float | None = None
+    created_at: float | None = None
 
 
 @typing.final

@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 CallActor = Callable[[object, Deliver | DeliverAll], Awaitable[object]]
 PAGE = 500
 """Mail rows read and planned at once at most."""
+CONCURRENT_DELIVERIES = 64
+"""Actors a wave delivers to at once at most: enough to fill the writer's transactions, few
+enough that a read of the HTTP side never queues behind hundreds of actors' reads."""
 _T = typing.TypeVar("_T")
 
 
@@ -123,7 +126,9 @@ class Dispatcher:
                         self._store.unapplied_mail, after_id=cursor, limit=PAGE - len(rows)
                     )
                 )
-                rows += [self._planner.read(mail) for mail in page]
+                for mail in page:
+                    rows.append(self._planner.read(mail))
+                    await trio.lowlevel.checkpoint()  # translating a page takes a while
                 cursor = page[-1].id if page else cursor
             if not rows:
                 if self._drained_at is None:
@@ -158,16 +163,22 @@ class Dispatcher:
                 retried = True
 
     async def _run_wave(self, steps: Sequence[Step]) -> None:
-        """Apply every step: each actor's in one delivery, all actors at once."""
+        """Apply every step: each actor's in one delivery, many actors at once."""
         groups: dict[tuple[str, object], list[Step]] = {}
+        slots = trio.CapacityLimiter(CONCURRENT_DELIVERIES)
+
+        async def bounded(apply: Callable[..., Awaitable[None]], *args: object) -> None:
+            async with slots:
+                await apply(*args)
+
         async with trio.open_nursery() as nursery:
             for step in steps:
                 if step.actor is None:
-                    nursery.start_soon(self._settle_alone, step)
+                    nursery.start_soon(bounded, self._settle_alone, step)
                 else:
                     groups.setdefault(step.actor, []).append(step)
             for (kind, key), group in groups.items():
-                nursery.start_soon(self._deliver, kind, key, group)
+                nursery.start_soon(bounded, self._deliver, kind, key, group)
 
     async def _deliver(self, kind: str, key: object, steps: list[Step]) -> None:
         """Deliver an actor's steps together; if that fails, each alone (counting a try)."""

@@ -12,7 +12,7 @@ holding one of its hash, episode or Shoko keys in an episode); a hand-off reads 
 *writes* the requests it is applied to, the request-level keys those hold before it
 (`request_keys`), and every key its messages may store (`written_keys`). Consecutive rows are
 correlated together, each against storage as it was before the first of them, as long as no
-row reads a key an earlier one of them writes (`wave_length`).
+row reads a key an earlier one of them writes (`Wave`).
 
 Why that routes every row as one-at-a-time would. A look-up compares stored columns with its
 keys, then filters and orders on fields of the rows it matched, so a fact's candidates depend
@@ -394,6 +394,13 @@ class Footprint:
     writes: frozenset[Key] | None = frozenset()
 
 
+def read_keys(lookup: Lookup, found: Candidates, owners: typing.Iterable[int]) -> frozenset[Key]:
+    """What routing a fact reads: its look-up's keys, the requests the look-up found, and the
+    ``owners`` (every request holding one of its hash, episode or Shoko keys, any state)."""
+    found_ids = {row.id for group in attrs.astuple(found, recurse=False) for row in group}
+    return lookup_keys(lookup) | {("request", request_id) for request_id in {*found_ids, *owners}}
+
+
 def writes_of(
     targets: typing.Iterable[tuple[int, RequestRow | None]], messages: typing.Iterable[object]
 ) -> frozenset[Key] | None:
@@ -411,21 +418,23 @@ def writes_of(
     return frozenset(written)
 
 
-def wave_length(footprints: typing.Iterable[Footprint]) -> int:
-    """How many rows, from the first, may be correlated together: up to the first that reads a
-    key an earlier one writes."""
-    written: set[Key] = set()
-    anything = False
-    length = 0
-    for footprint in footprints:
-        if footprint.reads and (anything or not written.isdisjoint(footprint.reads)):
-            break
-        length += 1
+@typing.final
+@attrs.define
+class Wave:
+    """Rows correlated together so far, in mail order: what they may write."""
+
+    written: set[Key] = attrs.field(factory=set)
+    anything: bool = False
+
+    def add(self, footprint: Footprint) -> bool:
+        """Take in the next row unless it reads a key an earlier one writes; whether it did."""
+        if footprint.reads and (self.anything or not self.written.isdisjoint(footprint.reads)):
+            return False
         if footprint.writes is None:
-            anything = True
+            self.anything = True
         else:
-            written |= footprint.writes
-    return length
+            self.written |= footprint.writes
+        return True
 
 
 _DOWNLOADING = ("grabbing", "downloading", "downloaded")

@@ -9,6 +9,7 @@ import typing
 from collections.abc import Callable, Sequence
 
 import attrs
+import trio
 from status_tracker.storage import DatabaseUnavailable, Mail, MarkMailApplied, Op, PostMail, Store
 
 from status_tracker.domain import EpisodeRow, RequestRow
@@ -24,11 +25,11 @@ from .correlation import (
     Footprint,
     Lookup,
     Route,
+    Wave,
     downloads_to_join,
     lookup_for,
-    lookup_keys,
+    read_keys,
     route,
-    wave_length,
     writes_of,
 )
 from .matches import OWNER_KINDS, Matches, candidates_in
@@ -159,32 +160,37 @@ class Planner:
 
     async def plan_exactly(self, rows: Sequence[Row]) -> list[Step]:
         """As `plan`, but raising whatever planning any of ``rows`` raises."""
-        matches = await self._matches(rows)
-        routed = [self._route(row, matches) for row in rows]
-        joining = [
-            r.id
-            for row, (found, chosen) in zip(rows, routed, strict=True)
-            if chosen.create
-            and isinstance(row.message, m.MediaRequested)
-            and row.message.media_type == "tv"
-            for r in found.by_media
-        ]
-        episodes: dict[int, list[EpisodeRow]] = {}
-        for episode in await self._store.episodes_of(joining):
-            episodes.setdefault(episode.request_id, []).append(episode)
+        lookups = [row.lookup for row in rows if row.lookup is not None]
+        handed_to = [row.key for row in rows if row.kind == "request" and row.unreadable is None]
+        matches = await self.matches(lookups, handed_to)
         at = self._clock.now()
-        steps = [
-            self._step(row, found, chosen, matches, episodes, at)
-            for row, (found, chosen) in zip(rows, routed, strict=True)
-        ]
-        steps = steps[: wave_length(step.footprint for step in steps)]
+        wave = Wave()
+        steps: list[Step] = []
+        for row in rows:
+            found, chosen = self._route(row, matches)
+            episodes = await self._episodes_to_join(row, found, chosen)
+            step = self._step(row, found, chosen, matches, episodes, at)
+            if not wave.add(step.footprint):
+                break
+            steps.append(step)
+            await trio.lowlevel.checkpoint()  # a long page must not hold up the HTTP server
         return await self._with_new_ids(steps)
 
-    async def _matches(self, rows: Sequence[Row]) -> Matches:
-        """Every request the rows' look-ups can find, and every hand-off's request, in one go."""
-        lookups = [row.lookup for row in rows if row.lookup is not None]
+    async def _episodes_to_join(
+        self, row: Row, found: Candidates, chosen: Route
+    ) -> dict[int, list[EpisodeRow]]:
+        """The episodes of the requests a new TV request may join the downloads of."""
+        episodes: dict[int, list[EpisodeRow]] = {}
+        fact = row.message
+        if chosen.create and isinstance(fact, m.MediaRequested) and fact.media_type == "tv":
+            for episode in await self._store.episodes_of([r.id for r in found.by_media]):
+                episodes.setdefault(episode.request_id, []).append(episode)
+        return episodes
+
+    async def matches(self, lookups: Sequence[Lookup], request_ids: Sequence[object]) -> Matches:
+        """Every request the look-ups can find, and the requests with these ids, in one go."""
         columns: dict[str, list[object]] = {
-            "id": [row.key for row in rows if row.kind == "request" and row.unreadable is None],
+            "id": list(request_ids),
             "tmdb_id": [lookup.tmdb_id for lookup in lookups],
             "tvdb_id": [lookup.tvdb_id for lookup in lookups],
             "imdb_id": [lookup.imdb_id for lookup in lookups],
@@ -242,7 +248,6 @@ class Planner:
             mail_id=mail.id,
             redelivery=mail.attempts > 0,
             caught_up=row.caught_up,
-            at=at,
         )
         if row.kind != WEBHOOK_TARGET:
             if row.kind == "request":
@@ -258,17 +263,14 @@ class Planner:
         applied = MarkMailApplied(mail_id=mail.id, at=at)
         if row.lookup is None:
             return Step(mail=mail, ops=(applied,))
-        every = {r.id for group in attrs.astuple(found, recurse=False) for r in group}
-        reads = lookup_keys(row.lookup) | {
-            ("request", request_id) for request_id in every | matches.owner_ids(row.lookup)
-        }
+        reads = read_keys(row.lookup, found, matches.owner_ids(row.lookup))
         messages: tuple[object, ...] = (row.message,)
         if chosen.create:
             if isinstance(row.message, m.MediaRequested):
                 messages += downloads_to_join(row.message, found.by_media, episodes)
             return Step(
                 mail=mail,
-                deliver=attrs.evolve(deliver, messages=messages),
+                deliver=attrs.evolve(deliver, messages=messages, created_at=at),
                 footprint=Footprint(reads=reads, writes=writes_of([], messages)),
                 creates=True,
             )

@@ -65,9 +65,7 @@ class RequestActor:
         self._clock = clock
         self._publisher = publisher
         self.state: RequestState | None = None
-
-    async def init(self) -> None:
-        await outlasting_outages(self._store, lambda _retried: self._load())
+        self._loaded = False
 
     async def _load(self) -> None:
         self.state = None
@@ -78,6 +76,12 @@ class RequestActor:
 
     async def handle(self, message: object) -> Applied:
         deliveries = deliveries_in(message, "RequestActor")
+        if not self._loaded:
+            # The request the dispatcher has just allocated an id for has nothing stored yet.
+            first = deliveries[0]
+            if first.created_at is None or first.redelivery:
+                await outlasting_outages(self._store, lambda _retried: self._load())
+            self._loaded = True
         return await apply_through_outages(
             self._store, deliveries, apply=self._apply, reload=self._load
         )
@@ -90,8 +94,8 @@ class RequestActor:
         ops: list[Op] = []
         now = self._clock.now()
         for message in await not_yet_applied(self._store, deliveries):
-            # A request created here is created at the time its mail was planned (see Deliver).
-            now = message.at if state is None and message.at is not None else self._clock.now()
+            created_at = message.created_at if state is None else None
+            now = self._clock.now() if created_at is None else created_at
             applied, after = self._decide(state, message, now)
             # What to tell people goes into the outbox in this same transaction.
             timeline = [entry for decision in applied for entry in decision.timeline]

@@ -158,9 +158,7 @@ async def test_a_webhook_is_read_by_the_translator_it_is_replayed_with(store: St
         dispatcher, _ = await run_dispatcher(store, nursery)
         await wait_applied(store, dispatcher, handled=1)
         nursery.cancel_scope.cancel()
-    assert [(key, type(fact).__name__) for key, fact in Recorder.applied] == [
-        (1, "MediaRequested")
-    ]
+    assert [(key, type(fact).__name__) for key, fact in Recorder.applied] == [(1, "MediaRequested")]
 
 
 async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(
