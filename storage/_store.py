@@ -71,7 +71,7 @@ class Driver(Protocol):
     async def apply(
         self, items: Sequence[Sequence[_sql.Statement]]
     ) -> list[list[Rows] | Exception]:
-        """Run every item in one transaction, each in its own savepoint.
+        """Run every item in one transaction, each as if in its own savepoint.
 
         Returns, per item, the rows each of its statements returned, or the error that rolled
         that item (alone) back. Raises when the transaction as a whole cannot commit.
