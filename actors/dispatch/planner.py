@@ -69,7 +69,7 @@ class Step:
     """What applying one row takes, decided before its wave runs: a delivery to the actor
     ``actor`` (kind, key), or the dispatcher's own commit ``ops``, or a dead letter
     (``unreadable``), or, for a row that could not be planned (``failure``), planning it alone
-    again."""
+    again. ``nowhere`` says why a webhook applies to no request."""
 
     mail: Mail
     actor: tuple[str, object] | None = None
@@ -79,6 +79,7 @@ class Step:
     failure: Exception | None = None
     footprint: Footprint = attrs.field(factory=Footprint)
     creates: bool = False
+    nowhere: str | None = None
 
 
 def _request_key(key: str | None) -> int | None:
@@ -172,6 +173,14 @@ class Planner:
             step = self._step(row, found, chosen, matches, episodes, at)
             if not wave.add(step.footprint):
                 break
+            if step.nowhere is not None:
+                logger.info(
+                    "mail %s (%s %s) applies to nothing: %s",
+                    row.mail.id,
+                    row.mail.source,
+                    row.mail.kind,
+                    step.nowhere,
+                )
             steps.append(step)
             await trio.lowlevel.checkpoint()  # a long page must not hold up the HTTP server
         return await self._with_new_ids(steps)
@@ -277,14 +286,7 @@ class Planner:
         targets = [(target, matches.requests.get(target)) for target in chosen.targets]
         footprint = Footprint(reads=reads, writes=writes_of(targets, messages))
         if not targets:
-            logger.info(
-                "mail %s (%s %s) applies to nothing: %s",
-                mail.id,
-                mail.source,
-                mail.kind,
-                chosen.reason,
-            )
-            return Step(mail=mail, ops=(applied,), footprint=footprint)
+            return Step(mail=mail, ops=(applied,), footprint=footprint, nowhere=chosen.reason)
         if len(targets) == 1:
             return Step(
                 mail=mail,
