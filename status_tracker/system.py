@@ -161,6 +161,18 @@ class System:
             "last_sent_at": iso(stats.last_sent_at),
         }
 
+    def _backlog_health(self, pending: int | None) -> dict[str, Any]:
+        """The replay of the mail waiting at start: the service answers while it runs."""
+        backlog = self.dispatcher.backlog()
+        return {
+            "replaying": backlog.drained_at is None,
+            "at_start": backlog.at_start,
+            "pending": pending,
+            "applied_since_start": backlog.applied,
+            "started_at": iso(backlog.started_at),
+            "drained_at": iso(backlog.drained_at),
+        }
+
     async def health(self) -> tuple[int, dict[str, Any]]:
         """The service's health: 503 only when it cannot work at all."""
         database: dict[str, Any] = {"reachable": True}
@@ -209,9 +221,7 @@ class System:
             f"{name} is {d['status']}: {d.get('reason') or 'see its entry'}"
             for name, d in dependencies.items()
             if d.get("status") == "degraded"
-        ] + reason_problems(
-            active, episodes, self.items.setup, now=self.clock.now()
-        )
+        ] + reason_problems(active, episodes, self.items.setup, now=self.clock.now())
         if notifications.get("status") == "degraded":
             problems.append(f"notifications are degraded: {notifications.get('last_error')}")
         degraded = bool(problems)
@@ -245,6 +255,7 @@ class System:
                 "dispatched": self.dispatcher.dispatched,
                 "dead_lettered": self.dispatcher.dead_lettered,
             },
+            "backlog": self._backlog_health(mail.get("pending")),
             "live_feed": _json.unstructure(self.feed.statistics()),
             "recovery": _json.unstructure(self.sweeper.status()),
             "notifications": notifications,

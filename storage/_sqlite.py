@@ -83,21 +83,30 @@ class SqliteDriver:
     def _apply_in_transaction(
         self, items: Sequence[Sequence[Statement]]
     ) -> list[list[Rows] | Exception]:
+        # Most batches fail nowhere: they run without a savepoint per item. When one fails,
+        # the whole is rolled back and run again, each item in its own savepoint.
         connection = self._writer
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            together: list[list[Rows] | Exception] = [self._run(s) for s in items]
+            connection.execute("COMMIT")
+            return together
+        except Exception as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if _outage(exc) is not None:
+                raise
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
         results: list[list[Rows] | Exception] = []
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statements in items:
                 connection.execute("SAVEPOINT item")
                 try:
-                    rows: list[Rows] = []
-                    for sql, run in batched(statements):
-                        if len(run) == 1:
-                            rows.append([dict(r) for r in connection.execute(sql, run[0])])
-                        else:
-                            connection.executemany(sql, run)
-                            rows.extend([] for _ in run)
-                    results.append(rows)
+                    results.append(self._run(statements))
                 except Exception as exc:
                     # Whatever one item raised (a refused row, a value the driver cannot
                     # bind), it is that item's failure alone, unless the database itself
@@ -113,6 +122,17 @@ class SqliteDriver:
                 connection.execute("ROLLBACK")
             raise
         return results
+
+    def _run(self, statements: Sequence[Statement]) -> list[Rows]:
+        """Run one item's statements; the rows each returned."""
+        rows: list[Rows] = []
+        for sql, run in batched(statements):
+            if len(run) == 1:
+                rows.append([dict(r) for r in self._writer.execute(sql, run[0])])
+            else:
+                self._writer.executemany(sql, run)
+                rows.extend([] for _ in run)
+        return rows
 
     async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
         return await trio.to_thread.run_sync(self._migrate, migrations, limiter=self._write_limiter)

@@ -10,7 +10,7 @@ import json
 import logging
 import time
 import typing
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -47,6 +47,17 @@ EVENT_DEDUPE_WINDOW_S = 14 * 86400.0
 """How long an event identity (a grab, an import... of one download) stays a duplicate: longer
 than a tracker is likely to be down, so its history read after a restart still matches."""
 MAX_BATCH = 256
+_IN_CHUNK = 500
+"""Values in one ``IN`` list at most, well below either backend's limit on parameters."""
+_LOOKUP_COLUMNS = frozenset(
+    ("id", "tmdb_id", "tvdb_id", "imdb_id", "radarr_id", "sonarr_id", "jellyseerr_request_id")
+)
+_OWNER_COLUMNS = {
+    "hash": ("download_hash", "torrent_hash"),
+    "episode": (None, "tvdb_id"),
+    "shoko_file": ("shoko_file_id", "shoko_file_id"),
+}
+"""Per kind of value: the request column and the episode column that hold it."""
 PROBE_FIRST_S = 0.1
 PROBE_MAX_S = 1.0
 Rows = list[dict[str, Any]]
@@ -62,7 +73,7 @@ class Driver(Protocol):
     async def apply(
         self, items: Sequence[Sequence[_sql.Statement]]
     ) -> list[list[Rows] | Exception]:
-        """Run every item in one transaction, each in its own savepoint.
+        """Run every item in one transaction, each as if in its own savepoint.
 
         Returns, per item, the rows each of its statements returned, or the error that rolled
         that item (alone) back. Raises when the transaction as a whole cannot commit.
@@ -395,8 +406,9 @@ class Store:
             )
         return accepted
 
-    async def allocate_request_id(self) -> int:
-        """A new request id, durably taken: never handed out again, by any process or run.
+    async def allocate_request_ids(self, count: int) -> list[int]:
+        """``count`` new request ids, in order, durably taken: never handed out again, by any
+        process or run.
 
         Ids only grow, and stay above every stored request, even one saved with an id of its own.
         """
@@ -407,11 +419,12 @@ class Store:
                     "WHERE last_id < (SELECT COALESCE(MAX(id), 0) FROM requests)",
                     (),
                 ),
-                ("UPDATE request_ids SET last_id = last_id + 1 RETURNING last_id", ()),
+                ("UPDATE request_ids SET last_id = last_id + ? RETURNING last_id", (count,)),
             ],
             posts_mail=False,
         )
-        return int(results[1][0]["last_id"])
+        last = int(results[1][0]["last_id"])
+        return list(range(last - count + 1, last + 1))
 
     def writer_statistics(self) -> WriterStatistics:
         stats = self._send.statistics()
@@ -508,64 +521,63 @@ class Store:
         return [_sql.timeline_from(row) for row in rows]
 
     async def request_ids_for_hash(self, torrent_hash: str) -> list[int]:
-        rows = await self.fetch(
-            "SELECT id FROM requests WHERE download_hash = ? "
-            "UNION SELECT request_id AS id FROM episodes WHERE torrent_hash = ?",
-            (torrent_hash, torrent_hash),
-        )
-        return sorted((row["id"] for row in rows), reverse=True)
+        """Requests holding the download, themselves or in an episode, newest first."""
+        owners = await self.request_owners("hash", [torrent_hash])
+        return sorted(owners.get(torrent_hash, ()), reverse=True)
 
-    async def request_ids_for_episode_tvdb(self, tvdb_id: int) -> list[int]:
-        """Requests holding the episode with this TVDB episode id, newest first."""
-        rows = await self.fetch(
-            "SELECT DISTINCT request_id FROM episodes WHERE tvdb_id = ? ORDER BY request_id DESC",
-            (tvdb_id,),
-        )
-        return [row["request_id"] for row in rows]
+    async def request_owners(
+        self, kind: str, values: Collection[object]
+    ) -> dict[object, frozenset[int]]:
+        """For each of ``values`` held by some request (itself or in an episode), in any state,
+        the ids of those requests.
 
-    async def request_ids_for_shoko_file(self, file_id: int) -> list[int]:
-        """Requests whose movie or one of whose episodes is the Shoko file ``file_id``."""
-        rows = await self.fetch(
-            "SELECT id FROM requests WHERE shoko_file_id = ? "
-            "UNION SELECT request_id AS id FROM episodes WHERE shoko_file_id = ?",
-            (file_id, file_id),
-        )
-        return sorted((row["id"] for row in rows), reverse=True)
+        ``kind`` says what the values are: ``hash`` (a download), ``episode`` (an episode's own
+        TVDB id) or ``shoko_file`` (a Shoko file id).
+        """
+        found: dict[object, set[int]] = {}
+        distinct = list(dict.fromkeys(values))
+        for first in range(0, len(distinct), _IN_CHUNK):
+            chunk = distinct[first : first + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            own, episodes = _OWNER_COLUMNS[kind]
+            sql = (
+                f"SELECT {episodes} AS value, request_id FROM episodes "
+                f"WHERE {episodes} IN ({marks})"
+            )
+            args = list(chunk)
+            if own is not None:
+                sql += f" UNION SELECT {own}, id FROM requests WHERE {own} IN ({marks})"
+                args += chunk
+            for row in await self.fetch(sql, args):
+                found.setdefault(row["value"], set()).add(row["request_id"])
+        return {value: frozenset(ids) for value, ids in found.items()}
 
-    async def find_requests(
-        self,
-        *,
-        media_type: str,
-        tmdb_id: int | None = None,
-        tvdb_id: int | None = None,
-        imdb_id: str | None = None,
-        arr_id: int | None = None,
-        jellyseerr_request_id: int | None = None,
-        active_only: bool = True,
-    ) -> list[RequestRow]:
-        """Requests of ``media_type`` matching any given id, newest first."""
-        arr_column = "radarr_id" if media_type == "movie" else "sonarr_id"
-        matches: list[str] = []
-        args: list[Any] = [media_type]
-        for column, value in (
-            ("tmdb_id", tmdb_id),
-            ("tvdb_id", tvdb_id),
-            ("imdb_id", imdb_id),
-            (arr_column, arr_id),
-            ("jellyseerr_request_id", jellyseerr_request_id),
-        ):
-            if value is not None:
-                matches.append(f"{column} = ?")
-                args.append(value)
-        if not matches:
-            return []
-        active = f" AND state IN {_sql.ACTIVE_IN}" if active_only else ""
-        rows = await self.fetch(
-            f"{_sql.SELECT_REQUEST} WHERE media_type = ? AND ({' OR '.join(matches)}){active} "
-            "ORDER BY created_at DESC, id DESC",
-            args,
-        )
-        return [_sql.request_from(row) for row in rows]
+    async def requests_holding(self, values: Mapping[str, Collection[object]]) -> list[RequestRow]:
+        """Requests, in any state, whose column holds one of the values given for it.
+
+        The columns are ``id``, ``tmdb_id``, ``tvdb_id``, ``imdb_id``, ``radarr_id``,
+        ``sonarr_id`` and ``jellyseerr_request_id``.
+        """
+        unknown = set(values) - _LOOKUP_COLUMNS
+        if unknown:
+            raise ValueError(f"not a look-up column: {sorted(unknown)}")
+        wanted = [
+            (column, value) for column, given in values.items() for value in dict.fromkeys(given)
+        ]
+        found: dict[int, RequestRow] = {}
+        for first in range(0, len(wanted), _IN_CHUNK):
+            by_column: dict[str, list[object]] = {}
+            for column, value in wanted[first : first + _IN_CHUNK]:
+                by_column.setdefault(column, []).append(value)
+            where = " OR ".join(
+                f"{column} IN ({', '.join('?' * len(given))})"
+                for column, given in by_column.items()
+            )
+            args = [value for given in by_column.values() for value in given]
+            for row in await self.fetch(f"{_sql.SELECT_REQUEST} WHERE {where}", args):
+                request = _sql.request_from(row)
+                found[request.id] = request
+        return list(found.values())
 
     async def requests_to_check(self, since: float) -> list[RequestRow]:
         """Requests someone asked to check again after ``since`` (oldest ask first)."""
@@ -728,9 +740,7 @@ class Store:
             "SUM(CASE WHEN given_up_at IS NOT NULL THEN 1 ELSE 0 END) AS failed "
             "FROM notifications"
         )
-        return {
-            name: int(rows[0][name] or 0) for name in ("pending", "retrying", "sent", "failed")
-        }
+        return {name: int(rows[0][name] or 0) for name in ("pending", "retrying", "sent", "failed")}
 
     async def session(self, id_hash: str) -> StoredSession | None:
         """The sign-in whose id hashes to ``id_hash``, expired or not (the caller decides)."""

@@ -1,4 +1,35 @@
-"""Which request a webhook fact belongs to: pure rules over the candidates storage found."""
+"""Which request a webhook fact belongs to: pure rules over the candidates storage found, and
+which consecutive mail rows may be correlated together.
+
+Batching rule. A *key* is a value a look-up compares with a stored column: ``("hash", h)``
+(``requests.download_hash``, ``episodes.torrent_hash``), ``("tmdb", n)``, ``("tvdb", n)``,
+``("imdb", s)``, ``("arr", n)`` (``radarr_id``, ``sonarr_id``), ``("jellyseerr", n)``,
+``("title", normalised)``, ``("episode", n)`` (``episodes.tvdb_id``), ``("shoko_file", n)``
+(``shoko_file_id`` of a request or an episode); ``("request", id)`` names a request itself,
+``("torrent", hash)`` and ``("services",)`` the other actors. A mail row *reads* its
+look-up's keys and every request its look-up found (in any list, and in any state every request
+holding one of its hash, episode or Shoko keys in an episode); a hand-off reads nothing. A row
+*writes* the requests it is applied to, the request-level keys those hold before it
+(`request_keys`), and every key its messages may store (`written_keys`). Consecutive rows are
+correlated together, each against storage as it was before the first of them, as long as no
+row reads a key an earlier one of them writes (`Wave`).
+
+Why that routes every row as one-at-a-time would. A look-up compares stored columns with its
+keys, then filters and orders on fields of the rows it matched, so a fact's candidates depend
+only on the requests holding one of its keys. Applying a row changes only the requests it is
+applied to (an actor writes its own rows alone), and leaves each of their key columns as it was
+or holding one of its `written_keys` (a property test checks this for every message kind; a
+request it creates holds only those). Take an earlier row A and a later row B of a wave, and a
+request R that A changes. If R held one of B's keys before A, in its own columns (then that key
+is among A's writes) or in an episode (then R is among B's reads), or holds one after A that it
+did not hold before (then that key is among A's writes and B's keys), A and B conflict. With no
+conflict R matches B neither before nor after A, so B finds the same rows with the same contents
+either way; `downloads_to_join` reads only the episodes of B's ``by_media`` rows, which change
+with them alone. New requests take their ids in mail order and one creation time per wave, and
+"newest first" breaks ties by id, so they are ordered as one-at-a-time would create them.
+Applying keeps the per-request order: the rows of one actor reach it in mail order, and rows
+of different actors touch different rows.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +40,12 @@ import unicodedata
 import attrs
 
 from status_tracker import strict
-from status_tracker.domain import ACTIVE_STATES, RequestRow
+from status_tracker.domain import ACTIVE_STATES, EpisodeRow, RequestRow
 
 from ..media_request import messages as m
+
+Key = tuple[object, ...]
+"""A stored value a look-up compares, or an actor: see the module docstring."""
 
 
 @typing.final
@@ -237,3 +271,199 @@ def normalise_title(title: str) -> str:
     decomposed = unicodedata.normalize("NFKD", title)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return re.sub(r"[\W_]+", " ", plain).strip()
+
+
+# -- batching ---------------------------------------------------------------------------------
+
+
+def _keys(*pairs: tuple[str, object]) -> frozenset[Key]:
+    return frozenset(pair for pair in pairs if pair[1] is not None)
+
+
+def lookup_keys(lookup: Lookup) -> frozenset[Key]:
+    """The keys a fact's look-up compares with stored columns."""
+    title = normalise_title(lookup.series_title) if lookup.series_title is not None else None
+    return _keys(
+        ("hash", lookup.torrent_hash),
+        ("jellyseerr", lookup.jellyseerr_request_id),
+        ("arr", lookup.arr_id),
+        ("tmdb", lookup.tmdb_id),
+        ("tvdb", lookup.tvdb_id),
+        ("imdb", lookup.imdb_id),
+        ("title", title),
+        ("episode", lookup.episode_tvdb_id),
+        ("shoko_file", lookup.shoko_file_id),
+    )
+
+
+def request_keys(row: RequestRow) -> frozenset[Key]:
+    """The keys a request holds in its own columns."""
+    return _keys(
+        ("hash", row.download_hash),
+        ("jellyseerr", row.jellyseerr_request_id),
+        ("arr", row.radarr_id),
+        ("arr", row.sonarr_id),
+        ("tmdb", row.tmdb_id),
+        ("tvdb", row.tvdb_id),
+        ("imdb", row.imdb_id),
+        ("title", normalise_title(row.title)),
+        ("shoko_file", row.shoko_file_id),
+    )
+
+
+def episode_keys(row: EpisodeRow) -> frozenset[Key]:
+    """The keys an episode holds for its request."""
+    return _keys(
+        ("hash", row.torrent_hash),
+        ("episode", row.tvdb_id),
+        ("shoko_file", row.shoko_file_id),
+    )
+
+
+_KEEPS_KEYS = (
+    m.RequestDeclined,
+    m.RequestFailed,
+    m.MediaReportedAvailable,
+    m.MovieDeleted,
+    m.EpisodeFilesDeleted,
+    m.SeriesDeleted,
+    m.ImportBlocked,
+    m.LibraryItemAdded,
+    m.WebhookTested,
+    m.UnhandledEvent,
+    m.DownloadProgressed,
+    m.AvailabilityConfirmed,
+    m.AvailabilityUnconfirmed,
+    m.DeletionRequested,
+    m.ActionRecorded,
+    m.CheckRequested,
+    m.RequestWithdrawn,
+)
+
+
+def written_keys(message: object) -> frozenset[Key] | None:
+    """Every key applying ``message`` to a request may store, or None for a message of a kind
+    this does not know (it may store any)."""
+    match message:
+        case m.MediaRequested():
+            return _keys(
+                ("tmdb", message.tmdb_id),
+                ("tvdb", message.tvdb_id),
+                ("jellyseerr", message.jellyseerr_request_id),
+                ("title", normalise_title(message.title)),
+            )
+        case m.MovieGrabbed() | m.MovieImported():
+            return _keys(
+                ("hash", message.download_hash),
+                ("arr", message.radarr_id),
+                ("tmdb", message.tmdb_id),
+                ("imdb", message.imdb_id),
+                ("title", normalise_title(message.title)),
+            )
+        case m.EpisodesGrabbed() | m.EpisodesImported():
+            series = message.series
+            return _keys(
+                ("hash", message.download_hash),
+                ("arr", series.sonarr_id),
+                ("tmdb", series.tmdb_id),
+                ("tvdb", series.tvdb_id),
+                ("imdb", series.imdb_id),
+                ("title", normalise_title(series.title)),
+            ) | _episode_ids(message.episodes)
+        case m.DownloadJoined():
+            return _keys(("hash", message.hash)) | _episode_ids(message.episodes)
+        case m.EpisodesListed():
+            return _keys(("arr", message.sonarr_id)) | _episode_ids(message.episodes)
+        case m.ShokoFileReported():
+            return _keys(("shoko_file", message.file_id))
+        case _ if isinstance(message, _KEEPS_KEYS):
+            return frozenset()
+    return None
+
+
+def _episode_ids(refs: typing.Iterable[m.EpisodeRef]) -> frozenset[Key]:
+    return _keys(*(("episode", ref.tvdb_id) for ref in refs))
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Footprint:
+    """What routing a mail row reads, and what applying it may write (None: any key)."""
+
+    reads: frozenset[Key] = frozenset()
+    writes: frozenset[Key] | None = frozenset()
+
+
+def read_keys(lookup: Lookup, found: Candidates, owners: typing.Iterable[int]) -> frozenset[Key]:
+    """What routing a fact reads: its look-up's keys, the requests the look-up found, and the
+    ``owners`` (every request holding one of its hash, episode or Shoko keys, any state)."""
+    found_ids = {row.id for group in attrs.astuple(found, recurse=False) for row in group}
+    return lookup_keys(lookup) | {("request", request_id) for request_id in {*found_ids, *owners}}
+
+
+def writes_of(
+    targets: typing.Iterable[tuple[int, RequestRow | None]], messages: typing.Iterable[object]
+) -> frozenset[Key] | None:
+    """What applying ``messages`` to the ``(id, row before, if stored)`` targets may write."""
+    written: set[Key] = set()
+    for request_id, row in targets:
+        written.add(("request", request_id))
+        if row is not None:
+            written |= request_keys(row)
+    for message in messages:
+        keys = written_keys(message)
+        if keys is None:
+            return None
+        written |= keys
+    return frozenset(written)
+
+
+@typing.final
+@attrs.define
+class Wave:
+    """Rows correlated together so far, in mail order: what they may write."""
+
+    written: set[Key] = attrs.field(factory=set)
+    anything: bool = False
+
+    def add(self, footprint: Footprint) -> bool:
+        """Take in the next row unless it reads a key an earlier one writes; whether it did."""
+        if footprint.reads and (self.anything or not self.written.isdisjoint(footprint.reads)):
+            return False
+        if footprint.writes is None:
+            self.anything = True
+        else:
+            self.written |= footprint.writes
+        return True
+
+
+_DOWNLOADING = ("grabbing", "downloading", "downloaded")
+
+
+def downloads_to_join(
+    fact: m.MediaRequested,
+    others: typing.Iterable[RequestRow],
+    episodes: typing.Mapping[int, typing.Sequence[EpisodeRow]],
+) -> tuple[m.DownloadJoined, ...]:
+    """A new request for media another active request (``others``, newest first, with their
+    ``episodes`` by request id) is downloading joins that download."""
+    for other in others:
+        if fact.media_type == "movie":
+            if other.download_hash and other.state in _DOWNLOADING:
+                return (m.DownloadJoined(hash=other.download_hash, name=None),)
+            continue
+        by_hash: dict[str, list[m.EpisodeRef]] = {}
+        for episode in episodes.get(other.id, ()):
+            wanted = not fact.requested_seasons or episode.season in fact.requested_seasons
+            if wanted and episode.torrent_hash and episode.state in _DOWNLOADING:
+                by_hash.setdefault(episode.torrent_hash, []).append(
+                    m.EpisodeRef(
+                        season=episode.season, episode=episode.episode, title=episode.title
+                    )
+                )
+        if by_hash:
+            return tuple(
+                m.DownloadJoined(hash=torrent_hash, name=None, episodes=tuple(refs))
+                for torrent_hash, refs in sorted(by_hash.items())
+            )
+    return ()

@@ -19,7 +19,14 @@ from status_tracker.storage import (
 from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 
 from ..clock import WallClock
-from ..envelope import Applied, Deliver, already_applied, apply_through_outages, outlasting_outages
+from ..envelope import (
+    Applied,
+    Deliver,
+    apply_through_outages,
+    deliveries_in,
+    not_yet_applied,
+    outlasting_outages,
+)
 from ..mail import SERVICES_TARGET, post, torrent_target
 from ..notifier import queue_op
 from ..reconcile.catch_up import caught_up_timeline
@@ -59,9 +66,7 @@ class RequestActor:
         self._clock = clock
         self._publisher = publisher
         self.state: RequestState | None = None
-
-    async def init(self) -> None:
-        await outlasting_outages(self._store, lambda _retried: self._load())
+        self._loaded = False
 
     async def _load(self) -> None:
         self.state = None
@@ -71,35 +76,37 @@ class RequestActor:
             self.state = RequestState(request=request, episodes={e.key: e for e in episodes})
 
     async def handle(self, message: object) -> Applied:
-        if not isinstance(message, Deliver):
-            raise TypeError(f"RequestActor got {message!r}")
+        deliveries = deliveries_in(message, "RequestActor")
+        if not self._loaded:
+            # The request the dispatcher has just allocated an id for has nothing stored yet.
+            first = deliveries[0]
+            if first.created_at is None or first.redelivery:
+                await outlasting_outages(self._store, lambda _retried: self._load())
+            self._loaded = True
         return await apply_through_outages(
-            self._store, message, apply=self._apply, reload=self._load
+            self._store, deliveries, apply=self._apply, reload=self._load
         )
 
-    async def _apply(self, message: Deliver) -> Applied:
-        if await already_applied(self._store, message):
-            return Applied(changed=False)
-        now = self._clock.now()
+    async def _apply(self, deliveries: tuple[Deliver, ...]) -> Applied:
+        """Apply each delivery in order, then commit them all in one transaction."""
         state = self.state
         before = state.request.state if state else None
         decisions: list[Decision] = []
-        for fact in message.messages:
-            decision = decide(
-                state, fact, request_id=self.request_id, now=now, source=message.source
-            )
-            if message.caught_up:
-                timeline = caught_up_timeline(decision.timeline, message.caught_up, message.source)
-                decision = attrs.evolve(decision, timeline=timeline)
-            decisions.append(decision)
-            state = decision.state
-        ops = self._operations(decisions, state, now)
-        # What to tell people goes into the outbox in this same transaction.
-        timeline = [entry for d in decisions for entry in d.timeline]
-        notices = notices_for(self.state, state, timeline, events=self._notify_events)
-        ops.extend(queue_op(notice, at=now) for notice in notices)
-        if message.mail_id is not None:
-            ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
+        ops: list[Op] = []
+        now = self._clock.now()
+        for message in await not_yet_applied(self._store, deliveries):
+            created_at = message.created_at if state is None else None
+            now = self._clock.now() if created_at is None else created_at
+            applied, after = self._decide(state, message, now)
+            # What to tell people goes into the outbox in this same transaction.
+            timeline = [entry for decision in applied for entry in decision.timeline]
+            notices = notices_for(state, after, timeline, events=self._notify_events)
+            ops.extend(queue_op(notice, at=now) for notice in notices)
+            if message.mail_id is not None:
+                ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
+            decisions.extend(applied)
+            state = after
+        ops[:0] = self._operations(decisions, state, now)
         if ops:
             await self._store.commit(ops)
         if state is not None and state.request.state != before:
@@ -118,6 +125,22 @@ class RequestActor:
         if (changed or followed) and state is not None:
             self._publish(decisions, state)
         return Applied(changed=changed)
+
+    def _decide(
+        self, state: RequestState | None, message: Deliver, now: float
+    ) -> tuple[list[Decision], RequestState | None]:
+        """The decision on each of the delivery's facts, and the state they leave."""
+        decisions: list[Decision] = []
+        for fact in message.messages:
+            decision = decide(
+                state, fact, request_id=self.request_id, now=now, source=message.source
+            )
+            if message.caught_up:
+                timeline = caught_up_timeline(decision.timeline, message.caught_up, message.source)
+                decision = attrs.evolve(decision, timeline=timeline)
+            decisions.append(decision)
+            state = decision.state
+        return decisions, state
 
     def _operations(
         self, decisions: Sequence[Decision], state: RequestState | None, now: float

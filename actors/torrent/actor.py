@@ -10,7 +10,14 @@ from status_tracker.storage import MarkMailApplied, Op, SaveDownload, Store
 from status_tracker.domain import DownloadRow
 
 from ..clock import WallClock
-from ..envelope import Applied, Deliver, already_applied, apply_through_outages, outlasting_outages
+from ..envelope import (
+    Applied,
+    Deliver,
+    apply_through_outages,
+    deliveries_in,
+    not_yet_applied,
+    outlasting_outages,
+)
 from ..mail import post, request_target
 from .messages import DownloadClaimed
 from .state import decide
@@ -41,31 +48,30 @@ class TorrentActor:
         self.row = await self._store.load_download(self.hash)
 
     async def handle(self, message: object) -> Applied:
-        if not isinstance(message, Deliver):
-            raise TypeError(f"TorrentActor got {message!r}")
+        deliveries = deliveries_in(message, "TorrentActor")
         return await apply_through_outages(
-            self._store, message, apply=self._apply, reload=self._load
+            self._store, deliveries, apply=self._apply, reload=self._load
         )
 
-    async def _apply(self, message: Deliver) -> Applied:
-        if await already_applied(self._store, message):
-            return Applied(changed=False)
-        now = self._clock.now()
+    async def _apply(self, deliveries: tuple[Deliver, ...]) -> Applied:
+        """Apply each delivery in order, then commit them all in one transaction."""
         row = self.row
         ops: list[Op] = []
         changed = False
         claimed = False
-        for item in message.messages:
-            decision = decide(row, item, now=now)  # type: ignore[arg-type]
-            row = decision.row
-            changed = changed or decision.changed
-            claimed = claimed or isinstance(item, DownloadClaimed)
-            for request_id, progressed in decision.notify:
-                ops.append(post(request_target(request_id), "qbittorrent", progressed, at=now))
+        for message in await not_yet_applied(self._store, deliveries):
+            now = self._clock.now()
+            for item in message.messages:
+                decision = decide(row, item, now=now)  # type: ignore[arg-type]
+                row = decision.row
+                changed = changed or decision.changed
+                claimed = claimed or isinstance(item, DownloadClaimed)
+                for request_id, progressed in decision.notify:
+                    ops.append(post(request_target(request_id), "qbittorrent", progressed, at=now))
+            if message.mail_id is not None:
+                ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
         if changed and row is not None:
             ops.insert(0, SaveDownload(row=row))
-        if message.mail_id is not None:
-            ops.append(MarkMailApplied(mail_id=message.mail_id, at=now))
         if ops:
             await self._store.commit(ops)
         self.row = row

@@ -296,6 +296,16 @@ def _schemas() -> dict[str, Schema]:
                 "waiting_for_library": COUNT,
                 "problems": {"type": "array", "items": STRING},
                 "dispatcher": {"type": "object"},
+                "backlog": _object(
+                    {
+                        "replaying": BOOLEAN,
+                        "at_start": _nullable(COUNT),
+                        "applied_since_start": COUNT,
+                        "started_at": TIME,
+                        "drained_at": _nullable(TIME),
+                    },
+                    {"pending": _nullable(COUNT)},
+                ),
                 "live_feed": {"type": "object"},
                 "recovery": {"type": "object"},
             },

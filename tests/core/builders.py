@@ -3,7 +3,7 @@ reached by applying those messages through ``decide`` (never written out by hand
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 from status_tracker.actors.dispatch.correlation import (
@@ -387,9 +387,30 @@ def hashes_of(state: RequestState) -> set[str]:
     return {value for value in found if value}
 
 
+def owners_of(lookup: Lookup, world: Sequence[RequestState]) -> dict[str, set[int]]:
+    """The requests, in any state, holding the lookup's hash (itself or in an episode), episode
+    TVDB id, or Shoko file (itself or in an episode), by kind."""
+
+    def holding(value: object, held: Callable[[RequestState], set[object]]) -> set[int]:
+        if value is None or value == "":
+            return set()
+        return {k.request.id for k in world if value in held(k)}
+
+    return {
+        "hash": holding(lookup.torrent_hash, hashes_of),
+        "episode": holding(
+            lookup.episode_tvdb_id or None, lambda k: {e.tvdb_id for e in k.episodes.values()}
+        ),
+        "shoko_file": holding(
+            lookup.shoko_file_id,
+            lambda k: {k.request.shoko_file_id} | {e.shoko_file_id for e in k.episodes.values()},
+        ),
+    }
+
+
 def find_candidates(lookup: Lookup, world: Sequence[RequestState]) -> Candidates:
-    """What the store finds for ``lookup``, as its contract says: newest first, ``by_media`` and
-    ``by_title`` active requests only, hashes compared case-insensitively."""
+    """What the store finds for ``lookup``, as its contract says: newest first, ``by_media``,
+    ``by_title`` and the episode and Shoko file look-ups active requests only."""
     newest_first = sorted(
         world, key=lambda known: (known.request.created_at, known.request.id), reverse=True
     )
@@ -401,7 +422,13 @@ def find_candidates(lookup: Lookup, world: Sequence[RequestState]) -> Candidates
     def arr_id(row: RequestRow) -> int | None:
         return row.radarr_id if row.media_type == "movie" else row.sonarr_id
 
-    wanted_hash = lookup.torrent_hash.lower() if lookup.torrent_hash else None
+    owners = owners_of(lookup, world)
+    by_id = {k.request.id: k.request for k in world}
+
+    def owning(kind: str) -> tuple[RequestRow, ...]:
+        found = (by_id[request_id] for request_id in sorted(owners[kind], reverse=True))
+        return tuple(row for row in found if row.state in ACTIVE_STATES)
+
     by_media = rows(
         lambda k: (
             k.request.state in ACTIVE_STATES
@@ -416,11 +443,7 @@ def find_candidates(lookup: Lookup, world: Sequence[RequestState]) -> Candidates
             lambda k: k.request.state in ACTIVE_STATES and k.request.imdb_id == lookup.imdb_id
         )
     return Candidates(
-        by_hash=tuple(
-            k.request
-            for k in newest_first
-            if wanted_hash and wanted_hash in {h.lower() for h in hashes_of(k)}
-        ),
+        by_hash=tuple(by_id[request_id] for request_id in sorted(owners["hash"], reverse=True)),
         by_jellyseerr=rows(
             lambda k: (
                 lookup.jellyseerr_request_id is not None
@@ -429,13 +452,15 @@ def find_candidates(lookup: Lookup, world: Sequence[RequestState]) -> Candidates
         ),
         by_arr=rows(lambda k: lookup.arr_id is not None and arr_id(k.request) == lookup.arr_id),
         by_media=by_media,
-        by_title=rows(
-            lambda k: (
-                lookup.series_title is not None
-                and k.request.state in ACTIVE_STATES
-                and same_title(k.request.title, lookup.series_title)
-            )
+        by_title=tuple(
+            k.request
+            for k in sorted(same_type, key=lambda k: k.request.id)
+            if lookup.series_title
+            and k.request.state in ACTIVE_STATES
+            and same_title(k.request.title, lookup.series_title)
         ),
+        by_episode=owning("episode"),
+        by_shoko_file=owning("shoko_file"),
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 import trio
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.dispatch.actor import Dispatcher, Translator
-from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.envelope import deliveries_in
 from status_tracker.actors.mail import encode, request_target
 from status_tracker.actors.media_request.messages import (
     AvailabilityUnconfirmed,
@@ -26,21 +26,24 @@ from tests.support.flaky_database import flaky_store
 
 
 class Recorder:
-    """An actor that records what it applies and explodes on a deletion (the poison)."""
+    """An actor that records what it applies, all of a delivery in one commit, and explodes on
+    a deletion (the poison)."""
 
-    applied: list[tuple[Hashable, str]] = []
+    applied: list[tuple[Hashable, object]] = []
 
     def __init__(self, key: Hashable, store: Store) -> None:
         self.key = key
         self.store = store
 
     async def handle(self, message: object) -> None:
-        assert isinstance(message, Deliver)
-        if any(isinstance(m, DeletionRequested) for m in message.messages):
+        deliveries = deliveries_in(message, "Recorder")
+        facts = [fact for deliver in deliveries for fact in deliver.messages]
+        if any(isinstance(fact, DeletionRequested) for fact in facts):
             raise RuntimeError("poison")
-        assert message.mail_id is not None
-        await self.store.commit([MarkMailApplied(mail_id=message.mail_id, at=1.0)])
-        Recorder.applied.append((self.key, type(message.messages[0]).__name__))
+        await self.store.commit(
+            [MarkMailApplied(mail_id=d.mail_id, at=1.0) for d in deliveries if d.mail_id]
+        )
+        Recorder.applied += [(self.key, fact) for fact in facts]
 
 
 @pytest.fixture
@@ -82,15 +85,18 @@ async def wait_applied(store: Store, dispatcher: Dispatcher, *, handled: int) ->
             await trio.sleep(0.01)
 
 
-async def test_waiting_mail_is_replayed_in_order_at_start(store: Store) -> None:
+async def test_waiting_mail_is_replayed_at_start_in_order_for_each_request(store: Store) -> None:
     Recorder.applied = []
     await store.commit([mail(n % 3 + 1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(9)])
     async with trio.open_nursery() as nursery:
-        dispatcher, _ = await run_dispatcher(store, nursery)
+        dispatcher, registry = await run_dispatcher(store, nursery)
         await wait_applied(store, dispatcher, handled=9)
         assert dispatcher.dispatched == 9
+        assert registry.statistics().restarts_in_window == 0
         nursery.cancel_scope.cancel()
-    assert [key for key, _ in Recorder.applied] == [1, 2, 3] * 3
+    for key in (1, 2, 3):
+        reasons = [fact.reason for applied_to, fact in Recorder.applied if applied_to == key]
+        assert reasons == [f"r{n}" for n in range(key - 1, 9, 3)]
 
 
 async def test_a_message_that_keeps_crashing_its_actor_becomes_a_dead_letter(store: Store) -> None:
@@ -112,7 +118,7 @@ async def test_a_message_that_keeps_crashing_its_actor_becomes_a_dead_letter(sto
     assert letters[0].actor == "request:1"
     assert "crashed its actor 3 times" in letters[0].error
     assert "DeletionRequested" in letters[0].message
-    assert Recorder.applied == [(1, "AvailabilityUnconfirmed")]
+    assert Recorder.applied == [(1, AvailabilityUnconfirmed(reason="after the poison"))]
 
 
 async def test_unreadable_mail_is_a_dead_letter_at_once(store: Store) -> None:
@@ -152,7 +158,7 @@ async def test_a_webhook_is_read_by_the_translator_it_is_replayed_with(store: St
         dispatcher, _ = await run_dispatcher(store, nursery)
         await wait_applied(store, dispatcher, handled=1)
         nursery.cancel_scope.cancel()
-    assert Recorder.applied == [(1, "MediaRequested")]
+    assert [(key, type(fact).__name__) for key, fact in Recorder.applied] == [(1, "MediaRequested")]
 
 
 async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(
@@ -175,5 +181,5 @@ async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(
             driver.down = False
             await wait_applied(store, dispatcher, handled=1)
             nursery.cancel_scope.cancel()
-    assert Recorder.applied == [(1, "AvailabilityUnconfirmed")]
+    assert Recorder.applied == [(1, AvailabilityUnconfirmed(reason="during the outage"))]
     assert dispatcher.dead_lettered == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 from status_tracker.storage import (
     AppendTimeline,
@@ -241,23 +242,53 @@ async def test_posting_mail_wakes_waiters(store: Store) -> None:
             await woke.wait()
 
 
-async def test_correlation_queries(store: Store) -> None:
+async def test_correlation_reads_find_requests_in_any_state_by_any_id(store: Store) -> None:
     await store.commit(
         [
             SaveRequest(row=movie(1, tmdb_id=55, state="available", radarr_id=9)),
             SaveRequest(row=movie(2, tmdb_id=55, state="grabbing", radarr_id=9)),
-            SaveRequest(row=movie(3, tmdb_id=55, state="approved")),
-            SaveRequest(row=movie(4, tmdb_id=56, state="approved")),
+            SaveRequest(row=movie(3, tmdb_id=55, state="approved", jellyseerr_request_id=7)),
+            SaveRequest(row=movie(4, tmdb_id=56, state="approved", imdb_id="tt1")),
+            SaveRequest(row=movie(5, tmdb_id=57, media_type="tv", sonarr_id=9)),
         ]
     )
-    active = await store.find_requests(media_type="movie", tmdb_id=55)
-    assert [r.id for r in active] == [3, 2]
-    every = await store.find_requests(media_type="movie", tmdb_id=55, active_only=False)
-    assert [r.id for r in every] == [3, 2, 1]
-    by_arr = await store.find_requests(media_type="movie", arr_id=9)
-    assert [r.id for r in by_arr] == [2]
-    assert await store.find_requests(media_type="tv", tmdb_id=55) == []
-    assert await store.allocate_request_id() == 5  # after the highest stored id
+
+    async def ids(**values: list[object]) -> list[int]:
+        return sorted(row.id for row in await store.requests_holding(values))
+
+    assert await ids(tmdb_id=[55]) == [1, 2, 3]
+    assert await ids(radarr_id=[9], sonarr_id=[9]) == [1, 2, 5]
+    assert await ids(jellyseerr_request_id=[7], imdb_id=["tt1"], id=[5]) == [3, 4, 5]
+    assert await ids(tmdb_id=[58], tvdb_id=[]) == []
+    assert await store.requests_holding({"tmdb_id": list(range(1200))}) != []
+    with pytest.raises(ValueError, match="state"):
+        await store.requests_holding({"state": ["approved"]})
+    assert await store.allocate_request_ids(2) == [6, 7]  # after the highest stored id
+
+
+async def test_the_owners_of_a_download_or_shoko_file_hold_it_themselves_or_in_an_episode(
+    store: Store,
+) -> None:
+    pack, single = "ab" * 20, "cd" * 20
+    await store.commit(
+        [
+            SaveRequest(row=movie(1, download_hash=single, shoko_file_id=70)),
+            SaveRequest(row=movie(2, media_type="tv", state="available")),
+            SaveEpisodes(
+                rows=(
+                    EpisodeRow(request_id=2, season=1, episode=1, torrent_hash=pack),
+                    EpisodeRow(request_id=2, season=1, episode=2, torrent_hash=pack),
+                    EpisodeRow(request_id=3, season=1, episode=1, shoko_file_id=70),
+                )
+            ),
+        ]
+    )
+    assert await store.request_owners("hash", [pack, single, "ef" * 20]) == {
+        pack: {2},
+        single: {1},
+    }
+    assert await store.request_owners("shoko_file", [70]) == {70: {1, 3}}
+    assert await store.request_ids_for_hash(pack) == [2]
 
 
 async def test_request_list_filters_and_pages(store: Store) -> None:
@@ -377,9 +408,9 @@ async def test_request_ids_grow_and_are_never_handed_out_again_after_reopening(
 ) -> None:
     async with open_store(database_url) as first:
         await first.commit([SaveRequest(row=movie(3))])
-        taken = [await first.allocate_request_id() for _ in range(3)]
+        taken = await first.allocate_request_ids(1) + await first.allocate_request_ids(2)
     async with open_store(database_url) as second:
-        taken += [await second.allocate_request_id() for _ in range(2)]
+        taken += await second.allocate_request_ids(2)
     assert taken == [4, 5, 6, 7, 8]
 
 
@@ -387,8 +418,8 @@ async def test_two_stores_on_one_database_never_share_a_request_id(database_url:
     taken: list[int] = []
 
     async def take(store: Store) -> None:
-        for _ in range(5):
-            taken.append(await store.allocate_request_id())
+        for count in (1, 2, 2):
+            taken.extend(await store.allocate_request_ids(count))
 
     async with (
         open_store(database_url) as one,
@@ -414,7 +445,7 @@ async def test_an_upgraded_database_continues_after_its_highest_request_id(
             ]
         )
     async with open_store(database_url) as store:
-        assert await store.allocate_request_id() == 42
+        assert await store.allocate_request_ids(1) == [42]
         assert await store.load_request(41) == movie(41)
 
 
@@ -448,8 +479,7 @@ async def test_episodes_are_found_by_their_own_tvdb_id(store: Store) -> None:
             )
         ]
     )
-    assert await store.request_ids_for_episode_tvdb(8916235) == [9, 4]
-    assert await store.request_ids_for_episode_tvdb(1) == []
+    assert await store.request_owners("episode", [8916235, 1]) == {8916235: {4, 9}}
 
 
 async def test_pruning_forgets_only_old_applied_mail(store: Store) -> None:

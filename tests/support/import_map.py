@@ -38,6 +38,7 @@ PURE_NAMES = frozenset(
         "state",
         "transitions",
         "correlation",
+        "matches",
         "stuck",
         "reasons",
         "release",

@@ -1,0 +1,333 @@
+"""Planning a wave: read what a run of mail rows holds, find their requests in one read, route
+each row, and keep the rows, from the first, that may be correlated together (the batching rule
+of `correlation`)."""
+
+from __future__ import annotations
+
+import logging
+import typing
+from collections.abc import Callable, Sequence
+
+import attrs
+import trio
+from status_tracker.storage import DatabaseUnavailable, Mail, MarkMailApplied, Op, PostMail, Store
+
+from status_tracker.domain import EpisodeRow, RequestRow
+from status_tracker.strict import load_json, parse_id, storable
+
+from ..clock import WallClock
+from ..envelope import Deliver
+from ..mail import SERVICES_TARGET, decode, encode, request_target
+from ..media_request import messages as m
+from ..reconcile.catch_up import caught_up_kind, split_caught_up
+from .correlation import (
+    Candidates,
+    Footprint,
+    Lookup,
+    Route,
+    Wave,
+    downloads_to_join,
+    lookup_for,
+    read_keys,
+    route,
+    writes_of,
+)
+from .matches import OWNER_KINDS, Matches, candidates_in
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_TARGET = "dispatch"
+
+
+class Translator(typing.Protocol):
+    """Turns a webhook body, as ``json.loads`` returned it, into the fact it reports.
+
+    Whatever it raises means the body can never be applied: the row becomes a dead letter.
+    """
+
+    def __call__(self, source: str, body: object, /) -> m.WebhookFact: ...
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Row:
+    """A mail row as read: a webhook's fact with its look-up, or a hand-off's message and the
+    key of the actor it goes to, or why it can never be applied."""
+
+    mail: Mail
+    kind: str
+    key: object = None
+    message: object = None
+    caught_up: str | None = None
+    lookup: Lookup | None = None
+    unreadable: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Step:
+    """What applying one row takes, decided before its wave runs: a delivery to the actor
+    ``actor`` (kind, key), or the dispatcher's own commit ``ops``, or a dead letter
+    (``unreadable``), or, for a row that could not be planned (``failure``), planning it alone
+    again. ``nowhere`` says why a webhook applies to no request."""
+
+    mail: Mail
+    actor: tuple[str, object] | None = None
+    deliver: Deliver | None = None
+    ops: tuple[Op, ...] = ()
+    unreadable: str | None = None
+    failure: Exception | None = None
+    footprint: Footprint = attrs.field(factory=Footprint)
+    creates: bool = False
+    nowhere: str | None = None
+
+
+def _request_key(key: str | None) -> int | None:
+    try:
+        return parse_id(key) if key is not None else None
+    except ValueError:
+        return None
+
+
+def _torrent_key(key: str | None) -> str | None:
+    return key or None
+
+
+def _services_key(key: str | None) -> str | None:
+    """The service sync is one actor, addressed as ``services`` alone."""
+    return SERVICES_TARGET if key is None else None
+
+
+_ACTOR_KEYS: dict[str, Callable[[str | None], object | None]] = {
+    "request": _request_key,
+    "torrent": _torrent_key,
+    SERVICES_TARGET: _services_key,
+}
+"""Per kind of target: the actor's key from the text after ``kind:`` (None: no colon), or None
+when that is no valid target of the kind."""
+
+
+@typing.final
+class Planner:
+    """Reads and routes mail rows for the dispatcher."""
+
+    def __init__(self, *, store: Store, translate: Translator, clock: WallClock) -> None:
+        self._store = store
+        self._translate = translate
+        self._clock = clock
+
+    def read(self, mail: Mail) -> Row:
+        """What ``mail`` holds (translated by this planner's translator, so a fixed translator
+        fixes old rows on replay)."""
+        kind, colon, key = mail.target.partition(":")
+        caught_up, message_kind = split_caught_up(mail.kind)
+        try:
+            if kind == WEBHOOK_TARGET:
+                # What the reconciler caught up on is the fact itself, not a body to translate.
+                if caught_up is not None:
+                    fact = decode(message_kind, mail.body)
+                else:
+                    fact = self._translate(mail.source, load_json(mail.body))
+                return Row(
+                    mail=mail, kind=kind, message=fact, caught_up=caught_up, lookup=lookup_for(fact)
+                )
+            message = decode(message_kind, mail.body)
+        except Exception as exc:  # a body that can never be applied
+            reason = str(exc) if kind == WEBHOOK_TARGET else f"{mail.kind}: {exc}"
+            return Row(mail=mail, kind=kind, unreadable=storable(reason))
+        actor_key = _ACTOR_KEYS[kind](key if colon else None) if kind in _ACTOR_KEYS else None
+        if actor_key is None:
+            return Row(mail=mail, kind=kind, unreadable=f"unknown target {mail.target!r}")
+        return Row(mail=mail, kind=kind, key=actor_key, message=message, caught_up=caught_up)
+
+    async def plan(self, rows: Sequence[Row]) -> list[Step]:
+        """The steps of the longest run of ``rows``, from the first, that may be correlated
+        together; a row that cannot be planned (storage refuses its look-up, routing it fails)
+        is a failing step of its own, after the rows before it.
+
+        Raises:
+            DatabaseUnavailable: the database is down; nothing was planned.
+        """
+        try:
+            return await self.plan_exactly(rows)
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:
+            if not self._store.available:
+                raise
+            if len(rows) == 1:
+                return [Step(mail=rows[0].mail, failure=exc)]
+            return await self.plan(rows[: len(rows) // 2])
+
+    async def plan_exactly(self, rows: Sequence[Row]) -> list[Step]:
+        """As `plan`, but raising whatever planning any of ``rows`` raises."""
+        lookups = [row.lookup for row in rows if row.lookup is not None]
+        handed_to = [row.key for row in rows if row.kind == "request" and row.unreadable is None]
+        matches = await self.matches(lookups, handed_to)
+        at = self._clock.now()
+        wave = Wave()
+        steps: list[Step] = []
+        for row in rows:
+            found, chosen = self._route(row, matches)
+            episodes = await self._episodes_to_join(row, found, chosen)
+            step = self._step(row, found, chosen, matches, episodes, at)
+            if not wave.add(step.footprint):
+                break
+            if step.nowhere is not None:
+                logger.info(
+                    "mail %s (%s %s) applies to nothing: %s",
+                    row.mail.id,
+                    row.mail.source,
+                    row.mail.kind,
+                    step.nowhere,
+                )
+            steps.append(step)
+            await trio.lowlevel.checkpoint()  # a long page must not hold up the HTTP server
+        return await self._with_new_ids(steps)
+
+    async def _episodes_to_join(
+        self, row: Row, found: Candidates, chosen: Route
+    ) -> dict[int, list[EpisodeRow]]:
+        """The episodes of the requests a new TV request may join the downloads of."""
+        episodes: dict[int, list[EpisodeRow]] = {}
+        fact = row.message
+        if chosen.create and isinstance(fact, m.MediaRequested) and fact.media_type == "tv":
+            for episode in await self._store.episodes_of([r.id for r in found.by_media]):
+                episodes.setdefault(episode.request_id, []).append(episode)
+        return episodes
+
+    async def matches(self, lookups: Sequence[Lookup], request_ids: Sequence[object]) -> Matches:
+        """Every request the look-ups can find, and the requests with these ids, in one go."""
+        columns: dict[str, list[object]] = {
+            "id": list(request_ids),
+            "tmdb_id": [lookup.tmdb_id for lookup in lookups],
+            "tvdb_id": [lookup.tvdb_id for lookup in lookups],
+            "imdb_id": [lookup.imdb_id for lookup in lookups],
+            "radarr_id": [x.arr_id for x in lookups if x.media_type == "movie"],
+            "sonarr_id": [x.arr_id for x in lookups if x.media_type == "tv"],
+            "jellyseerr_request_id": [lookup.jellyseerr_request_id for lookup in lookups],
+        }
+        wanted = {
+            column: [value for value in values if value is not None]
+            for column, values in columns.items()
+        }
+        requests = {row.id: row for row in await self._store.requests_holding(wanted)}
+        owners = {}
+        held = (
+            [x.torrent_hash for x in lookups if x.torrent_hash],
+            [x.episode_tvdb_id for x in lookups if x.episode_tvdb_id],
+            [x.shoko_file_id for x in lookups if x.shoko_file_id is not None],
+        )
+        for kind, values in zip(OWNER_KINDS, held, strict=True):
+            if values:
+                owners[kind] = await self._store.request_owners(kind, values)
+        missing = {i for by_value in owners.values() for ids in by_value.values() for i in ids}
+        missing -= set(requests)
+        if missing:
+            requests |= {row.id: row for row in await self._store.requests_holding({"id": missing})}
+        active: tuple[RequestRow, ...] = ()
+        if any(lookup.series_title for lookup in lookups):
+            active = tuple(await self._store.active_requests())
+            requests |= {row.id: row for row in active}
+        return Matches(requests=requests, owners=owners, active=active)
+
+    @staticmethod
+    def _route(row: Row, matches: Matches) -> tuple[Candidates, Route]:
+        """A webhook row's candidates, and where it goes."""
+        if row.lookup is None:
+            return Candidates(), Route()
+        found = candidates_in(row.lookup, matches)
+        return found, route(row.message, found)
+
+    def _step(
+        self,
+        row: Row,
+        found: Candidates,
+        chosen: Route,
+        matches: Matches,
+        episodes: dict[int, list[EpisodeRow]],
+        at: float,
+    ) -> Step:
+        mail = row.mail
+        if row.unreadable is not None:
+            return Step(mail=mail, unreadable=row.unreadable)
+        deliver = Deliver(
+            messages=(row.message,),
+            source=mail.source,
+            mail_id=mail.id,
+            redelivery=mail.attempts > 0,
+            caught_up=row.caught_up,
+        )
+        if row.kind != WEBHOOK_TARGET:
+            if row.kind == "request":
+                written = writes_of([(row.key, matches.requests.get(row.key))], [row.message])
+            else:
+                written = frozenset({(row.kind, row.key)})
+            return Step(
+                mail=mail,
+                actor=(row.kind, row.key),
+                deliver=deliver,
+                footprint=Footprint(writes=written),
+            )
+        applied = MarkMailApplied(mail_id=mail.id, at=at)
+        if row.lookup is None:
+            return Step(mail=mail, ops=(applied,))
+        reads = read_keys(row.lookup, found, matches.owner_ids(row.lookup))
+        messages: tuple[object, ...] = (row.message,)
+        if chosen.create:
+            if isinstance(row.message, m.MediaRequested):
+                messages += downloads_to_join(row.message, found.by_media, episodes)
+            return Step(
+                mail=mail,
+                deliver=attrs.evolve(deliver, messages=messages, created_at=at),
+                footprint=Footprint(reads=reads, writes=writes_of([], messages)),
+                creates=True,
+            )
+        targets = [(target, matches.requests.get(target)) for target in chosen.targets]
+        footprint = Footprint(reads=reads, writes=writes_of(targets, messages))
+        if not targets:
+            return Step(mail=mail, ops=(applied,), footprint=footprint, nowhere=chosen.reason)
+        if len(targets) == 1:
+            return Step(
+                mail=mail,
+                actor=("request", chosen.targets[0]),
+                deliver=deliver,
+                footprint=footprint,
+            )
+        return Step(
+            mail=mail,
+            ops=(*_fan_out(mail, chosen.targets, messages, row.caught_up, at), applied),
+            footprint=footprint,
+        )
+
+    async def _with_new_ids(self, steps: list[Step]) -> list[Step]:
+        """The steps, those that create a request given its new id, taken in mail order."""
+        creating = [index for index, step in enumerate(steps) if step.creates]
+        if not creating:
+            return steps
+        ids = await self._store.allocate_request_ids(len(creating))
+        for index, request_id in zip(creating, ids, strict=True):
+            steps[index] = attrs.evolve(steps[index], actor=("request", request_id))
+        return steps
+
+
+def _fan_out(
+    mail: Mail,
+    targets: Sequence[int],
+    messages: Sequence[object],
+    caught_up: str | None,
+    at: float,
+) -> list[PostMail]:
+    """One fact for several requests: each gets its copy as durable mail of its own."""
+    posts = []
+    for target in targets:
+        for message in messages:
+            kind, body = encode(message)
+            if caught_up is not None:
+                kind = caught_up_kind(caught_up, kind)
+            posts.append(
+                PostMail(
+                    target=request_target(target), source=mail.source, kind=kind, body=body, at=at
+                )
+            )
+    return posts
