@@ -58,22 +58,29 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         except params.ParameterError as exc:
             return error(400, str(exc))
         rows, total = await store.list_requests(query)
-        episodes = await store.episodes_of([row.id for row in rows])
+        episodes = await store.episodes_by_request([row.id for row in rows])
+        downloads = await store.downloads_by_request(
+            [row.id for row in rows if row.state not in FINISHED_STATES]
+        )
         now = service.clock.now()
-        items = []
-        for row in rows:
-            downloads = await store.downloads_of(row.id) if row.state not in FINISHED_STATES else []
-            items.append(
-                views.request_item(
-                    row,
-                    [e for e in episodes if e.request_id == row.id],
-                    downloads=downloads,
-                    setup=setup,
-                    now=now,
-                )
+        items = [
+            views.request_item(
+                row,
+                episodes.get(row.id, ()),
+                downloads=downloads.get(row.id, ()),
+                setup=setup,
+                now=now,
             )
+            for row in rows
+        ]
         return jsonify(
-            {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
+            {
+                "items": items,
+                "total": total,
+                "limit": query.limit,
+                "offset": query.offset,
+                "next_after": params.cursor(rows[-1]) if len(rows) == query.limit else None,
+            }
         )
 
     async def find(raw_id: str) -> RequestRow | None:

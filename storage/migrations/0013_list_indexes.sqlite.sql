@@ -1,0 +1,15 @@
+-- Title search: a trigram full-text index finds every title containing a text of three characters
+-- or more, whatever its case; its rowid is the request's id. Triggers keep it in step with requests.
+CREATE VIRTUAL TABLE request_titles USING fts5 (title, tokenize = 'trigram case_sensitive 0');
+INSERT INTO request_titles (rowid, title) SELECT id, title FROM requests;
+CREATE TRIGGER request_titles_insert AFTER INSERT ON requests BEGIN
+    INSERT INTO request_titles (rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER request_titles_update AFTER UPDATE OF id, title ON requests
+WHEN old.id IS NOT new.id OR old.title IS NOT new.title BEGIN
+    DELETE FROM request_titles WHERE rowid = old.id;
+    INSERT INTO request_titles (rowid, title) VALUES (new.id, new.title);
+END;
+CREATE TRIGGER request_titles_delete AFTER DELETE ON requests BEGIN
+    DELETE FROM request_titles WHERE rowid = old.id;
+END
