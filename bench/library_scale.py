@@ -81,10 +81,18 @@ CHUNK = 1000
 YEARS_S = 3 * 365 * 86400.0
 IN_PROGRESS = ("grabbing", "downloading", "importing")
 FINISHED_WEIGHTS = (("available", 0.93), ("failed", 0.04), ("deleted", 0.03))
-SYLLABLES = (
-    "ka", "ro", "vin", "tel", "mar", "sha", "lo", "en", "dra", "ki", "zu", "mei", "ar", "os",
-    "tha", "ny", "bel", "quo", "ri", "sun", "ga", "hal", "de", "mon", "ix", "ya", "pol", "ter",
+COMMON_WORDS = (
+    "man", "love", "night", "dark", "last", "day", "world", "girl", "house", "star", "war",
+    "king", "life", "time", "dead", "little", "story", "black", "blue", "red", "city", "home",
+    "heart", "moon", "sun", "fire", "ice", "blood", "shadow", "secret", "lost", "wild", "summer",
+    "winter", "queen", "road", "river", "sea", "sky", "dream", "game", "island", "ghost",
+    "magic", "school", "family", "brother", "sister", "killer", "hunter", "garden", "train",
+    "light", "empire", "legend", "planet", "code", "knight", "angel", "devil", "sword", "storm",
 )  # fmt: skip
+"""English title words, most common first: they take the top ranks of the Zipf draw."""
+ONSETS = ("b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z")
+VOWELS = ("a", "e", "i", "o", "u", "ai", "ei", "ou")
+CODAS = ("", "", "n", "r", "s", "l", "th", "k")
 OVERVIEW = (
     "A quiet story about people who keep going when everything around them stops, told over "
     "one long winter in a town that the maps forgot; what they find there changes them, and "
@@ -92,20 +100,27 @@ OVERVIEW = (
 )
 
 
-def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
-    """Invented words, each two to four syllables, no two alike."""
-    words: dict[str, None] = {}
+def vocabulary(rng: random.Random, size: int = 4000) -> list[str]:
+    """English title words first, then invented names (two or three syllables), no two alike."""
+    words = dict.fromkeys(COMMON_WORDS)
     while len(words) < size:
-        words["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))] = None
+        syllables = rng.randint(2, 3)
+        name = "".join(
+            rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS) for _ in range(syllables)
+        )
+        words.setdefault(name)
     return list(words)
 
 
 def titles(rng: random.Random, words: list[str], count: int) -> Iterator[str]:
-    """Titles of one to four words, drawn with a Zipf-like bias so some words are common."""
+    """Titles of one to four words drawn with a Zipf-like bias (so some words are common), a
+    fifth of them starting with "The", some with a sequel number."""
     weights = [1 / (rank + 1) for rank in range(len(words))]
     for number in range(count):
         picked = rng.choices(words, weights=weights, k=rng.randint(1, 4))
         title = " ".join(word.capitalize() for word in picked)
+        if rng.random() < 0.2:
+            title = f"The {title}"
         yield f"{title} {number % 7 + 2}" if number % 11 == 0 else title
 
 
@@ -289,17 +304,17 @@ async def timed(
 
 
 def searches(names: list[tuple[str, str]]) -> dict[str, str]:
-    """Title searches: a rare word, a common one, an upper-cased one, a short one, none."""
-    words = vocabulary(random.Random(12))
-    folded = [title.lower() for title, _ in names]
-    by_count = sorted(words, key=lambda word: sum(word in name for name in folded[:5000]))
-    rare = next(word for word in by_count if any(word in name for name in folded[:5000]))
+    """Title searches: a rare invented name, common words, upper case, two letters, none."""
+    names_seen = vocabulary(random.Random(12))[len(COMMON_WORDS) :]
+    folded = [title.lower() for title, _ in names[:5000]]
+    rare = next(name for name in reversed(names_seen) if any(name in t for t in folded))
     return {
-        "q_rare_word": rare,
-        "q_common_word": words[0],
-        "q_upper_case": words[1].upper(),
+        "q_rare_name": rare,
+        "q_common_word": COMMON_WORDS[2],
+        "q_the": "the",
+        "q_upper_case": COMMON_WORDS[5].upper(),
         "q_two_letters": "ka",
-        "q_phrase": " ".join(folded[-1].split()[:2]),
+        "q_two_words": f"{COMMON_WORDS[3]} {COMMON_WORDS[1]}",
         "q_no_match": "qqxzz",
     }
 

@@ -371,7 +371,7 @@ ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
 NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
 TRIGRAM_MIN_LENGTH = 3
 """The shortest text the trigram index can find (SQLite); shorter ones are looked for by LIKE."""
-FEW_TITLE_MATCHES = 1000
+FEW_TITLE_MATCHES = 300
 """Up to this many titles found by the trigram index are looked up one by one and sorted; past
 it, walking the newest-first index and keeping the ids found is cheaper (it stops at a page)."""
 

@@ -623,9 +623,9 @@ class Store:
                 return [], 0
         page, count = _sql.request_list_query(query, self.dialect, title_matches=matches)
         rows = await self.fetch(*page)
-        only_the_title = not query.states and not query.media_type
-        total = matches if matches is not None and only_the_title else None
-        if total is None:
+        if matches is not None and not query.states and not query.media_type:
+            total = matches  # the title is the only filter: the index has counted already
+        else:
             total = int((await self.fetch(*count))[0]["n"])
         return [_sql.request_from(row) for row in rows], total
 
@@ -834,4 +834,7 @@ def _split_sql(script: str) -> list[str]:
             if statement:
                 statements.append(statement)
             pending = ""
+    if pending:
+        unfinished = pending.removesuffix(";").strip()
+        raise StorageError(f"a migration ends inside a statement: {unfinished[:80]!r}")
     return statements
