@@ -1,3 +1,8 @@
+-- Each index holds every column the list filters on, the title included (a search of one or two
+-- letters reads it there): a page or a count never reads the table.
+CREATE INDEX requests_newest ON requests (created_at, id, state, media_type, title);
+CREATE INDEX requests_state_newest ON requests (state, created_at, id, media_type, title);
+CREATE INDEX requests_type_newest ON requests (media_type, created_at, id, state, title);
 -- Title search: a trigram full-text index finds every title containing a text of three characters
 -- or more, whatever its case; its rowid is the request's id. Triggers keep it in step with requests.
 CREATE VIRTUAL TABLE request_titles USING fts5 (title, tokenize = 'trigram case_sensitive 0');
