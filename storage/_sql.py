@@ -445,7 +445,11 @@ def request_list_query(
         page_filters.append(("(created_at, id) < (?, ?)", query.after))
     ids = f"SELECT id FROM requests{_where(page_filters)} {NEWEST_FIRST} LIMIT ? OFFSET ?"
     page = f"{SELECT_REQUEST} WHERE id IN ({ids}) {NEWEST_FIRST}"
-    count = f"SELECT COUNT(*) AS n FROM requests{_where(filters)}"
+    if query.title_contains:
+        count = f"SELECT COUNT(*) AS n FROM requests{_where(filters)}"
+    else:
+        # The state and media type filters alone: request_counts has the numbers.
+        count = f"SELECT COALESCE(SUM(n), 0) AS n FROM request_counts{_where(filters)}"
     return (page, (*_args(page_filters), query.limit, query.offset)), (count, _args(filters))
 
 

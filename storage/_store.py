@@ -453,7 +453,9 @@ class Store:
             Migration(
                 version=version,
                 statements=tuple(
-                    _split_sql(script.replace("{id}", id_type).replace("{real}", real_type))
+                    _split_sql(
+                        script.replace("{id}", id_type).replace("{real}", real_type), self.dialect
+                    )
                 ),
             )
             for version, script in _migration_scripts(self.dialect)
@@ -821,15 +823,15 @@ def _migration_scripts(dialect: str) -> list[tuple[int, str]]:
     ]
 
 
-def _split_sql(script: str) -> list[str]:
-    """The statements of a script, split at each ``;`` that ends one; a ``;`` inside a quoted
-    string (a PostgreSQL ``DO`` body) or a trigger's ``BEGIN ... END`` does not."""
+def _split_sql(script: str, dialect: str) -> list[str]:
+    """The statements of a script, split at each ``;`` that ends one: not one inside a quoted
+    string (a PostgreSQL function or ``DO`` body) nor, in SQLite, a trigger's ``BEGIN ... END``."""
     lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
     statements: list[str] = []
     pending = ""
     for piece in "\n".join(lines).split(";"):
         pending += f"{piece};"
-        if sqlite3.complete_statement(pending):
+        if _complete(pending, dialect):
             statement = pending.removesuffix(";").strip()
             if statement:
                 statements.append(statement)
@@ -838,3 +840,9 @@ def _split_sql(script: str) -> list[str]:
         unfinished = pending.removesuffix(";").strip()
         raise StorageError(f"a migration ends inside a statement: {unfinished[:80]!r}")
     return statements
+
+
+def _complete(text: str, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return sqlite3.complete_statement(text)
+    return text.count("'") % 2 == 0  # outside quotes: a doubled '' inside keeps the count even

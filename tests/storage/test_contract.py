@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import trio
 from status_tracker.storage import (
     AppendTimeline,
@@ -373,6 +374,32 @@ async def test_the_list_continues_after_a_cursor_as_it_does_after_an_offset(
         assert walked == [row.id for row in whole]
         rows, _ = await store.list_requests(RequestQuery(limit=2, offset=1, after=(103.0, 10)))
         assert [row.id for row in rows] == [8, 7], "an offset skips on from the cursor"
+
+
+async def test_the_totals_follow_every_change_of_state_and_media_type(store: Store) -> None:
+    rows = {n: movie(n, state="approved", media_type="tv" if n % 2 else "movie") for n in range(9)}
+    await store.commit([SaveRequest(row=row) for row in rows.values()])
+    changes = {1: {"state": "downloading"}, 2: {"state": "available"}, 3: {"media_type": "movie"}}
+    changes |= {4: {"state": "downloading", "media_type": "tv"}, 5: {"title": "Renamed"}}
+    for n, change in changes.items():
+        rows[n] = attrs.evolve(rows[n], **change)
+        await store.commit([SaveRequest(row=rows[n])])
+    await store.commit([SaveRequest(row=rows[2])])  # saved again unchanged
+
+    for states, media_type in [
+        ((), None),
+        (("approved",), None),
+        (("downloading", "available"), None),
+        (("downloading",), "tv"),
+        ((), "movie"),
+        (("failed",), None),
+    ]:
+        _, total = await store.list_requests(RequestQuery(states=states, media_type=media_type))
+        expected = sum(
+            (not states or row.state in states) and media_type in (None, row.media_type)
+            for row in rows.values()
+        )
+        assert total == expected, (states, media_type)
 
 
 async def test_the_downloads_of_several_requests_are_read_at_once(store: Store) -> None:

@@ -1,4 +1,4 @@
-"""The request list reads indexes, not the table: plans, the title index, and migrating to them."""
+"""The request list reads indexes, not the table: plans, the title index, migrating to them."""
 
 from __future__ import annotations
 
@@ -15,10 +15,18 @@ ROLL_BACK_0013 = {
         "DROP TRIGGER request_titles_update",
         "DROP TRIGGER request_titles_delete",
         "DROP TABLE request_titles",
+        "DROP TRIGGER request_counts_insert",
+        "DROP TRIGGER request_counts_update",
+        "DROP TRIGGER request_counts_delete",
     ],
-    "postgresql": ["DROP INDEX requests_title_trigrams"],
+    "postgresql": [
+        "DROP INDEX requests_title_trigrams",
+        "DROP TRIGGER request_counts_follow ON requests",
+        "DROP FUNCTION request_counts_follow",
+    ],
 }
 ROLL_BACK_SHARED = [
+    "DROP TABLE request_counts",
     "DROP INDEX requests_newest",
     "DROP INDEX requests_state_newest",
     "DROP INDEX requests_type_newest",
@@ -28,14 +36,9 @@ ROLL_BACK_SHARED = [
 ]
 
 
-def request(request_id: int, title: str, **changes: object) -> RequestRow:
+def request(request_id: int, title: str, state: str = "available") -> RequestRow:
     return RequestRow(
-        id=request_id,
-        media_type="movie",
-        title=title,
-        state="available",
-        created_at=float(request_id),
-        **changes,  # type: ignore[arg-type]
+        id=request_id, media_type="movie", title=title, state=state, created_at=float(request_id)
     )
 
 
@@ -93,9 +96,11 @@ async def test_requests_stored_before_the_upgrade_are_found_by_title(
     async with open_store(database_url) as store:
         rows, total = await store.list_requests(RequestQuery(title_contains="evergarden"))
         assert ([row.id for row in rows], total) == ([2, 1], 2)
-        await store.commit([SaveRequest(row=request(3, "Evergarden Again"))])
+        await store.commit([SaveRequest(row=request(3, "Evergarden Again", state="failed"))])
         rows, total = await store.list_requests(RequestQuery(title_contains="EVERGARDEN"))
         assert ([row.id for row in rows], total) == ([3, 2, 1], 3)
+        _, available = await store.list_requests(RequestQuery(states=("available",)))
+        assert available == 2, "counted before the upgrade, and since"
 
 
 async def trigram_indexes(url: str) -> list[str]:
