@@ -298,7 +298,8 @@ def request_from(record: Mapping[str, Any]) -> RequestRow:
 
 
 def episode_from(record: Mapping[str, Any]) -> EpisodeRow:
-    return EpisodeRow(**{c: record[c] for c in EPISODE_COLUMNS})
+    """A row of ``SELECT_EPISODES`` (its columns are exactly the episode's fields)."""
+    return EpisodeRow(**record)
 
 
 def download_from(record: Mapping[str, Any]) -> DownloadRow:
