@@ -82,6 +82,8 @@ class RequestQuery:
     title_contains: str | None = None
     limit: int = 50
     offset: int = 0
+    after: tuple[float, int] | None = None
+    """Continue after this (``created_at``, ``id``): the keyset cursor of a previous page."""
 
 
 @typing.final

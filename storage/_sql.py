@@ -318,7 +318,8 @@ def request_from(record: Mapping[str, Any]) -> RequestRow:
 
 
 def episode_from(record: Mapping[str, Any]) -> EpisodeRow:
-    return EpisodeRow(**{c: record[c] for c in EPISODE_COLUMNS})
+    """A row of ``SELECT_EPISODES`` (its columns are exactly the episode's fields)."""
+    return EpisodeRow(**record)
 
 
 def download_from(record: Mapping[str, Any]) -> DownloadRow:
@@ -388,28 +389,97 @@ SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail"
 ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
 
 
+NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
+TRIGRAM_MIN_LENGTH = 3
+"""The shortest text the trigram index can find (SQLite); shorter ones are looked for by LIKE."""
+FEW_TITLE_MATCHES = 300
+"""Up to this many titles found by the trigram index are looked up one by one and sorted; past
+it, walking the newest-first index and keeping the ids found is cheaper (it stops at a page)."""
+
+
 def _like_literal(text: str) -> str:
     """``text`` matched literally by LIKE (``ESCAPE '\\'``): ``%`` and ``_`` are not wildcards."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def request_list_query(query: RequestQuery) -> tuple[str, str, tuple[Any, ...]]:
-    """Build the page query and the count query of the request list, sharing one filter."""
-    where: list[str] = []
-    args: list[Any] = []
-    if query.states:
-        where.append(f"state IN ({', '.join('?' * len(query.states))})")
-        args.extend(query.states)
+def indexed_title(query: RequestQuery, dialect: str) -> str | None:
+    """The title text ``query`` looks for through SQLite's trigram index, if it does: the store
+    counts its matches first (``count_title_matches``) to choose how to read them."""
+    text = query.title_contains
+    if dialect == "sqlite" and text is not None and len(text) >= TRIGRAM_MIN_LENGTH:
+        return text
+    return None
+
+
+def count_title_matches(text: str) -> Statement:
+    """Count the titles the trigram index finds for ``text``."""
+    return (
+        "SELECT COUNT(*) AS n FROM request_titles WHERE request_titles MATCH ?",
+        (_phrase(text),),
+    )
+
+
+def _phrase(text: str) -> str:
+    """``text`` as one FTS5 phrase: to the trigram tokenizer, every substring of the title."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _title_condition(text: str, dialect: str, matches: int | None) -> Statement:
+    """Case-insensitive "the title contains ``text``", every character literal."""
+    if matches is not None:
+        # A leading + keeps SQLite from looking each id up: it walks the list's own index.
+        column = "id" if matches <= FEW_TITLE_MATCHES else "+id"
+        return (
+            f"{column} IN (SELECT rowid FROM request_titles WHERE request_titles MATCH ?)",
+            (_phrase(text),),
+        )
+    pattern = f"%{_like_literal(text.lower())}%"
+    if dialect == "sqlite":
+        # SQLite's LIKE ignores ASCII case as its LOWER does, and reads the title from the index.
+        return "title LIKE ? ESCAPE '\\'", (pattern,)
+    return "LOWER(title) LIKE ? ESCAPE '\\'", (pattern,)
+
+
+def request_list_query(
+    query: RequestQuery, dialect: str, *, title_matches: int | None = None
+) -> tuple[Statement, Statement]:
+    """The page and the count of the request list, newest first, sharing one filter.
+
+    The page picks its ids from an index (``offset`` skips index entries, not rows) and then
+    reads those rows; ``after`` continues after a cursor (``created_at``, ``id``) instead.
+    ``title_matches`` is the trigram index's count when there is an ``indexed_title``.
+    """
+    filters: list[Statement] = []
     if query.media_type:
-        where.append("media_type = ?")
-        args.append(query.media_type)
+        filters.append(("media_type = ?", (query.media_type,)))
     if query.title_contains:
-        where.append("LOWER(title) LIKE ? ESCAPE '\\'")
-        args.append(f"%{_like_literal(query.title_contains.lower())}%")
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    page = f"{SELECT_REQUEST}{clause} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-    count = f"SELECT COUNT(*) AS n FROM requests{clause}"
-    return page, count, tuple(args)
+        filters.append(_title_condition(query.title_contains, dialect, title_matches))
+    page_filters = list(filters)
+    if query.states:
+        states = f"IN ({', '.join('?' * len(query.states))})"
+        filters.append((f"state {states}", query.states))
+        # SQLite reads several states' ranges of an index and then sorts them all; a leading +
+        # makes it walk the newest-first index instead, which stops once the page is full.
+        several = dialect == "sqlite" and len(query.states) > 1
+        page_filters.append((f"{'+' if several else ''}state {states}", query.states))
+    if query.after is not None:
+        page_filters.append(("(created_at, id) < (?, ?)", query.after))
+    ids = f"SELECT id FROM requests{_where(page_filters)} {NEWEST_FIRST} LIMIT ? OFFSET ?"
+    page = f"{SELECT_REQUEST} WHERE id IN ({ids}) {NEWEST_FIRST}"
+    if query.title_contains:
+        count = f"SELECT COUNT(*) AS n FROM requests{_where(filters)}"
+    else:
+        # The state and media type filters alone: request_counts has the numbers.
+        count = f"SELECT COALESCE(SUM(n), 0) AS n FROM request_counts{_where(filters)}"
+    return (page, (*_args(page_filters), query.limit, query.offset)), (count, _args(filters))
+
+
+def _where(conditions: Sequence[Statement]) -> str:
+    return f" WHERE {' AND '.join(sql for sql, _ in conditions)}" if conditions else ""
+
+
+def _args(conditions: Sequence[Statement]) -> tuple[Any, ...]:
+    return tuple(arg for _, args in conditions for arg in args)
 
 
 def replacement_wait_from(row: Mapping[str, Any]) -> ReplacementWait:

@@ -29,6 +29,14 @@ def _outage(exc: BaseException) -> DatabaseUnavailable | None:
     return None
 
 
+def _rows(cursor: sqlite3.Cursor) -> Rows:
+    """Every row the statement gives, as a dict by column name."""
+    if cursor.description is None:
+        return []
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 @typing.final
 class SqliteDriver:
     """Runs SQL on a SQLite file; calls go through Trio worker threads, one at a time per role."""
@@ -50,7 +58,6 @@ class SqliteDriver:
     def _connect(path: str) -> sqlite3.Connection:
         # Trio's thread cache does not pin a thread to a connection; the limiters serialise use.
         connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        connection.row_factory = sqlite3.Row
         connection.execute("PRAGMA busy_timeout=30000")
         return connection
 
@@ -61,7 +68,7 @@ class SqliteDriver:
 
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
         try:
-            return [dict(row) for row in self._reader.execute(sql, args).fetchall()]
+            return _rows(self._reader.execute(sql, args))
         except (sqlite3.Error, OSError) as exc:
             outage = _outage(exc)
             if outage is None:
@@ -128,7 +135,7 @@ class SqliteDriver:
         rows: list[Rows] = []
         for sql, run in batched(statements):
             if len(run) == 1:
-                rows.append([dict(r) for r in self._writer.execute(sql, run[0])])
+                rows.append(_rows(self._writer.execute(sql, run[0])))
             else:
                 self._writer.executemany(sql, run)
                 rows.extend([] for _ in run)
@@ -147,7 +154,7 @@ class SqliteDriver:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 connection.execute(MIGRATIONS_TABLE)
-                rows = connection.execute("SELECT version FROM schema_migrations").fetchall()
+                rows = _rows(connection.execute("SELECT version FROM schema_migrations"))
                 done = {row["version"] for row in rows}
                 for migration in migrations:
                     if migration.version in done:

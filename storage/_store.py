@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import logging
+import sqlite3
 import time
 import typing
 from collections.abc import Collection, Mapping, Sequence
@@ -455,10 +456,12 @@ class Store:
             Migration(
                 version=version,
                 statements=tuple(
-                    _split_sql(script.replace("{id}", id_type).replace("{real}", real_type))
+                    _split_sql(
+                        script.replace("{id}", id_type).replace("{real}", real_type), self.dialect
+                    )
                 ),
             )
-            for version, script in _migration_scripts()
+            for version, script in _migration_scripts(self.dialect)
         ]
         return await self._driver.migrate(migrations)
 
@@ -495,13 +498,29 @@ class Store:
         return _sql.download_from(rows[0]) if rows else None
 
     async def downloads_of(self, request_id: int) -> list[DownloadRow]:
+        return (await self.downloads_by_request([request_id])).get(request_id, [])
+
+    async def downloads_by_request(
+        self, request_ids: Sequence[int]
+    ) -> dict[int, list[DownloadRow]]:
+        """The downloads of each request (its own, and its episodes'), oldest first, in one read;
+        a request without any is left out."""
+        if not request_ids:
+            return {}
+        marks = ", ".join("?" * len(request_ids))
         rows = await self.fetch(
-            f"{_sql.SELECT_DOWNLOADS} WHERE hash IN ("
-            "SELECT download_hash FROM requests WHERE id = ? "
-            "UNION SELECT torrent_hash FROM episodes WHERE request_id = ?) ORDER BY created_at",
-            (request_id, request_id),
+            f"SELECT held.request_id, {', '.join(f'd.{c}' for c in _sql.DOWNLOAD_COLUMNS)} "
+            "FROM downloads d JOIN ("
+            f"SELECT id AS request_id, download_hash AS hash FROM requests WHERE id IN ({marks}) "
+            "UNION SELECT request_id, torrent_hash AS hash FROM episodes "
+            f"WHERE request_id IN ({marks})) held ON held.hash = d.hash "
+            "ORDER BY d.created_at, d.hash",
+            (*request_ids, *request_ids),
         )
-        return [_sql.download_from(row) for row in rows]
+        found: dict[int, list[DownloadRow]] = {}
+        for row in rows:
+            found.setdefault(row["request_id"], []).append(_sql.download_from(row))
+        return found
 
     async def unfinished_downloads(self) -> list[DownloadWatch]:
         """The downloads still to watch, without decoding their links and files."""
@@ -598,10 +617,21 @@ class Store:
         return await self.requests_in_states(ACTIVE_STATES)
 
     async def list_requests(self, query: RequestQuery) -> tuple[list[RequestRow], int]:
-        page_sql, count_sql, args = _sql.request_list_query(query)
-        rows = await self.fetch(page_sql, (*args, query.limit, query.offset))
-        count = await self.fetch(count_sql, args)
-        return [_sql.request_from(row) for row in rows], int(count[0]["n"])
+        """One page of requests newest first, and how many match the filters in all."""
+        matches = None
+        indexed = _sql.indexed_title(query, self.dialect)
+        if indexed is not None:
+            (found,) = await self.fetch(*_sql.count_title_matches(indexed))
+            matches = int(found["n"])
+            if not matches:
+                return [], 0
+        page, count = _sql.request_list_query(query, self.dialect, title_matches=matches)
+        rows = await self.fetch(*page)
+        if matches is not None and not query.states and not query.media_type:
+            total = matches  # the title is the only filter: the index has counted already
+        else:
+            total = int((await self.fetch(*count))[0]["n"])
+        return [_sql.request_from(row) for row in rows], total
 
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
         if not request_ids:
@@ -611,6 +641,13 @@ class Store:
             tuple(request_ids),
         )
         return [_sql.episode_from(row) for row in rows]
+
+    async def episodes_by_request(self, request_ids: Sequence[int]) -> dict[int, list[EpisodeRow]]:
+        """The episodes of each request, in one read; a request without any is left out."""
+        found: dict[int, list[EpisodeRow]] = {}
+        for episode in await self.episodes_of(request_ids):
+            found.setdefault(episode.request_id, []).append(episode)
+        return found
 
     async def unapplied_mail(self, *, after_id: int = 0, limit: int = 100) -> list[Mail]:
         rows = await self.fetch(
@@ -772,15 +809,49 @@ class _Signal:
         await self._event.wait()
 
 
-def _migration_scripts() -> list[tuple[int, str]]:
+def _migration_scripts(dialect: str) -> list[tuple[int, str]]:
+    """Each schema version's script for ``dialect``, in order.
+
+    ``NNNN_name.sql`` serves both backends; ``NNNN_name.sqlite.sql`` and
+    ``NNNN_name.postgresql.sql`` hold what only one of them can run, and follow the shared
+    script of their version.
+    """
     folder = importlib.resources.files("status_tracker.storage") / "migrations"
-    scripts = []
+    parts: dict[int, list[tuple[bool, str]]] = {}
     for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            scripts.append((int(entry.name.split("_", 1)[0]), entry.read_text()))
-    return sorted(scripts)
+        stem = entry.name.removesuffix(".sql")
+        if stem == entry.name:
+            continue
+        only = stem.rpartition(".")[2] if "." in stem else None
+        if only in (None, dialect):
+            version = int(stem.split("_", 1)[0])
+            parts.setdefault(version, []).append((only is not None, entry.read_text()))
+    return [
+        (version, ";\n".join(text for _, text in sorted(scripts)))
+        for version, scripts in sorted(parts.items())
+    ]
 
 
-def _split_sql(script: str) -> list[str]:
+def _split_sql(script: str, dialect: str) -> list[str]:
+    """The statements of a script, split at each ``;`` that ends one: not one inside a quoted
+    string (a PostgreSQL function or ``DO`` body) nor, in SQLite, a trigger's ``BEGIN ... END``."""
     lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]
+    statements: list[str] = []
+    pending = ""
+    for piece in "\n".join(lines).split(";"):
+        pending += f"{piece};"
+        if _complete(pending, dialect):
+            statement = pending.removesuffix(";").strip()
+            if statement:
+                statements.append(statement)
+            pending = ""
+    if pending:
+        unfinished = pending.removesuffix(";").strip()
+        raise StorageError(f"a migration ends inside a statement: {unfinished[:80]!r}")
+    return statements
+
+
+def _complete(text: str, dialect: str) -> bool:
+    if dialect == "sqlite":
+        return sqlite3.complete_statement(text)
+    return text.count("'") % 2 == 0  # outside quotes: a doubled '' inside keeps the count even

@@ -44,16 +44,15 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         except params.ParameterError as exc:
             return error(400, str(exc))
         rows, total = await store.list_requests(query)
-        episodes = await store.episodes_of([row.id for row in rows])
-        held = await service.items.arr_reasons()
-        items = [
-            await service.items.item(
-                row, [e for e in episodes if e.request_id == row.id], arr_reasons=held
-            )
-            for row in rows
-        ]
+        items = await service.items.items(rows)
         return jsonify(
-            {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
+            {
+                "items": items,
+                "total": total,
+                "limit": query.limit,
+                "offset": query.offset,
+                "next_after": params.cursor(rows[-1]) if len(rows) == query.limit else None,
+            }
         )
 
     async def find(raw_id: str) -> RequestRow | None:

@@ -8,13 +8,16 @@ from quart import websocket
 from quart_trio import QuartTrio
 from status_tracker.storage import RequestQuery
 
-from status_tracker.domain import FINISHED_STATES
+from status_tracker.domain import ACTIVE_STATES, FINISHED_STATES
 
+from . import params
 from .auth import Access
 from .errors import error, unauthorized
 from .origins import origin_allowed
 from .service import Service
 
+ACTIVE_IN_SNAPSHOT = 500
+"""The newest active requests the snapshot holds; ``more`` lists the rest through the API."""
 FINISHED_IN_SNAPSHOT = 50
 
 
@@ -33,18 +36,21 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
         await websocket.accept()
 
         async def snapshot() -> dict[str, Any]:
-            active = await store.active_requests()
+            active, active_total = await store.list_requests(
+                RequestQuery(states=ACTIVE_STATES, limit=ACTIVE_IN_SNAPSHOT)
+            )
             finished, _ = await store.list_requests(
                 RequestQuery(states=FINISHED_STATES, limit=FINISHED_IN_SNAPSHOT)
             )
-            rows = [*sorted(active, key=lambda r: r.created_at, reverse=True), *finished]
-            episodes = await store.episodes_of([row.id for row in rows])
+            rows = [*active, *finished]
+            more = None
+            if active_total > len(active):
+                more = {"state": ",".join(ACTIVE_STATES), "after": params.cursor(active[-1])}
             return {
                 "type": "snapshot",
-                "requests": [
-                    await service.items.item(row, [e for e in episodes if e.request_id == row.id])
-                    for row in rows
-                ],
+                "requests": await service.items.items(rows),
+                "active_total": active_total,
+                "more": more,
             }
 
         await service.feed.serve(snapshot, websocket.send)

@@ -89,6 +89,28 @@ class RequestItems:
             arr_reasons=await self.arr_reasons(),
         )
 
+    async def items(self, rows: Sequence[RequestRow]) -> list[dict[str, Any]]:
+        """List items for ``rows`` (a page, the snapshot) with a few reads for all of them."""
+        store = self._store
+        episodes = await store.episodes_by_request([row.id for row in rows])
+        downloads = await store.downloads_by_request(
+            [row.id for row in rows if row.state not in FINISHED_STATES]
+        )
+        held = await self.arr_reasons()
+        now = self._clock.now()
+        return [
+            views.request_item(
+                row,
+                episodes.get(row.id, ()),
+                downloads=downloads.get(row.id, ()),
+                setup=self.setup,
+                now=now,
+                arr_reasons=held,
+                addresses=self.addresses,
+            )
+            for row in rows
+        ]
+
     async def detail(self, row: RequestRow) -> dict[str, Any]:
         """The request with its episodes, downloads and timeline."""
         return views.request_detail(

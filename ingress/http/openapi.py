@@ -228,7 +228,17 @@ def _schemas() -> dict[str, Schema]:
                 ),
             ]
         },
-        "RequestPage": _page("RequestItem", "newest first"),
+        "RequestPage": _page(
+            "RequestItem",
+            "newest first",
+            next_after=_nullable(
+                {
+                    "type": "string",
+                    "description": "pass as `after` for the page that follows this one (cheap "
+                    "at any depth, unlike `offset`); null when this page is not full",
+                }
+            ),
+        ),
         "DeadLetter": _object(
             {
                 "id": ID,
@@ -323,7 +333,21 @@ def _schemas() -> dict[str, Schema]:
                 _object(
                     {
                         "type": {"const": "snapshot"},
-                        "requests": {"type": "array", "items": _ref("RequestItem")},
+                        "requests": {
+                            "type": "array",
+                            "items": _ref("RequestItem"),
+                            "description": "the newest 500 active requests, newest first, "
+                            "then the 50 most recently finished",
+                        },
+                        "active_total": {**COUNT, "description": "active requests in all"},
+                        "more": _nullable(
+                            _object({"state": STRING, "after": STRING})
+                            | {
+                                "description": "null when every active request is in "
+                                "`requests`; else the query of `GET /api/requests` that lists "
+                                "the rest (follow its `next_after`)"
+                            }
+                        ),
                     }
                 ),
                 _object({"type": {"const": "request"}, "request": _ref("RequestItem")}),
@@ -342,13 +366,14 @@ def _schemas() -> dict[str, Schema]:
     }
 
 
-def _page(item: str, order: str) -> Schema:
+def _page(item: str, order: str, **more: Schema) -> Schema:
     return _object(
         {
             "items": {"type": "array", "items": _ref(item), "description": order},
             "total": COUNT,
             "limit": {"type": "integer", "minimum": 1, "maximum": 500},
             "offset": COUNT,
+            **more,
         }
     )
 
@@ -519,6 +544,13 @@ def _paths() -> dict[str, Schema]:
                         "schema": {"type": "string"},
                     },
                     *PAGE_PARAMETERS,
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "description": "the `next_after` of the previous page: continues after "
+                        "its last item (keyset paging; `offset` then skips further)",
+                        "schema": {"type": "string"},
+                    },
                 ],
             )
         },
@@ -714,7 +746,8 @@ def _paths() -> dict[str, Schema]:
                     "101": {
                         "description": "Switching to the websocket. The server sends JSON text "
                         "frames (`FeedMessage`): first a `snapshot` (every active request and "
-                        "the 50 most recently finished), then `request`, `episode` and "
+                        "the 50 most recently finished, at most 500 active ones: `more` "
+                        "says how to list the rest), then `request`, `episode` and "
                         "`timeline` messages as things change, coalesced to at most one per "
                         "entity every 250 ms.",
                         "content": {"application/json": {"schema": _ref("FeedMessage")}},

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import typing
 
 from status_tracker.storage import RequestQuery
 
-from status_tracker.domain import KNOWN_STATES
+from status_tracker.domain import KNOWN_STATES, RequestRow
 from status_tracker.strict import parse_id, parse_int32
 
 DEFAULT_PAGE = 50
@@ -59,7 +60,29 @@ def request_query(args: typing.Mapping[str, str]) -> RequestQuery:
         title_contains=args.get("q") or None,
         limit=limit,
         offset=offset,
+        after=_after(args.get("after") or None),
     )
+
+
+def cursor(row: RequestRow) -> str:
+    """The ``after`` value that continues the request list after ``row`` (its position newest
+    first: when it was created, then its id); opaque to clients."""
+    return f"{row.created_at!r}_{row.id}"
+
+
+def _after(raw: str | None) -> tuple[float, int] | None:
+    if raw is None:
+        return None
+    created, _, row_id = raw.partition("_")
+    try:
+        created_at = float(created)
+        if not math.isfinite(created_at):
+            raise ValueError(created)
+        return created_at, parse_id(row_id)
+    except ValueError:
+        raise ParameterError(
+            f"after must be the next_after of a previous page, got {raw[:40]!r}"
+        ) from None
 
 
 def episode_keys(body: object) -> tuple[tuple[int, int], ...]:

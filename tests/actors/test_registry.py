@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 from collections.abc import Hashable
 
 import attrs
@@ -117,6 +119,32 @@ async def test_an_idle_actor_is_passivated_and_its_next_message_reloads_its_stat
         assert world.events[-1] == ("init", "alice", 22)
         statistics = sessions.statistics()
         assert (statistics.active, statistics.spawned_total) == (1, 2)
+        await sessions.stop()
+
+
+async def test_passivated_actors_leave_nothing_behind(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = World()
+    instances: list[weakref.ref[Session]] = []
+
+    def tracked(key: Hashable) -> Session:
+        session = world.session(key)
+        instances.append(weakref.ref(session))
+        return session
+
+    sessions = Registry("sessions", tracked, passivate_after=10.0)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(sessions.run)
+        for key in range(1000):
+            await sessions.cast(key, "seen")
+        await trio.sleep(11)
+        assert sessions.keys() == []
+        assert sessions.statistics().passivated_total == 1000
+        gc.collect()
+        assert [ref for ref in instances if ref() is not None] == []
+        assert len(sessions._entries) == len(sessions._retiring) == 0
+        assert await sessions.call(7, "items") == ["seen"], "the next message reloads it"
         await sessions.stop()
 
 

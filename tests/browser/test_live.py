@@ -1,4 +1,5 @@
-"""The page over time and at scale: reconnecting to the feed, and a 1,100-episode series."""
+"""The page over time and at scale: reconnecting to the feed, a 1,100-episode series, and more
+active requests than the feed's snapshot holds."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import re
 import time
 from typing import Any
 
+import pytest
 from playwright.sync_api import WebSocketRoute, expect
+from status_tracker.ingress.http import feed
+from status_tracker.storage import SaveRequest
 
+from status_tracker.domain import RequestRow
 from tests.browser.harness import PHONE, LiveService, Pages
 from tests.support.fixtures import load_fixture
 
@@ -90,3 +95,24 @@ def test_a_series_of_1100_episodes_stays_usable(live: LiveService, pages: Pages)
     assert widths[0] <= widths[1]
     pages.screenshot(page, "1100-episodes")
     print(f"detail of 1,100 episodes open in {opened:.2f} s")
+
+
+def test_active_requests_left_out_of_the_snapshot_are_listed_too(
+    live: LiveService, pages: Pages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "ACTIVE_IN_SNAPSHOT", 2)
+    # Five waiting requests older than the 500 finished ones the page loads first: three of
+    # them are neither in that page nor in the snapshot.
+    rows = [
+        RequestRow(id=n, media_type="movie", title=f"Waiting {n}", state="approved", created_at=n)
+        for n in range(1, 6)
+    ] + [
+        RequestRow(id=n, media_type="movie", title=f"Done {n}", state="available", created_at=n)
+        for n in range(6, 506)
+    ]
+    live.run(live.running.system.store.commit, [SaveRequest(row=row) for row in rows])
+    page = pages.signed_in()
+    page.get_by_role("group", name="Show requests").get_by_role("button", name="Waiting").click()
+    expect(page.locator(".card .title-text")).to_have_text(
+        [f"Waiting {n}" for n in range(5, 0, -1)]
+    )

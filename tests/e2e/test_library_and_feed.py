@@ -9,8 +9,11 @@ import asyncpg
 import pytest
 import trio
 import trio_asyncio
+from status_tracker.ingress.http import feed
+from status_tracker.storage import SaveRequest
 from trio_websocket import ConnectionRejected, open_websocket_url
 
+from status_tracker.domain import RequestRow
 from tests.e2e.test_what_it_shows import (
     HORIMIYA,
     QBT,
@@ -194,6 +197,37 @@ async def test_an_episode_reaches_the_feed_with_its_size_and_reason_as_the_api_s
     assert {key: value for key, value in fed.items() if key != "reason"} == {
         key: e07[key] for key in fed if key != "reason"
     }, "a feed episode is what the API's detail shows (the reason's seconds may have moved on)"
+
+
+async def test_a_snapshot_with_too_many_active_requests_says_how_to_list_the_rest(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed, "ACTIVE_IN_SNAPSHOT", 3)
+    states = ["requested", "downloading", "available", "importing", "failed", "approved"]
+    states += ["partially_available", "grabbing", "downloading"]
+    await service.system.store.commit(
+        [
+            SaveRequest(
+                row=RequestRow(
+                    id=n, media_type="movie", title=f"Movie {n}", state=state, created_at=n
+                )
+            )
+            for n, state in enumerate(states, start=1)
+        ]
+    )
+    url = service.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
+    async with open_websocket_url(url) as socket:
+        snapshot = json.loads(await socket.get_message())
+    assert [r["id"] for r in snapshot["requests"]] == [9, 8, 7, 5, 3], "newest active, finished"
+    assert snapshot["active_total"] == 7
+    rest: list[int] = []
+    page = {"next_after": snapshot["more"]["after"]}
+    while page["next_after"] is not None:
+        page = await service.api(
+            "/api/requests", state=snapshot["more"]["state"], limit=2, after=page["next_after"]
+        )
+        rest += [item["id"] for item in page["items"]]
+    assert rest == [6, 4, 2, 1]
 
 
 async def test_the_live_feed_needs_the_api_token(service: RunningService) -> None:

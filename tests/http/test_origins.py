@@ -54,7 +54,7 @@ async def test_the_own_origin_with_the_session_cookie_gets_the_snapshot(
     message = await first_message(
         feed(service, token=False), {"Origin": service.url, "Cookie": cookie}
     )
-    assert message == {"type": "snapshot", "requests": []}
+    assert message == {"type": "snapshot", "requests": [], "active_total": 0, "more": None}
 
 
 async def test_a_client_that_sends_no_origin_is_judged_by_its_token_alone(

@@ -13,7 +13,7 @@ from status_tracker.storage._store import _migration_scripts
 from status_tracker.domain import RequestRow
 
 STARTS = 6
-EVERY_VERSION = [version for version, _ in _migration_scripts()]
+EVERY_VERSION = [version for version, _ in _migration_scripts("sqlite")]
 MOVIE = RequestRow(id=1, media_type="movie", title="Movie", state="approved", tmdb_id=7)
 
 

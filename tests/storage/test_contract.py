@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import trio
 from status_tracker.storage import (
@@ -37,7 +38,7 @@ from status_tracker.domain import (
     TorrentFileRow,
 )
 
-SHIPPED_VERSIONS = [version for version, _ in _migration_scripts()]
+SHIPPED_VERSIONS = [version for version, _ in _migration_scripts("sqlite")]
 
 
 def movie(request_id: int, **changes: object) -> RequestRow:
@@ -328,6 +329,138 @@ async def test_the_title_search_matches_wildcards_literally(store: Store) -> Non
     assert await found("\\") == [3]
     assert await found("wol_") == []
     assert await found("wolf") == [1, 2, 4]
+
+
+async def test_the_title_search_finds_any_part_of_a_title_whatever_its_case(store: Store) -> None:
+    await store.commit(
+        [
+            SaveRequest(row=movie(1, title="Wolfwalkers", state="available")),
+            SaveRequest(row=movie(2, title="The Wolf of Wall Street", media_type="tv")),
+            SaveRequest(row=movie(3, title='The "Quoted" Title')),
+            SaveRequest(row=movie(4, title="Chainsaw Man")),
+        ]
+    )
+
+    async def found(text: str, **filters: object) -> tuple[list[int], int]:
+        rows, total = await store.list_requests(RequestQuery(title_contains=text, **filters))
+        return [row.id for row in rows], total
+
+    assert await found("LFWA") == ([1], 1), "inside a word, any case"
+    assert await found("f of w") == ([2], 1), "across words"
+    assert await found("ol") == ([2, 1], 2), "two letters"
+    assert await found("Q") == ([3], 1), "one letter"
+    assert await found('"quoted"') == ([3], 1), "quotes are text"
+    assert await found("wolf", states=("available",)) == ([1], 1)
+    assert await found("wolf", media_type="tv") == ([2], 1)
+    assert await found("wolves") == ([], 0)
+
+
+async def test_a_renamed_request_is_found_by_its_new_title_only(store: Store) -> None:
+    await store.commit([SaveRequest(row=movie(1, title="Working Title"))])
+    await store.commit([SaveRequest(row=movie(1, title="Final Name", state="grabbing"))])
+    rows, _ = await store.list_requests(RequestQuery(title_contains="final"))
+    assert [row.id for row in rows] == [1]
+    assert await store.list_requests(RequestQuery(title_contains="working")) == ([], 0)
+
+
+async def test_a_search_with_many_matches_pages_newest_first_like_the_whole_list(
+    store: Store,
+) -> None:
+    await store.commit(
+        [
+            SaveRequest(row=movie(n, title=f"Saga part {n}" if n % 3 else f"Other {n}"))
+            for n in range(1, 1801)
+        ]
+    )
+    matching = [n for n in range(1800, 0, -1) if n % 3]
+    rows, total = await store.list_requests(
+        RequestQuery(title_contains="SAGA", limit=100, offset=1000)
+    )
+    assert total == len(matching) == 1200
+    assert [row.id for row in rows] == matching[1000:1100]
+
+
+async def test_the_list_continues_after_a_cursor_as_it_does_after_an_offset(
+    store: Store,
+) -> None:
+    # Three requests share one creation time: the id orders them.
+    await store.commit(
+        [
+            SaveRequest(
+                row=movie(n, created_at=100.0 + n // 3, media_type="tv" if n % 2 else "movie")
+            )
+            for n in range(1, 13)
+        ]
+    )
+    for filters in ({}, {"media_type": "tv"}):
+        whole, total = await store.list_requests(RequestQuery(limit=500, **filters))
+        walked: list[int] = []
+        after = None
+        while True:
+            rows, count = await store.list_requests(RequestQuery(limit=2, after=after, **filters))
+            assert count == total, "the total counts every match, not what is left"
+            walked += [row.id for row in rows]
+            if len(rows) < 2:
+                break
+            after = (rows[-1].created_at, rows[-1].id)
+        assert walked == [row.id for row in whole]
+        rows, _ = await store.list_requests(RequestQuery(limit=2, offset=1, after=(103.0, 10)))
+        assert [row.id for row in rows] == [8, 7], "an offset skips on from the cursor"
+
+
+async def test_the_totals_follow_every_change_of_state_and_media_type(store: Store) -> None:
+    rows = {n: movie(n, state="approved", media_type="tv" if n % 2 else "movie") for n in range(9)}
+    await store.commit([SaveRequest(row=row) for row in rows.values()])
+    changes = {1: {"state": "downloading"}, 2: {"state": "available"}, 3: {"media_type": "movie"}}
+    changes |= {4: {"state": "downloading", "media_type": "tv"}, 5: {"title": "Renamed"}}
+    for n, change in changes.items():
+        rows[n] = attrs.evolve(rows[n], **change)
+        await store.commit([SaveRequest(row=rows[n])])
+    await store.commit([SaveRequest(row=rows[2])])  # saved again unchanged
+
+    for states, media_type in [
+        ((), None),
+        (("approved",), None),
+        (("downloading", "available"), None),
+        (("downloading",), "tv"),
+        ((), "movie"),
+        (("failed",), None),
+    ]:
+        _, total = await store.list_requests(RequestQuery(states=states, media_type=media_type))
+        expected = sum(
+            (not states or row.state in states) and media_type in (None, row.media_type)
+            for row in rows.values()
+        )
+        assert total == expected, (states, media_type)
+
+
+async def test_the_downloads_of_several_requests_are_read_at_once(store: Store) -> None:
+    pack, movie_hash = "ab" * 20, "cd" * 20
+    await store.commit(
+        [
+            SaveRequest(row=movie(1, download_hash=movie_hash)),
+            SaveRequest(row=movie(2, media_type="tv")),
+            SaveRequest(row=movie(3, media_type="tv")),
+            SaveRequest(row=movie(4)),
+            SaveEpisodes(
+                rows=tuple(
+                    EpisodeRow(request_id=request_id, season=1, episode=n, torrent_hash=pack)
+                    for request_id in (2, 3)
+                    for n in (1, 2)
+                )
+            ),
+            SaveDownload(row=DownloadRow(hash=movie_hash, created_at=2.0)),
+            SaveDownload(row=DownloadRow(hash=pack, created_at=1.0)),
+        ]
+    )
+    found = await store.downloads_by_request([1, 2, 3, 4])
+    assert {key: [d.hash for d in rows] for key, rows in found.items()} == {
+        1: [movie_hash],
+        2: [pack],
+        3: [pack],
+    }
+    assert [d.hash for d in await store.downloads_of(2)] == [pack]
+    assert await store.downloads_by_request([]) == {}
 
 
 async def test_sessions_are_kept_ended_and_pruned(store: Store) -> None:

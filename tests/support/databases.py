@@ -17,17 +17,20 @@ POSTGRES_ADMIN_URL = os.environ.get(
 
 
 @contextlib.asynccontextmanager
-async def throwaway_postgres_database(prefix: str = "st_test") -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database (needs a trio-asyncio loop), dropped afterwards.
+async def throwaway_postgres_database(
+    prefix: str = "st_test", *, admin_url: str = POSTGRES_ADMIN_URL
+) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database on the server of ``admin_url`` (``ST_TEST_POSTGRES_URL``
+    by default), dropped afterwards. Needs a trio-asyncio loop.
 
     Raises:
-        OSError, asyncpg.PostgresError: the server at ``ST_TEST_POSTGRES_URL`` is unreachable.
+        OSError, asyncpg.PostgresError: the server is unreachable.
     """
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(POSTGRES_ADMIN_URL, timeout=5)
+    admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(admin_url, timeout=5)
     try:
         await trio_asyncio.aio_as_trio(admin.execute)(f'CREATE DATABASE "{name}"')
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
         await trio_asyncio.aio_as_trio(admin.execute)(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await trio_asyncio.aio_as_trio(admin.close)()

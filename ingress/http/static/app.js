@@ -202,6 +202,22 @@ async function loadPage(offset) {
 
 more.addEventListener("click", () => loadPage(loadedOffset));
 
+// A snapshot holds the newest active requests only; it names the query that lists the rest.
+async function loadRestOfActive(rest) {
+  let after = rest.after;
+  try {
+    while (after) {
+      const page = await api.listRequests({ state: rest.state, limit: LIST_LIMIT, after });
+      for (const item of page.items) upsert(item);
+      schedule();
+      after = page.next_after;
+    }
+  } catch (exc) {
+    if (exc.status === 401) signedOut();
+    else setText(liveStatus, `Could not load the requests: ${exc.message}`);
+  }
+}
+
 function signedOut() {
   // The session ended (expired, or signed out in another tab): the page at / asks again.
   location.reload();
@@ -233,6 +249,7 @@ openFeed({
   onMessage: (message) => {
     if (message.type === "snapshot") {
       for (const item of message.requests ?? []) upsert(item);
+      if (message.more) loadRestOfActive(message.more);
     } else if (message.type === "request") {
       upsert(message.request);
       if (message.request.id === detail.openId) detail.feed(message);
