@@ -1,10 +1,10 @@
 """Ingest benchmark: a burst of movie-flow webhooks, side by side with a bare Quart-Trio app.
 
-Per backend, the same webhooks go first to the bare app of ``bench/bare_fanout.py`` (reads
-the body, answers 200, stores nothing) and then to the real service (``python -m
-status_tracker.main``) on a fresh database: each movie's four webhooks (Jellyseerr approval,
-Radarr grab, Radarr import, Jellyfin ItemAdded) in order, ``--concurrency`` movies in flight
-on as many connections. One JSON object per backend:
+Per backend, the bare app of ``bench/bare_fanout.py`` (reads the body, answers 200, stores
+nothing) and the real service (``python -m status_tracker.main``, on a fresh database) run
+side by side; the same webhooks go first to the one, then to the other: each movie's four
+webhooks (Jellyseerr approval, Radarr grab, Radarr import, Jellyfin ItemAdded) in order,
+``--concurrency`` movies in flight on as many connections. One JSON object per backend:
 
 * ``accepted_per_s``, ``baseline_accepted_per_s`` and ``ingest_ratio``: webhooks answered 200
   per second from the first POST to the last answer, by the service (stored durably before
@@ -60,14 +60,15 @@ TITLE = "Benchmark Movie"
 
 async def run(backend: str, movies: int, concurrency: int) -> dict[str, Any]:
     flows = [movie_flow(n, title=TITLE, first_tmdb_id=900_000) for n in range(movies)]
-    async with bare_app() as url, client(url, concurrency=concurrency) as http:
-        baseline = await send_flows(http, flows, concurrency=concurrency)
     async with (
+        bare_app() as url,
+        client(url, concurrency=concurrency) as bare_http,
         throwaway_database(backend) as database_url,
         service(database_url) as started,
         inbox(database_url) as store,
         client(started.url, concurrency=concurrency) as http,
     ):
+        baseline = await send_flows(bare_http, flows, concurrency=concurrency)
         sent = await send_flows(http, flows, concurrency=concurrency)
         left = await pending(store)
         left_at = time.perf_counter()

@@ -173,7 +173,9 @@ def load_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> object:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    if json_depth(text) > max_depth:
+    # No more brackets than levels allowed cannot nest deeper: most bodies are never walked.
+    too_many = text.count("[") + text.count("{") > max_depth
+    if too_many and json_depth(text) > max_depth:
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
     try:
         return json.loads(text, parse_constant=_refuse_constant)

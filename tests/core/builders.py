@@ -133,12 +133,17 @@ def movie_imported(
 
 
 def series(
-    title: str, *, tvdb_id: int, anime: bool = False, sonarr_id: int | None = 41
+    title: str,
+    *,
+    tvdb_id: int,
+    anime: bool = False,
+    sonarr_id: int | None = 41,
+    tmdb_id: int | None = None,
 ) -> m.SeriesRef:
     return m.SeriesRef(
         sonarr_id=sonarr_id,
         tvdb_id=tvdb_id,
-        tmdb_id=None,
+        tmdb_id=tmdb_id,
         imdb_id=None,
         title=title,
         year=2021,

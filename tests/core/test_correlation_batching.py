@@ -36,7 +36,17 @@ from status_tracker.actors.media_request.state import RequestState, decide
 
 from status_tracker.domain import EpisodeRow, RequestRow
 
-from .builders import NOW, find_candidates, owners_of, torrent_hash
+from .builders import (
+    NOW,
+    find_candidates,
+    movie_grabbed,
+    movie_imported,
+    movie_requested,
+    owners_of,
+    series,
+    series_requested,
+    torrent_hash,
+)
 
 TITLES = ("Alien", "Shōgun", "SHOGUN")
 HASHES = tuple(torrent_hash(name) for name in ("one", "two", "three"))
@@ -65,96 +75,80 @@ episode_refs = st.lists(
     max_size=3,
     unique_by=lambda ref: (ref.season, ref.episode),
 ).map(tuple)
-series = st.builds(
-    lambda title, tvdb, tmdb, sonarr, anime: m.SeriesRef(
-        sonarr_id=sonarr,
-        tvdb_id=tvdb,
-        tmdb_id=tmdb,
-        imdb_id=None,
-        title=title,
-        year=2024,
-        is_anime=anime,
-    ),
+series_refs = st.builds(
+    series,
     titles,
-    tvdb_ids,
-    tmdb_ids,
-    _ids(41, 42),
-    st.booleans(),
+    tvdb_id=tvdb_ids,
+    anime=st.booleans(),
+    sonarr_id=_ids(41, 42),
+    tmdb_id=tmdb_ids,
 )
 media_types = st.sampled_from(("movie", "tv"))
 
 
-def _requested(
-    media_type: str, title: str, tmdb: int | None, tvdb: int | None, jellyseerr: int | None
-) -> m.MediaRequested:
-    return m.MediaRequested(
-        media_type=media_type,  # type: ignore[arg-type]
-        approved=True,
-        tmdb_id=tmdb,
-        tvdb_id=tvdb,
-        title=title,
-        year=2024,
-        poster_url=None,
-        overview=None,
-        jellyseerr_request_id=jellyseerr,
-        requested_seasons=(1,) if media_type == "tv" else (),
+def _about_a_request(fact: type) -> st.SearchStrategy[object]:
+    """A Jellyseerr fact naming its request by media ids and Jellyseerr id."""
+    return st.builds(
+        fact,
+        media_type=media_types,
+        tmdb_id=tmdb_ids,
+        tvdb_id=tvdb_ids,
+        jellyseerr_request_id=jellyseerr_ids,
     )
 
 
-def _movie_fields(title: str, tmdb: int | None, radarr: int | None, hash_: str | None) -> dict:
-    return {
-        "radarr_id": radarr,
-        "tmdb_id": tmdb,
-        "imdb_id": None,
-        "title": title,
-        "year": 2024,
-        "is_anime": False,
-        "download_hash": hash_,
-    }
+def _provider_ids(**ids: int | None) -> tuple[tuple[str, str], ...]:
+    """Jellyfin's provider ids as the plugin sends them (``shoko_file`` is ``shoko file``)."""
+    return tuple(
+        (name.replace("_", " "), str(value)) for name, value in ids.items() if value is not None
+    )
 
 
-movie_args = (titles, tmdb_ids, _ids(7, 8), hashes)
+def _library_movie(tmdb: int | None, shoko_file: int | None) -> m.LibraryItemAdded:
+    return m.LibraryItemAdded(
+        item_id="jf-movie",
+        item_type="Movie",
+        name="Alien",
+        year=2024,
+        provider_ids=_provider_ids(tmdb=tmdb, shoko_file=shoko_file),
+    )
+
+
+def _library_episode(
+    title: str, key: tuple[int, int], tvdb: int | None, shoko_file: int | None = None
+) -> m.LibraryItemAdded:
+    return m.LibraryItemAdded(
+        item_id=f"jf-{key}",
+        item_type="Episode",
+        name="Episode",
+        year=2024,
+        series_name=title,
+        season=key[0],
+        episode=key[1],
+        provider_ids=_provider_ids(tvdb=tvdb, shoko_file=shoko_file),
+    )
+
+
 FACTS: dict[type, st.SearchStrategy[object]] = {
     m.MediaRequested: st.builds(
-        _requested, media_types, titles, tmdb_ids, tvdb_ids, jellyseerr_ids
+        movie_requested, titles, tmdb_id=tmdb_ids, jellyseerr_id=jellyseerr_ids
+    )
+    | st.builds(
+        series_requested, titles, tvdb_id=tvdb_ids, tmdb_id=tmdb_ids, jellyseerr_id=jellyseerr_ids
     ),
-    m.RequestDeclined: st.builds(
-        m.RequestDeclined,
-        media_type=media_types,
-        tmdb_id=tmdb_ids,
-        tvdb_id=tvdb_ids,
-        jellyseerr_request_id=jellyseerr_ids,
-    ),
-    m.RequestFailed: st.builds(
-        m.RequestFailed,
-        media_type=media_types,
-        tmdb_id=tmdb_ids,
-        tvdb_id=tvdb_ids,
-        jellyseerr_request_id=jellyseerr_ids,
-    ),
-    m.MediaReportedAvailable: st.builds(
-        m.MediaReportedAvailable,
-        media_type=media_types,
-        tmdb_id=tmdb_ids,
-        tvdb_id=tvdb_ids,
-        jellyseerr_request_id=jellyseerr_ids,
-    ),
+    m.RequestDeclined: _about_a_request(m.RequestDeclined),
+    m.RequestFailed: _about_a_request(m.RequestFailed),
+    m.MediaReportedAvailable: _about_a_request(m.MediaReportedAvailable),
     m.MovieGrabbed: st.builds(
-        lambda *args: m.MovieGrabbed(**_movie_fields(*args), release_title="Alien.2024.1080p"),
-        *movie_args,
+        movie_grabbed, titles, tmdb_id=tmdb_ids, radarr_id=_ids(7, 8), download_hash=hashes
     ),
-    m.MovieImported: st.builds(
-        lambda *args: m.MovieImported(
-            **_movie_fields(*args), file=m.ImportedFile(path="/movies/Alien.mkv")
-        ),
-        *movie_args,
-    ),
+    m.MovieImported: st.builds(movie_imported, titles, tmdb_id=tmdb_ids, download_hash=hashes),
     m.MovieDeleted: st.builds(
         m.MovieDeleted, radarr_id=_ids(7, 8), tmdb_id=tmdb_ids, file_only=st.booleans()
     ),
     m.EpisodesGrabbed: st.builds(
         m.EpisodesGrabbed,
-        series=series,
+        series=series_refs,
         episodes=episode_refs,
         download_hash=hashes,
         release_title=st.just("Show.S01.1080p"),
@@ -172,58 +166,27 @@ FACTS: dict[type, st.SearchStrategy[object]] = {
             download_hash=hash_,
             complete=complete,
         ),
-        series,
+        series_refs,
         episode_refs,
         hashes,
         st.booleans(),
     ),
-    m.EpisodeFilesDeleted: st.builds(m.EpisodeFilesDeleted, series=series, episodes=episode_refs),
-    m.SeriesDeleted: st.builds(m.SeriesDeleted, series=series, deleted_files=st.booleans()),
+    m.EpisodeFilesDeleted: st.builds(
+        m.EpisodeFilesDeleted, series=series_refs, episodes=episode_refs
+    ),
+    m.SeriesDeleted: st.builds(m.SeriesDeleted, series=series_refs, deleted_files=st.booleans()),
     m.ImportBlocked: st.builds(
         m.ImportBlocked,
-        series=st.none() | series,
+        series=st.none() | series_refs,
         episodes=st.just(()),
         radarr_id=_ids(7, 8),
         tmdb_id=tmdb_ids,
         download_hash=hashes,
         status=st.just("warning"),
     ),
-    m.LibraryItemAdded: st.one_of(
-        st.builds(
-            lambda tmdb, shoko: m.LibraryItemAdded(
-                item_id="jf-movie",
-                item_type="Movie",
-                name="Alien",
-                year=2024,
-                provider_ids=tuple(
-                    (name, str(value))
-                    for name, value in (("tmdb", tmdb), ("shoko file", shoko))
-                    if value is not None
-                ),
-            ),
-            tmdb_ids,
-            shoko_files,
-        ),
-        st.builds(
-            lambda title, key, tvdb, shoko: m.LibraryItemAdded(
-                item_id=f"jf-{key}",
-                item_type="Episode",
-                name="Episode",
-                year=2024,
-                series_name=title,
-                season=key[0],
-                episode=key[1],
-                provider_ids=tuple(
-                    (name, str(value))
-                    for name, value in (("tvdb", tvdb), ("shoko file", shoko))
-                    if value is not None
-                ),
-            ),
-            titles,
-            keys,
-            st.sampled_from((None, *EPISODE_TVDB)),
-            shoko_files,
-        ),
+    m.LibraryItemAdded: st.builds(_library_movie, tmdb_ids, shoko_files)
+    | st.builds(
+        _library_episode, titles, keys, st.sampled_from((None, *EPISODE_TVDB)), shoko_files
     ),
     m.WebhookTested: st.builds(m.WebhookTested, source=st.just("radarr")),
     m.UnhandledEvent: st.builds(
@@ -420,50 +383,29 @@ def test_rows_routed_in_waves_go_where_one_at_a_time_sends_them(given_rows: list
 
 
 def test_rows_about_different_media_share_one_wave() -> None:
-    approvals = [Row(_requested("movie", f"Movie {n}", n, None, n)) for n in range(1, 6)]
-    grab = m.MovieGrabbed(**_movie_fields("Movie 1", 1, 7, HASHES[0]), release_title=None)
+    approvals = [
+        Row(movie_requested(f"Movie {n}", tmdb_id=n, jellyseerr_id=n)) for n in range(1, 6)
+    ]
+    grab = movie_grabbed("Movie 1", tmdb_id=1, radarr_id=7, download_hash=HASHES[0])
     run, lengths = in_waves([*approvals, Row(grab)])
     assert lengths == [5, 1], "the grab waits for the request the first approval makes"
     assert run.applied_to == [(1,), (2,), (3,), (4,), (5,), (1,)]
 
 
-def _episode(title: str, key: tuple[int, int], tvdb: int) -> m.LibraryItemAdded:
-    return m.LibraryItemAdded(
-        item_id=f"jf-{key}",
-        item_type="Episode",
-        name="Episode",
-        year=2024,
-        series_name=title,
-        season=key[0],
-        episode=key[1],
-        provider_ids=(("tvdb", str(tvdb)),),
-    )
-
-
-SHOGUN = m.SeriesRef(
-    sonarr_id=41, tvdb_id=10, tmdb_id=None, imdb_id=None, title="Shōgun", year=2024, is_anime=False
-)
+SHOGUN = series("Shōgun", tvdb_id=10, sonarr_id=41)
 REVIVALS: dict[str, list[Row]] = {
     # A failed movie (declined again, so that a wave starts with it failed) joins a download
     # (a hand-off); the library then names it by TMDB id only, which only the request's own
     # columns hold.
     "failed-movie-by-its-own-tmdb-id": [
-        Row(_requested("movie", "Alien", 1, None, 1)),
-        Row(m.MovieGrabbed(**_movie_fields("Alien", 1, 7, HASHES[0]), release_title=None)),
+        Row(movie_requested("Alien", tmdb_id=1, jellyseerr_id=1)),
+        Row(movie_grabbed("Alien", tmdb_id=1, radarr_id=7, download_hash=HASHES[0])),
         Row(m.RequestFailed(media_type="movie", tmdb_id=1, tvdb_id=None, jellyseerr_request_id=1)),
         Row(
             m.RequestDeclined(media_type="movie", tmdb_id=1, tvdb_id=None, jellyseerr_request_id=1)
         ),
         Row(m.DownloadJoined(hash=HASHES[1], name=None), to=1),
-        Row(
-            m.LibraryItemAdded(
-                item_id="jf",
-                item_type="Movie",
-                name="Alien",
-                year=2024,
-                provider_ids=(("tmdb", "1"),),
-            )
-        ),
+        Row(_library_movie(1, None)),
     ],
     # An available series gets a new episode by its hash; the library then names an episode
     # by its own TVDB id, under a series name of its own: only an episode holds that key.
@@ -476,7 +418,7 @@ REVIVALS: dict[str, list[Row]] = {
                 release_title=None,
             )
         ),
-        Row(_episode("Shōgun", (1, 1), 501)),
+        Row(_library_episode("Shōgun", (1, 1), 501)),
         Row(
             m.EpisodesImported(
                 series=SHOGUN,
@@ -486,7 +428,7 @@ REVIVALS: dict[str, list[Row]] = {
                 complete=False,
             )
         ),
-        Row(_episode("Shogun (2024)", (1, 1), 501)),
+        Row(_library_episode("Shogun (2024)", (1, 1), 501)),
     ],
 }
 
