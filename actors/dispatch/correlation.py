@@ -33,6 +33,7 @@ of different actors touch different rows.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 import unicodedata
@@ -267,6 +268,7 @@ def same_title(a: str, b: str) -> bool:
     return normalise_title(a) == normalise_title(b)
 
 
+@functools.lru_cache(maxsize=4096)  # every wave compares the titles of the requests it finds
 def normalise_title(title: str) -> str:
     decomposed = unicodedata.normalize("NFKD", title)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
