@@ -16,7 +16,7 @@ from .errors import error, unauthorized
 from .origins import origin_allowed
 from .service import Service
 
-ACTIVE_IN_SNAPSHOT = 500
+ACTIVE_IN_SNAPSHOT = 200
 """The newest active requests the snapshot holds; ``more`` lists the rest through the API."""
 FINISHED_IN_SNAPSHOT = 50
 

@@ -336,7 +336,7 @@ def _schemas() -> dict[str, Schema]:
                         "requests": {
                             "type": "array",
                             "items": _ref("RequestItem"),
-                            "description": "the newest 500 active requests, newest first, "
+                            "description": "the newest 200 active requests, newest first, "
                             "then the 50 most recently finished",
                         },
                         "active_total": {**COUNT, "description": "active requests in all"},
@@ -746,7 +746,7 @@ def _paths() -> dict[str, Schema]:
                     "101": {
                         "description": "Switching to the websocket. The server sends JSON text "
                         "frames (`FeedMessage`): first a `snapshot` (every active request and "
-                        "the 50 most recently finished, at most 500 active ones: `more` "
+                        "the 50 most recently finished, at most 200 active ones: `more` "
                         "says how to list the rest), then `request`, `episode` and "
                         "`timeline` messages as things change, coalesced to at most one per "
                         "entity every 250 ms.",
