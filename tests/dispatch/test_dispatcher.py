@@ -179,6 +179,9 @@ async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(
             with trio.move_on_after(0.5):
                 await trio.sleep_forever()
             driver.down = False
+            # The store fails fast until its probe finds the database back: wait for that,
+            # or reading the inbox below races the probe.
+            await store.wait_available()
             await wait_applied(store, dispatcher, handled=1)
             nursery.cancel_scope.cancel()
     assert Recorder.applied == [(1, AvailabilityUnconfirmed(reason="during the outage"))]
