@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from status_tracker.domain import (
-    ACTIVE_STATES,
     DownloadLink,
     DownloadRow,
     EpisodeRow,
@@ -386,7 +385,6 @@ SELECT_REQUEST = f"SELECT {', '.join(REQUEST_COLUMNS)} FROM requests"
 SELECT_EPISODES = f"SELECT {', '.join(EPISODE_COLUMNS)} FROM episodes"
 SELECT_DOWNLOADS = f"SELECT {', '.join(DOWNLOAD_COLUMNS)} FROM downloads"
 SELECT_MAIL = f"SELECT {', '.join(MAIL_COLUMNS)} FROM mail"
-ACTIVE_IN = "(" + ", ".join(f"'{s}'" for s in ACTIVE_STATES) + ")"
 
 
 NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
