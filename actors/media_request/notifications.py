@@ -175,9 +175,7 @@ def _notice(
         season=episode.season if episode is not None else None,
         episode=episode.episode if episode is not None else None,
         detail=detail,
-        # ``requested_by`` is a planned request field (the Jellyseerr display name); until it
-        # lands, requests carry no requester and notices go to the global targets only.
-        requested_by=getattr(request, "requested_by", None),
+        requested_by=request.requested_by,
         jellyfin_id=(episode.jellyfin_id if episode is not None else None) or request.jellyfin_id,
         dedupe_key=dedupe_key,
     )
