@@ -65,6 +65,7 @@ class Config:
     max_inflight_webhooks: int = 256
     max_concurrent_requests: int = 256
     body_timeout_s: float = 10.0
+    keep_alive_s: float = 75.0
     session_days: float = 30.0
     trusted_proxies: tuple[Network, ...] = attrs.field(
         factory=lambda: parse_networks(DEFAULT_TRUSTED_PROXIES)
@@ -219,6 +220,7 @@ class Config:
             max_inflight_webhooks=positive_integer("ST_MAX_INFLIGHT_WEBHOOKS", 256),
             max_concurrent_requests=positive_integer("ST_MAX_CONCURRENT_REQUESTS", 256),
             body_timeout_s=seconds("ST_BODY_TIMEOUT_S", 10.0),
+            keep_alive_s=seconds("ST_KEEP_ALIVE_S", 75.0),
             session_days=seconds("ST_SESSION_DAYS", 30.0, unit="days"),
             trusted_proxies=listed("ST_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES, parse_networks),
             allowed_origins=listed("ST_ALLOWED_ORIGINS", "", parse_origins),

@@ -571,9 +571,12 @@ def _root_supervisor(system: System) -> Supervisor:
         http_config.errorlog = None
         http_config.graceful_timeout = 5.0
         # What a client may hold without a request in progress: an idle keep-alive connection
-        # or half-sent headers for 5 s, silence for 60 s (websockets are pinged meanwhile),
-        # 16 KiB of headers; a slow body is the app's to bound (ST_BODY_TIMEOUT_S).
-        http_config.keep_alive_timeout = 5.0
+        # or half-sent headers for ST_KEEP_ALIVE_S, silence for 60 s (websockets are pinged
+        # meanwhile), 16 KiB of headers; a slow body is the app's to bound (ST_BODY_TIMEOUT_S).
+        # The keep-alive outlasts the senders' own pools (.NET, i.e. Sonarr, Radarr and
+        # Jellyfin: 60 s; Node: 5 s) so that they, not we, retire an idle connection: closing
+        # it here races a webhook already on its way, which those senders do not send again.
+        http_config.keep_alive_timeout = system.config.keep_alive_s
         http_config.read_timeout = 60
         http_config.websocket_ping_interval = 20.0
         http_config.h11_max_incomplete_size = 16 * 1024

@@ -108,3 +108,28 @@ async def send_nothing(url: str, first: bytes = b"") -> Answer:
     async with stream:
         await stream.send_all(first)
         return await _read_answer(stream, started)
+
+
+async def exchange(stream: trio.SocketStream, request: bytes) -> int | None:
+    """Send one request on an open connection and read its answer, leaving the connection
+    open: the status, or None when the server closed the connection instead of answering."""
+    client = h11.Connection(h11.CLIENT)
+    client.send(h11.Request(method="POST", target="/", headers=[("Host", "x")]))
+    try:
+        await stream.send_all(request)
+    except trio.BrokenResourceError:
+        return None
+    status: int | None = None
+    while True:
+        try:
+            data = await stream.receive_some(CHUNK)
+        except trio.BrokenResourceError:
+            data = b""
+        if not data:
+            return None
+        client.receive_data(data)
+        while (event := client.next_event()) is not h11.NEED_DATA:
+            if isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.EndOfMessage):
+                return status

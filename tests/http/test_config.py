@@ -16,11 +16,12 @@ def test_the_defaults_trust_only_loopback_and_allow_no_extra_origin() -> None:
         ipaddress.ip_network("::1/128"),
     )
     assert config.allowed_origins == ()
-    assert (config.session_days, config.body_timeout_s, config.max_concurrent_requests) == (
-        30.0,
-        10.0,
-        256,
-    )
+    assert (
+        config.session_days,
+        config.body_timeout_s,
+        config.keep_alive_s,
+        config.max_concurrent_requests,
+    ) == (30.0, 10.0, 75.0, 256)
 
 
 def test_the_variables_are_read_and_normalised() -> None:
@@ -30,16 +31,18 @@ def test_the_variables_are_read_and_normalised() -> None:
             "ST_ALLOWED_ORIGINS": "HTTPS://Board.Example:443,http://[::1]:8420/",
             "ST_SESSION_DAYS": "0.5",
             "ST_BODY_TIMEOUT_S": "2.5",
+            "ST_KEEP_ALIVE_S": "90",
             "ST_MAX_CONCURRENT_REQUESTS": "64",
         }
     )
     assert [str(n) for n in config.trusted_proxies] == ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]
     assert config.allowed_origins == ("https://board.example", "http://[::1]:8420")
-    assert (config.session_days, config.body_timeout_s, config.max_concurrent_requests) == (
-        0.5,
-        2.5,
-        64,
-    )
+    assert (
+        config.session_days,
+        config.body_timeout_s,
+        config.keep_alive_s,
+        config.max_concurrent_requests,
+    ) == (0.5, 2.5, 90.0, 64)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +54,7 @@ def test_the_variables_are_read_and_normalised() -> None:
         ("ST_SESSION_DAYS", "0", "positive number of days"),
         ("ST_SESSION_DAYS", "forever", "number of days"),
         ("ST_BODY_TIMEOUT_S", "-1", "positive number of seconds"),
+        ("ST_KEEP_ALIVE_S", "0", "positive number of seconds"),
         ("ST_MAX_CONCURRENT_REQUESTS", "²", "positive integer"),
     ],
 )
