@@ -58,8 +58,8 @@ class CountingDriver:
         self.statements = 0
         self.transaction_s: list[float] = []
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return await self._inner.fetch(sql, args)
+    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Any:
+        return await self._inner.fetch(sql, args, keyed=keyed)
 
     async def apply(self, items: Sequence[Sequence[Any]]) -> Any:
         self.statements += sum(len(statements) for statements in items)

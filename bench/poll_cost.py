@@ -98,8 +98,8 @@ class CountingDriver:
         self.dialect = inner.dialect
         self.rows: collections.Counter[str] = collections.Counter()
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        return await self._inner.fetch(sql, args)
+    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Any:
+        return await self._inner.fetch(sql, args, keyed=keyed)
 
     async def apply(self, items: Sequence[Sequence[Any]]) -> Any:
         for statements in items:

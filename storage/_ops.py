@@ -205,6 +205,7 @@ class PruneNotifications:
 
     before: float
 
+
 @typing.final
 @attrs.frozen(kw_only=True)
 class PruneEventKeys:

@@ -91,7 +91,7 @@ class PostgresDriver:
             raise
         return cls(pool)
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
         return await trio_asyncio.aio_as_trio(self._fetch)(numbered(sql), tuple(args))
 
     async def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:

@@ -69,7 +69,10 @@ class Driver(Protocol):
 
     dialect: str
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows: ...
+    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
+        """The rows ``sql`` gives. ``keyed``: a read of a few rows by an index, which a driver
+        may run in place rather than hand to a thread."""
+        ...
 
     async def apply(
         self, items: Sequence[Sequence[_sql.Statement]]
@@ -467,11 +470,11 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
         if not self.available:
             raise DatabaseUnavailable(self._outage_reason)
         try:
-            return await self._driver.fetch(sql, args)
+            return await self._driver.fetch(sql, args, keyed=keyed)
         except DatabaseUnavailable as exc:
             self._mark_unavailable(str(exc))
             raise
@@ -480,21 +483,25 @@ class Store:
         await self.fetch("SELECT 1 AS ok")
 
     async def get_setting(self, key: str) -> str | None:
-        rows = await self.fetch("SELECT value FROM settings WHERE key = ?", (key,))
+        rows = await self.fetch("SELECT value FROM settings WHERE key = ?", (key,), keyed=True)
         return rows[0]["value"] if rows else None
 
     async def load_request(self, request_id: int) -> RequestRow | None:
-        rows = await self.fetch(f"{_sql.SELECT_REQUEST} WHERE id = ?", (request_id,))
+        rows = await self.fetch(f"{_sql.SELECT_REQUEST} WHERE id = ?", (request_id,), keyed=True)
         return _sql.request_from(rows[0]) if rows else None
 
     async def load_episodes(self, request_id: int) -> list[EpisodeRow]:
         rows = await self.fetch(
-            f"{_sql.SELECT_EPISODES} WHERE request_id = ? ORDER BY season, episode", (request_id,)
+            f"{_sql.SELECT_EPISODES} WHERE request_id = ? ORDER BY season, episode",
+            (request_id,),
+            keyed=True,
         )
         return [_sql.episode_from(row) for row in rows]
 
     async def load_download(self, torrent_hash: str) -> DownloadRow | None:
-        rows = await self.fetch(f"{_sql.SELECT_DOWNLOADS} WHERE hash = ?", (torrent_hash,))
+        rows = await self.fetch(
+            f"{_sql.SELECT_DOWNLOADS} WHERE hash = ?", (torrent_hash,), keyed=True
+        )
         return _sql.download_from(rows[0]) if rows else None
 
     async def downloads_of(self, request_id: int) -> list[DownloadRow]:
@@ -567,7 +574,7 @@ class Store:
             if own is not None:
                 sql += f" UNION SELECT {own}, id FROM requests WHERE {own} IN ({marks})"
                 args += chunk
-            for row in await self.fetch(sql, args):
+            for row in await self.fetch(sql, args, keyed=True):
                 found.setdefault(row["value"], set()).add(row["request_id"])
         return {value: frozenset(ids) for value, ids in found.items()}
 
@@ -593,7 +600,7 @@ class Store:
                 for column, given in by_column.items()
             )
             args = [value for given in by_column.values() for value in given]
-            for row in await self.fetch(f"{_sql.SELECT_REQUEST} WHERE {where}", args):
+            for row in await self.fetch(f"{_sql.SELECT_REQUEST} WHERE {where}", args, keyed=True):
                 request = _sql.request_from(row)
                 found[request.id] = request
         return list(found.values())
@@ -653,6 +660,7 @@ class Store:
         rows = await self.fetch(
             f"{_sql.SELECT_MAIL} WHERE applied_at IS NULL AND id > ? ORDER BY id LIMIT ?",
             (after_id, limit),
+            keyed=True,
         )
         return [_sql.mail_from(row) for row in rows]
 
@@ -661,7 +669,7 @@ class Store:
         return int(rows[0]["n"])
 
     async def mail_applied(self, mail_id: int) -> bool:
-        rows = await self.fetch("SELECT applied_at FROM mail WHERE id = ?", (mail_id,))
+        rows = await self.fetch("SELECT applied_at FROM mail WHERE id = ?", (mail_id,), keyed=True)
         return not rows or rows[0]["applied_at"] is not None
 
     async def arr_downloads(self, service: str) -> list[ArrDownload]:

@@ -29,9 +29,9 @@ class FlakyDriver:
         if self.down:
             raise DatabaseUnavailable("connection refused (the test took the database down)")
 
-    async def fetch(self, sql: str, args: Sequence[Any] = ()) -> Rows:
+    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
         self._check()
-        return await self._real.fetch(sql, args)
+        return await self._real.fetch(sql, args, keyed=keyed)
 
     async def apply(self, items: Sequence[Sequence[Any]]) -> list[list[Rows] | Exception]:
         self._check()
