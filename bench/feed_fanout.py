@@ -353,11 +353,13 @@ async def ingest(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
         inbox(database_url) as store,
         client(started.url, concurrency=arguments.concurrency) as http,
     ):
-        alone = await send_flows(http, flows[:movies], concurrency=arguments.concurrency)
+        alone = await send_flows(started.url, flows[:movies], concurrency=arguments.concurrency)
         await drained(store)
         ws = started.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
         async with connected(ws, arguments.clients, ignore, 0):
-            watched = await send_flows(http, flows[movies:], concurrency=arguments.concurrency)
+            watched = await send_flows(
+                started.url, flows[movies:], concurrency=arguments.concurrency
+            )
             await drained(store)
         lost = await lost_flow_events(http, TITLE, 2 * movies)
 

@@ -62,14 +62,13 @@ async def run(backend: str, movies: int, concurrency: int) -> dict[str, Any]:
     flows = [movie_flow(n, title=TITLE, first_tmdb_id=900_000) for n in range(movies)]
     async with (
         bare_app() as url,
-        client(url, concurrency=concurrency) as bare_http,
         throwaway_database(backend) as database_url,
         service(database_url) as started,
         inbox(database_url) as store,
         client(started.url, concurrency=concurrency) as http,
     ):
-        baseline = await send_flows(bare_http, flows, concurrency=concurrency)
-        sent = await send_flows(http, flows, concurrency=concurrency)
+        baseline = await send_flows(url, flows, concurrency=concurrency)
+        sent = await send_flows(started.url, flows, concurrency=concurrency)
         left = await pending(store)
         left_at = time.perf_counter()
         applied = await drained(store)
