@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import trio_asyncio
 
-from ._sql import Statement, batched
+from ._sql import Statement, alike_items, batched
 from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, StorageError
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -64,6 +64,22 @@ async def _run(connection: asyncpg.Connection, statements: Sequence[Statement]) 
             await connection.executemany(numbered(sql), run)
             rows.extend([] for _ in run)
     return rows
+
+
+async def _run_all(
+    connection: asyncpg.Connection, items: Sequence[Sequence[Statement]]
+) -> list[list[Rows]]:
+    """Run every item's statements, alike items together: each statement of a run of alike
+    items is one pipelined ``executemany`` rather than a round trip per item."""
+    results: list[list[Rows]] = []
+    for run in alike_items(items):
+        if len(run) == 1:
+            results.append(await _run(connection, run[0]))
+            continue
+        for position, (sql, _) in enumerate(run[0]):
+            await connection.executemany(numbered(sql), [item[position][1] for item in run])
+        results.extend([[] for _ in item] for item in run)
+    return results
 
 
 @typing.final
@@ -133,7 +149,7 @@ class PostgresDriver:
         # fewer each. When one fails, the whole is rolled back and run again item by item.
         try:
             async with connection.transaction():
-                return [await _run(connection, statements) for statements in items]
+                return await _run_all(connection, items)
         except Exception as exc:
             if _outage(exc, connection):
                 raise

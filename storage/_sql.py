@@ -270,6 +270,30 @@ def batched(statements: Sequence[Statement]) -> Iterator[tuple[str, list[tuple[A
         yield run_sql, run
 
 
+def alike_items(
+    items: Sequence[Sequence[Statement]],
+) -> Iterator[Sequence[Sequence[Statement]]]:
+    """The items of one transaction, in order, in runs of consecutive items that run the same
+    row-less statements in the same order (a wave of approvals: insert a request, note it on
+    its timeline, mark its mail applied). A driver may send such a run statement by statement,
+    each statement once for all the run's items: every item still runs its own statements in
+    its own order, and items of one transaction write disjoint rows (one owner per row), so
+    no item sees another half-done. An item with a statement that returns rows runs alone.
+    """
+    run: list[Sequence[Statement]] = []
+    shape: tuple[str, ...] | None = None
+    for statements in items:
+        this = tuple(sql for sql, _ in statements)
+        if run and this == shape and not any(returns_rows(sql) for sql in this):
+            run.append(statements)
+            continue
+        if run:
+            yield run
+        run, shape = [statements], this
+    if run:
+        yield run
+
+
 def posts_mail(ops: Sequence[Op]) -> bool:
     return any(isinstance(op, (PostMail, RetryDeadLetter)) for op in ops)
 
