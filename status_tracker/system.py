@@ -183,14 +183,14 @@ class System:
                 letters, letter_count = await self.store.dead_letters(limit=5)
                 refused = await self.store.count_timeline_events("transition_refused")
                 waiting = await self.store.requests_in_states(("importing", "anime_matching"))
-                active = await self.store.active_requests()
-                episodes: dict[int, list[Any]] = {}
-                for episode in await self.store.episodes_of([r.id for r in active]):
-                    episodes.setdefault(episode.request_id, []).append(episode)
+                now = self.clock.now()
+                items = await self.store.waiting_items(
+                    stale_before=now - self.items.setup.stuck_after
+                )
         except Exception as exc:
             database = {"reachable": False, "error": storable(str(exc)) or type(exc).__name__}
             mail, letters, letter_count, refused, waiting = {}, [], None, None, []
-            active, episodes = [], {}
+            now, items = self.clock.now(), []
         outage = self.store.outage_statistics()
         database["outages"] = outage.outages
         database["unavailable_since"] = iso(outage.unavailable_since)
@@ -221,7 +221,7 @@ class System:
             f"{name} is {d['status']}: {d.get('reason') or 'see its entry'}"
             for name, d in dependencies.items()
             if d.get("status") == "degraded"
-        ] + reason_problems(active, episodes, self.items.setup, now=self.clock.now())
+        ] + reason_problems(items, self.items.setup, now=now)
         if notifications.get("status") == "degraded":
             problems.append(f"notifications are degraded: {notifications.get('last_error')}")
         degraded = bool(problems)

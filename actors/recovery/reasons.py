@@ -17,13 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from status_tracker.domain import STATE_RANK, DownloadRow, EpisodeRow, RequestRow
+from status_tracker.domain import STATE_RANK, DownloadRow, EpisodeRow, RequestRow, WaitingItems
 
 NOT_CONFIGURED = "is not configured"
 ARR_HOLDING_STATES: typing.Final = frozenset({"importPending", "importBlocked", "failedPending"})
 """The *arr queue states (``trackedDownloadState``) in which the *arr holds an import back."""
 NO_ARR_REASONS: Mapping[str, str] = types.MappingProxyType({})
 _BEFORE_IMPORT = frozenset({"grabbing", "downloading", "downloaded"})
+_MOVING = frozenset({"grabbing", "downloading", "downloaded", "importing", "anime_matching"})
 
 
 @typing.final
@@ -246,38 +247,49 @@ def _partly_available(request: RequestRow, episodes: Sequence[EpisodeRow], setup
     return f"{said}; {pending} not grabbed yet" if pending else said
 
 
-def problems(
+def waiting_items(
     requests: Iterable[RequestRow],
     episodes: Mapping[int, Sequence[EpisodeRow]],
-    setup: Setup,
     *,
-    now: float,
-) -> list[str]:
+    stale_before: float,
+) -> list[WaitingItems]:
+    """The items of active ``requests`` (a series' episodes that are not deleted, else the
+    request itself), counted alike; ``stale``: last changed at or before ``stale_before``.
+    The store counts the same in one query (``Store.waiting_items``)."""
+    counted: Counter[tuple[str, str, bool, bool]] = Counter()
+    for request in requests:
+        own = [e for e in episodes.get(request.id, ()) if e.state != "deleted"]
+        items = own if request.media_type == "tv" and own else [request]
+        for item in items:
+            stale = item.last_change_at <= stale_before
+            matched = item.shoko_file_id is not None
+            counted[(request.media_type, item.state, matched, stale)] += 1
+    return [
+        WaitingItems(media_type=m, state=s, shoko_matched=k, stale=t, count=n)
+        for (m, s, k, t), n in sorted(counted.items())
+    ]
+
+
+def problems(groups: Iterable[WaitingItems], setup: Setup, *, now: float) -> list[str]:
     """Sentences for /health: how many items are stuck, and what waits on a service that is not
     configured. Counts only: no titles (/health needs no secret)."""
     stuck = 0
     waiting_on: Counter[str] = Counter()
-    for request in requests:
-        own = [e for e in episodes.get(request.id, ()) if e.state != "deleted"]
-        items = (
-            [(e.state, e.last_change_at, e.shoko_file_id is not None) for e in own]
-            if request.media_type == "tv" and own
-            else [(request.state, request.last_change_at, request.shoko_file_id is not None)]
+    for group in groups:
+        changed_at = now - setup.stuck_after - 1.0 if group.stale else now
+        reason = item_reason(
+            state=group.state,
+            last_change_at=changed_at,
+            media_type=group.media_type,
+            download=None,
+            shoko_matched=group.shoko_matched,
+            setup=setup,
+            now=now,
         )
-        for state, changed_at, matched in items:
-            reason = item_reason(
-                state=state,
-                last_change_at=changed_at,
-                media_type=request.media_type,
-                download=None,
-                shoko_matched=matched,
-                setup=setup,
-                now=now,
-            )
-            if reason and NOT_CONFIGURED in reason:
-                waiting_on[reason.split(" — ")[0].removeprefix("waiting for ")] += 1
-            elif _is_stuck(state, changed_at, setup, now):
-                stuck += 1
+        if reason and NOT_CONFIGURED in reason:
+            waiting_on[reason.split(" — ")[0].removeprefix("waiting for ")] += group.count
+        elif group.stale and group.state in _MOVING:
+            stuck += group.count
     sentences = []
     if stuck:
         items = "item is" if stuck == 1 else "items are"
@@ -288,8 +300,3 @@ def problems(
         items = "item waits" if count == 1 else "items wait"
         sentences.append(f"{count} {items} for {service}, which {NOT_CONFIGURED}")
     return sentences
-
-
-def _is_stuck(state: str, changed_at: float, setup: Setup, now: float) -> bool:
-    moving = ("grabbing", "downloading", "downloaded", "importing", "anime_matching")
-    return state in moving and now - changed_at >= setup.stuck_after

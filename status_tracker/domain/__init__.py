@@ -13,6 +13,7 @@ from ._records import ReplacementWait as ReplacementWait
 from ._records import RequestRow as RequestRow
 from ._records import TimelineEntry as TimelineEntry
 from ._records import TorrentFileRow as TorrentFileRow
+from ._records import WaitingItems as WaitingItems
 from ._states import ACTIVE_STATES as ACTIVE_STATES
 from ._states import FINISHED_STATES as FINISHED_STATES
 from ._states import KNOWN_STATES as KNOWN_STATES

@@ -204,3 +204,16 @@ class Notice:
     requested_by: str | None = None
     jellyfin_id: str | None = None
     dedupe_key: str | None = None
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class WaitingItems:
+    """How many active movies or episodes wait alike, as /health counts them: the same media
+    type and state, matched by Shoko or not, and unchanged for ``stuck_after`` or not."""
+
+    media_type: str
+    state: str
+    shoko_matched: bool
+    stale: bool
+    count: int

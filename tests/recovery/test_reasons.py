@@ -16,9 +16,17 @@ from status_tracker.actors.recovery.reasons import (
     item_reason,
     problems,
     request_reason,
+    waiting_items,
 )
 
-from status_tracker.domain import KNOWN_STATES, STATE_RANK, DownloadRow, EpisodeRow, RequestRow
+from status_tracker.domain import (
+    KNOWN_STATES,
+    STATE_RANK,
+    DownloadRow,
+    EpisodeRow,
+    RequestRow,
+    WaitingItems,
+)
 
 NOW = 10_000.0
 STUCK = 300.0
@@ -160,12 +168,25 @@ def test_health_problems_count_stuck_items_and_unconfigured_waits_without_titles
     anime = RequestRow(id=2, media_type="movie", title="Violet", state="anime_matching")
     fresh = RequestRow(id=3, media_type="movie", title="Reze", state="downloading", last_change_at=NOW)
     episodes = {1: pack({n: "downloading" for n in range(1, 11)}, changed=NOW - 600)}
-    said = problems([stuck_pack, anime, fresh], episodes, Setup(stuck_after=STUCK, shoko=False), now=NOW)
-    assert said == [
+    setup = Setup(stuck_after=STUCK, shoko=False)
+    items = waiting_items([stuck_pack, anime, fresh], episodes, stale_before=NOW - STUCK)
+    assert problems(items, setup, now=NOW) == [
         "10 items are stuck: no change for 5 min or more",
         "1 item waits for Shoko, which is not configured",
     ]
-    assert problems([fresh], {}, EVERYTHING, now=NOW) == []
+    fresh_items = waiting_items([fresh], {}, stale_before=NOW - STUCK)
+    assert problems(fresh_items, EVERYTHING, now=NOW) == []
+
+
+def test_health_counts_a_series_by_its_live_episodes_and_a_movie_by_itself() -> None:
+    series = RequestRow(id=1, media_type="tv", title="X", state="downloading", last_change_at=NOW)
+    movie = RequestRow(id=2, media_type="movie", title="Y", state="importing", shoko_file_id=4)
+    episodes = {1: [*pack({1: "downloading", 2: "deleted"}), *pack({3: "importing"}, changed=NOW)]}
+    assert waiting_items([series, movie], episodes, stale_before=NOW - STUCK) == [
+        WaitingItems(media_type="movie", state="importing", shoko_matched=True, stale=True, count=1),
+        WaitingItems(media_type="tv", state="downloading", shoko_matched=False, stale=False, count=1),
+        WaitingItems(media_type="tv", state="importing", shoko_matched=False, stale=False, count=1),
+    ]
 
 
 # -- what Sonarr and Radarr say while they hold an import back -------------------------------------
