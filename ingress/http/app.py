@@ -20,6 +20,7 @@ from .auth import Access
 from .limits import Admission, App, raise_open_file_limit
 from .service import Service
 from .sessions import Sessions
+from .webhooks import WebhookIngress
 
 SECONDS_PER_DAY = 24 * 3600
 
@@ -44,7 +45,6 @@ def create_app(service: Service) -> QuartTrio:
         ),
     )
     errors.install(app)
-    webhooks.install(app, service, access)
     api.install(app, service, access)
     dead_letters.install(app, service, access)
     notifications.install(app, service, access)
@@ -72,7 +72,7 @@ def create_app(service: Service) -> QuartTrio:
         return scope["path"] == health_path or access.privileged(scope)
 
     app.asgi_app = Admission(  # type: ignore[method-assign]
-        UrlBase(app.asgi_app, config.url_base),
+        UrlBase(WebhookIngress(app.asgi_app, service, access), config.url_base),
         capacity=config.max_concurrent_requests,
         privileged=privileged,
     )

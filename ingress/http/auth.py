@@ -76,8 +76,8 @@ class Access:
     sessions: Sessions
     view_token: str | None = attrs.field(default=None, repr=False)
 
-    def webhook(self, request: Request) -> bool:
-        return matches(self.webhook_token, presented_secrets(request.headers, request.args))
+    def webhook_in(self, headers: Headers, args: typing.Mapping[str, str]) -> bool:
+        return matches(self.webhook_token, presented_secrets(headers, args))
 
     def api_token_in(self, headers: Headers, args: typing.Mapping[str, str]) -> bool:
         return matches(self.api_token, presented_secrets(headers, args))

@@ -38,7 +38,6 @@ PREFIX = "status_tracker"
 # The classic text format every Prometheus (2.x and 3.x) and agent reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-_WEBHOOK_PREFIX = "/webhooks/"
 _OUTCOMES = {
     401: "unauthorized",
     400: "invalid",
@@ -109,18 +108,6 @@ def webhook_outcome(status: int, body: Mapping[str, Any] | None) -> str:
 
 def install(app: QuartTrio, service: Service, access: Access) -> None:
     metrics = service.metrics
-
-    @app.after_request
-    async def count_webhooks(response: Response) -> Response:
-        if request.method == "POST" and request.path.startswith(_WEBHOOK_PREFIX):
-            source = request.path[len(_WEBHOOK_PREFIX) :].strip("/") or "none"
-            if source not in ("jellyseerr", "sonarr", "radarr", "jellyfin"):
-                source = "unknown"
-            body = None
-            if response.status_code == 200 and response.is_json:
-                body = await response.get_json()
-            metrics.webhooks.labels(source, webhook_outcome(response.status_code, body)).inc()
-        return response
 
     @app.get("/metrics")
     async def scrape() -> Any:

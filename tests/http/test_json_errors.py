@@ -8,9 +8,10 @@ from status_tracker.ingress.http import webhooks
 from status_tracker.storage import DatabaseUnavailable, Store
 
 from tests.support.fixtures import load_fixture
-from tests.support.service import API_TOKEN, RunningService
+from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, RunningService
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+WEBHOOK_AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
 
 
 async def test_an_unknown_route_is_a_json_404(service: RunningService) -> None:
@@ -26,6 +27,26 @@ async def test_a_wrong_method_is_a_json_405_listing_the_allowed_ones(
     assert response.status_code == 405
     assert response.json() == {"error": "PUT is not allowed on /api/requests"}
     assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_a_webhook_path_asked_with_another_method_is_a_json_405(
+    service: RunningService, method: str
+) -> None:
+    response = await service.http.request(method, "/webhooks/radarr")
+    assert response.status_code == 405
+    assert response.json() == {"error": f"{method} is not allowed on /webhooks/radarr"}
+    assert response.headers["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("path", ["/webhooks/", "/webhooks/radarr/extra"])
+async def test_a_webhook_to_no_source_is_a_json_404_and_stores_nothing(
+    service: RunningService, path: str
+) -> None:
+    response = await service.http.post(path, json={}, headers=WEBHOOK_AUTH)
+    assert response.status_code == 404
+    assert "unknown webhook source" in response.json()["error"]
+    assert (await service.system.store.mail_counts())["webhooks"] == 0
 
 
 async def test_a_failure_inside_a_route_is_a_json_500_without_internals(
