@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import trio_asyncio
 
-from ._sql import Statement, alike_items, batched
+from ._sql import Statement, alike_items, batched, returns_rows
 from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, StorageError
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -70,15 +70,25 @@ async def _run_all(
     connection: asyncpg.Connection, items: Sequence[Sequence[Statement]]
 ) -> list[list[Rows]]:
     """Run every item's statements, alike items together: each statement of a run of alike
-    items is one pipelined ``executemany`` rather than a round trip per item."""
+    items is one pipelined ``executemany`` (``fetchmany`` for one row each) rather than a round
+    trip per item."""
     results: list[list[Rows]] = []
     for run in alike_items(items):
         if len(run) == 1:
             results.append(await _run(connection, run[0]))
             continue
+        together: list[list[Rows]] = [[] for _ in run]
         for position, (sql, _) in enumerate(run[0]):
-            await connection.executemany(numbered(sql), [item[position][1] for item in run])
-        results.extend([[] for _ in item] for item in run)
+            args = [item[position][1] for item in run]
+            if returns_rows(sql):
+                rows = await connection.fetchmany(numbered(sql), args)
+                for got, row in zip(together, rows, strict=True):
+                    got.append([dict(row)])
+            else:
+                await connection.executemany(numbered(sql), args)
+                for got in together:
+                    got.append([])
+        results.extend(together)
     return results
 
 

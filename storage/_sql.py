@@ -247,7 +247,19 @@ def statements_for(op: Op) -> Iterator[Statement]:
             )
 
 
+ONE_ROW = "/* one row */ "
+
+
+def one_row(sql: str) -> str:
+    """``sql`` marked as a statement that returns exactly one row each time it runs (a
+    ``SELECT (SELECT ...)``): a driver may run it for many items at once and give each its row.
+    """
+    return ONE_ROW + sql
+
+
 def returns_rows(sql: str) -> bool:
+    if sql.startswith(ONE_ROW):
+        return True
     upper = sql.upper()
     return upper.lstrip().startswith("SELECT") or " RETURNING " in upper
 
@@ -274,17 +286,19 @@ def alike_items(
     items: Sequence[Sequence[Statement]],
 ) -> Iterator[Sequence[Sequence[Statement]]]:
     """The items of one transaction, in order, in runs of consecutive items that run the same
-    row-less statements in the same order (a wave of approvals: insert a request, note it on
-    its timeline, mark its mail applied). A driver may send such a run statement by statement,
-    each statement once for all the run's items: every item still runs its own statements in
-    its own order, and items of one transaction write disjoint rows (one owner per row), so
-    no item sees another half-done. An item with a statement that returns rows runs alone.
+    statements in the same order (a wave of approvals: insert a request, note it on its
+    timeline, mark its mail applied; a burst of webhooks). A driver may send such a run
+    statement by statement, each statement once for all the run's items: every item still runs
+    its own statements in its own order, and items of one transaction write disjoint rows (one
+    owner per row), so no item sees another half-done. An item with a statement that returns
+    rows, unless exactly one each time (``one_row``), runs alone, so its rows stay its own.
     """
     run: list[Sequence[Statement]] = []
     shape: tuple[str, ...] | None = None
     for statements in items:
         this = tuple(sql for sql, _ in statements)
-        if run and this == shape and not any(returns_rows(sql) for sql in this):
+        alike = not any(returns_rows(sql) and not sql.startswith(ONE_ROW) for sql in this)
+        if run and this == shape and alike:
             run.append(statements)
             continue
         if run:

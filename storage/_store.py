@@ -5,13 +5,14 @@ Backends (SQLite, PostgreSQL) only provide a driver that runs SQL; everything el
 
 from __future__ import annotations
 
+import contextlib
 import importlib.resources
 import json
 import logging
 import sqlite3
 import time
 import typing
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any, Protocol
 
 import attrs
@@ -161,6 +162,11 @@ class _Write:
     result: list[Rows] | Exception | None = None
 
 
+def _first_id(rows: Rows) -> int | None:
+    """The ``id`` of the first row, if there is one and it is not null."""
+    return int(rows[0]["id"]) if rows and rows[0]["id"] is not None else None
+
+
 @typing.final
 class Store:
     """Reads from, and group-commits writes to, one database."""
@@ -181,6 +187,7 @@ class Store:
         self._outage_reason = ""
         self._outages = 0
         self._unavailable_since = 0.0
+        self._keys_in_flight: dict[str, trio.Event] = {}
 
     @property
     def dialect(self) -> str:
@@ -370,11 +377,14 @@ class Store:
             statements.extend(
                 [
                     (
-                        "INSERT INTO mail (target, source, kind, body, dedupe_key, received_at) "
-                        "SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
-                        "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION) "
-                        "WHERE NOT EXISTS (SELECT 1 FROM event_keys WHERE key = ?) "
-                        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                        self._inserted_id(
+                            "INSERT INTO mail (target, source, kind, body, dedupe_key, "
+                            "received_at) SELECT CAST(? AS TEXT), CAST(? AS TEXT), "
+                            "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
+                            "CAST(? AS DOUBLE PRECISION) "
+                            "WHERE NOT EXISTS (SELECT 1 FROM event_keys WHERE key = ?) "
+                            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+                        ),
                         (
                             mail.target,
                             mail.source,
@@ -392,24 +402,61 @@ class Store:
                         "ON CONFLICT (key) DO NOTHING",
                         (mail.event_key, now, mail.dedupe_key, mail.event_key),
                     ),
-                    ("SELECT mail_id AS id FROM event_keys WHERE key = ?", (mail.event_key,)),
-                    ("SELECT id FROM mail WHERE dedupe_key = ?", (mail.dedupe_key,)),
+                    (
+                        _sql.one_row(
+                            "SELECT (SELECT mail_id FROM event_keys WHERE key = ?) AS id"
+                        ),
+                        (mail.event_key,),
+                    ),
+                    (
+                        _sql.one_row("SELECT (SELECT id FROM mail WHERE dedupe_key = ?) AS id"),
+                        (mail.dedupe_key,),
+                    ),
                 ]
             )
             positions.append((inserted, inserted + 2, inserted + 3))
         for op in ops:
             statements.extend(_sql.statements_for(op))
-        results = await self._submit(statements, posts_mail=bool(mails))
+        keys = {key for mail in mails for key in (mail.dedupe_key, mail.event_key) if key}
+        async with self._own_keys(keys):
+            results = await self._submit(statements, posts_mail=bool(mails))
         accepted = []
         for inserted, by_event, by_body in positions:
-            if results[inserted]:
-                accepted.append(Accepted(mail_id=results[inserted][0]["id"], duplicate=False))
+            new_id = _first_id(results[inserted])
+            if new_id is not None:
+                accepted.append(Accepted(mail_id=new_id, duplicate=False))
                 continue
-            existing = results[by_event] or results[by_body]
-            accepted.append(
-                Accepted(mail_id=int(existing[0]["id"]) if existing else 0, duplicate=True)
-            )
+            existing = _first_id(results[by_event]) or _first_id(results[by_body])
+            accepted.append(Accepted(mail_id=existing or 0, duplicate=True))
         return accepted
+
+    @contextlib.asynccontextmanager
+    async def _own_keys(self, keys: Collection[str]) -> AsyncIterator[None]:
+        """Hold ``keys`` (dedupe and event keys) while their mail is being stored: a mail with
+        a key in flight waits for that write. So two mails with one key never share a
+        transaction, where a driver may run alike items statement by statement and the second
+        would not see the first's key yet; it sees the first committed, and is a duplicate."""
+        while busy := [self._keys_in_flight[key] for key in keys if key in self._keys_in_flight]:
+            for done in busy:
+                await done.wait()
+        done = trio.Event()
+        for key in keys:
+            self._keys_in_flight[key] = done
+        try:
+            yield
+        finally:
+            for key in keys:
+                del self._keys_in_flight[key]
+            done.set()
+
+    def _inserted_id(self, insert_returning_id: str) -> str:
+        """An ``INSERT ... RETURNING id`` that, on PostgreSQL, always gives one row (the id, or
+        null when nothing was inserted), so that a burst of webhooks can be sent together."""
+        if self.dialect != "postgresql":
+            return insert_returning_id
+        return _sql.one_row(
+            f"WITH inserted AS ({insert_returning_id}) SELECT (SELECT id FROM inserted) AS id"
+        )
 
     async def allocate_request_ids(self, count: int) -> list[int]:
         """``count`` new request ids, in order, durably taken: never handed out again, by any

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import trio
 from status_tracker.storage import (
     DEDUPE_WINDOW_S,
     EVENT_DEDUPE_WINDOW_S,
+    Accepted,
     IncomingMail,
     SetSetting,
     Store,
@@ -77,3 +79,29 @@ async def test_several_mails_in_one_transaction(store: Store) -> None:
     )
     assert [r.duplicate for r in results] == [False, False, True]
     assert results[2].mail_id == results[0].mail_id
+
+
+async def test_a_burst_with_repeated_events_and_bodies_keeps_one_mail_each(store: Store) -> None:
+    """Webhooks arriving together share transactions (and, on PostgreSQL, are sent statement
+    by statement for all of them): an event or a body that comes twice in the burst is still
+    stored once, and the repeat is told which mail holds it."""
+    answers: dict[int, Accepted] = {}
+
+    async def webhook(number: int) -> None:
+        event = number % 10  # ten events, each reported three times
+        body = number % 20  # two of those three with the same body
+        answers[number] = await store.accept_webhook(
+            source="sonarr", kind="Grab", body=f'{{"n": {body}}}', dedupe_key=f"body-{body}",
+            now=float(number) / 100, event_key=f"event:{event}",
+        )  # fmt: skip
+
+    async with trio.open_nursery() as nursery:
+        for number in range(30):
+            nursery.start_soon(webhook, number)
+    assert store.writer_statistics().largest_batch > 1, "the burst should share transactions"
+    kept = {number: a for number, a in answers.items() if not a.duplicate}
+    assert sorted(number % 10 for number in kept) == list(range(10)), "one mail per event"
+    for number, answer in answers.items():
+        (keeper,) = [a for n, a in kept.items() if n % 10 == number % 10]
+        assert answer.mail_id == keeper.mail_id
+    assert (await store.mail_counts())["webhooks"] == 10
