@@ -335,12 +335,13 @@ class ArrService(KeyedService):
         return True
 
     async def _command(self, name: str, **body: object) -> int | None:
-        """Start a command (``EpisodeSearch``, ``MoviesSearch``...); returns its id."""
+        """Start a command (``EpisodeSearch``, ``MoviesSearch``...); returns its id (the *arr
+        answers 201 Created with the command)."""
         response = await self._send(
             "POST", "/api/v3/command", json={"name": name, **body}, headers=self._headers
         )
-        self._check(response, allowed=(httpx.codes.OK, httpx.codes.CREATED))
-        command = WireObject(
-            self._json(response, dict), service=self.service_name, what="a command"
-        )
+        started = (httpx.codes.OK, httpx.codes.CREATED)
+        self._check(response, allowed=started)
+        body = self._json(response, dict, statuses=started)
+        command = WireObject(body, service=self.service_name, what="a command")
         return command.optional_identifier("id")
