@@ -36,79 +36,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.clients.qbittorrent import QBittorrentClient
-from status_tracker.storage import (
-    SaveDownload,
-    SaveEpisodes,
-    SaveRequest,
-    Store,
-    open_store,
-)
+from status_tracker.storage import Store, open_store
 
-from status_tracker.domain import DownloadLink, DownloadRow, EpisodeRow, RequestRow
 from tests.support.databases import throwaway_database
 from tests.support.fake_qbittorrent import FakeQBittorrent
 from tests.support.mock_transport import mock_transport
+from tests.support.stalled import stalled
+from tests.support.stalled import torrent_hash as torrent_hash_of
 
 STUCK_AFTER = 300.0
 
 
-def stalled_world(count: int, pack_episodes: int) -> tuple[list[object], FakeQBittorrent]:
-    ops: list[object] = []
+def stalled_world(count: int, pack_episodes: int) -> tuple[list[Any], FakeQBittorrent]:
+    ops: list[Any] = []
     qbittorrent = FakeQBittorrent("admin", "secret")
     for number in range(1, count + 1):
-        torrent_hash = f"{number:040x}"
-        pack = number % 10 == 0
-        media_type = "tv" if pack else "movie"
-        ops.append(
-            SaveRequest(
-                row=RequestRow(
-                    id=number,
-                    media_type=media_type,
-                    title=f"Stalled {number}",
-                    state="downloading",
-                    download_hash=None if pack else torrent_hash,
-                    last_change_at=0.0,
-                )
-            )
-        )
-        keys = tuple((1, n) for n in range(1, pack_episodes + 1)) if pack else ()
-        if pack:
-            ops.append(
-                SaveEpisodes(
-                    rows=tuple(
-                        EpisodeRow(
-                            request_id=number,
-                            season=1,
-                            episode=n,
-                            state="downloading",
-                            torrent_hash=torrent_hash,
-                            last_change_at=0.0,
-                        )
-                        for _, n in keys
-                    )
-                )
-            )
-        ops.append(
-            SaveDownload(
-                row=DownloadRow(
-                    hash=torrent_hash,
-                    state="stalled",
-                    links=(DownloadLink(request_id=number, episodes=keys),),
-                )
-            )
-        )
+        world = stalled(number, pack_episodes=pack_episodes if number % 10 == 0 else 0)
+        ops.extend(world.ops())
+        torrent_hash = torrent_hash_of(number)
         qbittorrent.add_torrent(torrent_hash, state="stalledDL", progress=0.12, num_seeds=0)
-        if pack:
+        if world.episodes:
             qbittorrent.files[torrent_hash] = [
-                {"index": n - 1, "name": f"Pack/E{n:02d}.mkv", "size": 10, "progress": 0.12}
-                for _, n in keys
+                {"index": n, "name": f"Pack/E{e.episode:02d}.mkv", "size": 10, "progress": 0.12}
+                for n, e in enumerate(world.episodes)
             ]
     return ops, qbittorrent
 
 
 async def measure(store: Store, args: argparse.Namespace) -> dict[str, Any]:
     ops, fake = stalled_world(args.stalled, args.pack_episodes)
-    await store.commit(ops)  # type: ignore[arg-type]
+    await store.commit(ops)
     reads = 0
     fetch = store._driver.fetch
 

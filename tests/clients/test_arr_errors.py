@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from status_tracker.clients import (
@@ -20,6 +21,7 @@ from status_tracker.clients import (
 from status_tracker.clients._arr import ArrAuthError
 
 Call = Callable[[Any], Awaitable[object]]
+Answer = Callable[[httpx.Request], httpx.Response]
 
 RECONCILER_CALLS: dict[str, Call] = {
     "queue": lambda arr: arr.queue(),
@@ -40,90 +42,79 @@ RADARR_CALLS: dict[str, Call] = {
     "delete_movie": lambda radarr: radarr.delete_movie(5),
 }
 RECONCILER_USES = {*RECONCILER_CALLS, "search_episodes", "search_movies"}
-CASES = [
-    (SonarrClient, "Sonarr", SonarrAuthError, name, call) for name, call in SONARR_CALLS.items()
-] + [(RadarrClient, "Radarr", RadarrAuthError, name, call) for name, call in RADARR_CALLS.items()]
-IDS = [f"{service}-{name}" for _, service, _, name, _ in CASES]
-READING = [
-    case
-    for case in CASES
-    if case[3] not in ("remove_from_queue", "unmonitor_episodes", "delete_movie")
+READS_NO_BODY = {"remove_from_queue", "unmonitor_episodes", "delete_movie"}
+
+
+@attrs.frozen
+class Case:
+    """One call of one client."""
+
+    client_class: type[SonarrClient | RadarrClient]
+    auth_error: type[ArrAuthError]
+    name: str
+    call: Call
+
+    @property
+    def service(self) -> str:
+        return self.client_class.service_name
+
+    async def failing(self, answer: Answer) -> ClientError:
+        """The error the call raises when every request is answered by ``answer``."""
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            arr = self.client_class("http://arr.test:8989", "secret-key", http=http)
+            with pytest.raises(ClientError) as caught:
+                await self.call(arr)
+        return caught.value
+
+
+CASES = [Case(SonarrClient, SonarrAuthError, n, c) for n, c in SONARR_CALLS.items()] + [
+    Case(RadarrClient, RadarrAuthError, n, c) for n, c in RADARR_CALLS.items()
 ]
 
 
-async def failing(
-    client_class: type[SonarrClient | RadarrClient],
-    call: Call,
-    answer: Callable[[httpx.Request], httpx.Response],
-) -> ClientError:
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
-        arr = client_class("http://arr.test:8989", "secret-key", http=http)
-        with pytest.raises(ClientError) as caught:
-            await call(arr)
-    return caught.value
+def named(case: Case) -> str:
+    return f"{case.service}-{case.name}"
 
 
-@pytest.mark.parametrize(("client_class", "service", "auth_error", "name", "call"), CASES, ids=IDS)
-async def test_a_refused_api_key_is_an_auth_error_naming_the_service(
-    client_class: type[SonarrClient | RadarrClient],
-    service: str,
-    auth_error: type[Exception],
-    name: str,
-    call: Call,
-) -> None:
-    error = await failing(client_class, call, lambda _: httpx.Response(401))
-    assert isinstance(error, ArrAuthError if name in RECONCILER_USES else auth_error)
-    assert error.reason == f"{service} refused the API key"
-    assert str(error) == f"{service} at http://arr.test:8989 refused the API key"
+@pytest.fixture(params=CASES, ids=named)
+def case(request: pytest.FixtureRequest) -> Case:
+    return request.param
+
+
+@pytest.fixture(params=[c for c in CASES if c.name not in READS_NO_BODY], ids=named)
+def reading(request: pytest.FixtureRequest) -> Case:
+    """A call that reads the body of the answer."""
+    return request.param
+
+
+async def test_a_refused_api_key_is_an_auth_error_naming_the_service(case: Case) -> None:
+    error = await case.failing(lambda _: httpx.Response(401))
+    assert isinstance(error, ArrAuthError if case.name in RECONCILER_USES else case.auth_error)
+    assert error.reason == f"{case.service} refused the API key"
+    assert str(error) == f"{case.service} at http://arr.test:8989 refused the API key"
     assert "secret-key" not in str(error)
 
 
-@pytest.mark.parametrize(("client_class", "service", "auth_error", "name", "call"), CASES, ids=IDS)
-async def test_an_answer_it_does_not_understand_is_an_unexpected_response(
-    client_class: type[SonarrClient | RadarrClient],
-    service: str,
-    auth_error: type[Exception],
-    name: str,
-    call: Call,
-) -> None:
-    error = await failing(client_class, call, lambda _: httpx.Response(418, text="teapot"))
+async def test_an_answer_it_does_not_understand_is_an_unexpected_response(case: Case) -> None:
+    error = await case.failing(lambda _: httpx.Response(418, text="teapot"))
     assert isinstance(error, UnexpectedResponse)
-    assert (error.status_code, error.reason) == (418, f"{service} answered HTTP 418")
+    assert (error.status_code, error.reason) == (418, f"{case.service} answered HTTP 418")
 
 
-@pytest.mark.parametrize(
-    ("client_class", "service", "auth_error", "name", "call"),
-    READING,
-    ids=[f"{service}-{name}" for _, service, _, name, _ in READING],
-)
-async def test_a_body_that_is_not_json_is_an_unexpected_response(
-    client_class: type[SonarrClient | RadarrClient],
-    service: str,
-    auth_error: type[Exception],
-    name: str,
-    call: Call,
-) -> None:
-    error = await failing(client_class, call, lambda _: httpx.Response(200, text="<html>"))
+async def test_a_body_that_is_not_json_is_an_unexpected_response(reading: Case) -> None:
+    error = await reading.failing(lambda _: httpx.Response(200, text="<html>"))
     assert isinstance(error, UnexpectedResponse)
-    assert error.reason == f"{service} answered something other than JSON"
+    assert error.reason == f"{reading.service} answered something other than JSON"
 
 
-@pytest.mark.parametrize(("client_class", "service", "auth_error", "name", "call"), CASES, ids=IDS)
 @pytest.mark.parametrize("outage", ["503", "refused"])
-async def test_an_outage_is_service_unavailable(
-    client_class: type[SonarrClient | RadarrClient],
-    service: str,
-    auth_error: type[Exception],
-    name: str,
-    call: Call,
-    outage: str,
-) -> None:
+async def test_an_outage_is_service_unavailable(case: Case, outage: str) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if outage == "refused":
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         return httpx.Response(503)
 
-    error = await failing(client_class, call, answer)
+    error = await case.failing(answer)
     assert isinstance(error, ServiceUnavailable)
     expected = "unreachable: connection refused" if outage == "refused" else "answered HTTP 503"
     assert error.reason.endswith(expected)

@@ -6,23 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import pytest
 from status_tracker.actors.envelope import Deliver
+from status_tracker.actors.media_request.messages import ActionRecorded
 from status_tracker.actors.recovery.stuck import RereadDownload, find_stuck
 from status_tracker.actors.recovery.sweeper import RecoverySweeper
 from status_tracker.clients import Download
-from status_tracker.storage import SaveDownload, SaveEpisodes, SaveRequest, Store
+from status_tracker.storage import Store
 
-from status_tracker.domain import DownloadLink, DownloadRow, EpisodeRow, RequestRow
 from tests.support.fake_download_client import InMemoryDownloadClient
+from tests.support.stalled import stalled, torrent_hash
 
 STALLED = 40
+Noted = list[tuple[int, ActionRecorded]]
 NOW = 10_000.0
 STUCK_AFTER = 300.0
-
-
-def torrent_hash(number: int) -> str:
-    return f"{number:040x}"
 
 
 def stalled_requests() -> list[Any]:
@@ -30,48 +29,36 @@ def stalled_requests() -> list[Any]:
     download the store lost (relinked), a pack linked for one episode only (relinked)."""
     ops: list[Any] = []
     for number in range(1, STALLED + 1):
-        pack = number % 4 == 0
-        keys = tuple((1, n) for n in range(1, 4)) if pack else ()
-        ops.append(
-            SaveRequest(
-                row=RequestRow(
-                    id=number,
-                    media_type="tv" if pack else "movie",
-                    title=f"Stalled {number}",
-                    state="downloading",
-                    download_hash=None if pack else torrent_hash(number),
-                    last_change_at=0.0,
-                )
-            )
-        )
-        if pack:
-            ops.append(
-                SaveEpisodes(
-                    rows=tuple(
-                        EpisodeRow(
-                            request_id=number,
-                            season=season,
-                            episode=episode,
-                            state="downloading",
-                            torrent_hash=torrent_hash(number),
-                        )
-                        for season, episode in keys
-                    )
-                )
-            )
+        world = stalled(number, pack_episodes=3 if number % 4 == 0 else 0)
         if number == 7:
-            continue
-        linked = keys[:1] if number == 8 else keys
-        ops.append(
-            SaveDownload(
-                row=DownloadRow(
-                    hash=torrent_hash(number),
-                    state="stalled",
-                    links=(DownloadLink(request_id=number, episodes=linked),),
-                )
-            )
-        )
+            world = attrs.evolve(world, download=None)
+        if number == 8:
+            assert world.download is not None
+            link = attrs.evolve(world.download.links[0], episodes=((1, 1),))
+            world = attrs.evolve(world, download=attrs.evolve(world.download, links=(link,)))
+        ops.extend(world.ops())
     return ops
+
+
+def sweeper_on(store: Store, qbittorrent: InMemoryDownloadClient, noted: Noted) -> RecoverySweeper:
+    async def call_request(request_id: int, deliver: Deliver) -> None:
+        for message in deliver.messages:
+            assert isinstance(message, ActionRecorded)
+            noted.append((request_id, message))
+
+    async def send_torrent(_hash: str, _deliver: Deliver) -> None:
+        pass
+
+    return RecoverySweeper(
+        source=store,
+        now=lambda: NOW,
+        call_request=call_request,
+        send_torrent=send_torrent,
+        downloads=qbittorrent,
+        find_in_library=None,
+        stuck_after=STUCK_AFTER,
+        interval=60.0,
+    )
 
 
 def qbittorrent_knowing(numbers: Sequence[int]) -> InMemoryDownloadClient:
@@ -103,25 +90,8 @@ async def test_a_sweep_of_many_stalled_downloads_reads_them_at_once_and_finds_th
     monkeypatch.setattr(store, "fetch", counted_fetch)
     gone = {3, 12}
     qbittorrent = qbittorrent_knowing([n for n in range(1, STALLED + 1) if n not in gone])
-    noted: dict[int, list[str]] = {}
-
-    async def call_request(request_id: int, deliver: Deliver) -> None:
-        noted.setdefault(request_id, []).extend(m.event for m in deliver.messages)  # type: ignore[attr-defined]
-
-    async def send_torrent(_hash: str, _deliver: Deliver) -> None:
-        pass
-
-    sweeper = RecoverySweeper(
-        source=store,
-        now=lambda: NOW,
-        call_request=call_request,
-        send_torrent=send_torrent,
-        downloads=qbittorrent,
-        find_in_library=None,
-        stuck_after=STUCK_AFTER,
-        interval=60.0,
-    )
-    done = await sweeper.sweep_once()
+    noted: Noted = []
+    done = await sweeper_on(store, qbittorrent, noted).sweep_once()
 
     assert len(reads) == 3, "active requests, their episodes, their downloads"
     assert qbittorrent.download_calls == 1
@@ -133,9 +103,12 @@ async def test_a_sweep_of_many_stalled_downloads_reads_them_at_once_and_finds_th
     expected = find_stuck(requests, episodes, one_by_one, now=NOW, stuck_after=STUCK_AFTER)
     assert done == expected
     assert sum(isinstance(action, RereadDownload) for action in done) == STALLED
-    assert noted[7] == noted[8] == ["relinked", "download_reread"]
-    assert noted[3] == noted[12] == ["download_missing"]
-    assert noted[1] == ["download_reread"]
+    events: dict[int, list[str]] = {}
+    for request_id, entry in noted:
+        events.setdefault(request_id, []).append(entry.event)
+    assert events[7] == events[8] == ["relinked", "download_reread"]
+    assert events[3] == events[12] == ["download_missing"]
+    assert events[1] == ["download_reread"]
 
 
 async def test_a_client_that_cannot_be_asked_defers_every_reread_of_the_sweep(
@@ -144,25 +117,8 @@ async def test_a_client_that_cannot_be_asked_defers_every_reread_of_the_sweep(
     await store.commit(stalled_requests())
     qbittorrent = qbittorrent_knowing(range(1, STALLED + 1))
     qbittorrent.down = "connection refused"
-    details: list[str] = []
-
-    async def call_request(_request_id: int, deliver: Deliver) -> None:
-        details.extend(f"{m.event}: {m.detail}" for m in deliver.messages)  # type: ignore[attr-defined]
-
-    async def send_torrent(_hash: str, _deliver: Deliver) -> None:
-        raise AssertionError("nothing was read from the client")
-
-    sweeper = RecoverySweeper(
-        source=store,
-        now=lambda: NOW,
-        call_request=call_request,
-        send_torrent=send_torrent,
-        downloads=qbittorrent,
-        find_in_library=None,
-        stuck_after=STUCK_AFTER,
-        interval=60.0,
-    )
-    await sweeper.sweep_once()
-    deferred = [d for d in details if d.startswith("recovery_deferred")]
+    noted: Noted = []
+    await sweeper_on(store, qbittorrent, noted).sweep_once()
+    deferred = [f"{e.event}: {e.detail}" for _, e in noted if e.event == "recovery_deferred"]
     assert len(deferred) == STALLED
     assert set(deferred) == {"recovery_deferred: could not check: qBittorrent is down"}
