@@ -253,21 +253,9 @@ class NotificationDelivery:
 
 
 def _queued(row: StoredNotification) -> Queued:
-    notice = Notice(
-        request_id=row.request_id,
-        kind=row.kind,
-        media_type=row.media_type,
-        title=row.title,
-        year=row.year,
-        season=row.season,
-        episode=row.episode,
-        detail=row.detail,
-        requested_by=row.requested_by,
-        jellyfin_id=row.jellyfin_id,
-    )
     return Queued(
         id=row.id,
-        notice=notice,
+        notice=row.notice,
         created_at=row.created_at,
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,

@@ -1,5 +1,6 @@
-"""What Sonarr and Radarr share for reconciliation: the paged queue, history since a date, queue
-removal with blocklisting, and commands (``/api/v3``, camelCase JSON, absent means null).
+"""What Sonarr and Radarr share: how they refuse a key and answer, and for reconciliation the
+paged queue, history since a date, queue removal with blocklisting, and commands (``/api/v3``,
+camelCase JSON, absent means null).
 
 The wire shapes are those of ``reference/reconcile-apis.md`` §0-§2. Records keep the *arr's own
 words (state names, status messages) so the tracker can show them as they are.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
 import attrs
 import httpx
@@ -25,7 +26,7 @@ MAX_QUEUE_PAGES: typing.Final = 200
 
 
 class ArrAuthError(ClientError):
-    """Sonarr or Radarr refused the API key (401)."""
+    """Sonarr or Radarr refused the API key (401): a ``SonarrAuthError`` or ``RadarrAuthError``."""
 
 
 @typing.final
@@ -249,35 +250,41 @@ def history_record_from_wire(value: object, *, service: str) -> ArrHistoryRecord
     )
 
 
-class ArrApi:
-    """The reconciliation calls, made through one configured Sonarr or Radarr client."""
+class ArrService(KeyedService):
+    """Sonarr or Radarr: an API key it refuses is ``auth_error``, any other answer but those
+    allowed is an ``UnexpectedResponse``; and the reconciliation calls, alike in both."""
 
-    def __init__(self, client: KeyedService, *, unknown_items: str, include: Mapping[str, str]):
-        self._client = client
-        self._unknown_items = unknown_items
-        self._include = dict(include)
+    auth_error: typing.ClassVar[type[ArrAuthError]]
+    _unknown_items: typing.ClassVar[str]
+    """The queue's parameter that lists downloads of titles the *arr does not know too."""
+    _included: typing.ClassVar[tuple[str, ...]]
+    """What the queue and the history send along with each record (its series, episode...)."""
 
-    @property
-    def _name(self) -> str:
-        return self._client.service_name
-
-    def _check(self, response: httpx.Response, *, allowed: tuple[int, ...]) -> None:
+    def _check(
+        self, response: httpx.Response, *, allowed: Container[int] = (httpx.codes.OK,)
+    ) -> None:
         if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise ArrAuthError(
-                f"{self._name} at {self._client.shown_url} refused the API key",
-                reason=f"{self._name} refused the API key",
+            raise self.auth_error(
+                f"{self.service_name} at {self.shown_url} refused the API key",
+                reason=f"{self.service_name} refused the API key",
             )
         if response.status_code not in allowed:
-            raise self._client._unexpected(response)
+            raise self._unexpected(response)
 
-    async def _get(self, path: str, params: Mapping[str, str]) -> typing.Any:
-        client = self._client
-        response = await client._send("GET", path, params=params, headers=client._headers)
-        self._check(response, allowed=(httpx.codes.OK,))
-        return client._json(response, dict if path.endswith("/queue") else list)
+    async def _get(
+        self, path: str, params: Mapping[str, str], *, expected: type[list] | type[dict] = list
+    ) -> typing.Any:
+        response = await self._send("GET", path, params=params, headers=self._headers)
+        self._check(response)
+        return self._json(response, expected)
+
+    @property
+    def _include_params(self) -> dict[str, str]:
+        return dict.fromkeys(self._included, "true")
 
     async def queue(self) -> list[ArrQueueItem]:
-        """Every record of the queue, every page, unknown items included."""
+        """Every record of the queue (one per episode in Sonarr, per download in Radarr), every
+        page, unknown items included."""
         records: list[ArrQueueItem] = []
         page = 1
         while page <= MAX_QUEUE_PAGES:
@@ -287,15 +294,15 @@ class ArrApi:
                 "sortKey": "timeleft",
                 "sortDirection": "ascending",
                 self._unknown_items: "true",
-                **self._include,
+                **self._include_params,
             }
-            body = await self._get("/api/v3/queue", params)
-            envelope = WireObject(body, service=self._name, what="a queue page")
+            body = await self._get("/api/v3/queue", params, expected=dict)
+            envelope = WireObject(body, service=self.service_name, what="a queue page")
             answered_page = envelope.integer("page", 1)
             if answered_page != page:
                 break  # past the end: the *arr answers an earlier page again
             items = envelope.items("records")
-            records.extend(queue_item_from_wire(item, service=self._name) for item in items)
+            records.extend(queue_item_from_wire(item, service=self.service_name) for item in items)
             total = envelope.integer("totalRecords", 0)
             if not items or page * QUEUE_PAGE_SIZE >= total:
                 break
@@ -303,16 +310,16 @@ class ArrApi:
         return records
 
     async def history_since(self, since: float) -> list[ArrHistoryRecord]:
-        """History rows dated at or after ``since``, oldest first."""
-        params = {"date": format_time(since), **self._include}
+        """History rows dated at or after ``since``, with what they are about, oldest first."""
+        params = {"date": format_time(since), **self._include_params}
         body = await self._get("/api/v3/history/since", params)
-        records = [history_record_from_wire(item, service=self._name) for item in body]
+        records = [history_record_from_wire(item, service=self.service_name) for item in body]
         return sorted(records, key=lambda record: (record.date, record.id))
 
     async def remove_from_queue(self, queue_id: int, *, blocklist: bool) -> bool:
-        """Remove a download from the client (and blocklist it); False when no longer queued."""
-        client = self._client
-        response = await client._send(
+        """Remove the whole download of a queue record from the client (and blocklist it);
+        False when no longer queued."""
+        response = await self._send(
             "DELETE",
             f"/api/v3/queue/{queue_id}",
             params={
@@ -320,19 +327,21 @@ class ArrApi:
                 "blocklist": "true" if blocklist else "false",
                 "skipRedownload": "false",
             },
-            headers=client._headers,
+            headers=self._headers,
         )
         if response.status_code == httpx.codes.NOT_FOUND:
             return False
-        self._check(response, allowed=(httpx.codes.OK,))
+        self._check(response)
         return True
 
-    async def command(self, name: str, **body: object) -> int | None:
-        """Start a command (``EpisodeSearch``, ``MoviesSearch``...); returns its id."""
-        client = self._client
-        response = await client._send(
-            "POST", "/api/v3/command", json={"name": name, **body}, headers=client._headers
+    async def _command(self, name: str, **body: object) -> int | None:
+        """Start a command (``EpisodeSearch``, ``MoviesSearch``...); returns its id (the *arr
+        answers 201 Created with the command)."""
+        response = await self._send(
+            "POST", "/api/v3/command", json={"name": name, **body}, headers=self._headers
         )
-        self._check(response, allowed=(httpx.codes.OK, httpx.codes.CREATED))
-        fields = WireObject(client._json(response, dict), service=self._name, what="a command")
-        return fields.optional_identifier("id")
+        started = (httpx.codes.OK, httpx.codes.CREATED)
+        self._check(response, allowed=started)
+        body = self._json(response, dict, statuses=started)
+        command = WireObject(body, service=self.service_name, what="a command")
+        return command.optional_identifier("id")

@@ -17,6 +17,7 @@ from status_tracker.strict import load_json
 from ._health import DependencyHealth
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Container
     from types import TracebackType
 
 _AUTHORITY = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)")
@@ -186,9 +187,16 @@ class HttpService:
             reason=f"{self.service_name} {problem}",
         )
 
-    def _json(self, response: httpx.Response, expected: type[list] | type[dict]) -> typing.Any:
-        """Decode a 200 answer's JSON body, which must be a ``list`` or ``dict`` as expected."""
-        if response.status_code != httpx.codes.OK:
+    def _json(
+        self,
+        response: httpx.Response,
+        expected: type[list] | type[dict],
+        *,
+        statuses: Container[int] = (httpx.codes.OK,),
+    ) -> typing.Any:
+        """Decode the JSON body of an answer with one of ``statuses`` (200 unless said), which
+        must be a ``list`` or ``dict`` as expected."""
+        if response.status_code not in statuses:
             raise self._unexpected(response)
         try:
             body = load_json(response.content)

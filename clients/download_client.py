@@ -103,8 +103,9 @@ class DownloadClient(typing.Protocol):
         """
         ...
 
-    async def download(self, torrent_hash: str) -> Download | None:
-        """One torrent, or None when the client no longer has it."""
+    async def downloads(self, hashes: Iterable[str]) -> Mapping[str, Download]:
+        """The torrents of ``hashes`` the client still has, by lower-case hash (one gone is left
+        out); in one call where the client allows."""
         ...
 
     async def files(self, torrent_hash: str) -> list[DownloadFile]:

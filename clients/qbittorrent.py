@@ -380,17 +380,14 @@ class QBittorrentClient(HttpService):
             downloads = types.MappingProxyType(dict(self._maindata.downloads))
         return DownloadsSeen(downloads=downloads, removed=result.removed)
 
-    async def download(self, torrent_hash: str) -> Download | None:
-        """One torrent from ``torrents/info``, or None when qBittorrent no longer has it."""
-        views = await self.torrents_info([torrent_hash])
-        if not views:
-            return None
-        if len(views) > 1 or views[0].hash != torrent_hash.lower():
-            raise bad_reply(
-                f"{_SERVICE} answered another torrent than the one asked for",
-                [view.hash for view in views],
-            )
-        return views[0].as_download()
+    async def downloads(self, hashes: Iterable[str]) -> Mapping[str, Download]:
+        """The torrents qBittorrent still has among ``hashes``, from one ``torrents/info``."""
+        wanted = dict.fromkeys(h.lower() for h in hashes)
+        views = await self.torrents_info(wanted)
+        strangers = [view.hash for view in views if view.hash not in wanted]
+        if strangers:
+            raise bad_reply(f"{_SERVICE} answered torrents that were not asked for", strangers)
+        return {view.hash: view.as_download() for view in views}
 
     async def files(self, torrent_hash: str) -> list[DownloadFile]:
         """The torrent's files. Raises ``TorrentNotFound``."""

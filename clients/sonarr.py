@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import attrs
 import httpx
-from status_tracker.clients._arr import ArrApi, ArrHistoryRecord, ArrQueueItem
+from status_tracker.clients._arr import ArrAuthError, ArrService
 from status_tracker.clients._fields import REQUIRED, WireObject
-from status_tracker.clients._http import ClientError, KeyedService
 
 from status_tracker import strict
 
@@ -17,7 +16,7 @@ _SERVICE: typing.Final = "Sonarr"
 
 
 @typing.final
-class SonarrAuthError(ClientError):
+class SonarrAuthError(ArrAuthError):
     """Sonarr refused the API key (401)."""
 
 
@@ -53,10 +52,13 @@ class SonarrEpisode:
 
 
 @typing.final
-class SonarrClient(KeyedService):
+class SonarrClient(ArrService):
     """Looks series and episodes up, and undoes a deletion, with an API key (``X-Api-Key``)."""
 
     service_name = _SERVICE
+    auth_error = SonarrAuthError
+    _unknown_items = "includeUnknownSeriesItems"
+    _included = ("includeSeries", "includeEpisode")
 
     async def series_id_for_tvdb(self, tvdb_id: int) -> int | None:
         """Sonarr's id of the series with this TVDB id, or None when Sonarr does not have it."""
@@ -91,7 +93,7 @@ class SonarrClient(KeyedService):
             )
             if response.status_code == httpx.codes.NOT_FOUND:
                 continue
-            self._check(response, allowed=(httpx.codes.OK,))
+            self._check(response)
             episode = WireObject(self._json(response, dict), service=_SERVICE, what="an episode")
             file_id = episode.optional_identifier("episodeFileId")
             if file_id is None:
@@ -100,45 +102,10 @@ class SonarrClient(KeyedService):
                 "DELETE", f"/api/v3/episodefile/{file_id}", headers=self._headers
             )
             if response.status_code != httpx.codes.NOT_FOUND:
-                self._check(response, allowed=(httpx.codes.OK,))
+                self._check(response)
                 deleted += 1
         return deleted
 
-    # -- reconciliation (issue 10) -----------------------------------------------------------
-
-    def _arr_api(self) -> ArrApi:
-        return ArrApi(
-            self,
-            unknown_items="includeUnknownSeriesItems",
-            include={"includeSeries": "true", "includeEpisode": "true"},
-        )
-
-    async def queue(self) -> list[ArrQueueItem]:
-        """Every queue record (one per episode), every page, unknown series included."""
-        return await self._arr_api().queue()
-
-    async def history_since(self, since: float) -> list[ArrHistoryRecord]:
-        """History rows dated ``since`` or later, with their series and episode, oldest first."""
-        return await self._arr_api().history_since(since)
-
-    async def remove_from_queue(self, queue_id: int, *, blocklist: bool) -> bool:
-        """Remove the whole download of a queue record from the client; False when gone."""
-        return await self._arr_api().remove_from_queue(queue_id, blocklist=blocklist)
-
     async def search_episodes(self, episode_ids: Sequence[int]) -> int | None:
         """Ask Sonarr to search these episodes again (``EpisodeSearch``); the command id."""
-        return await self._arr_api().command("EpisodeSearch", episodeIds=list(episode_ids))
-
-    def _check(self, response: httpx.Response, *, allowed: tuple[int, ...]) -> None:
-        if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise SonarrAuthError(
-                f"Sonarr at {self._shown_url} refused the API key",
-                reason="Sonarr refused the API key",
-            )
-        if response.status_code not in allowed:
-            raise self._unexpected(response)
-
-    async def _get(self, path: str, params: Mapping[str, str]) -> list[typing.Any]:
-        response = await self._send("GET", path, params=params, headers=self._headers)
-        self._check(response, allowed=(httpx.codes.OK,))
-        return self._json(response, list)
+        return await self._command("EpisodeSearch", episodeIds=list(episode_ids))

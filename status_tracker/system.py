@@ -284,7 +284,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     items = RequestItems(
         store=store, clock=clock, setup=reason_setup(config), addresses=config.link_addresses
     )
-    feed = LiveFeed(describe=items.item, describe_episode=items.episode)
+    feed = LiveFeed(describe=items.item, describe_episodes=items.episodes)
     # A TorrentActor rings it when a download is claimed, so the poller looks at once.
     claimed = Wakeup()
     notify_events = frozenset(config.notify_events if config.notifications_configured else ())

@@ -9,6 +9,8 @@ import typing
 
 import attrs
 
+from status_tracker.domain import Notice
+
 
 @typing.final
 @attrs.frozen(kw_only=True)
@@ -92,16 +94,7 @@ class StoredNotification:
     """An outbox row not yet sent: what happened, and how delivering it has gone so far."""
 
     id: int
-    request_id: int
-    kind: str
-    media_type: str
-    title: str
-    year: int | None
-    season: int | None
-    episode: int | None
-    detail: str | None
-    requested_by: str | None
-    jellyfin_id: str | None
+    notice: Notice
     created_at: float
     attempts: int
     next_attempt_at: float | None

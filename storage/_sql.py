@@ -13,6 +13,7 @@ from status_tracker.domain import (
     DownloadLink,
     DownloadRow,
     EpisodeRow,
+    Notice,
     ReleaseFacts,
     ReplacementWait,
     RequestRow,
@@ -79,18 +80,16 @@ DEAD_LETTER_COLUMNS = (
     "id", "at", "actor", "message", "error", "mail_id", "target", "source", "kind", "body",
 )  # fmt: skip
 SESSION_COLUMNS = ("id_hash", "token_fingerprint", "created_at", "expires_at", "role")
-NOTIFICATION_COLUMNS = (
-    "id", "request_id", "kind", "media_type", "title", "year", "season", "episode", "detail",
-    "requested_by", "jellyfin_id", "created_at", "attempts", "next_attempt_at", "delivered",
-    "last_error",
-)  # fmt: skip
-_QUEUED_COLUMNS = (
+_NOTICE_COLUMNS = (
     "request_id", "kind", "media_type", "title", "year", "season", "episode", "detail",
     "requested_by", "jellyfin_id", "dedupe_key",
 )  # fmt: skip
+"""A notification's ``Notice``, a field per column."""
+_DELIVERY_COLUMNS = ("id", "created_at", "attempts", "next_attempt_at", "delivered", "last_error")
+NOTIFICATION_COLUMNS = (*_NOTICE_COLUMNS, *_DELIVERY_COLUMNS)
 QUEUE_NOTIFICATION = (
-    f"INSERT INTO notifications ({', '.join(_QUEUED_COLUMNS)}, created_at) "
-    f"VALUES ({', '.join('?' * (len(_QUEUED_COLUMNS) + 1))}) "
+    f"INSERT INTO notifications ({', '.join(_NOTICE_COLUMNS)}, created_at) "
+    f"VALUES ({', '.join('?' * (len(_NOTICE_COLUMNS) + 1))}) "
     "ON CONFLICT (dedupe_key) DO NOTHING"
 )
 ARR_DOWNLOAD_COLUMNS = (
@@ -182,7 +181,7 @@ def statements_for(op: Op) -> Iterator[Statement]:
         case SetSetting(key=key, value=value):
             yield _upsert("settings", ("key", "value"), ("key",)), (key, value)
         case QueueNotification(notice=notice, at=at):
-            yield QUEUE_NOTIFICATION, (*(getattr(notice, c) for c in _QUEUED_COLUMNS), at)
+            yield QUEUE_NOTIFICATION, (*(getattr(notice, c) for c in _NOTICE_COLUMNS), at)
         case MarkNotificationsSent(ids=ids, at=at, delivered=delivered):
             for row_id in ids:
                 yield (
@@ -412,7 +411,10 @@ def mail_from(record: Mapping[str, Any]) -> Mail:
 
 
 def notification_from(record: Mapping[str, Any]) -> StoredNotification:
-    return StoredNotification(**{c: record[c] for c in NOTIFICATION_COLUMNS})
+    return StoredNotification(
+        notice=Notice(**{c: record[c] for c in _NOTICE_COLUMNS}),
+        **{c: record[c] for c in _DELIVERY_COLUMNS},
+    )
 
 
 def dead_letter_from(record: Mapping[str, Any]) -> DeadLetter:

@@ -552,6 +552,19 @@ class Store:
         )
         return _sql.download_from(rows[0]) if rows else None
 
+    async def load_downloads(self, hashes: Collection[str]) -> dict[str, DownloadRow]:
+        """The stored downloads among ``hashes``, by hash: what ``load_download`` gives for each,
+        in one read per 500 hashes."""
+        found: dict[str, DownloadRow] = {}
+        distinct = list(dict.fromkeys(hashes))
+        for first in range(0, len(distinct), _IN_CHUNK):
+            chunk = distinct[first : first + _IN_CHUNK]
+            rows = await self.fetch(
+                f"{_sql.SELECT_DOWNLOADS} WHERE hash IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            found.update((row["hash"], _sql.download_from(row)) for row in rows)
+        return found
+
     async def downloads_of(self, request_id: int) -> list[DownloadRow]:
         return (await self.downloads_by_request([request_id])).get(request_id, [])
 

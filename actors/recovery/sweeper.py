@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 import attrs
 import httpx
 import trio
-from status_tracker.clients import ClientError, DownloadClient, TorrentNotFound
+from status_tracker.clients import ClientError, Download, DownloadClient, TorrentNotFound
 from status_tracker.storage import DEDUPE_WINDOW_S, DatabaseUnavailable, PostMail, PruneMail
 
 from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
@@ -32,6 +32,8 @@ from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 logger = logging.getLogger(__name__)
 
 SendTo = Callable[[typing.Any, Deliver], Awaitable[object]]
+ClientAnswer = Mapping[str, Download] | ClientError | httpx.HTTPError
+"""What the download client said of the torrents to re-read, or why it could not be asked."""
 CHECK_POLL_S = 1.0
 """How often it looks for requests someone asked to check again now."""
 
@@ -47,7 +49,9 @@ class StuckSource(typing.Protocol):
 
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]: ...
 
-    async def load_download(self, torrent_hash: str) -> DownloadRow | None: ...
+    async def load_downloads(self, hashes: Collection[str]) -> dict[str, DownloadRow]:
+        """The stored downloads among ``hashes``, by hash, in one read."""
+        ...
 
     async def commit(self, ops: Sequence[PostMail | PruneMail]) -> None: ...
 
@@ -149,12 +153,8 @@ class RecoverySweeper:
             [request], {request.id: episodes}, downloads, now=now, stuck_after=0.0
         )
         for action in actions:
-            self._actions += 1
             self._noted.pop(action, None)  # asked for: say what it found even if said before
-            try:
-                await self._carry_out(action, request)
-            except (ClientError, httpx.HTTPError) as exc:
-                await self._note(action, "recovery_deferred", f"could not check: {exc}")
+        await self._act(actions, {request.id: request}, downloads)
         if not actions:
             await self._call_request(
                 request.id,
@@ -176,12 +176,7 @@ class RecoverySweeper:
         hashes = {r.download_hash for r in requests if r.download_hash} | {
             e.torrent_hash for rows in by_request.values() for e in rows if e.torrent_hash
         }
-        downloads = {}
-        for torrent_hash in sorted(hashes):
-            row = await self._source.load_download(torrent_hash)
-            if row is not None:
-                downloads[torrent_hash] = row
-        return downloads
+        return await self._source.load_downloads(sorted(hashes))
 
     async def sweep_once(self) -> list[Action]:
         """Find what is stuck now and act on what was not acted on recently; returns that."""
@@ -196,20 +191,48 @@ class RecoverySweeper:
         self._acted_at = {a: t for a, t in self._acted_at.items() if a in stuck}
         self._noted = {a: said for a, said in self._noted.items() if a in stuck}
         due = [a for a in stuck if now - self._acted_at.get(a, -float("inf")) >= self._stuck_after]
-        requests_by_id = {r.id: r for r in requests}
         for action in due:
             self._acted_at[action] = now
-            self._actions += 1
-            try:
-                await self._carry_out(action, requests_by_id[action.request_id])
-            except (ClientError, httpx.HTTPError) as exc:
-                await self._note(action, "recovery_deferred", f"could not check: {exc}")
+        await self._act(due, {r.id: r for r in requests}, downloads)
         # Applied mail is kept twice the dedupe window, then forgotten, so the table stays small.
         await self._source.commit([PruneMail(before=now - 2 * DEDUPE_WINDOW_S)])
         self._sweeps += 1
         return due
 
-    async def _carry_out(self, action: Action, request: RequestRow) -> None:
+    async def _act(
+        self,
+        actions: Sequence[Action],
+        requests: Mapping[int, RequestRow],
+        downloads: Mapping[str, DownloadRow],
+    ) -> None:
+        """Carry out ``actions``, asking the download client once about every torrent to re-read.
+        ``downloads``: the stored downloads of the requests acted on."""
+        answer = await self._ask_client([a.hash for a in actions if isinstance(a, RereadDownload)])
+        for action in actions:
+            self._actions += 1
+            try:
+                await self._carry_out(action, requests[action.request_id], downloads, answer)
+            except (ClientError, httpx.HTTPError) as exc:
+                await self._deferred(action, exc)
+
+    async def _ask_client(self, hashes: Sequence[str]) -> ClientAnswer:
+        if self._downloads is None or not hashes:
+            return {}
+        try:
+            return await self._downloads.downloads(hashes)
+        except (ClientError, httpx.HTTPError) as exc:
+            return exc
+
+    async def _deferred(self, action: Action, exc: ClientError | httpx.HTTPError) -> None:
+        await self._note(action, "recovery_deferred", f"could not check: {exc}")
+
+    async def _carry_out(
+        self,
+        action: Action,
+        request: RequestRow,
+        downloads: Mapping[str, DownloadRow],
+        answer: ClientAnswer,
+    ) -> None:
         match action:
             case Relink():
                 claim = DownloadClaimed(
@@ -223,11 +246,17 @@ class RecoverySweeper:
                 )
                 await self._note(action, "relinked", f"linked again to download {action.hash}")
             case RereadDownload():
-                await self._reread(action, request)
+                await self._reread(action, request, downloads.get(action.hash), answer)
             case VerifyInLibrary():
                 await self._verify(action, request)
 
-    async def _reread(self, action: RereadDownload, request: RequestRow) -> None:
+    async def _reread(
+        self,
+        action: RereadDownload,
+        request: RequestRow,
+        stored: DownloadRow | None,
+        answer: ClientAnswer,
+    ) -> None:
         waited = f"no progress for {action.stuck_for:.0f} s"
         if self._downloads is None:
             await self._note(
@@ -237,8 +266,11 @@ class RecoverySweeper:
                 said="no download client configured",
             )
             return
+        if not isinstance(answer, Mapping):
+            await self._deferred(action, answer)
+            return
         client = self._downloads.service_name
-        download = await self._downloads.download(action.hash)
+        download = answer.get(action.hash)
         if download is not None and download.hash != action.hash:
             await self._note(
                 action,
@@ -247,7 +279,7 @@ class RecoverySweeper:
             )
             return
         if download is not None:
-            files = await self._pack_files(action)
+            files = await self._pack_files(action, stored)
             await self._send_torrent(
                 action.hash,
                 Deliver(messages=(observe(download, files),), source=self._downloads.source),
@@ -274,11 +306,13 @@ class RecoverySweeper:
             said="gone, not in Jellyfin",
         )
 
-    async def _pack_files(self, action: RereadDownload) -> tuple[ObservedFile, ...] | None:
-        """The per-file progress of a pack (more than one episode), so its episodes are fresh."""
+    async def _pack_files(
+        self, action: RereadDownload, stored: DownloadRow | None
+    ) -> tuple[ObservedFile, ...] | None:
+        """The per-file progress of a pack (more than one episode), so its episodes are fresh.
+        ``stored``: the download as the sweep read it."""
         assert self._downloads is not None
-        download = await self._source.load_download(action.hash)
-        episodes = download.episode_count if download is not None else len(action.episodes)
+        episodes = stored.episode_count if stored is not None else len(action.episodes)
         if episodes <= 1:
             return None
         try:

@@ -73,21 +73,35 @@ class RequestItems:
             addresses=self.addresses,
         )
 
-    async def episode(self, episode: EpisodeRow) -> dict[str, Any]:
-        """An episode as the request's detail would show it (a feed message's)."""
-        request = await self._store.load_request(episode.request_id)
-        if request is None:
-            return views.episode_item(episode)
-        downloads = await self._store.downloads_of(request.id)
-        return views.episode_detail(
-            episode,
-            request,
-            {d.hash: d for d in downloads},
-            views.episode_sizes(downloads),
-            setup=self.setup,
-            now=self._clock.now(),
-            arr_reasons=await self.arr_reasons(),
-        )
+    async def episodes(self, rows: Sequence[EpisodeRow]) -> list[dict[str, Any]]:
+        """Episodes as their requests' details would show them (feed messages), in order; each
+        request, its downloads and the *arrs' held imports read once for all of them."""
+        store = self._store
+        request_ids = list(dict.fromkeys(row.request_id for row in rows))
+        requests = {r.id: r for r in await store.requests_holding({"id": request_ids})}
+        if not requests:
+            return [views.episode_item(row) for row in rows]
+        downloads = await store.downloads_by_request(list(requests))
+        held = await self.arr_reasons()
+        now = self._clock.now()
+        followed = {
+            request_id: ({d.hash: d for d in own}, views.episode_sizes(own))
+            for request_id in requests
+            for own in [downloads.get(request_id, [])]
+        }
+        return [
+            views.episode_item(row)
+            if (request := requests.get(row.request_id)) is None
+            else views.episode_detail(
+                row,
+                request,
+                *followed[request.id],
+                setup=self.setup,
+                now=now,
+                arr_reasons=held,
+            )
+            for row in rows
+        ]
 
     async def items(self, rows: Sequence[RequestRow]) -> list[dict[str, Any]]:
         """List items for ``rows`` (a page, the snapshot) with a few reads for all of them."""

@@ -5,7 +5,8 @@ then only its latest state follows when that window ends. A client that cannot k
 ever has the latest state of each request and episode waiting (a dict per client,
 overwritten in place), never a growing queue. A request or episode is described (its reason
 read from the downloads it follows) when it is first sent, once for every client, as the API
-would describe it then; a change overtaken before any client sent it is never described.
+would describe it then; a change overtaken before any client sent it is never described. The
+episodes that go out together (a pack's, changed in one commit) are described together.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ TIMELINE_BACKLOG = 500
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
 Describe = Callable[[RequestRow, Sequence[EpisodeRow]], Awaitable[dict[str, Any]]]
-DescribeEpisode = Callable[[EpisodeRow], Awaitable[dict[str, Any]]]
+DescribeEpisodes = Callable[[Sequence[EpisodeRow]], Awaitable[list[dict[str, Any]]]]
 
 
 def _encoded(message: dict[str, Any]) -> str:
@@ -43,8 +44,14 @@ class _Change:
     """A committed change, described into a message by the first client that sends it."""
 
     message: Callable[[], Awaitable[dict[str, Any]]]
+    episode: EpisodeRow | None = None
+    """The episode changed, when it is one: described with the others sent at the same time."""
     _text: str | None = None
     _describing: trio.Event | None = None
+
+    @property
+    def undescribed(self) -> bool:
+        return self._text is None and self._describing is None
 
     async def text(self) -> str:
         # Another client describing it may be cancelled (gone) midway: then the next one does.
@@ -59,6 +66,22 @@ class _Change:
                 self._describing.set()
                 self._describing = None
         return self._text
+
+    @staticmethod
+    async def describe_together(
+        changes: Sequence[_Change], messages: Callable[[], Awaitable[list[dict[str, Any]]]]
+    ) -> None:
+        """Describe undescribed ``changes`` with one call of ``messages`` (theirs, in order)."""
+        described = trio.Event()
+        for change in changes:
+            change._describing = described
+        try:
+            for change, message in zip(changes, await messages(), strict=True):
+                change._text = _encoded(message)
+        finally:
+            for change in changes:
+                change._describing = None
+            described.set()
 
 
 Outgoing = str | _Change
@@ -110,20 +133,20 @@ class LiveFeed:
     """Receives every committed change (it is the actors' Publisher) and serves clients.
 
     Each change is encoded once and the same text goes to every client; ``describe`` makes a
-    request's message (``RequestItems.item``), ``describe_episode`` an episode's
-    (``RequestItems.episode``).
+    request's message (``RequestItems.item``), ``describe_episodes`` episodes'
+    (``RequestItems.episodes``).
     """
 
     def __init__(
         self,
         *,
         describe: Describe,
-        describe_episode: DescribeEpisode,
+        describe_episodes: DescribeEpisodes,
         coalesce_s: float = COALESCE_S,
     ) -> None:
         self._clients: set[_Client] = set()
         self._describe = describe
-        self._describe_episode = describe_episode
+        self._describe_episodes = describe_episodes
         self._coalesce_s = coalesce_s
         self._sent = 0
 
@@ -142,10 +165,28 @@ class LiveFeed:
         if self._clients:
 
             async def message() -> dict[str, Any]:
-                episode = await self._describe_episode(row)
-                return {"type": "episode", "request_id": row.request_id, "episode": episode}
+                (described,) = await self._episode_messages([row])
+                return described
 
-            self._hold(("episode", row.request_id, row.season, row.episode), _Change(message))
+            key = ("episode", row.request_id, row.season, row.episode)
+            self._hold(key, _Change(message, episode=row))
+
+    async def _episode_messages(self, rows: Sequence[EpisodeRow]) -> list[dict[str, Any]]:
+        described = await self._describe_episodes(rows)
+        return [
+            {"type": "episode", "request_id": row.request_id, "episode": episode}
+            for row, episode in zip(rows, described, strict=True)
+        ]
+
+    async def _describe_episodes_together(self, ready: Sequence[Outgoing]) -> None:
+        changes = [
+            change
+            for change in ready
+            if isinstance(change, _Change) and change.episode is not None and change.undescribed
+        ]
+        if len(changes) > 1:
+            rows = [change.episode for change in changes if change.episode is not None]
+            await _Change.describe_together(changes, lambda: self._episode_messages(rows))
 
     def timeline_added(self, entry: TimelineEntry) -> None:
         if not self._clients:
@@ -184,6 +225,7 @@ class LiveFeed:
             while True:
                 client.wake = trio.Event()
                 ready, next_due = client.due(trio.current_time(), self._coalesce_s)
+                await self._describe_episodes_together(ready)
                 for change in ready:
                     text = change if isinstance(change, str) else await change.text()
                     await send(text)

@@ -79,3 +79,10 @@ async def test_the_fan_out_ingest_benchmark_applies_every_webhook() -> None:
     for phase in ("without_clients", "with_clients"):
         has_figures(result[phase], "accepted_per_s", "p99_ms")
     assert (result["refused"], result["lost"]) == (0, 0)
+
+
+async def test_the_sweep_benchmark_rereads_every_stalled_download(backend: str) -> None:
+    result = await benchmark("sweep_cost.py", "--backends", backend)
+    measured = result[backend]
+    has_figures(measured, "storage_reads", "qbittorrent_calls", "sweep_ms_p50", "sweep_cpu_ms_p50")
+    assert measured["rereads"] == result["stalled"]

@@ -432,24 +432,24 @@ async def test_look_reports_downloads_in_the_trackers_words_and_what_vanished() 
     assert (reze.seeds, reze.speed, reze.eta_s) == (0, 0, None), "stalled: no seed, no ETA"
 
 
-async def test_download_reads_one_torrent_or_none_and_refuses_another_one() -> None:
+async def test_downloads_reads_every_asked_torrent_in_one_call_and_refuses_others() -> None:
     info = load_fixture("qbittorrent/torrents_info.json")
     violet = next(t for t in info if t["hash"] == VIOLET)
     answers = {
         "/api/v2/torrents/info": [
             httpx.Response(200, json=[violet]),
-            httpx.Response(200, json=[]),
             httpx.Response(200, json=[violet]),
         ]
     }
-    async with scripted_client(answers) as (client, _):
-        found = await client.download(VIOLET.upper())
-        gone = await client.download(VIOLET)
+    async with scripted_client(answers) as (client, web_api):
+        found = await client.downloads([VIOLET.upper(), REZE])
         with pytest.raises(UnexpectedResponse):
-            await client.download(REZE)
-    assert found is not None
-    assert (found.hash, found.state, found.client_state) == (VIOLET, "stalled", "stalledDL")
-    assert gone is None
+            await client.downloads([REZE])
+        assert await client.downloads([]) == {}
+    asked = [r.url.params["hashes"] for r in web_api.requests if r.url.path.endswith("/info")]
+    assert asked == [f"{VIOLET}|{REZE}", REZE]
+    assert found.keys() == {VIOLET}, "a torrent qBittorrent no longer has is left out"
+    assert (found[VIOLET].state, found[VIOLET].client_state) == ("stalled", "stalledDL")
 
 
 async def test_files_give_each_files_progress_and_priority_in_the_trackers_words() -> None:

@@ -46,6 +46,7 @@ SEEDER_UPLOAD_LIMIT = 3 * MIB
 POLL_INTERVAL_S = 0.25
 DOWNLOAD_DEADLINE_S = 60
 UNKNOWN_HASH = "0123456789abcdef0123456789abcdef01234567"
+OTHER_HASHES = [f"{number:040x}" for number in range(499)]
 
 
 def client_for(
@@ -192,6 +193,8 @@ async def test_skipped_files_and_a_deletion_through_the_port_reach_qbittorrent(
             await client.set_file_priority(pack.infohash.upper(), [1, 4], "skip")
             priorities = [f.priority for f in await client.files(pack.infohash)]
             seen = await client.look()
+            # 500 hashes (20 kB of query) in one torrents/info: what a sweep of stalled ones asks.
+            asked = await client.downloads([*OTHER_HASHES, pack.infohash.upper()])
             await client.delete([pack.infohash], with_files=True)
             removal = await look_until(client, lambda seen: pack.infohash in seen.removed)
             with pytest.raises(TorrentNotFound):
@@ -199,6 +202,8 @@ async def test_skipped_files_and_a_deletion_through_the_port_reach_qbittorrent(
 
     assert priorities == ["normal", "skip", "normal", "normal", "skip", "normal"]
     assert seen.downloads[pack.infohash].name == PACK_NAME
+    assert asked.keys() == {pack.infohash}
+    assert asked[pack.infohash].name == PACK_NAME
     assert pack.infohash not in removal.downloads
     assert qbt_pair.downloader.torrent_fields(pack.infohash) is None
 

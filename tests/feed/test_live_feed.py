@@ -27,8 +27,8 @@ class Describer:
         await trio.sleep(self.read_s)
         return {**views.request_item(row, episodes), "reason": f"read at {trio.current_time()}"}
 
-    async def episode(self, row: EpisodeRow) -> dict[str, Any]:
-        return views.episode_item(row, reason=f"read at {trio.current_time()}")
+    async def episodes(self, rows: Sequence[EpisodeRow]) -> list[dict[str, Any]]:
+        return [views.episode_item(row, reason=f"read at {trio.current_time()}") for row in rows]
 
 
 def episode(request_id: int, number: int, progress: float) -> EpisodeRow:
@@ -58,7 +58,7 @@ async def test_a_change_goes_at_once_and_a_burst_ends_with_its_latest_state(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     describe = Describer()
-    feed = LiveFeed(describe=describe, describe_episode=describe.episode, coalesce_s=0.25)
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes, coalesce_s=0.25)
     received: list[tuple[float, str]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_client, feed, received)
@@ -80,7 +80,7 @@ async def test_every_client_gets_the_same_encoded_text(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     describe = Describer(read_s=0.01)
-    feed = LiveFeed(describe=describe, describe_episode=describe.episode)
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
     first: list[tuple[float, str]] = []
     second: list[tuple[float, str]] = []
     async with trio.open_nursery() as nursery:
@@ -106,7 +106,7 @@ async def test_a_client_that_is_not_reading_holds_only_the_latest_state(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     describe = Describer()
-    feed = LiveFeed(describe=describe, describe_episode=describe.episode)
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
     blocked = trio.Event()
     received: list[str] = []
 

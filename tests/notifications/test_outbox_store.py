@@ -30,26 +30,19 @@ def queue(request_id: int, *, at: float, episode: int | None = None, **kw: objec
 
 
 async def test_queued_rows_are_pending_in_order_with_every_field(store: Store) -> None:
+    told = queue(
+        3, at=10.0, episode=1, detail="why", requested_by="Ann", jellyfin_id="j", dedupe_key="k"
+    )
     await store.commit(
         [
             SaveRequest(row=RequestRow(id=3, media_type="tv", title="Horimiya")),
-            queue(3, at=10.0, episode=1, detail="why", requested_by="Ann", jellyfin_id="j"),
+            told,
             queue(3, at=10.0, episode=2),
         ]
     )
     first, second = await store.pending_notifications()
-    assert (first.request_id, first.episode, first.detail, first.requested_by) == (
-        3,
-        1,
-        "why",
-        "Ann",
-    )
-    assert (first.jellyfin_id, first.created_at, first.attempts, first.delivered) == (
-        "j",
-        10.0,
-        0,
-        "",
-    )
+    assert first.notice == told.notice
+    assert (first.created_at, first.attempts, first.delivered) == (10.0, 0, "")
     assert second.id > first.id
     assert await store.notification_counts() == {
         "pending": 2,

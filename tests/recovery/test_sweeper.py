@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 import trio
@@ -57,8 +57,8 @@ class World:
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
         return [e for e in self.episodes if e.request_id in request_ids]
 
-    async def load_download(self, torrent_hash: str) -> DownloadRow | None:
-        return self.downloads.get(torrent_hash)
+    async def load_downloads(self, hashes: Collection[str]) -> dict[str, DownloadRow]:
+        return {h: self.downloads[h] for h in hashes if h in self.downloads}
 
     async def commit(self, ops: Sequence[PostMail | PruneMail]) -> None:
         for op in ops:

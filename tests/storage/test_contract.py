@@ -463,6 +463,26 @@ async def test_the_downloads_of_several_requests_are_read_at_once(store: Store) 
     assert await store.downloads_by_request([]) == {}
 
 
+async def test_many_downloads_read_at_once_are_those_read_one_by_one(store: Store) -> None:
+    stored = [
+        DownloadRow(
+            hash=f"{n:040x}",
+            name=f"Download {n}",
+            progress=n / 10,
+            state="stalled",
+            links=(DownloadLink(request_id=n, episodes=((1, n),)),),
+        )
+        for n in range(1, 8)
+    ]
+    await store.commit([SaveDownload(row=row) for row in stored])
+    # More hashes than one IN list holds, most of them unknown, one asked twice.
+    asked = [f"{n:040x}" for n in range(1, 600)] + [stored[0].hash]
+    one_by_one = {h: row for h in asked if (row := await store.load_download(h)) is not None}
+    assert await store.load_downloads(asked) == one_by_one
+    assert one_by_one == {row.hash: row for row in stored}
+    assert await store.load_downloads([]) == {}
+
+
 async def test_sessions_are_kept_ended_and_pruned(store: Store) -> None:
     def session(letter: str, fingerprint: str, expires_at: float) -> SaveSession:
         return SaveSession(

@@ -29,6 +29,7 @@ class InMemoryDownloadClient:
     torrent_files: dict[str, list[DownloadFile]] = attrs.Factory(dict)
     down: str | None = None
     looks: int = 0
+    download_calls: int = 0
     _seen: frozenset[str] = frozenset()
 
     async def _answer(self) -> None:
@@ -42,9 +43,11 @@ class InMemoryDownloadClient:
         removed, self._seen = self._seen - self.torrents.keys(), frozenset(self.torrents)
         return DownloadsSeen(downloads=types.MappingProxyType(dict(self.torrents)), removed=removed)
 
-    async def download(self, torrent_hash: str) -> Download | None:
+    async def downloads(self, hashes: Iterable[str]) -> dict[str, Download]:
         await self._answer()
-        return self.torrents.get(torrent_hash.lower())
+        self.download_calls += 1
+        wanted = {h.lower() for h in hashes}
+        return {h: d for h, d in self.torrents.items() if h in wanted}
 
     async def files(self, torrent_hash: str) -> list[DownloadFile]:
         await self._answer()
