@@ -7,6 +7,8 @@ overwritten in place), never a growing queue. A request or episode is described 
 read from the downloads it follows) when it is first sent, once for every client, as the API
 would describe it then; a change overtaken before any client sent it is never described. The
 episodes that go out together (a pack's, changed in one commit) are described together.
+Clients that connect together (every dashboard reconnecting after a restart) share one
+snapshot, read and encoded once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from . import views
 
 COALESCE_S = 0.25
+SNAPSHOT_EVERY_S = 0.1
 TIMELINE_BACKLOG = 500
 
 Send = Callable[[str], Awaitable[None]]
@@ -88,9 +91,21 @@ Outgoing = str | _Change
 
 
 @attrs.define(eq=False)
+class _Snapshot:
+    """One snapshot read, for every client that subscribed before the read began."""
+
+    covers: int
+    """Once begun, the clients subscribed before it began: their tickets are at most this."""
+    done: trio.Event = attrs.field(factory=trio.Event)
+    text: str | None = None
+
+
+@attrs.define(eq=False)
 class _Client:
     """What one client has still to receive: the latest change per entity, and new entries."""
 
+    ticket: int
+    """The order it subscribed in: a snapshot begun after that serves it."""
     pending: dict[EntityKey, Outgoing] = attrs.field(factory=dict)
     timeline: collections.deque[str] = attrs.field(
         factory=lambda: collections.deque(maxlen=TIMELINE_BACKLOG)
@@ -149,6 +164,10 @@ class LiveFeed:
         self._describe_episodes = describe_episodes
         self._coalesce_s = coalesce_s
         self._sent = 0
+        self._tickets = 0
+        self._reading: _Snapshot | None = None
+        self._next: _Snapshot | None = None
+        self._last_read_at = -math.inf
 
     def statistics(self) -> FeedStatistics:
         return FeedStatistics(clients=len(self._clients), messages_sent=self._sent)
@@ -208,20 +227,57 @@ class LiveFeed:
 
     @contextlib.contextmanager
     def _subscribed(self) -> Iterator[_Client]:
-        client = _Client()
+        self._tickets += 1
+        client = _Client(ticket=self._tickets)
         self._clients.add(client)
         try:
             yield client
         finally:
             self._clients.discard(client)
 
+    async def _snapshot_for(
+        self, client: _Client, read: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> str:
+        """The encoded snapshot for ``client``: one begun after it subscribed, so that nothing
+        committed in between is missed. Reads begin at most every ``SNAPSHOT_EVERY_S``, and
+        each serves every client that subscribed before it began: a thousand dashboards
+        reconnecting after a restart cost a few reads, not a thousand."""
+        while True:
+            shared = self._reading
+            if shared is None or shared.covers < client.ticket:
+                shared = self._next
+                if shared is None:
+                    return await self._read_next(read)
+            await shared.done.wait()
+            if shared.text is not None:
+                return shared.text
+            # Its reader failed or went away before it was done: read it again.
+
+    async def _read_next(self, read: Callable[[], Awaitable[dict[str, Any]]]) -> str:
+        """Read the next snapshot, for this client and all who join before it begins."""
+        shared = self._next = _Snapshot(covers=0)
+        try:
+            await trio.sleep_until(self._last_read_at + SNAPSHOT_EVERY_S)
+            self._next = None
+            shared.covers = self._tickets
+            self._reading = shared
+            self._last_read_at = trio.current_time()
+            shared.text = _encoded(await read())
+            return shared.text
+        finally:
+            shared.done.set()
+            if self._next is shared:
+                self._next = None
+            if self._reading is shared:
+                self._reading = None
+
     async def serve(self, snapshot: Callable[[], Awaitable[dict[str, Any]]], send: Send) -> None:
         """Send the snapshot, then every change, until the client goes away.
 
-        Subscribes before taking the snapshot, so no change made in between is missed.
+        Subscribes before the snapshot is read, so no change made in between is missed.
         """
         with self._subscribed() as client:
-            await send(_encoded(await snapshot()))
+            await send(await self._snapshot_for(client, snapshot))
             while True:
                 client.wake = trio.Event()
                 ready, next_due = client.due(trio.current_time(), self._coalesce_s)

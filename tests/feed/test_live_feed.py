@@ -130,3 +130,79 @@ async def test_a_client_that_is_not_reading_holds_only_the_latest_state(
     progresses = [json.loads(text)["request"]["progress"] for text in received[1:]]
     assert progresses == [1.0, 100.0]
     assert describe.described == [(1, 1.0), (1, 100.0)], "an overtaken change is never described"
+
+
+async def test_clients_connecting_together_share_one_snapshot_read(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
+    reads: list[float] = []
+    received: list[list[str]] = [[] for _ in range(100)]
+
+    async def snapshot() -> dict[str, object]:
+        reads.append(trio.current_time())
+        await trio.sleep(0.05)  # a read of a big library takes a while
+        return {"type": "snapshot", "requests": [], "read_at": reads[-1]}
+
+    async def client(texts: list[str]) -> None:
+        async def send(text: str) -> None:
+            texts.append(text)
+
+        await feed.serve(snapshot, send)
+
+    async with trio.open_nursery() as nursery:
+        for texts in received:
+            nursery.start_soon(client, texts)
+        await trio.sleep(1.0)
+        nursery.cancel_scope.cancel()
+    assert all(texts for texts in received), "every client got its snapshot"
+    assert len(reads) <= 2, f"a hundred clients connecting together cost {len(reads)} reads"
+    assert len({id(texts[0]) for texts in received}) <= 2, "encoded once per read"
+
+
+async def test_a_client_never_gets_a_snapshot_begun_before_it_subscribed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
+    subscribed_at: dict[str, float] = {}
+    snapshots: dict[str, dict[str, Any]] = {}
+
+    async def client(name: str) -> None:
+        async def snapshot() -> dict[str, object]:
+            begun = trio.current_time()
+            await trio.sleep(0.5)
+            return {"type": "snapshot", "requests": [], "begun": begun}
+
+        async def send(text: str) -> None:
+            snapshots.setdefault(name, json.loads(text))
+
+        subscribed_at[name] = trio.current_time()
+        await feed.serve(snapshot, send)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(client, "first")
+        await trio.sleep(0.1)  # the first snapshot is being read
+        feed.request_changed(movie(1, state="downloading"), [])  # not in that read
+        nursery.start_soon(client, "second")
+        await trio.sleep(2.0)
+        nursery.cancel_scope.cancel()
+    for name in ("first", "second"):
+        assert snapshots[name]["begun"] >= subscribed_at[name], name
+
+
+async def test_a_client_connecting_alone_gets_its_snapshot_at_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
+    received: list[tuple[float, str]] = []
+    async with trio.open_nursery() as nursery:
+        for _ in range(2):
+            connected_at = trio.current_time()
+            nursery.start_soon(_client, feed, received)
+            await trio.sleep(1.0)
+            assert received[-1][0] == connected_at, "no wait for others to join"
+        nursery.cancel_scope.cancel()
+    assert len(received) == 2
