@@ -41,19 +41,30 @@ def head(method: str, path: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def _read_answer(stream: trio.SocketStream, started: float) -> Answer:
-    """Read one response, then wait for the server to close the connection."""
+def _response_reader() -> h11.Connection:
+    """An h11 client ready to read one response (as if it had sent the request itself)."""
     client = h11.Connection(h11.CLIENT)
     client.send(h11.Request(method="POST", target="/", headers=[("Host", "x")]))
+    return client
+
+
+async def _received(stream: trio.SocketStream) -> bytes:
+    """The next bytes from the server; empty once it closed (or reset) the connection."""
+    try:
+        return await stream.receive_some(CHUNK)
+    except trio.BrokenResourceError:
+        return b""
+
+
+async def _read_answer(stream: trio.SocketStream, started: float) -> Answer:
+    """Read one response, then wait for the server to close the connection."""
+    client = _response_reader()
     status: int | None = None
     headers: dict[str, str] = {}
     body = bytearray()
     closed = False
     while True:
-        try:
-            data = await stream.receive_some(CHUNK)
-        except trio.BrokenResourceError:
-            data = b""
+        data = await _received(stream)
         if not data:
             closed = True
             break
@@ -113,18 +124,14 @@ async def send_nothing(url: str, first: bytes = b"") -> Answer:
 async def exchange(stream: trio.SocketStream, request: bytes) -> int | None:
     """Send one request on an open connection and read its answer, leaving the connection
     open: the status, or None when the server closed the connection instead of answering."""
-    client = h11.Connection(h11.CLIENT)
-    client.send(h11.Request(method="POST", target="/", headers=[("Host", "x")]))
+    client = _response_reader()
     try:
         await stream.send_all(request)
     except trio.BrokenResourceError:
         return None
     status: int | None = None
     while True:
-        try:
-            data = await stream.receive_some(CHUNK)
-        except trio.BrokenResourceError:
-            data = b""
+        data = await _received(stream)
         if not data:
             return None
         client.receive_data(data)

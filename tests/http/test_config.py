@@ -9,6 +9,16 @@ import pytest
 from status_tracker.config import Config, ConfigError
 
 
+def limits(config: Config) -> tuple[float, float, float, int]:
+    """Session days, body timeout, keep-alive and the cap on requests in progress."""
+    return (
+        config.session_days,
+        config.body_timeout_s,
+        config.keep_alive_s,
+        config.max_concurrent_requests,
+    )
+
+
 def test_the_defaults_trust_only_loopback_and_allow_no_extra_origin() -> None:
     config = Config.from_env({})
     assert config.trusted_proxies == (
@@ -16,12 +26,7 @@ def test_the_defaults_trust_only_loopback_and_allow_no_extra_origin() -> None:
         ipaddress.ip_network("::1/128"),
     )
     assert config.allowed_origins == ()
-    assert (
-        config.session_days,
-        config.body_timeout_s,
-        config.keep_alive_s,
-        config.max_concurrent_requests,
-    ) == (30.0, 10.0, 75.0, 256)
+    assert limits(config) == (30.0, 10.0, 75.0, 256)
 
 
 def test_the_variables_are_read_and_normalised() -> None:
@@ -37,12 +42,7 @@ def test_the_variables_are_read_and_normalised() -> None:
     )
     assert [str(n) for n in config.trusted_proxies] == ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]
     assert config.allowed_origins == ("https://board.example", "http://[::1]:8420")
-    assert (
-        config.session_days,
-        config.body_timeout_s,
-        config.keep_alive_s,
-        config.max_concurrent_requests,
-    ) == (0.5, 2.5, 90.0, 64)
+    assert limits(config) == (0.5, 2.5, 90.0, 64)
 
 
 @pytest.mark.parametrize(
