@@ -5,6 +5,7 @@ Statements use ``?`` placeholders; the PostgreSQL backend renumbers them to ``$n
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -346,11 +347,20 @@ def _download_values(row: DownloadRow) -> tuple[Any, ...]:
 
 
 def request_from(record: Mapping[str, Any]) -> RequestRow:
-    fields = {c: record[c] for c in REQUEST_COLUMNS}
-    fields["requested_seasons"] = tuple(json.loads(fields["requested_seasons"] or "[]"))
-    fields["known_seasons"] = tuple(json.loads(fields["known_seasons"] or "[]"))
-    fields["is_anime"] = bool(fields["is_anime"])
-    return RequestRow(**fields)
+    """A row of ``SELECT_REQUEST`` (its columns are exactly the request's fields)."""
+    return RequestRow(
+        **{
+            **record,
+            "requested_seasons": _seasons(record["requested_seasons"]),
+            "known_seasons": _seasons(record["known_seasons"]),
+            "is_anime": bool(record["is_anime"]),
+        }
+    )
+
+
+@functools.lru_cache(maxsize=256)  # few distinct lists, decoded for every request read
+def _seasons(text: str | None) -> tuple[int, ...]:
+    return tuple(json.loads(text or "[]"))
 
 
 def episode_from(record: Mapping[str, Any]) -> EpisodeRow:

@@ -4,6 +4,7 @@ reads of a few rows by key on the event loop."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 import typing
 from collections.abc import Sequence
@@ -37,7 +38,9 @@ def _rows(cursor: sqlite3.Cursor) -> Rows:
     """Every row the statement gives, as a dict by column name."""
     if cursor.description is None:
         return []
-    names = [column[0] for column in cursor.description]
+    # Interned, the names match a record's field names by identity: ``Row(**row)`` is then
+    # twice as fast (each keyword is otherwise compared by value with every parameter).
+    names = [sys.intern(column[0]) for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 

@@ -22,6 +22,7 @@ from status_tracker.domain import (
     ACTIVE_STATES,
     DownloadRow,
     EpisodeRow,
+    EpisodeSummary,
     ReplacementWait,
     RequestRow,
     TimelineEntry,
@@ -748,6 +749,53 @@ class Store:
         for episode in await self.episodes_of(request_ids):
             found.setdefault(episode.request_id, []).append(episode)
         return found
+
+    async def episode_summaries(self, request_ids: Sequence[int]) -> dict[int, EpisodeSummary]:
+        """What each request's list item shows of its episodes (``summarize`` of them), counted
+        here rather than read episode by episode; a request without any is left out."""
+        if not request_ids:
+            return {}
+        marks = ", ".join("?" * len(request_ids))
+        groups = await self.fetch(
+            "SELECT request_id, state, COUNT(*) AS n, "
+            "MAX(CASE WHEN torrent_hash <> '' THEN 1 ELSE 0 END) AS in_torrent, "
+            "MAX(CASE WHEN jellyfin_id <> '' THEN 1 ELSE 0 END) AS listed "
+            f"FROM episodes WHERE request_id IN ({marks}) GROUP BY request_id, state",
+            tuple(request_ids),
+        )
+        counts: dict[int, list[tuple[str, int]]] = {}
+        in_torrent: set[int] = set()
+        listed: set[int] = set()
+        for group in groups:
+            request_id = group["request_id"]
+            counts.setdefault(request_id, []).append((group["state"], int(group["n"])))
+            if group["in_torrent"]:
+                in_torrent.add(request_id)
+            if group["listed"] and group["state"] != "deleted":
+                listed.add(request_id)
+        first_listed = await self._first_listed_episodes(sorted(listed))
+        return {
+            request_id: EpisodeSummary(
+                counts=tuple(sorted(states)),
+                first_listed=first_listed.get(request_id),
+                in_torrent=request_id in in_torrent,
+            )
+            for request_id, states in counts.items()
+        }
+
+    async def _first_listed_episodes(self, request_ids: Sequence[int]) -> dict[int, str]:
+        """The Jellyfin id of each request's first episode (by season and episode) that Jellyfin
+        lists and is not deleted."""
+        if not request_ids:
+            return {}
+        rows = await self.fetch(
+            "SELECT request_id, jellyfin_id FROM (SELECT request_id, jellyfin_id, "
+            "ROW_NUMBER() OVER (PARTITION BY request_id ORDER BY season, episode) AS place "
+            f"FROM episodes WHERE request_id IN ({', '.join('?' * len(request_ids))}) "
+            "AND jellyfin_id <> '' AND state <> 'deleted') listed WHERE place = 1",
+            tuple(request_ids),
+        )
+        return {row["request_id"]: row["jellyfin_id"] for row in rows}
 
     async def unapplied_mail(self, *, after_id: int = 0, limit: int = 100) -> list[Mail]:
         rows = await self.fetch(

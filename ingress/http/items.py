@@ -12,7 +12,7 @@ from status_tracker.actors.recovery import reasons
 from status_tracker.actors.recovery.reasons import Setup
 from status_tracker.storage import Store
 
-from status_tracker.domain import FINISHED_STATES, EpisodeRow, RequestRow
+from status_tracker.domain import FINISHED_STATES, NO_EPISODES, EpisodeRow, RequestRow
 from status_tracker.domain.links import ServiceAddresses
 
 from . import views
@@ -104,16 +104,25 @@ class RequestItems:
         ]
 
     async def items(self, rows: Sequence[RequestRow]) -> list[dict[str, Any]]:
-        """List items for ``rows`` (a page, the snapshot) with a few reads for all of them."""
+        """List items for ``rows`` (a page, the snapshot) with a few reads for all of them.
+
+        A finished request has no reason: its item needs only the summary of its episodes,
+        which the store counts; an active one's reason reads its episodes and downloads."""
         store = self._store
-        episodes = await store.episodes_by_request([row.id for row in rows])
-        downloads = await store.downloads_by_request(
-            [row.id for row in rows if row.state not in FINISHED_STATES]
+        active = [row.id for row in rows if row.state not in FINISHED_STATES]
+        episodes = await store.episodes_by_request(active)
+        summaries = await store.episode_summaries(
+            [row.id for row in rows if row.state in FINISHED_STATES]
         )
-        held = await self.arr_reasons()
+        downloads = await store.downloads_by_request(active)
+        held = await self.arr_reasons() if active else reasons.NO_ARR_REASONS
         now = self._clock.now()
         return [
-            views.request_item(
+            views.summarized_item(
+                row, summaries.get(row.id, NO_EPISODES), addresses=self.addresses
+            )
+            if row.state in FINISHED_STATES
+            else views.request_item(
                 row,
                 episodes.get(row.id, ()),
                 downloads=downloads.get(row.id, ()),

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from status_tracker.actors.recovery import reasons
 from status_tracker.actors.recovery.reasons import Setup
 from status_tracker.storage import DeadLetter
 
-from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.domain import (
+    DownloadRow,
+    EpisodeRow,
+    EpisodeSummary,
+    RequestRow,
+    TimelineEntry,
+    summarize,
+)
 from status_tracker.domain.links import ServiceAddresses, request_links
 
 EpisodeKey = tuple[int, int]
@@ -23,10 +29,6 @@ def iso(timestamp: float | None) -> str | None:
         return None
     moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def episode_counts(episodes: Iterable[EpisodeRow]) -> dict[str, int]:
-    return dict(sorted(Counter(e.state for e in episodes).items()))
 
 
 def request_item(
@@ -51,6 +53,18 @@ def request_item(
         reason = reasons.request_reason(
             row, episodes, by_hash, setup, now=now, arr_reasons=arr_reasons
         )
+    return summarized_item(row, summarize(episodes), reason=reason, addresses=addresses)
+
+
+def summarized_item(
+    row: RequestRow,
+    episodes: EpisodeSummary,
+    *,
+    reason: str | None = None,
+    addresses: ServiceAddresses | None = None,
+) -> dict[str, Any]:
+    """``request_item`` from the summary of the request's episodes and its ``reason``: all a
+    finished request's item needs (it has no reason)."""
     return {
         "id": row.id,
         "media_type": row.media_type,
@@ -72,7 +86,7 @@ def request_item(
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
         "available_at": iso(row.available_at),
-        "episode_counts": episode_counts(episodes),
+        "episode_counts": dict(episodes.counts),
         "requested_by": row.requested_by,
         "requested_at": iso(row.requested_at),
         "reason": reason,

@@ -20,3 +20,6 @@ from ._states import KNOWN_STATES as KNOWN_STATES
 from ._states import STATE_ORDER as STATE_ORDER
 from ._states import STATE_RANK as STATE_RANK
 from ._states import TERMINAL_STATES as TERMINAL_STATES
+from ._summary import NO_EPISODES as NO_EPISODES
+from ._summary import EpisodeSummary as EpisodeSummary
+from ._summary import summarize as summarize

@@ -4,16 +4,17 @@ address a browser reaches the service at. Pure; no user:password@ and no uncheck
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 import urllib.parse
-from collections.abc import Sequence
 
 import attrs
 
 from status_tracker.strict import normalise_origin
 
-from ._records import EpisodeRow, RequestRow
+from ._records import RequestRow
+from ._summary import EpisodeSummary
 
 LINK_NAMES = ("Jellyseerr", "Sonarr", "Radarr", "qBittorrent", "Play in Jellyfin")
 """Every name a link may have, in the order the links come."""
@@ -38,6 +39,7 @@ class ServiceAddresses:
     jellyfin: str | None = None
 
 
+@functools.lru_cache(maxsize=64)  # a few configured addresses, joined for every item of a page
 def base_url(url: str | None) -> str | None:
     """``url`` as a base to join paths to: ``scheme://host[:port]/base-path`` without
     user:password@, query, fragment or trailing slash; None when it is not an http(s) URL."""
@@ -58,7 +60,7 @@ def jellyfin_details(base: str | None, item_id: str) -> str | None:
 
 
 def request_links(
-    request: RequestRow, episodes: Sequence[EpisodeRow], addresses: ServiceAddresses
+    request: RequestRow, episodes: EpisodeSummary, addresses: ServiceAddresses
 ) -> dict[str, str]:
     """``{name: url}`` of the pages that show this request, in the order it travels: Jellyseerr,
     Sonarr or Radarr, qBittorrent, then "Play in Jellyfin" once Jellyfin has it."""
@@ -99,18 +101,14 @@ def _sonarr_page(request: RequestRow) -> str | None:
     return f"/add/new?term=tvdb:{request.tvdb_id}" if request.tvdb_id else None
 
 
-def _has_torrent(request: RequestRow, episodes: Sequence[EpisodeRow]) -> bool:
-    return bool(request.download_hash) or any(e.torrent_hash for e in episodes)
+def _has_torrent(request: RequestRow, episodes: EpisodeSummary) -> bool:
+    return bool(request.download_hash) or episodes.in_torrent
 
 
-def _jellyfin_item(request: RequestRow, episodes: Sequence[EpisodeRow]) -> str | None:
+def _jellyfin_item(request: RequestRow, episodes: EpisodeSummary) -> str | None:
     """The request's own Jellyfin item (the movie, or the series), else the first episode
     Jellyfin has listed (a series Jellyfin only announced episode by episode); None once
     deleted."""
     if request.state == "deleted":
         return None
-    if request.jellyfin_id:
-        return request.jellyfin_id
-    listed = [e for e in episodes if e.jellyfin_id and e.state != "deleted"]
-    first = min(listed, key=lambda e: e.key, default=None)
-    return first.jellyfin_id if first is not None else None
+    return request.jellyfin_id or episodes.first_listed

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from status_tracker.domain import EpisodeRow, RequestRow
+from status_tracker.domain import NO_EPISODES, EpisodeRow, RequestRow, summarize
 from status_tracker.domain.links import (
     LINK_NAMES,
     ServiceAddresses,
@@ -204,7 +204,7 @@ def test_each_request_links_to_the_pages_that_show_it(
     addresses: ServiceAddresses,
     links: dict[str, str],
 ) -> None:
-    found = request_links(request_row, episodes, addresses)
+    found = request_links(request_row, summarize(episodes), addresses)
     assert found == links
     assert list(found) == [name for name in LINK_NAMES if name in found], "in journey order"
 
@@ -230,7 +230,7 @@ def test_no_link_leaves_its_service_or_shows_a_password(
         qbittorrent=f"http://admin:{password}@home.example:8080",
     )
     row = horimiya(sonarr_slug=slug, jellyfin_id=item_id, download_hash=HASH)
-    links = request_links(row, [], addresses)
+    links = request_links(row, NO_EPISODES, addresses)
     assert set(links) == {"Sonarr", "qBittorrent", "Play in Jellyfin"}
     for name, url in links.items():
         parts = urllib.parse.urlsplit(url)
