@@ -472,20 +472,19 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _title_condition(text: str, dialect: str, matches: int | None) -> Statement:
-    """Case-insensitive "the title contains ``text``", every character literal."""
-    if matches is not None:
-        # A leading + keeps SQLite from looking each id up: it walks the list's own index.
-        column = "id" if matches <= FEW_TITLE_MATCHES else "+id"
+def _title_condition(text: str, dialect: str, ids: str | None) -> Statement:
+    """Case-insensitive "the title contains ``text``", every character literal; through the
+    trigram index when there is an ``indexed_title``, whose ids it compares with ``ids``."""
+    if ids is not None:
         return (
-            f"{column} IN (SELECT rowid FROM request_titles WHERE request_titles MATCH ?)",
+            f"{ids} IN (SELECT rowid FROM request_titles WHERE request_titles MATCH ?)",
             (_phrase(text),),
         )
     pattern = f"%{_like_literal(text.lower())}%"
     if dialect == "sqlite":
         # SQLite's LIKE ignores ASCII case as its LOWER does, and reads the title from the index.
         return "title LIKE ? ESCAPE '\\'", (pattern,)
-    return "LOWER(title) LIKE ? ESCAPE '\\'", (pattern,)
+    return "title_folded LIKE ? ESCAPE '\\'", (pattern,)
 
 
 def request_list_query(
@@ -498,11 +497,19 @@ def request_list_query(
     ``title_matches`` is the trigram index's count when there is an ``indexed_title``.
     """
     filters: list[Statement] = []
+    page_filters: list[Statement] = []
     if query.media_type:
         filters.append(("media_type = ?", (query.media_type,)))
-    if query.title_contains:
-        filters.append(_title_condition(query.title_contains, dialect, title_matches))
-    page_filters = list(filters)
+        page_filters.append(("media_type = ?", (query.media_type,)))
+    if query.title_contains and title_matches is None:
+        title = _title_condition(query.title_contains, dialect, None)
+        filters.append(title)
+        page_filters.append(title)
+    elif query.title_contains:
+        filters.append(_title_condition(query.title_contains, dialect, "id"))
+        # A leading + keeps SQLite from looking each id up: it walks the list's own index.
+        ids = "id" if title_matches <= FEW_TITLE_MATCHES else "+id"
+        page_filters.append(_title_condition(query.title_contains, dialect, ids))
     if query.states:
         states = f"IN ({', '.join('?' * len(query.states))})"
         filters.append((f"state {states}", query.states))
@@ -514,7 +521,11 @@ def request_list_query(
         page_filters.append(("(created_at, id) < (?, ?)", query.after))
     ids = f"SELECT id FROM requests{_where(page_filters)} {NEWEST_FIRST} LIMIT ? OFFSET ?"
     page = f"{SELECT_REQUEST} WHERE id IN ({ids}) {NEWEST_FIRST}"
-    if query.title_contains:
+    if title_matches is not None:
+        # Each title the trigram index found is looked up in an index holding the filters,
+        # never the table, nor all the requests of a media type or state.
+        count = f"SELECT COUNT(*) AS n FROM requests INDEXED BY requests_kinds{_where(filters)}"
+    elif query.title_contains:
         count = f"SELECT COUNT(*) AS n FROM requests{_where(filters)}"
     else:
         # The state and media type filters alone: request_counts has the numbers.

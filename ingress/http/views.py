@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,12 +25,33 @@ from status_tracker.domain.links import ServiceAddresses, request_links
 EpisodeKey = tuple[int, int]
 
 
+_EPOCH = datetime.date(1970, 1, 1)
+_DAY_S = 86_400
+_ARITHMETIC_UNTIL = 4_102_444_800.0
+"""2100-01-01: ``iso`` works out the times before it (and after 1970) by arithmetic."""
+
+
 def iso(timestamp: float | None) -> str | None:
-    """An epoch timestamp as ISO 8601 UTC (``...Z``)."""
+    """An epoch timestamp as ISO 8601 UTC with milliseconds (``...Z``), as ``datetime`` writes
+    it: rounded to the microsecond (half to even), the milliseconds then cut, not rounded."""
     if timestamp is None:
         return None
-    moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if not 0.0 <= timestamp < _ARITHMETIC_UNTIL:  # NaN too
+        moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # The same text without a datetime (twice as fast; a page of 500 requests writes 2,000):
+    # fromtimestamp() rounds the fraction in microseconds as round() does, half to even.
+    fraction, whole = math.modf(timestamp)
+    micro = round(fraction * 1e6)
+    day, second = divmod(int(whole) + micro // 1_000_000, _DAY_S)
+    hour, minute, milli = second // 3600, second // 60 % 60, micro % 1_000_000 // 1000
+    # %-formatting: a third faster than an f-string with format specs.
+    return "%sT%02d:%02d:%02d.%03dZ" % (_date(day), hour, minute, second % 60, milli)  # noqa: UP031
+
+
+@functools.lru_cache(maxsize=1024)
+def _date(day: int) -> str:
+    return (_EPOCH + datetime.timedelta(days=day)).isoformat()
 
 
 def request_item(
@@ -207,9 +230,7 @@ def request_detail(
     by_hash = {d.hash: d for d in downloads}
 
     def episode(e: EpisodeRow) -> dict[str, Any]:
-        return episode_detail(
-            e, row, by_hash, sizes, setup=setup, now=now, arr_reasons=arr_reasons
-        )
+        return episode_detail(e, row, by_hash, sizes, setup=setup, now=now, arr_reasons=arr_reasons)
 
     return {
         **request_item(

@@ -1,4 +1,4 @@
-"""The request list reads indexes, not the table: plans, the title index, migrating to them."""
+"""The request list reads indexes, not the table: plans, the title indexes, migrating to them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from status_tracker.storage import RequestQuery, SaveRequest, Store, _sql, open_
 
 from status_tracker.domain import RequestRow
 
+ROLL_BACK_0017 = {
+    "sqlite": ["DROP INDEX requests_kinds"],
+    "postgresql": [
+        "DROP INDEX requests_folded_titles",
+        "ALTER TABLE requests DROP COLUMN title_folded",
+    ],
+}
 ROLL_BACK_0016 = {
     "sqlite": [
         "DROP TRIGGER request_titles_insert",
@@ -32,7 +39,7 @@ ROLL_BACK_SHARED = [
     "DROP INDEX requests_type_newest",
     "CREATE INDEX requests_created ON requests (created_at)",
     "CREATE INDEX requests_state ON requests (state)",
-    "DELETE FROM schema_migrations WHERE version = 16",
+    "DELETE FROM schema_migrations WHERE version IN (16, 17)",
 ]
 
 
@@ -85,12 +92,41 @@ async def test_sqlite_pages_walk_an_index_in_order_and_never_scan_the_table(
     assert not any("TEMP B-TREE" in step for step in steps), steps
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(RequestQuery(title_contains="wolf", media_type="tv"), id="type"),
+        pytest.param(RequestQuery(title_contains="wolf", states=("available",)), id="state"),
+        pytest.param(
+            RequestQuery(title_contains="wolf", media_type="movie", states=("failed", "deleted")),
+            id="type-and-states",
+        ),
+    ],
+)
+async def test_sqlite_counts_the_titles_it_found_with_filters_in_an_index(
+    sqlite_url: str, query: RequestQuery
+) -> None:
+    _, (count, args) = _sql.request_list_query(query, "sqlite", title_matches=5000)
+    async with open_store(sqlite_url) as store:
+        steps = [step["detail"] for step in await store.fetch(f"EXPLAIN QUERY PLAN {count}", args)]
+    reads = [step for step in steps if step.startswith(("SCAN requests", "SEARCH requests"))]
+    assert reads, steps
+    assert all(
+        step.startswith("SEARCH requests USING COVERING INDEX requests_kinds (id=?")
+        for step in reads
+    ), steps
+
+
 async def test_requests_stored_before_the_upgrade_are_found_by_title(
     database_url: str, asyncio_loop: None
 ) -> None:
     async with open_store(database_url) as store:
         await store.commit([SaveRequest(row=request(1, "Violet Evergarden"))])
-        statements = [*ROLL_BACK_0016[store.dialect], *ROLL_BACK_SHARED]
+        statements = [
+            *ROLL_BACK_0017[store.dialect],
+            *ROLL_BACK_0016[store.dialect],
+            *ROLL_BACK_SHARED,
+        ]
         await store._driver.apply([[(sql, ()) for sql in statements]])
         await store.commit([SaveRequest(row=request(2, "Violet Evergarden: Recollections"))])
     async with open_store(database_url) as store:
