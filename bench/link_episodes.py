@@ -58,8 +58,10 @@ class CountingDriver:
         self.statements = 0
         self.transaction_s: list[float] = []
 
-    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Any:
-        return await self._inner.fetch(sql, args, keyed=keyed)
+    async def fetch(
+        self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
+    ) -> Any:
+        return await self._inner.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
 
     async def apply(self, items: Sequence[Sequence[Any]]) -> Any:
         self.statements += sum(len(statements) for statements in items)

@@ -98,8 +98,10 @@ class CountingDriver:
         self.dialect = inner.dialect
         self.rows: collections.Counter[str] = collections.Counter()
 
-    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Any:
-        return await self._inner.fetch(sql, args, keyed=keyed)
+    async def fetch(
+        self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
+    ) -> Any:
+        return await self._inner.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
 
     async def apply(self, items: Sequence[Sequence[Any]]) -> Any:
         for statements in items:

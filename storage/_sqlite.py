@@ -22,6 +22,7 @@ from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, Stor
 _OUTAGE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
 _BUSY = 5
 _BUSY_TIMEOUT_MS = 30_000
+_READERS = 2
 
 
 def _outage(exc: BaseException) -> DatabaseUnavailable | None:
@@ -57,14 +58,16 @@ class SqliteDriver:
         self._use_wal(self._writer)
         # FULL: an accepted webhook survives power loss, not only a killed process.
         self._writer.execute("PRAGMA synchronous=FULL")
-        self._reader = self._connect(path)
+        # Two readers: a title search's count reads beside its page (SQLite lets go of the GIL
+        # while it searches), and neither waits behind the other.
+        self._readers = [self._connect(path) for _ in range(_READERS)]
         # Reads of a few rows by key run on the event loop: a thread hand-off costs ten times
         # such a read (~110 against ~10 us), and the dispatcher makes several per wave. WAL
         # readers wait for no writer; should this one be told "busy" all the same, it never
         # waits on the loop: the read goes to the reader thread.
         self._keyed_reader = self._connect(path, busy_timeout_ms=0)
         self._write_limiter = trio.CapacityLimiter(1)
-        self._read_limiter = trio.CapacityLimiter(1)
+        self._read_limiter = trio.CapacityLimiter(_READERS)
 
     @staticmethod
     def _use_wal(connection: sqlite3.Connection) -> None:
@@ -91,7 +94,9 @@ class SqliteDriver:
         connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         return connection
 
-    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
+    async def fetch(
+        self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
+    ) -> Rows:
         if keyed:
             await trio.lowlevel.checkpoint()
             try:
@@ -107,13 +112,16 @@ class SqliteDriver:
         )
 
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
+        reader = self._readers.pop()  # the limiter lets no more threads in than there are readers
         try:
-            return _rows(self._reader.execute(sql, args))
+            return _rows(reader.execute(sql, args))
         except (sqlite3.Error, OSError) as exc:
             outage = _outage(exc)
             if outage is None:
                 raise
             raise outage from exc
+        finally:
+            self._readers.append(reader)
 
     async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
         return await trio.to_thread.run_sync(self._apply, items, limiter=self._write_limiter)
@@ -219,5 +227,6 @@ class SqliteDriver:
 
     async def aclose(self) -> None:
         self._writer.close()
-        self._reader.close()
+        for reader in self._readers:
+            reader.close()
         self._keyed_reader.close()

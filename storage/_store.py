@@ -12,8 +12,8 @@ import logging
 import sqlite3
 import time
 import typing
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import trio
@@ -62,6 +62,7 @@ _OWNER_COLUMNS = {
     "shoko_file": ("shoko_file_id", "shoko_file_id"),
 }
 """Per kind of value: the request column and the episode column that hold it."""
+Described = TypeVar("Described")
 PROBE_FIRST_S = 0.1
 PROBE_MAX_S = 1.0
 Rows = list[dict[str, Any]]
@@ -72,9 +73,12 @@ class Driver(Protocol):
 
     dialect: str
 
-    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
+    async def fetch(
+        self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
+    ) -> Rows:
         """The rows ``sql`` gives. ``keyed``: a read of a few rows by an index, which a driver
-        may run in place rather than hand to a thread."""
+        may run in place rather than hand to a thread. ``custom_plan``: a read whose best plan
+        depends on its values (a title search), which a driver plans for them at every call."""
         ...
 
     async def apply(
@@ -519,11 +523,13 @@ class Store:
 
     # -- reading -------------------------------------------------------------------------
 
-    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
+    async def fetch(
+        self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
+    ) -> Rows:
         if not self.available:
             raise DatabaseUnavailable(self._outage_reason)
         try:
-            return await self._driver.fetch(sql, args, keyed=keyed)
+            return await self._driver.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
         except DatabaseUnavailable as exc:
             self._mark_unavailable(str(exc))
             raise
@@ -719,20 +725,54 @@ class Store:
 
     async def list_requests(self, query: RequestQuery) -> tuple[list[RequestRow], int]:
         """One page of requests newest first, and how many match the filters in all."""
+        rows, _, total = await self.describe_page(query, _as_they_are)
+        return rows, total
+
+    async def describe_page(
+        self,
+        query: RequestQuery,
+        describe: Callable[[list[RequestRow]], Awaitable[Described]],
+    ) -> tuple[list[RequestRow], Described, int]:
+        """One page of requests newest first, what ``describe`` makes of it, and how many
+        match the filters in all, counted meanwhile: the count of a title search can take as
+        long as reading and describing its page."""
         matches = None
         indexed = _sql.indexed_title(query, self.dialect)
         if indexed is not None:
             (found,) = await self.fetch(*_sql.count_title_matches(indexed))
             matches = int(found["n"])
-            if not matches:
-                return [], 0
-        page, count = _sql.request_list_query(query, self.dialect, title_matches=matches)
-        rows = await self.fetch(*page)
-        if matches is not None and not query.states and not query.media_type:
-            total = matches  # the title is the only filter: the index has counted already
-        else:
-            total = int((await self.fetch(*count))[0]["n"])
-        return [_sql.request_from(row) for row in rows], total
+        (page, page_args), count = _sql.request_list_query(
+            query, self.dialect, title_matches=matches
+        )
+        searching = query.title_contains is not None
+
+        async def read_and_describe() -> tuple[list[RequestRow], Described]:
+            found = [] if matches == 0 else await self.fetch(page, page_args, custom_plan=searching)
+            rows = [_sql.request_from(row) for row in found]
+            return rows, await describe(rows)
+
+        if matches is not None and (not matches or not (query.states or query.media_type)):
+            # The title is the only filter (or nothing matches): the index has counted already.
+            return (*await read_and_describe(), matches)
+        totals: list[int] = []
+        failures: list[Exception] = []
+
+        async def read_the_count() -> None:
+            try:
+                rows = await self.fetch(*count, keyed=not searching, custom_plan=searching)
+                totals.append(int(rows[0]["n"]))
+            except Exception as exc:  # raised below, as it is, not in an exception group
+                failures.append(exc)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read_the_count)
+            try:
+                rows, described = await read_and_describe()
+            except Exception as exc:
+                failures.insert(0, exc)
+        if failures:
+            raise failures[0]
+        return rows, described, totals[0]
 
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
         if not request_ids:
@@ -813,13 +853,16 @@ class Store:
         rows = await self.fetch("SELECT applied_at FROM mail WHERE id = ?", (mail_id,), keyed=True)
         return not rows or rows[0]["applied_at"] is not None
 
-    async def arr_downloads(self, service: str) -> list[ArrDownload]:
-        """What the reconciler last saw in ``service``'s queue, one row per download."""
-        rows = await self.fetch(
+    async def arr_downloads(self, *services: str) -> list[ArrDownload]:
+        """What the reconciler last saw in each service's queue, one row per download: the
+        services in the order given, each one's downloads by id."""
+        found = await self.fetch(
             f"SELECT {', '.join(_sql.ARR_DOWNLOAD_COLUMNS)} FROM arr_downloads "
-            "WHERE service = ? ORDER BY download_id",
-            (service,),
+            f"WHERE service IN ({', '.join('?' * len(services))}) ORDER BY download_id",
+            services,
+            keyed=True,  # queues are short
         )
+        rows = sorted(found, key=lambda row: services.index(row["service"]))
         return [
             ArrDownload(
                 **{
@@ -956,6 +999,10 @@ class _Signal:
 
     async def wait(self) -> None:
         await self._event.wait()
+
+
+async def _as_they_are(rows: list[RequestRow]) -> None:
+    """Describes a page as nothing more than its rows."""
 
 
 def _migration_scripts(dialect: str) -> list[tuple[int, str]]:

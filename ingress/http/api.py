@@ -43,8 +43,7 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
             query = params.request_query(request.args)
         except params.ParameterError as exc:
             return error(400, str(exc))
-        rows, total = await store.list_requests(query)
-        items = await service.items.items(rows)
+        rows, items, total = await store.describe_page(query, service.items.items)
         return jsonify(
             {
                 "items": items,

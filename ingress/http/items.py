@@ -47,10 +47,7 @@ class RequestItems:
     async def arr_reasons(self) -> dict[str, str]:
         """What Sonarr/Radarr said, at the reconciler's last read, of the imports they hold
         back (their queues are short: read whole)."""
-        held = [
-            row for name in ("sonarr", "radarr") for row in await self._store.arr_downloads(name)
-        ]
-        return reasons.arr_reasons(held)
+        return reasons.arr_reasons(await self._store.arr_downloads("sonarr", "radarr"))
 
     async def item(
         self,

@@ -55,7 +55,7 @@ async def test_a_failure_inside_a_route_is_a_json_500_without_internals(
     async def broken(*_args: object) -> None:
         raise RuntimeError("secret detail of the failure")
 
-    monkeypatch.setattr(service.system.store, "list_requests", broken)
+    monkeypatch.setattr(service.system.store, "describe_page", broken)
     response = await service.http.get("/api/requests", headers=AUTH)
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"

@@ -17,6 +17,7 @@ from status_tracker.storage import (
     RecordDeadLetter,
     RequestQuery,
     RetryDeadLetter,
+    SaveArrDownload,
     SaveDownload,
     SaveEpisodes,
     SaveRequest,
@@ -677,3 +678,32 @@ async def test_unfinished_downloads_are_listed_without_their_links(store: Store)
         True,
         10.0,
     )
+
+
+async def test_the_arr_queues_are_read_service_by_service_in_the_order_asked(store: Store) -> None:
+    def queued(service: str, download_id: str) -> SaveArrDownload:
+        return SaveArrDownload(
+            service=service,
+            download_id=download_id,
+            title=None,
+            queue_ids=(1,),
+            item_ids=(2, 3),
+            tracked_state="importBlocked",
+            reason="no files",
+            size_left=0.0,
+            stalled=False,
+            progress_at=1.0,
+            seen_at=2.0,
+        )
+
+    await store.commit(
+        [queued("radarr", "AA"), queued("sonarr", "CC"), queued("sonarr", "BB"), queued("x", "A")]
+    )
+    both = await store.arr_downloads("sonarr", "radarr")
+    assert [(row.service, row.download_id) for row in both] == [
+        ("sonarr", "BB"),
+        ("sonarr", "CC"),
+        ("radarr", "AA"),
+    ]
+    assert both[0].item_ids == (2, 3)
+    assert [row.download_id for row in await store.arr_downloads("radarr")] == ["AA"]

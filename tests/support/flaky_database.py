@@ -29,9 +29,11 @@ class FlakyDriver:
         if self.down:
             raise DatabaseUnavailable("connection refused (the test took the database down)")
 
-    async def fetch(self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False) -> Rows:
+    async def fetch(
+        self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
+    ) -> Rows:
         self._check()
-        return await self._real.fetch(sql, args, keyed=keyed)
+        return await self._real.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
 
     async def apply(self, items: Sequence[Sequence[Any]]) -> list[list[Rows] | Exception]:
         self._check()
