@@ -45,3 +45,4 @@ from ._store import OutageStatistics as OutageStatistics
 from ._store import StorageError as StorageError
 from ._store import Store as Store
 from ._store import WriterStatistics as WriterStatistics
+from ._together import read_together as read_together

@@ -48,6 +48,13 @@ def _outage(exc: BaseException, connection: asyncpg.Connection | None = None) ->
         return True
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection back in the pool needs reset: nothing. asyncpg's default reset is a
+    round trip per query (releasing advisory locks, closing cursors, unlistening, resetting
+    settings), and nothing here takes a session lock, opens a cursor, listens or sets a
+    setting; a transaction left open is rolled back all the same."""
+
+
 def _rows(records: list[asyncpg.Record]) -> Rows:
     """The records as dicts by column name."""
     if not records:
@@ -121,6 +128,7 @@ class PostgresDriver:
                 max_size=4,
                 timeout=_CONNECT_TIMEOUT_S,
                 command_timeout=_COMMAND_TIMEOUT_S,
+                reset=_keep_session,
             )
             custom_plans = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
                 url,
@@ -128,6 +136,7 @@ class PostgresDriver:
                 max_size=2,
                 timeout=_CONNECT_TIMEOUT_S,
                 command_timeout=_COMMAND_TIMEOUT_S,
+                reset=_keep_session,
                 # Planned for the values of each call, never once for any values: the plan made
                 # for an unknown title pattern reads a whole trigram index for a text of one or
                 # two letters, or rechecks tens of thousands of rows for a common word.

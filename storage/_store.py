@@ -6,6 +6,7 @@ Backends (SQLite, PostgreSQL) only provide a driver that runs SQL; everything el
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.resources
 import json
 import logging
@@ -43,6 +44,7 @@ from ._records import (
     StoredNotification,
     StoredSession,
 )
+from ._together import read_together
 
 logger = logging.getLogger(__name__)
 
@@ -754,25 +756,11 @@ class Store:
         if matches is not None and (not matches or not (query.states or query.media_type)):
             # The title is the only filter (or nothing matches): the index has counted already.
             return (*await read_and_describe(), matches)
-        totals: list[int] = []
-        failures: list[Exception] = []
-
-        async def read_the_count() -> None:
-            try:
-                rows = await self.fetch(*count, keyed=not searching, custom_plan=searching)
-                totals.append(int(rows[0]["n"]))
-            except Exception as exc:  # raised below, as it is, not in an exception group
-                failures.append(exc)
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(read_the_count)
-            try:
-                rows, described = await read_and_describe()
-            except Exception as exc:
-                failures.insert(0, exc)
-        if failures:
-            raise failures[0]
-        return rows, described, totals[0]
+        (rows, described), counted = await read_together(
+            read_and_describe,
+            functools.partial(self.fetch, *count, keyed=not searching, custom_plan=searching),
+        )
+        return rows, described, int(counted[0]["n"])
 
     async def episodes_of(self, request_ids: Sequence[int]) -> list[EpisodeRow]:
         if not request_ids:

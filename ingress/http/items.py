@@ -3,6 +3,7 @@ links: one place, so a feed message says what ``GET /api/requests/{id}`` says.""
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.recovery import reasons
 from status_tracker.actors.recovery.reasons import Setup
-from status_tracker.storage import Store
+from status_tracker.storage import Store, read_together
 
 from status_tracker.domain import FINISHED_STATES, NO_EPISODES, EpisodeRow, RequestRow
 from status_tracker.domain.links import ServiceAddresses
@@ -107,17 +108,16 @@ class RequestItems:
         which the store counts; an active one's reason reads its episodes and downloads."""
         store = self._store
         active = [row.id for row in rows if row.state not in FINISHED_STATES]
-        episodes = await store.episodes_by_request(active)
-        summaries = await store.episode_summaries(
-            [row.id for row in rows if row.state in FINISHED_STATES]
+        finished = [row.id for row in rows if row.state in FINISHED_STATES]
+        episodes, summaries, downloads, held = await read_together(
+            functools.partial(store.episodes_by_request, active),
+            functools.partial(store.episode_summaries, finished),
+            functools.partial(store.downloads_by_request, active),
+            self.arr_reasons if active else _no_arr_reasons,
         )
-        downloads = await store.downloads_by_request(active)
-        held = await self.arr_reasons() if active else reasons.NO_ARR_REASONS
         now = self._clock.now()
         return [
-            views.summarized_item(
-                row, summaries.get(row.id, NO_EPISODES), addresses=self.addresses
-            )
+            views.summarized_item(row, summaries.get(row.id, NO_EPISODES), addresses=self.addresses)
             if row.state in FINISHED_STATES
             else views.request_item(
                 row,
@@ -143,3 +143,8 @@ class RequestItems:
             arr_reasons=await self.arr_reasons(),
             addresses=self.addresses,
         )
+
+
+async def _no_arr_reasons() -> Mapping[str, str]:
+    """What the *arrs say of the downloads of a page without an active request: nothing."""
+    return reasons.NO_ARR_REASONS

@@ -29,6 +29,9 @@ _EPOCH = datetime.date(1970, 1, 1)
 _DAY_S = 86_400
 _ARITHMETIC_UNTIL = 4_102_444_800.0
 """2100-01-01: ``iso`` works out the times before it (and after 1970) by arithmetic."""
+_HOURS_MINUTES = [f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60)]
+_SECONDS = [f"{second:02d}" for second in range(60)]
+_MILLISECONDS = [f"{milli:03d}" for milli in range(1000)]
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -39,14 +42,16 @@ def iso(timestamp: float | None) -> str | None:
     if not 0.0 <= timestamp < _ARITHMETIC_UNTIL:  # NaN too
         moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
         return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    # The same text without a datetime (twice as fast; a page of 500 requests writes 2,000):
-    # fromtimestamp() rounds the fraction in microseconds as round() does, half to even.
+    # The same text without a datetime, pieced from tables (a page of 500 requests writes
+    # 2,000 times; this takes half as long): fromtimestamp() rounds the fraction in
+    # microseconds as round() does, half to even.
     fraction, whole = math.modf(timestamp)
     micro = round(fraction * 1e6)
     day, second = divmod(int(whole) + micro // 1_000_000, _DAY_S)
-    hour, minute, milli = second // 3600, second // 60 % 60, micro % 1_000_000 // 1000
-    # %-formatting: a third faster than an f-string with format specs.
-    return "%sT%02d:%02d:%02d.%03dZ" % (_date(day), hour, minute, second % 60, milli)  # noqa: UP031
+    return (
+        f"{_date(day)}T{_HOURS_MINUTES[second // 60]}{_SECONDS[second % 60]}"
+        f".{_MILLISECONDS[micro % 1_000_000 // 1000]}Z"
+    )
 
 
 @functools.lru_cache(maxsize=1024)
