@@ -492,8 +492,9 @@ def request_list_query(
 ) -> tuple[Statement, Statement]:
     """The page and the count of the request list, newest first, sharing one filter.
 
-    The page picks its ids from an index (``offset`` skips index entries, not rows) and then
-    reads those rows; ``after`` continues after a cursor (``created_at``, ``id``) instead.
+    A page after the first picks its ids from an index (``offset`` skips index entries, not
+    rows) and then reads those rows; ``after`` continues after a cursor (``created_at``,
+    ``id``) instead.
     ``title_matches`` is the trigram index's count when there is an ``indexed_title``.
     """
     filters: list[Statement] = []
@@ -519,8 +520,16 @@ def request_list_query(
         page_filters.append((f"{'+' if several else ''}state {states}", query.states))
     if query.after is not None:
         page_filters.append(("(created_at, id) < (?, ?)", query.after))
-    ids = f"SELECT id FROM requests{_where(page_filters)} {NEWEST_FIRST} LIMIT ? OFFSET ?"
-    page = f"{SELECT_REQUEST} WHERE id IN ({ids}) {NEWEST_FIRST}"
+    if query.offset:
+        ids = f"SELECT id FROM requests{_where(page_filters)} {NEWEST_FIRST} LIMIT ? OFFSET ?"
+        page = f"{SELECT_REQUEST} WHERE id IN ({ids}) {NEWEST_FIRST}"
+        page_args = (*_args(page_filters), query.limit, query.offset)
+    else:
+        # The first page reads its rows as it walks the index: picking ids first and reading
+        # them again costs PostgreSQL a hash, a look-up per row and a sort (1.0 against
+        # 0.2 ms for 500 rows).
+        page = f"{SELECT_REQUEST}{_where(page_filters)} {NEWEST_FIRST} LIMIT ?"
+        page_args = (*_args(page_filters), query.limit)
     if title_matches is not None:
         # Each title the trigram index found is looked up in an index holding the filters,
         # never the table, nor all the requests of a media type or state.
@@ -530,7 +539,7 @@ def request_list_query(
     else:
         # The state and media type filters alone: request_counts has the numbers.
         count = f"SELECT COALESCE(SUM(n), 0) AS n FROM request_counts{_where(filters)}"
-    return (page, (*_args(page_filters), query.limit, query.offset)), (count, _args(filters))
+    return (page, page_args), (count, _args(filters))
 
 
 def _where(conditions: Sequence[Statement]) -> str:

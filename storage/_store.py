@@ -772,9 +772,19 @@ class Store:
         return [_sql.episode_from(row) for row in rows]
 
     async def episodes_by_request(self, request_ids: Sequence[int]) -> dict[int, list[EpisodeRow]]:
-        """The episodes of each request, in one read; a request without any is left out."""
+        """The episodes of each request, in one read, by season and episode as ``load_episodes``
+        gives them (a list item's reason then reads as the request's own); a request without
+        any is left out."""
         found: dict[int, list[EpisodeRow]] = {}
-        for episode in await self.episodes_of(request_ids):
+        if not request_ids:
+            return found
+        rows = await self.fetch(
+            f"{_sql.SELECT_EPISODES} WHERE request_id IN ({', '.join('?' * len(request_ids))}) "
+            "ORDER BY request_id, season, episode",
+            tuple(request_ids),
+        )
+        for row in rows:
+            episode = _sql.episode_from(row)
             found.setdefault(episode.request_id, []).append(episode)
         return found
 

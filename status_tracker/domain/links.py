@@ -65,20 +65,21 @@ def request_links(
     """``{name: url}`` of the pages that show this request, in the order it travels: Jellyseerr,
     Sonarr or Radarr, qBittorrent, then "Play in Jellyfin" once Jellyfin has it."""
     movie = request.media_type == "movie"
-    kind = "movie" if movie else "tv"
-    item = _jellyfin_item(request, episodes)
-    found = {
-        "Jellyseerr": _joined(
-            addresses.jellyseerr, f"/{kind}/{request.tmdb_id}" if request.tmdb_id else None
-        ),
-        "Radarr": _joined(addresses.radarr, _radarr_page(request)) if movie else None,
-        "Sonarr": None if movie else _joined(addresses.sonarr, _sonarr_page(request)),
-        # qBittorrent's Web UI has no page per torrent: its start page, once there is a torrent.
-        "qBittorrent": _joined(
-            addresses.qbittorrent, "/" if _has_torrent(request, episodes) else None
-        ),
-        "Play in Jellyfin": jellyfin_details(addresses.jellyfin, item) if item else None,
-    }
+    # Each page is worked out only for a service with an address (a list item asks for five).
+    found: dict[str, str | None] = {}
+    if addresses.jellyseerr and request.tmdb_id:
+        kind = "movie" if movie else "tv"
+        found["Jellyseerr"] = _joined(addresses.jellyseerr, f"/{kind}/{request.tmdb_id}")
+    if movie and addresses.radarr:
+        found["Radarr"] = _joined(addresses.radarr, _radarr_page(request))
+    if not movie and addresses.sonarr:
+        found["Sonarr"] = _joined(addresses.sonarr, _sonarr_page(request))
+    # qBittorrent's Web UI has no page per torrent: its start page, once there is a torrent.
+    if addresses.qbittorrent and _has_torrent(request, episodes):
+        found["qBittorrent"] = _joined(addresses.qbittorrent, "/")
+    item = _jellyfin_item(request, episodes) if addresses.jellyfin else None
+    if item:
+        found["Play in Jellyfin"] = jellyfin_details(addresses.jellyfin, item)
     return {name: url for name, url in found.items() if url is not None}
 
 
