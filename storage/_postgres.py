@@ -55,6 +55,14 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     setting; a transaction left open is rolled back all the same."""
 
 
+async def _plan_each_call(connection: asyncpg.Connection) -> None:
+    """Have the connection plan each statement for the values of each call, never once for
+    any values: the plan made for an unknown title pattern reads the whole trigram index for
+    one or two letters, or rechecks tens of thousands of rows for a common word. A session
+    setting (``_keep_session`` keeps it), not a startup parameter, which poolers refuse."""
+    await connection.execute("SET plan_cache_mode = force_custom_plan")
+
+
 def _rows(records: list[asyncpg.Record]) -> Rows:
     """The records as dicts by column name."""
     if not records:
@@ -137,10 +145,7 @@ class PostgresDriver:
                 timeout=_CONNECT_TIMEOUT_S,
                 command_timeout=_COMMAND_TIMEOUT_S,
                 reset=_keep_session,
-                # Planned for the values of each call, never once for any values: the plan made
-                # for an unknown title pattern reads a whole trigram index for a text of one or
-                # two letters, or rechecks tens of thousands of rows for a common word.
-                server_settings={"plan_cache_mode": "force_custom_plan"},
+                init=_plan_each_call,
             )
         except Exception as exc:
             if _outage(exc):
