@@ -48,6 +48,16 @@ def _outage(exc: BaseException, connection: asyncpg.Connection | None = None) ->
         return True
 
 
+async def _open_pool(url: str, **options: Any) -> asyncpg.Pool:
+    return await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
+        url,
+        timeout=_CONNECT_TIMEOUT_S,
+        command_timeout=_COMMAND_TIMEOUT_S,
+        reset=_keep_session,
+        **options,
+    )
+
+
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """What a connection back in the pool needs reset: nothing. asyncpg's default reset is a
     round trip per query (releasing advisory locks, closing cursors, unlistening, resetting
@@ -130,23 +140,8 @@ class PostgresDriver:
     @classmethod
     async def connect(cls, url: str) -> PostgresDriver:
         try:
-            pool = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
-                url,
-                min_size=1,
-                max_size=4,
-                timeout=_CONNECT_TIMEOUT_S,
-                command_timeout=_COMMAND_TIMEOUT_S,
-                reset=_keep_session,
-            )
-            custom_plans = await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
-                url,
-                min_size=0,
-                max_size=2,
-                timeout=_CONNECT_TIMEOUT_S,
-                command_timeout=_COMMAND_TIMEOUT_S,
-                reset=_keep_session,
-                init=_plan_each_call,
-            )
+            pool = await _open_pool(url, min_size=1, max_size=4)
+            custom_plans = await _open_pool(url, min_size=0, max_size=2, init=_plan_each_call)
         except Exception as exc:
             if _outage(exc):
                 raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc

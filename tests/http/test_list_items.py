@@ -24,21 +24,14 @@ from status_tracker.domain import (
     RequestRow,
     summarize,
 )
-from status_tracker.domain.links import ServiceAddresses
 from tests.conftest import require_postgres
+from tests.core.test_links import EVERYWHERE
 from tests.support.databases import throwaway_database
 
 NOW = 1_700_000_000.0
 HASH = "c0ffee0000000000000000000000000000000001"
 SETUP = Setup(
     stuck_after=300.0, download_client="qBittorrent", jellyfin=True, shoko=True, sonarr_api=True
-)
-ADDRESSES = ServiceAddresses(
-    jellyseerr="https://requests.example",
-    sonarr="https://home.example/sonarr",
-    radarr="https://home.example/radarr",
-    qbittorrent="http://10.0.0.5:8080",
-    jellyfin="https://watch.example",
 )
 
 
@@ -119,7 +112,7 @@ async def check_items(store: Store, library: list[tuple[RequestRow, list[Episode
             *(SaveEpisodes(rows=tuple(rows)) for _, rows in library if rows),
         ]
     )
-    items = RequestItems(store=store, clock=StoppedClock(), setup=SETUP, addresses=ADDRESSES)
+    items = RequestItems(store=store, clock=StoppedClock(), setup=SETUP, addresses=EVERYWHERE)
     rows = [row for row, _ in library]
     held = await items.arr_reasons()
     expected = [
@@ -130,7 +123,7 @@ async def check_items(store: Store, library: list[tuple[RequestRow, list[Episode
             setup=SETUP,
             now=NOW,
             arr_reasons=held,
-            addresses=ADDRESSES,
+            addresses=EVERYWHERE,
         )
         for row in rows
     ]
