@@ -29,7 +29,6 @@ from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from . import views
 
 COALESCE_S = 0.25
-SNAPSHOT_EVERY_S = 0.1
 TIMELINE_BACKLOG = 500
 
 Send = Callable[[str], Awaitable[None]]
@@ -167,7 +166,6 @@ class LiveFeed:
         self._tickets = 0
         self._reading: _Snapshot | None = None
         self._next: _Snapshot | None = None
-        self._last_read_at = -math.inf
 
     def statistics(self) -> FeedStatistics:
         return FeedStatistics(clients=len(self._clients), messages_sent=self._sent)
@@ -239,9 +237,10 @@ class LiveFeed:
         self, client: _Client, read: Callable[[], Awaitable[dict[str, Any]]]
     ) -> str:
         """The encoded snapshot for ``client``: one begun after it subscribed, so that nothing
-        committed in between is missed. Reads begin at most every ``SNAPSHOT_EVERY_S``, and
-        each serves every client that subscribed before it began: a thousand dashboards
-        reconnecting after a restart cost a few reads, not a thousand."""
+        committed in between is missed. One read at a time: the clients that subscribe while
+        one is under way share the next, which begins when it ends. A thousand dashboards
+        reconnecting after a restart cost a few dozen reads, not a thousand; one alone does
+        not wait."""
         while True:
             shared = self._reading
             if shared is None or shared.covers < client.ticket:
@@ -257,11 +256,13 @@ class LiveFeed:
         """Read the next snapshot, for this client and all who join before it begins."""
         shared = self._next = _Snapshot(covers=0)
         try:
-            await trio.sleep_until(self._last_read_at + SNAPSHOT_EVERY_S)
+            if self._reading is not None:
+                await self._reading.done.wait()
+            else:
+                await trio.lowlevel.checkpoint()
             self._next = None
             shared.covers = self._tickets
             self._reading = shared
-            self._last_read_at = trio.current_time()
             shared.text = _encoded(await read())
             return shared.text
         finally:
