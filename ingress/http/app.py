@@ -16,6 +16,7 @@ from quart import jsonify
 from quart_trio import QuartTrio
 
 from . import api, dead_letters, errors, feed, metrics, notifications, openapi, pages, webhooks
+from .answers import send_json
 from .auth import Access
 from .limits import Admission, App, raise_open_file_limit
 from .service import Service
@@ -135,9 +136,5 @@ class UrlBase:
 async def _answer(
     send: ASGISendCallable, status: int, body: dict[str, str], *, location: bytes | None = None
 ) -> None:
-    data = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
-    if location is not None:
-        headers.append((b"location", location))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data, "more_body": False})
+    headers = () if location is None else (("location", location.decode("latin-1")),)
+    await send_json(send, status, body, *headers)

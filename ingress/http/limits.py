@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import resource
 import typing
@@ -28,6 +27,8 @@ from hypercorn.typing import (
     ASGISendEvent,
     Scope,
 )
+
+from .answers import send_json
 
 logger = logging.getLogger(__name__)
 
@@ -92,19 +93,7 @@ class _Exchange:
         await self._send(message)
 
     async def refuse(self, status: int, text: str) -> None:
-        body = json.dumps({"error": text}).encode()
-        await self.send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(RETRY_AFTER_S).encode()),
-                ],
-            }
-        )
-        await self.send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_json(self.send, status, {"error": text}, ("retry-after", str(RETRY_AFTER_S)))
 
     async def finish(self) -> None:
         """Drain what is left of an early-answered body (bounded), then end the response."""

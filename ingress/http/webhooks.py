@@ -8,9 +8,9 @@ JSON a Quart handler gave; any other path or method goes on to the app.
 
 from __future__ import annotations
 
-import json
 import logging
 import typing
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -26,10 +26,13 @@ from status_tracker.ingress.translate import (
     translate,
 )
 from status_tracker.storage import DatabaseUnavailable
+from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
 
 from status_tracker.strict import load_json
 
+from .answers import send_json
 from .auth import Access, scope_credentials
+from .body import read_chunks
 from .errors import RETRY_AFTER_S
 from .limits import App
 from .metrics import webhook_outcome
@@ -55,14 +58,7 @@ class _Answer:
     headers: tuple[tuple[str, str], ...] = ()
 
     async def send(self, send: ASGISendCallable) -> None:
-        data = json.dumps(self.body, separators=(",", ":")).encode() + b"\n"
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(data)).encode()),
-            *((name.encode(), value.encode()) for name, value in self.headers),
-        ]
-        await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": data, "more_body": False})
+        await send_json(send, self.status, self.body, *self.headers)
 
 
 def _error(status: int, message: str, *headers: tuple[str, str]) -> _Answer:
@@ -129,9 +125,15 @@ class WebhookIngress:
         store = service.store
         if not store.available:
             return _unavailable("the database is unavailable; retry shortly")
-        raw = await _read_body(scope, receive, within_s=service.config.body_timeout_s)
-        if isinstance(raw, _Answer):
-            return raw
+        try:
+            raw = await read_chunks(
+                _chunks(receive),
+                declared=_declared_length(scope),
+                limit=MAX_BODY,
+                within_s=service.config.body_timeout_s,
+            )
+        except (RequestEntityTooLarge, RequestTimeout) as exc:
+            return _error(exc.code or 500, exc.description or exc.name)
         try:
             body = load_json(raw)
         except ValueError as exc:
@@ -197,24 +199,12 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def _read_body(
-    scope: Scope, receive: ASGIReceiveCallable, *, within_s: float
-) -> bytes | _Answer:
-    """The whole body, or the answer when it is over ``MAX_BODY`` (413, as soon as that is
-    known) or does not arrive within ``within_s`` seconds (408)."""
-    too_large = _error(413, f"body over {MAX_BODY} bytes")
-    declared = _declared_length(scope)
-    if declared is not None and declared > MAX_BODY:
-        return too_large
-    data = bytearray()
-    with trio.move_on_after(within_s):
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Gone
-            data += message.get("body", b"")
-            if len(data) > MAX_BODY:
-                return too_large
-            if not message.get("more_body", False):
-                return bytes(data)
-    return _error(408, f"the body did not arrive within {within_s:g} s")
+async def _chunks(receive: ASGIReceiveCallable) -> AsyncIterator[bytes]:
+    """The body's pieces as they arrive, until the last."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Gone
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
