@@ -3,11 +3,12 @@ reads of a few rows by key on the event loop."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
 import time
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,24 @@ _OUTAGE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
 _BUSY = 5
 _BUSY_TIMEOUT_MS = 30_000
 _READERS = 2
+
+
+def _busy(exc: BaseException) -> bool:
+    """Whether SQLite answered "busy" (any of its extended codes)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == _BUSY
+
+
+@contextlib.contextmanager
+def _outages_raised() -> Iterator[None]:
+    """Raise what SQLite reports as an outage (``_outage``) as ``DatabaseUnavailable``; an
+    error of one statement goes on as it is."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        outage = _outage(exc)
+        if outage is None:
+            raise
+        raise outage from exc
 
 
 def _outage(exc: BaseException) -> DatabaseUnavailable | None:
@@ -81,8 +100,7 @@ class SqliteDriver:
                 connection.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
-                busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == _BUSY
-                if not busy or time.monotonic() > deadline:
+                if not _busy(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
@@ -100,13 +118,11 @@ class SqliteDriver:
         if keyed:
             await trio.lowlevel.checkpoint()
             try:
-                return _rows(self._keyed_reader.execute(sql, tuple(args)))
-            except (sqlite3.Error, OSError) as exc:
-                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _BUSY:
-                    outage = _outage(exc)
-                    if outage is None:
-                        raise
-                    raise outage from exc
+                with _outages_raised():
+                    return _rows(self._keyed_reader.execute(sql, tuple(args)))
+            except DatabaseUnavailable as exc:
+                if not _busy(exc.__cause__):
+                    raise
         return await trio.to_thread.run_sync(
             self._fetch, sql, tuple(args), limiter=self._read_limiter
         )
@@ -114,12 +130,8 @@ class SqliteDriver:
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
         reader = self._readers.pop()  # the limiter lets no more threads in than there are readers
         try:
-            return _rows(reader.execute(sql, args))
-        except (sqlite3.Error, OSError) as exc:
-            outage = _outage(exc)
-            if outage is None:
-                raise
-            raise outage from exc
+            with _outages_raised():
+                return _rows(reader.execute(sql, args))
         finally:
             self._readers.append(reader)
 
@@ -127,13 +139,8 @@ class SqliteDriver:
         return await trio.to_thread.run_sync(self._apply, items, limiter=self._write_limiter)
 
     def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
-        try:
+        with _outages_raised():
             return self._apply_in_transaction(items)
-        except (sqlite3.Error, OSError) as exc:
-            outage = _outage(exc)
-            if outage is None:
-                raise
-            raise outage from exc
 
     def _apply_in_transaction(
         self, items: Sequence[Sequence[Statement]]
