@@ -694,8 +694,10 @@ class Store:
         return await self.requests_in_states(ACTIVE_STATES)
 
     async def waiting_items(self, *, stale_before: float) -> list[WaitingItems]:
-        """What ``reasons.waiting_items`` counts of the active requests, counted here in one
-        query instead of reading every active request and episode (/health asks often)."""
+        """The active requests' items (a series' episodes that are not deleted, else the request
+        itself), counted alike for /health's problems in one query instead of reading every
+        active request and episode (/health is asked often); ``stale``: last changed at or
+        before ``stale_before``."""
         states = ", ".join("?" * len(ACTIVE_STATES))
         rows = await self.fetch(
             "SELECT media_type, state, matched, stale, COUNT(*) AS n FROM ("

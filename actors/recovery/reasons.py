@@ -247,29 +247,6 @@ def _partly_available(request: RequestRow, episodes: Sequence[EpisodeRow], setup
     return f"{said}; {pending} not grabbed yet" if pending else said
 
 
-def waiting_items(
-    requests: Iterable[RequestRow],
-    episodes: Mapping[int, Sequence[EpisodeRow]],
-    *,
-    stale_before: float,
-) -> list[WaitingItems]:
-    """The items of active ``requests`` (a series' episodes that are not deleted, else the
-    request itself), counted alike; ``stale``: last changed at or before ``stale_before``.
-    The store counts the same in one query (``Store.waiting_items``)."""
-    counted: Counter[tuple[str, str, bool, bool]] = Counter()
-    for request in requests:
-        own = [e for e in episodes.get(request.id, ()) if e.state != "deleted"]
-        items = own if request.media_type == "tv" and own else [request]
-        for item in items:
-            stale = item.last_change_at <= stale_before
-            matched = item.shoko_file_id is not None
-            counted[(request.media_type, item.state, matched, stale)] += 1
-    return [
-        WaitingItems(media_type=m, state=s, shoko_matched=k, stale=t, count=n)
-        for (m, s, k, t), n in sorted(counted.items())
-    ]
-
-
 def problems(groups: Iterable[WaitingItems], setup: Setup, *, now: float) -> list[str]:
     """Sentences for /health: how many items are stuck, and what waits on a service that is not
     configured. Counts only: no titles (/health needs no secret)."""

@@ -16,7 +16,6 @@ from status_tracker.actors.recovery.reasons import (
     item_reason,
     problems,
     request_reason,
-    waiting_items,
 )
 
 from status_tracker.domain import (
@@ -27,6 +26,7 @@ from status_tracker.domain import (
     RequestRow,
     WaitingItems,
 )
+from tests.support.waiting_items import waiting_items
 
 NOW = 10_000.0
 STUCK = 300.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
-from status_tracker.actors.recovery.reasons import waiting_items
 from status_tracker.storage import SaveEpisodes, SaveRequest, Store
 
 from status_tracker.domain import ACTIVE_STATES, KNOWN_STATES, EpisodeRow, RequestRow
+from tests.support.waiting_items import waiting_items
 
 NOW = 1_700_000_000.0
 STUCK = 300.0
