@@ -72,10 +72,16 @@ def create_app(service: Service) -> QuartTrio:
         # /health keeps its reserved share under a URL base too.
         return scope["path"] == health_path or access.privileged(scope)
 
+    webhook_prefix = f"{config.url_base}{webhooks.PREFIX}"
+
+    def answered_by_webhooks(scope: Scope) -> bool:
+        return scope["method"] == "POST" and scope["path"].startswith(webhook_prefix)
+
     app.asgi_app = Admission(  # type: ignore[method-assign]
         UrlBase(WebhookIngress(app.asgi_app, service, access), config.url_base),
         capacity=config.max_concurrent_requests,
         privileged=privileged,
+        plain=answered_by_webhooks,
     )
     return app
 

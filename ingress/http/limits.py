@@ -6,10 +6,12 @@
 - A response sent before the request body was received (401, 413, 503, ...) carries
   ``Connection: close``, and the rest of the body is drained for a bounded time and size
   before the connection closes, so the client reads the answer instead of a reset.
-- The end of every response is sent from here, after the app has returned. Quart-Trio cancels
-  its request scope as soon as Hypercorn reports the stream closed, and Hypercorn closes the
-  connection (or restarts its keep-alive timer) inside that same send: cancelled there, the
-  connection was never closed nor timed out, and stayed open for good.
+- The end of every response from the framework, and of every early answer, is sent from
+  here, after the app has returned. Quart-Trio cancels its request scope as soon as Hypercorn
+  reports the stream closed, and Hypercorn closes the connection (or restarts its keep-alive
+  timer) inside that same send: cancelled there, the connection was never closed nor timed
+  out, and stayed open for good. Answers of plain ASGI (the webhooks), which nothing cancels
+  midway, end as they are sent: holding them cost a task and a send per webhook.
 """
 
 from __future__ import annotations
@@ -61,9 +63,17 @@ def _declares_body(scope: Scope) -> bool:
 class _Exchange:
     """One HTTP request/response as it passes through, noting whether the body has arrived."""
 
-    def __init__(self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        receive: ASGIReceiveCallable,
+        send: ASGISendCallable,
+        *,
+        holds_end: bool = True,
+    ) -> None:
         self._receive = receive
         self._send = send
+        self._holds_end = holds_end
         self.body_done = not _declares_body(scope)
         self._status = 0
         self._early = False
@@ -87,7 +97,11 @@ class _Exchange:
                     (k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"
                 ]
                 message = {**message, "headers": [*headers, (b"connection", b"close")]}
-        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+        elif (
+            message["type"] == "http.response.body"
+            and not message.get("more_body", False)
+            and (self._holds_end or self._early)
+        ):
             message = {**message, "more_body": True}
             self._held = True
         await self._send(message)
@@ -121,10 +135,19 @@ class _Exchange:
 
 @typing.final
 class Admission:
-    """Wraps an ASGI app with the request cap and early-close handling described above."""
+    """Wraps an ASGI app with the request cap and early-close handling described above;
+    ``plain`` tells the requests answered by plain ASGI, whose end need not be held."""
 
-    def __init__(self, app: App, *, capacity: int, privileged: Callable[[Scope], bool]) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        capacity: int,
+        privileged: Callable[[Scope], bool],
+        plain: Callable[[Scope], bool] = lambda scope: False,
+    ) -> None:
         self._app = app
+        self._plain = plain
         self._capacity = capacity
         self._reserved = max(8, capacity // 4)
         self._privileged = privileged
@@ -154,7 +177,7 @@ class Admission:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        exchange = _Exchange(scope, receive, send)
+        exchange = _Exchange(scope, receive, send, holds_end=not self._plain(scope))
         pool = self._admit(scope)
         if pool is None:
             await exchange.refuse(503, "too many requests in progress; retry shortly")
