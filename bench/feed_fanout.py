@@ -266,8 +266,8 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
     posts = {"baseline": Sent(), "service": Sent()}
     rounds: list[dict[str, Any]] = []
     async with (
-        bare_app() as bare_url,
-        client(bare_url) as bare_http,
+        bare_app() as bare,
+        client(bare.url) as bare_http,
         throwaway_database(backend) as database_url,
         service(database_url, ST_MAX_CONCURRENT_REQUESTS=str(arguments.clients * 4)) as started,
         inbox(database_url) as store,
@@ -286,7 +286,7 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
             ]
             post_service = flow_poster(http, flows, arguments.steps, posts["service"])
             sides = [
-                ("baseline", bare_url + "/ws", hear_bare, post_bare),
+                ("baseline", bare.url + "/ws", hear_bare, post_bare),
                 (
                     "service",
                     f"{started.url}/ws?token={API_TOKEN}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -199,9 +200,25 @@ def client(url: str, *, concurrency: int = 64, timeout: float = 120) -> httpx.As
     return httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
 
 
+def cpu_s(pid: int) -> float | None:
+    """CPU seconds (user and system, every thread) the process ``pid`` has used; None where
+    ``/proc`` does not tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@attrs.frozen
+class BareApp:
+    url: str
+    pid: int
+
+
 @contextlib.asynccontextmanager
-async def bare_app() -> AsyncIterator[str]:
-    """``bench/bare_fanout.py`` in its own process, once it answers; its base URL."""
+async def bare_app() -> AsyncIterator[BareApp]:
+    """``bench/bare_fanout.py`` in its own process, once it answers."""
     port = free_port()
     process = await trio.lowlevel.open_process(
         [sys.executable, str(ROOT / "bench" / "bare_fanout.py"), "--bind", f"127.0.0.1:{port}"]
@@ -218,7 +235,7 @@ async def bare_app() -> AsyncIterator[str]:
                     return False
 
             await wait_until(listening, what="the bare app to listen")
-        yield url
+        yield BareApp(url, process.pid)
     finally:
         process.kill()
         await process.wait()

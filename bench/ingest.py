@@ -46,6 +46,7 @@ from bench.harness import (  # noqa: E402
     bare_app,
     client,
     command_line,
+    cpu_s,
     dead_letters,
     drained,
     inbox,
@@ -67,7 +68,7 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
     each: list[dict[str, Any]] = []
     refused = retried = baseline_refused = baseline_retried = 0
     async with (
-        bare_app() as url,
+        bare_app() as bare,
         throwaway_database(backend) as database_url,
         service(database_url) as started,
         inbox(database_url) as store,
@@ -79,11 +80,15 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
                 for n in range(movies)
             ]
             before = await store.mail_counts()
-            baseline = await send_flows(url, flows, concurrency=concurrency)
+            bare_cpu = cpu_s(bare.pid)
+            baseline = await send_flows(bare.url, flows, concurrency=concurrency)
+            bare_cpu = _spent(bare_cpu, cpu_s(bare.pid))
+            service_cpu = cpu_s(started.process.pid)
             sent = await send_flows(started.url, flows, concurrency=concurrency)
             left = await pending(store)
             left_at = time.perf_counter()
             applied = await drained(store)
+            service_cpu = _spent(service_cpu, cpu_s(started.process.pid))
             after = await store.mail_counts()
             rows = sum(after[k] - before[k] for k in ("webhooks", "handoffs"))
             accept_s = sent.finished - sent.started
@@ -103,6 +108,9 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
                     "applied_rows_per_s": round(rows / (applied - first), 1),
                     "pending_at_last_accept": left,
                     "drain_rows_per_s": round(left / (applied - left_at), 1) if left else None,
+                    "cpu_ms_per_webhook": _per(service_cpu, len(flows) * 4),
+                    "baseline_cpu_ms_per_webhook": _per(bare_cpu, len(flows) * 4),
+                    "cpu_ratio": ratio(service_cpu, bare_cpu),
                 }
             )
             refused += sent.refused
@@ -127,6 +135,7 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
         **middle,
         "ingest_ratios": [r["ingest_ratio"] for r in each],
         "applied_over_accept_all": [r["applied_over_accept"] for r in each],
+        "cpu_ratios": [r["cpu_ratio"] for r in each],
         "lost": lost,
         "refused": refused,
         "retried": retried,
@@ -136,6 +145,14 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
         "reached_available": available,
         "each_round": each,
     }
+
+
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
+def _per(cpu: float | None, webhooks: int) -> float | None:
+    return None if cpu is None else round(1000 * cpu / webhooks, 3)
 
 
 if __name__ == "__main__":

@@ -296,6 +296,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     downloads = _download_client(config)
     verifier = _library_verifier(config, store, requests)
     shoko_matcher = _shoko_matcher(config, store, requests, verifier)
+    webhook_slots = trio.CapacityLimiter(config.max_inflight_webhooks)
     system = System(
         config=config,
         store=store,
@@ -303,12 +304,14 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         feed=feed,
         items=items,
         tokens=tokens,
-        webhook_slots=trio.CapacityLimiter(config.max_inflight_webhooks),
+        webhook_slots=webhook_slots,
         requests=requests,
         torrents=torrents,
         services=services,
         services_spec=services_spec,
-        dispatcher=_dispatcher(store, clock, requests, torrents, services),
+        dispatcher=_dispatcher(
+            store, clock, requests, torrents, services, lambda: webhook_slots.borrowed_tokens
+        ),
         sweeper=_recovery_sweeper(config, store, clock, requests, torrents, downloads, verifier),
         poller=_download_poller(config, downloads, store, torrents, claimed),
         verifier=verifier,
@@ -355,7 +358,12 @@ def _torrent_actors(
 
 
 def _dispatcher(
-    store: Store, clock: WallClock, requests: Registry, torrents: Registry, services: ActorRef
+    store: Store,
+    clock: WallClock,
+    requests: Registry,
+    torrents: Registry,
+    services: ActorRef,
+    webhooks_in_flight: Callable[[], int],
 ) -> Dispatcher:
     return Dispatcher(
         store=store,
@@ -364,6 +372,7 @@ def _dispatcher(
         call_torrent=_calls(torrents),
         call_services=functools.partial(services.call, timeout=ACTOR_CALL_TIMEOUT_S),
         clock=clock,
+        webhooks_in_flight=webhooks_in_flight,
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from pathlib import Path
 
 import pytest
 import trio
 from status_tracker.actors.clock import WallClock
+from status_tracker.actors.dispatch import actor as dispatch_actor
 from status_tracker.actors.dispatch.actor import Dispatcher, Translator
 from status_tracker.actors.envelope import deliveries_in
 from status_tracker.actors.mail import encode, request_target
@@ -58,7 +59,11 @@ def mail(request_id: int, message: object) -> PostMail:
 
 
 async def run_dispatcher(
-    store: Store, nursery: trio.Nursery, *, translator: Translator = translate
+    store: Store,
+    nursery: trio.Nursery,
+    *,
+    translator: Translator = translate,
+    webhooks_in_flight: Callable[[], int] = lambda: 0,
 ) -> tuple[Dispatcher, Registry]:
     registry = Registry("requests", lambda key: Recorder(key, store), intensity=10, period=1.0)
     await nursery.start(registry.run)
@@ -70,6 +75,7 @@ async def run_dispatcher(
         call_services=lambda deliver: registry.call("services", deliver),
         clock=WallClock(),
         max_attempts=3,
+        webhooks_in_flight=webhooks_in_flight,
     )
     await nursery.start(dispatcher.run)
     return dispatcher, registry
@@ -97,6 +103,39 @@ async def test_waiting_mail_is_replayed_at_start_in_order_for_each_request(store
     for key in (1, 2, 3):
         reasons = [fact.reason for applied_to, fact in Recorder.applied if applied_to == key]
         assert reasons == [f"r{n}" for n in range(key - 1, 9, 3)]
+
+
+async def test_while_a_burst_of_webhooks_is_stored_mail_waits_for_its_end(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch_actor, "BURST_WAIT_S", 60.0)
+    Recorder.applied = []
+    in_flight = [dispatch_actor.BURST]
+    async with trio.open_nursery() as nursery:
+        dispatcher, _ = await run_dispatcher(
+            store, nursery, webhooks_in_flight=lambda: in_flight[0]
+        )
+        await store.commit([mail(1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(3)])
+        await trio.sleep(0.3)
+        assert (await store.mail_counts())["pending"] == 3
+        assert Recorder.applied == []
+        in_flight[0] = dispatch_actor.BURST - 1  # the burst is over
+        await wait_applied(store, dispatcher, handled=3)
+        nursery.cancel_scope.cancel()
+    assert [fact.reason for _, fact in Recorder.applied] == ["r0", "r1", "r2"]
+
+
+async def test_mail_waits_out_a_burst_no_longer_than_burst_wait_s(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch_actor, "BURST_WAIT_S", 0.3)
+    Recorder.applied = []
+    async with trio.open_nursery() as nursery:
+        dispatcher, _ = await run_dispatcher(store, nursery, webhooks_in_flight=lambda: 64)
+        await store.commit([mail(n, AvailabilityUnconfirmed(reason=f"r{n}")) for n in (1, 2)])
+        await wait_applied(store, dispatcher, handled=2)
+        nursery.cancel_scope.cancel()
+    assert sorted(fact.reason for _, fact in Recorder.applied) == ["r1", "r2"]
 
 
 async def test_a_message_that_keeps_crashing_its_actor_becomes_a_dead_letter(store: Store) -> None:
