@@ -3,10 +3,12 @@
 A change goes out at once unless the same request or episode was sent within the last 250 ms;
 then only its latest state follows when that window ends. A client that cannot keep up only
 ever has the latest state of each request and episode waiting (a dict per client,
-overwritten in place), never a growing queue. A request or episode is described (its reason
-read from the downloads it follows) when it is first sent, once for every client, as the API
-would describe it then; a change overtaken before any client sent it is never described. The
-episodes that go out together (a pack's, changed in one commit) are described together.
+overwritten in place), never a growing queue. History yields to state: a client's timeline
+entries (the last 500) go out while no request or episode change is due for it. A request or
+episode is described (its reason read from the downloads it follows) when it is first sent,
+once for every client, as the API would describe it then; a change overtaken before any
+client sent it is never described. The episodes that go out together (a pack's, changed in
+one commit) are described together.
 Clients that connect together (every dashboard reconnecting after a restart) share one
 snapshot, read and encoded once.
 """
@@ -113,11 +115,11 @@ class _Client:
     wake: trio.Event = attrs.field(factory=trio.Event)
 
     def due(self, now: float, window: float) -> tuple[list[Outgoing], float | None]:
-        """The messages to send now, and when the next held one falls due (or None).
+        """The changes to send now, and when the next held one falls due (or None).
 
         An entity not sent within the last ``window`` seconds goes at once (leading edge);
         one sent more recently waits out its window and then goes with its latest state
-        (trailing edge). Timeline entries are never held.
+        (trailing edge).
         """
         ready: list[Outgoing] = []
         next_due: float | None = None
@@ -129,8 +131,6 @@ class _Client:
                 self.sent_at[key] = now
             else:
                 next_due = free_at if next_due is None else min(next_due, free_at)
-        ready.extend(self.timeline)
-        self.timeline.clear()
         self.sent_at = {k: t for k, t in self.sent_at.items() if t + window > now}
         return ready, next_due
 
@@ -287,5 +287,12 @@ class LiveFeed:
                     text = change if isinstance(change, str) else await change.text()
                     await send(text)
                     self._sent += 1
-                with trio.move_on_at(math.inf if next_due is None else next_due):
-                    await client.wake.wait()
+                # History yields to state: timeline entries go one at a time while no change
+                # has come in, so under a flood the board's states stay current (each send is
+                # a socket write per client) and the entries follow as soon as it eases.
+                while client.timeline and not client.wake.is_set():
+                    await send(client.timeline.popleft())
+                    self._sent += 1
+                if not client.timeline:
+                    with trio.move_on_at(math.inf if next_due is None else next_due):
+                        await client.wake.wait()

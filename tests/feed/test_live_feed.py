@@ -11,7 +11,7 @@ import trio.testing
 from status_tracker.ingress.http import views
 from status_tracker.ingress.http.live_feed import LiveFeed
 
-from status_tracker.domain import EpisodeRow, RequestRow
+from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from tests.storage.test_contract import movie
 
 
@@ -206,3 +206,33 @@ async def test_a_client_connecting_alone_gets_its_snapshot_at_once(
             assert received[-1][0] == connected_at, "no wait for others to join"
         nursery.cancel_scope.cancel()
     assert len(received) == 2
+
+
+async def test_timeline_entries_yield_to_a_change_and_all_follow(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A client busy sending history sends a request's new state next, then the rest of the
+    history: under a flood the board stays current, and no entry is lost."""
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes, coalesce_s=0.25)
+    received: list[str] = []
+
+    async def snapshot() -> dict[str, object]:
+        return {"type": "snapshot", "requests": []}
+
+    async def slow_send(text: str) -> None:
+        await trio.sleep(0.01)  # a socket write that takes a while
+        received.append(text)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(feed.serve, snapshot, slow_send)
+        await trio.sleep(0.1)  # the snapshot sent
+        for n in range(5):
+            feed.timeline_added(TimelineEntry(request_id=1, at=1.0, source="radarr", event=f"e{n}"))
+        await trio.sleep(0.015)  # the first entry sent, the second under way
+        feed.request_changed(movie(1, state="importing"), [])
+        await trio.sleep(1.0)
+        nursery.cancel_scope.cancel()
+    sent = [json.loads(text) for text in received[1:]]
+    order = [m["entry"]["event"] if m["type"] == "timeline" else m["type"] for m in sent]
+    assert order == ["e0", "e1", "request", "e2", "e3", "e4"]
