@@ -14,11 +14,15 @@ feed coalesced away is learnt from its successor). Per round, p50/p99 of both,
 ``delivered`` (the share of pairs learnt within ``--grace`` seconds of the last event, 30 by
 default), ``undelivered_pairs``, ``latest_state_delivered`` (the share of (client, movie)
 pairs whose last message showed the state the API shows once every webhook is applied:
-every change delivered as the latest state of each entity), ``client_cpu_share`` (this
+every change delivered as the latest state of each entity), ``timeline_delivered`` (the
+share of the round's timeline entries, as the API holds them, that the client hearing fewest
+heard: the service's clients listen until they have at least one per event, as history yields
+to state under a flood), ``history_after_last_event`` (p50/p99 over clients of the time from
+the last event's POST to the last timeline message a client heard), ``client_cpu_share`` (this
 process's CPU time over the wall time of the measurement: near 1, the clients could not keep
 up and the figures are theirs), and the ratios service/baseline. One JSON object: those
 rounds, the median ratios (which survive a noisy machine), the undelivered pairs of all
-rounds, the lowest ``latest_state_delivered``, and the ``refused`` and ``retried`` webhooks
+rounds, the lowest ``latest_state_delivered`` and ``timeline_delivered``, and the ``refused`` and ``retried`` webhooks
 (see ``harness.deliver``).
 
 Ingest (``--ingest-movies N``): N movie flows (four webhooks each, ``--concurrency`` movies in
@@ -55,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # bench and tests.support are not installed with the package
 
 from bench.harness import (  # noqa: E402
+    API_HEADERS,
     FLOW_STATES,
     Sent,
     Webhook,
@@ -88,9 +93,12 @@ class Heard:
     received: dict[int, float] = attrs.Factory(dict)
     latest: dict[int, str] = attrs.Factory(dict)
     unread: bytes = b""
+    timelines: int = 0
+    last_timeline_at: float | None = None
 
 
 Hear = Callable[[bytes, Heard], None]
+Done = Callable[[Heard], bool]
 Post = Callable[[int], Awaitable[None]]
 
 # The clients read the frames' bytes as they arrive, without decoding the websocket protocol:
@@ -99,8 +107,11 @@ Post = Callable[[int], Awaitable[None]]
 # enough that the servers, not the clients, are what is measured. ``KEPT`` bytes are kept
 # unread at the end of a chunk, more than any one match spans.
 BARE_EVENT = re.compile(rb'"event": ?(\d+)')
-SERVICE_ITEM = re.compile(
-    rb'"title":"' + re.escape(TITLE.encode()) + rb' (\d+)".*?"state":"([a-z_]+)"', re.DOTALL
+SERVICE_MESSAGE = re.compile(
+    rb'(?P<timeline>"type":"timeline")|"title":"'
+    + re.escape(TITLE.encode())
+    + rb' (?P<movie>\d+)".*?"state":"(?P<state>[a-z_]+)"',
+    re.DOTALL,
 )
 KEPT = 4096
 
@@ -123,12 +134,17 @@ def hear_bare(data: bytes, heard: Heard) -> None:
 
 def hear_service(steps: int, first: int, movies: int) -> Hear:
     """Reads request items (the feed's request messages and snapshots) of the movies ``first``
-    to ``first + movies - 1``: a movie in state k means events 0..k of its flow are known."""
+    to ``first + movies - 1``: a movie in state k means events 0..k of its flow are known; and
+    counts timeline messages."""
 
     def hear(data: bytes, heard: Heard) -> None:
         now = time.perf_counter()
-        for match in scan(SERVICE_ITEM, data, heard):
-            movie, state = int(match[1]) - first, match[2].decode()
+        for match in scan(SERVICE_MESSAGE, data, heard):
+            if match["timeline"]:
+                heard.timelines += 1
+                heard.last_timeline_at = now
+                continue
+            movie, state = int(match["movie"]) - first, match["state"].decode()
             if not 0 <= movie < movies:
                 continue
             heard.latest[movie] = state
@@ -177,7 +193,7 @@ async def listen(
     url: str,
     hear: Hear,
     heard: Heard,
-    events: int,
+    done: Done,
     *,
     task_status: trio.TaskStatus[trio.Event],
 ) -> None:
@@ -196,32 +212,33 @@ async def listen(
         hear(rest, heard)
         while data := await stream.receive_some():
             hear(data, heard)
-            if len(heard.received) == events:
+            if done(heard):
                 complete.set()
         nursery.cancel_scope.cancel()
 
 
 @contextlib.asynccontextmanager
 async def connected(
-    url: str, clients: int, hear: Hear, events: int
+    url: str, clients: int, hear: Hear, done: Done
 ) -> AsyncIterator[list[tuple[Heard, trio.Event]]]:
     """``clients`` websocket clients on ``url``, each with what it heard and its completion."""
     async with trio.open_nursery() as nursery:
         listening = []
         for _ in range(clients):
             heard = Heard()
-            listening.append((heard, await nursery.start(listen, url, hear, heard, events)))
+            listening.append((heard, await nursery.start(listen, url, hear, heard, done)))
         yield listening
         nursery.cancel_scope.cancel()
 
 
 async def measure(
-    url: str, hear: Hear, post: Post, arguments: argparse.Namespace
+    url: str, hear: Hear, done: Done, post: Post, arguments: argparse.Namespace
 ) -> tuple[dict[str, Any], list[Heard]]:
-    """Send the events to clients listening on ``url``; the latencies and what each heard."""
+    """Send the events to clients listening on ``url``, each until ``done`` with what it heard
+    (or the grace is over); the latencies and what each heard."""
     sent: dict[int, float] = {}
     cpu, wall = time.process_time(), time.perf_counter()
-    async with connected(url, arguments.clients, hear, arguments.events) as listening:
+    async with connected(url, arguments.clients, hear, done) as listening:
         await trio.sleep(0.5)  # every snapshot delivered before the first event
         async with trio.open_nursery() as posting:
             for event in range(arguments.events):
@@ -234,12 +251,27 @@ async def measure(
     hearings = [heard for heard, _ in listening]
     latencies = [at - sent[event] for heard in hearings for event, at in heard.received.items()]
     pairs = arguments.clients * arguments.events
+    heard_last = [h.last_timeline_at - sent[arguments.events - 1] for h in hearings if h.timelines]
+    history = {"history_after_last_event": latency_ms(heard_last)} if heard_last else {}
     return {
         **latency_ms(latencies),
         "delivered": round(len(latencies) / pairs, 4),
         "undelivered_pairs": pairs - len(latencies),
+        **history,
         "client_cpu_share": round((time.process_time() - cpu) / (time.perf_counter() - wall), 2),
     }, hearings
+
+
+async def timeline_entries(
+    http: httpx.AsyncClient, items: list[dict[str, Any]], numbers: range
+) -> int:
+    """How many timeline entries the API holds for the movies numbered in ``numbers``."""
+    count = 0
+    for item in items:
+        if int(item["title"].removeprefix(f"{TITLE} ")) in numbers:
+            detail = await http.get(f"/api/requests/{item['id']}", headers=API_HEADERS)
+            count += len(detail.json()["timeline"])
+    return count
 
 
 def flow_poster(
@@ -278,6 +310,7 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
             if not await deliver(bare_http, "/hook", {"event": event}, posts["baseline"]):
                 posts["baseline"].refused += 1
 
+        events = arguments.events
         for number in range(arguments.rounds):
             first = number * movies
             flows = [
@@ -286,24 +319,35 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
             ]
             post_service = flow_poster(http, flows, arguments.steps, posts["service"])
             sides = [
-                ("baseline", bare.url + "/ws", hear_bare, post_bare),
+                (
+                    "baseline",
+                    bare.url + "/ws",
+                    hear_bare,
+                    lambda heard: len(heard.received) == events,
+                    post_bare,
+                ),
                 (
                     "service",
                     f"{started.url}/ws?token={API_TOKEN}",
                     hear_service(arguments.steps, first, movies),
+                    # every event known, and (at least) its timeline entry
+                    lambda heard: len(heard.received) == events and heard.timelines >= events,
                     post_service,
                 ),
             ]
             heard_round: dict[str, Any] = {}
-            for side, url, hear, post in sides[:: 1 if number % 2 == 0 else -1]:
+            for side, url, hear, done, post in sides[:: 1 if number % 2 == 0 else -1]:
                 ws = url.replace("http://", "ws://")
-                heard_round[side] = await measure(ws, hear, post, arguments)
+                heard_round[side] = await measure(ws, hear, done, post, arguments)
             (baseline, _), (ours, hearings) = heard_round["baseline"], heard_round["service"]
             await drained(store)  # the state every webhook of the round leads to
+            items = await titled_requests(http, TITLE)
             final = {
                 int(item["title"].removeprefix(f"{TITLE} ")) - first: item["state"]
-                for item in await titled_requests(http, TITLE)
+                for item in items
             }
+            entries = await timeline_entries(http, items, range(first, first + movies))
+            ours["timeline_delivered"] = round(min(h.timelines for h in hearings) / entries, 4)
             latest = sum(
                 movie in heard.latest and heard.latest[movie] == final.get(movie)
                 for heard in hearings
@@ -335,6 +379,7 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
         "undelivered_pairs": sum(r["service"]["undelivered_pairs"] for r in rounds),
         "baseline_undelivered_pairs": sum(r["baseline"]["undelivered_pairs"] for r in rounds),
         "latest_state_delivered": min(r["service"]["latest_state_delivered"] for r in rounds),
+        "timeline_delivered": min(r["service"]["timeline_delivered"] for r in rounds),
         "refused": posts["service"].refused,
         "retried": posts["service"].retried,
         "baseline_refused": posts["baseline"].refused,
@@ -356,7 +401,7 @@ async def ingest(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
         alone = await send_flows(started.url, flows[:movies], concurrency=arguments.concurrency)
         await drained(store)
         ws = started.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
-        async with connected(ws, arguments.clients, ignore, 0):
+        async with connected(ws, arguments.clients, ignore, lambda heard: False):
             watched = await send_flows(
                 started.url, flows[movies:], concurrency=arguments.concurrency
             )
