@@ -22,8 +22,8 @@ the last event's POST to the last timeline message a client heard), ``client_cpu
 process's CPU time over the wall time of the measurement: near 1, the clients could not keep
 up and the figures are theirs), and the ratios service/baseline. One JSON object: those
 rounds, the median ratios (which survive a noisy machine), the undelivered pairs of all
-rounds, the lowest ``latest_state_delivered`` and ``timeline_delivered``, and the ``refused`` and ``retried`` webhooks
-(see ``harness.deliver``).
+rounds, the lowest ``latest_state_delivered`` and ``timeline_delivered``, and the ``refused``
+and ``retried`` webhooks (see ``harness.deliver``).
 
 Ingest (``--ingest-movies N``): N movie flows (four webhooks each, ``--concurrency`` movies in
 flight) with no client connected, then N more with the clients connected and reading
