@@ -159,13 +159,14 @@ class WebhookIngress:
                     event_key=event_key(source, fact),
                     now=service.clock.now(),
                 )
-                logger.info(
-                    "webhook from %s: %s %s%s",
-                    source,
-                    kind,
-                    summary(fact),
-                    " (duplicate, ignored)" if accepted.duplicate else "",
-                )
+                if logger.isEnabledFor(logging.INFO):  # the summary only for a line written
+                    logger.info(
+                        "webhook from %s: %s %s%s",
+                        source,
+                        kind,
+                        summary(fact),
+                        " (duplicate, ignored)" if accepted.duplicate else "",
+                    )
                 return _Answer(200, {"accepted": True, "duplicate": accepted.duplicate})
         finally:
             service.webhook_slots.release()
