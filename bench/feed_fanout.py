@@ -79,7 +79,7 @@ from bench.harness import (  # noqa: E402
     titled_requests,
 )
 from tests.support.databases import throwaway_database  # noqa: E402
-from tests.support.service import API_TOKEN  # noqa: E402
+from tests.support.service import API_TOKEN, wait_until  # noqa: E402
 
 TITLE = "Fanout Movie"
 FIRST_TMDB_ID = 700_000
@@ -95,6 +95,8 @@ class Heard:
     unread: bytes = b""
     timelines: int = 0
     last_timeline_at: float | None = None
+    greeted: bool = False
+    """Whether what the server sends on connecting (the service's snapshot) has arrived."""
 
 
 Hear = Callable[[bytes, Heard], None]
@@ -108,7 +110,7 @@ Post = Callable[[int], Awaitable[None]]
 # unread at the end of a chunk, more than any one match spans.
 BARE_EVENT = re.compile(rb'"event": ?(\d+)')
 SERVICE_MESSAGE = re.compile(
-    rb'(?P<timeline>"type":"timeline")|"title":"'
+    rb'(?P<timeline>"type":"timeline")|(?P<snapshot>"type":"snapshot")|"title":"'
     + re.escape(TITLE.encode())
     + rb' (?P<movie>\d+)".*?"state":"(?P<state>[a-z_]+)"',
     re.DOTALL,
@@ -127,6 +129,7 @@ def scan(pattern: re.Pattern[bytes], data: bytes, heard: Heard) -> Iterator[re.M
 
 
 def hear_bare(data: bytes, heard: Heard) -> None:
+    heard.greeted = True  # the bare app sends nothing on connecting
     now = time.perf_counter()
     for match in scan(BARE_EVENT, data, heard):
         heard.received.setdefault(int(match[1]), now)
@@ -140,6 +143,9 @@ def hear_service(steps: int, first: int, movies: int) -> Hear:
     def hear(data: bytes, heard: Heard) -> None:
         now = time.perf_counter()
         for match in scan(SERVICE_MESSAGE, data, heard):
+            if match["snapshot"]:
+                heard.greeted = True
+                continue
             if match["timeline"]:
                 heard.timelines += 1
                 heard.last_timeline_at = now
@@ -239,7 +245,12 @@ async def measure(
     sent: dict[int, float] = {}
     cpu, wall = time.process_time(), time.perf_counter()
     async with connected(url, arguments.clients, hear, done) as listening:
-        await trio.sleep(0.5)  # every snapshot delivered before the first event
+
+        async def greeted() -> bool:
+            return all(heard.greeted for heard, _ in listening)
+
+        # Every snapshot delivered before the first event: the bare app has none to send.
+        await wait_until(greeted, what="every client's snapshot", deadline=arguments.grace)
         async with trio.open_nursery() as posting:
             for event in range(arguments.events):
                 sent[event] = time.perf_counter()
