@@ -3,13 +3,13 @@
 A change goes out at once unless the same request or episode was sent within the last 250 ms;
 then only its latest state follows when that window ends. A client that cannot keep up only
 ever has the latest state of each request and episode waiting (a dict per client,
-overwritten in place), never a growing queue. History yields to state: a client's timeline
-entries (the last 500) go out while no request or episode change is due for it. A request or
-episode is described (its reason read from the downloads it follows) when it is first sent,
-once for every client, as the API would describe it then; a change overtaken before any
-client sent it is never described. The episodes that go out together (a pack's, changed in
-one commit) are described together.
-Clients that connect together (every dashboard reconnecting after a restart) share one
+overwritten in place), never a growing queue. History yields to state: timeline entries (a
+client keeps the last 500) go out while no client has a request or episode change left to
+send, but for one stuck on its socket for ``STUCK_S``. A request or episode is described (its
+reason read from the downloads it follows) when it is first sent, once for every client, as
+the API would describe it then; a change overtaken before any client sent it is never
+described. The episodes that go out together (a pack's, changed in one commit) are described
+together. Clients that connect together (every dashboard reconnecting after a restart) share one
 snapshot, read and encoded once.
 """
 
@@ -32,6 +32,8 @@ from . import views
 
 COALESCE_S = 0.25
 TIMELINE_BACKLOG = 500
+STUCK_S = 1.0
+"""A client whose socket took no message for this long holds back no one's history."""
 
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
@@ -113,6 +115,10 @@ class _Client:
     )
     sent_at: dict[EntityKey, float] = attrs.field(factory=dict)
     wake: trio.Event = attrs.field(factory=trio.Event)
+    sending_since: float | None = None
+    """When the message being written to its socket began (None: not writing)."""
+    live: bool = False
+    """Past its snapshot: until then it holds back no one's history."""
 
     def due(self, now: float, window: float) -> tuple[list[Outgoing], float | None]:
         """The changes to send now, and when the next held one falls due (or None).
@@ -166,6 +172,10 @@ class LiveFeed:
         self._tickets = 0
         self._reading: _Snapshot | None = None
         self._next: _Snapshot | None = None
+        self._behind: set[_Client] = set()
+        """Clients with a request or episode change not sent yet: history waits for them."""
+        self._gated: set[_Client] = set()
+        """Clients whose timeline entries wait for ``_behind`` to empty."""
 
     def statistics(self) -> FeedStatistics:
         return FeedStatistics(clients=len(self._clients), messages_sent=self._sent)
@@ -222,6 +232,35 @@ class LiveFeed:
         for client in self._clients:
             client.pending[key] = change
             client.wake.set()
+            if client.live:
+                self._behind.add(client)
+
+    def _caught_up(self, client: _Client) -> None:
+        """``client`` has sent every change due: once no one is behind, history goes on."""
+        self._behind.discard(client)
+        if not self._behind:
+            for gated in self._gated:
+                gated.wake.set()
+            self._gated.clear()
+
+    def _history_may_go(self) -> bool:
+        """Whether timeline entries may be sent: no client has a change left to send, but for
+        clients stuck on a socket that took nothing for ``STUCK_S`` (they hold back no one)."""
+        if not self._behind:
+            return True
+        now = trio.current_time()
+        return all(
+            client.sending_since is not None and now - client.sending_since > STUCK_S
+            for client in self._behind
+        )
+
+    async def _send(self, client: _Client, send: Send, text: str) -> None:
+        client.sending_since = trio.current_time()
+        try:
+            await send(text)
+        finally:
+            client.sending_since = None
+        self._sent += 1
 
     @contextlib.contextmanager
     def _subscribed(self) -> Iterator[_Client]:
@@ -232,6 +271,8 @@ class LiveFeed:
             yield client
         finally:
             self._clients.discard(client)
+            self._gated.discard(client)
+            self._caught_up(client)
 
     async def _snapshot_for(
         self, client: _Client, read: Callable[[], Awaitable[dict[str, Any]]]
@@ -278,21 +319,29 @@ class LiveFeed:
         Subscribes before the snapshot is read, so no change made in between is missed.
         """
         with self._subscribed() as client:
-            await send(await self._snapshot_for(client, snapshot))
+            await self._send(client, send, await self._snapshot_for(client, snapshot))
+            client.live = True
             while True:
                 client.wake = trio.Event()
+                self._gated.discard(client)
                 ready, next_due = client.due(trio.current_time(), self._coalesce_s)
                 await self._describe_episodes_together(ready)
                 for change in ready:
                     text = change if isinstance(change, str) else await change.text()
-                    await send(text)
-                    self._sent += 1
-                # History yields to state: timeline entries go one at a time while no change
-                # has come in, so under a flood the board's states stay current (each send is
-                # a socket write per client) and the entries follow as soon as it eases.
-                while client.timeline and not client.wake.is_set():
-                    await send(client.timeline.popleft())
-                    self._sent += 1
-                if not client.timeline:
-                    with trio.move_on_at(math.inf if next_due is None else next_due):
-                        await client.wake.wait()
+                    await self._send(client, send, text)
+                if client.wake.is_set():
+                    continue  # a change came in meanwhile
+                self._caught_up(client)
+                # History yields to state, the whole feed's: each message is a socket write per
+                # client, and under a flood the writes go to every board's states first; the
+                # entries follow, one at a time, as soon as no client has a change left to send.
+                while client.timeline and not client.wake.is_set() and self._history_may_go():
+                    await self._send(client, send, client.timeline.popleft())
+                if client.wake.is_set():
+                    continue
+                wake_at = math.inf if next_due is None else next_due
+                if client.timeline:  # held back: look again when a stuck client is passed over
+                    self._gated.add(client)
+                    wake_at = min(wake_at, trio.current_time() + STUCK_S)
+                with trio.move_on_at(wake_at):
+                    await client.wake.wait()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import trio
 import trio.testing
 from status_tracker.ingress.http import views
-from status_tracker.ingress.http.live_feed import LiveFeed
+from status_tracker.ingress.http.live_feed import STUCK_S, LiveFeed
 
 from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from tests.storage.test_contract import movie
@@ -236,3 +237,66 @@ async def test_timeline_entries_yield_to_a_change_and_all_follow(
     sent = [json.loads(text) for text in received[1:]]
     order = [m["entry"]["event"] if m["type"] == "timeline" else m["type"] for m in sent]
     assert order == ["e0", "e1", "request", "e2", "e3", "e4"]
+
+
+async def _serve_with(feed: LiveFeed, received: list[tuple[float, str]], write_s: float) -> None:
+    """A client whose socket takes ``write_s`` per message after the snapshot (inf: stuck)."""
+
+    async def snapshot() -> dict[str, object]:
+        return {"type": "snapshot", "requests": []}
+
+    async def send(text: str) -> None:
+        if received:
+            await trio.sleep(write_s)
+        received.append((trio.current_time(), json.loads(text)["type"]))
+
+    await feed.serve(snapshot, send)
+
+
+async def test_history_waits_until_every_client_has_sent_its_changes(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
+    quick: list[tuple[float, str]] = []
+    slow: list[tuple[float, str]] = []
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_serve_with, feed, quick, 0.0)
+        nursery.start_soon(_serve_with, feed, slow, 0.05)
+        await trio.sleep(0.1)
+        start = trio.current_time()
+        feed.request_changed(movie(1, state="importing"), [])
+        feed.timeline_added(TimelineEntry(request_id=1, at=1.0, source="radarr", event="imported"))
+        await trio.sleep(1.0)
+        nursery.cancel_scope.cancel()
+    assert [(round(at - start, 2), kind) for at, kind in quick[1:]] == [
+        (0.0, "request"),
+        (0.05, "timeline"),  # once the slow client had written its request message
+    ]
+    assert [(round(at - start, 2), kind) for at, kind in slow[1:]] == [
+        (0.05, "request"),
+        (0.1, "timeline"),
+    ]
+
+
+async def test_a_client_stuck_on_its_socket_holds_back_history_for_stuck_s_only(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
+    quick: list[tuple[float, str]] = []
+    stuck: list[tuple[float, str]] = []
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_serve_with, feed, quick, 0.0)
+        nursery.start_soon(_serve_with, feed, stuck, math.inf)
+        await trio.sleep(0.1)
+        start = trio.current_time()
+        feed.request_changed(movie(1, state="importing"), [])
+        feed.timeline_added(TimelineEntry(request_id=1, at=1.0, source="radarr", event="imported"))
+        await trio.sleep(5.0)
+        nursery.cancel_scope.cancel()
+    (request_at, _), (timeline_at, kind) = quick[1:]
+    assert request_at == start
+    assert kind == "timeline"
+    assert start + STUCK_S < timeline_at <= start + 2 * STUCK_S
+    assert len(stuck) == 1  # its snapshot only
