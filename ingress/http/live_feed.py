@@ -34,6 +34,8 @@ COALESCE_S = 0.25
 TIMELINE_BACKLOG = 500
 STUCK_S = 1.0
 """A client whose socket took no message for this long holds back no one's history."""
+WRITERS = 32
+"""Clients writing a message at once at most."""
 
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
@@ -172,6 +174,7 @@ class LiveFeed:
         self._tickets = 0
         self._reading: _Snapshot | None = None
         self._next: _Snapshot | None = None
+        self._writing = trio.CapacityLimiter(WRITERS)
         self._behind: set[_Client] = set()
         """Clients with a request or episode change not sent yet: history waits for them."""
         self._gated: set[_Client] = set()
@@ -255,12 +258,34 @@ class LiveFeed:
         )
 
     async def _send(self, client: _Client, send: Send, text: str) -> None:
+        writing = await self._writing_slot()
         client.sending_since = trio.current_time()
         try:
             await send(text)
         finally:
             client.sending_since = None
+            if writing:
+                self._writing.release()
         self._sent += 1
+
+    async def _writing_slot(self) -> bool:
+        """Wait for one of the ``WRITERS`` slots (False: none came within ``STUCK_S``, as when
+        clients stuck on their sockets hold them: write without one).
+
+        Each client's writer is a task of the event loop, and without a bound, a change for a
+        thousand clients made a thousand runnable tasks: every other task on the loop (the
+        webhooks, the writer, the actors, the very changes to send next) waited behind all of
+        them at each of its steps.
+        """
+        try:
+            self._writing.acquire_nowait()
+            return True
+        except trio.WouldBlock:
+            pass
+        with trio.move_on_after(STUCK_S):
+            await self._writing.acquire()
+            return True
+        return False
 
     @contextlib.contextmanager
     def _subscribed(self) -> Iterator[_Client]:

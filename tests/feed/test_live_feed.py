@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import trio
 import trio.testing
 from status_tracker.ingress.http import views
-from status_tracker.ingress.http.live_feed import STUCK_S, LiveFeed
+from status_tracker.ingress.http.live_feed import STUCK_S, WRITERS, LiveFeed
 
 from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
 from tests.storage.test_contract import movie
@@ -300,3 +300,55 @@ async def test_a_client_stuck_on_its_socket_holds_back_history_for_stuck_s_only(
     assert kind == "timeline"
     assert start + STUCK_S < timeline_at <= start + 2 * STUCK_S
     assert len(stuck) == 1  # its snapshot only
+
+
+async def test_no_more_than_writers_clients_write_at_once_and_stuck_ones_block_no_one(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A change for many clients makes no more runnable writers than ``WRITERS`` (the rest of
+    the loop is not queued behind them all), and clients stuck on their sockets, holding every
+    slot, keep another from its message no longer than ``STUCK_S``."""
+    describe = Describer()
+    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
+    writing = 0
+    most_writing = 0
+
+    async def snapshot() -> dict[str, object]:
+        return {"type": "snapshot", "requests": []}
+
+    def client(write_s: float, received: list[float]) -> Callable[[str], Awaitable[None]]:
+        async def send(text: str) -> None:
+            nonlocal writing, most_writing
+            writing += 1
+            most_writing = max(most_writing, writing)
+            try:
+                if json.loads(text)["type"] != "snapshot":
+                    await trio.sleep(write_s)
+                    received.append(trio.current_time())
+            finally:
+                writing -= 1
+
+        return send
+
+    received: list[list[float]] = [[] for _ in range(3 * WRITERS)]
+    async with trio.open_nursery() as nursery:
+        for heard in received:
+            nursery.start_soon(feed.serve, snapshot, client(0.01, heard))
+        await trio.sleep(1.0)
+        feed.request_changed(movie(1, state="importing"), [])
+        await trio.sleep(5.0)
+        assert most_writing == WRITERS
+        assert all(len(heard) == 1 for heard in received)
+        # now a WRITERS of them are stuck, and one more is not
+        stuck_heard: list[float] = []
+        most_writing = 0
+        for _ in range(WRITERS):
+            nursery.start_soon(feed.serve, snapshot, client(math.inf, []))
+        nursery.start_soon(feed.serve, snapshot, client(0.0, stuck_heard))
+        await trio.sleep(1.0)
+        start = trio.current_time()
+        feed.request_changed(movie(2, state="importing"), [])
+        await trio.sleep(5.0)
+        nursery.cancel_scope.cancel()
+    (heard_at,) = stuck_heard
+    assert heard_at <= start + STUCK_S + 0.5
