@@ -72,6 +72,10 @@ DATABASE_START_WAIT_S = 60.0
 ACTOR_CALL_TIMEOUT_S = 60.0
 """How long a caller waits for an actor to apply one delivery."""
 
+WEBHOOK_BURST = 8
+"""Webhooks being stored at once that make a burst (a sender sends one at a time): while one
+lasts, applying mail and writing to the live feed give the senders the loop first."""
+
 
 @typing.final
 @attrs.define(eq=False)
@@ -284,7 +288,14 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     items = RequestItems(
         store=store, clock=clock, setup=reason_setup(config), addresses=config.link_addresses
     )
-    feed = LiveFeed(describe=items.item, describe_episodes=items.episodes)
+    webhook_slots = trio.CapacityLimiter(config.max_inflight_webhooks)
+
+    def webhook_burst() -> bool:
+        return webhook_slots.borrowed_tokens >= WEBHOOK_BURST
+
+    feed = LiveFeed(
+        describe=items.item, describe_episodes=items.episodes, webhook_burst=webhook_burst
+    )
     # A TorrentActor rings it when a download is claimed, so the poller looks at once.
     claimed = Wakeup()
     notify_events = frozenset(config.notify_events if config.notifications_configured else ())
@@ -296,7 +307,6 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     downloads = _download_client(config)
     verifier = _library_verifier(config, store, requests)
     shoko_matcher = _shoko_matcher(config, store, requests, verifier)
-    webhook_slots = trio.CapacityLimiter(config.max_inflight_webhooks)
     system = System(
         config=config,
         store=store,
@@ -309,9 +319,7 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         torrents=torrents,
         services=services,
         services_spec=services_spec,
-        dispatcher=_dispatcher(
-            store, clock, requests, torrents, services, lambda: webhook_slots.borrowed_tokens
-        ),
+        dispatcher=_dispatcher(store, clock, requests, torrents, services, webhook_burst),
         sweeper=_recovery_sweeper(config, store, clock, requests, torrents, downloads, verifier),
         poller=_download_poller(config, downloads, store, torrents, claimed),
         verifier=verifier,
@@ -363,7 +371,7 @@ def _dispatcher(
     requests: Registry,
     torrents: Registry,
     services: ActorRef,
-    webhooks_in_flight: Callable[[], int],
+    webhook_burst: Callable[[], bool],
 ) -> Dispatcher:
     return Dispatcher(
         store=store,
@@ -372,7 +380,7 @@ def _dispatcher(
         call_torrent=_calls(torrents),
         call_services=functools.partial(services.call, timeout=ACTOR_CALL_TIMEOUT_S),
         clock=clock,
-        webhooks_in_flight=webhooks_in_flight,
+        webhook_burst=webhook_burst,
     )
 
 

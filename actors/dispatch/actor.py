@@ -9,7 +9,7 @@ write), that row becomes a dead letter after ``max_attempts`` tries instead of b
 inbox or stopping the service: a delivery of several rows that fails is tried again one row at
 a time. While the database is unavailable the dispatcher waits for it without counting tries.
 
-Senders first: while a burst of webhooks is being stored (``BURST`` or more at once), the next
+Senders first: while a burst of webhooks is being stored (``webhook_burst()``), the next
 wave waits until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go
 on being read, a page at most). Webhooks and rows share one core: the senders are answered
 sooner, and the backlog goes in large waves, which cost less per row than many small ones.
@@ -50,8 +50,6 @@ PAGE = 500
 CONCURRENT_DELIVERIES = 64
 """Actors a wave delivers to at once at most: enough to fill the writer's transactions, few
 enough that a read of the HTTP side never queues behind hundreds of actors' reads."""
-BURST = 8
-"""Webhooks being stored at once that make a burst (one sender sends one at a time)."""
 BURST_WAIT_S = 2.0
 """The longest a wave waits for a burst to end: how late the board may fall behind in one."""
 BURST_POLL_S = 0.02
@@ -98,10 +96,10 @@ class Dispatcher:
         call_services: Callable[[Deliver], Awaitable[object]],
         clock: WallClock,
         max_attempts: int = 3,
-        webhooks_in_flight: Callable[[], int] = lambda: 0,
+        webhook_burst: Callable[[], bool] = lambda: False,
     ) -> None:
         self._store = store
-        self._webhooks_in_flight = webhooks_in_flight
+        self._webhook_burst = webhook_burst
         self._planner = Planner(store=store, translate=translate, clock=clock)
         self._calls: dict[str, CallActor] = {
             "request": call_request,
@@ -148,7 +146,7 @@ class Dispatcher:
                     self._drained_at = self._clock.now()
                 await posted.wait()
                 continue
-            if self._webhooks_in_flight() >= BURST:
+            if self._webhook_burst():
                 now = trio.current_time()
                 waiting_since = now if waiting_since is None else waiting_since
                 if now < waiting_since + BURST_WAIT_S:

@@ -35,7 +35,7 @@ TIMELINE_BACKLOG = 500
 STUCK_S = 1.0
 """A client whose socket took no message for this long holds back no one's history."""
 WRITERS = 32
-"""Clients writing a message at once at most."""
+"""Clients writing a message at once at most; one while a burst of webhooks is being stored."""
 
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
@@ -165,7 +165,9 @@ class LiveFeed:
         describe: Describe,
         describe_episodes: DescribeEpisodes,
         coalesce_s: float = COALESCE_S,
+        webhook_burst: Callable[[], bool] = lambda: False,
     ) -> None:
+        self._webhook_burst = webhook_burst
         self._clients: set[_Client] = set()
         self._describe = describe
         self._describe_episodes = describe_episodes
@@ -174,7 +176,9 @@ class LiveFeed:
         self._tickets = 0
         self._reading: _Snapshot | None = None
         self._next: _Snapshot | None = None
-        self._writing = trio.CapacityLimiter(WRITERS)
+        self._writers = 0
+        self._writing: set[_Client] = set()
+        self._slot_freed = trio.lowlevel.ParkingLot()
         self._behind: set[_Client] = set()
         """Clients with a request or episode change not sent yet: history waits for them."""
         self._gated: set[_Client] = set()
@@ -260,32 +264,51 @@ class LiveFeed:
     async def _send(self, client: _Client, send: Send, text: str) -> None:
         writing = await self._writing_slot()
         client.sending_since = trio.current_time()
+        if writing:
+            self._writing.add(client)
         try:
             await send(text)
         finally:
             client.sending_since = None
             if writing:
-                self._writing.release()
+                self._writing.discard(client)
+                self._release_writing_slot()
         self._sent += 1
 
+    def _writer_limit(self) -> int:
+        return 1 if self._webhook_burst() else WRITERS
+
     async def _writing_slot(self) -> bool:
-        """Wait for one of the ``WRITERS`` slots (False: none came within ``STUCK_S``, as when
-        clients stuck on their sockets hold them: write without one).
+        """Take a writing slot (False: write without one, as the writers holding them all are
+        stuck on their sockets, one for ``STUCK_S``).
 
         Each client's writer is a task of the event loop, and without a bound, a change for a
         thousand clients made a thousand runnable tasks: every other task on the loop (the
         webhooks, the writer, the actors, the very changes to send next) waited behind all of
-        them at each of its steps.
+        them at each of its steps. While a burst of webhooks is being stored, one client is
+        written to at a time: the senders go first, the boards catch up after (each with the
+        latest state of every request and episode). (A ``trio.CapacityLimiter`` cost twice as
+        much as this.)
         """
-        try:
-            self._writing.acquire_nowait()
-            return True
-        except trio.WouldBlock:
-            pass
-        with trio.move_on_after(STUCK_S):
-            await self._writing.acquire()
-            return True
-        return False
+        while True:
+            if self._writers < self._writer_limit():
+                self._writers += 1
+                return True
+            with trio.move_on_after(STUCK_S):
+                await self._slot_freed.park()
+                return True  # handed over by a writer done with it
+            now = trio.current_time()
+            if any(
+                writer.sending_since is not None and now - writer.sending_since >= STUCK_S
+                for writer in self._writing
+            ):
+                return False
+
+    def _release_writing_slot(self) -> None:
+        self._writers -= 1
+        free = self._writer_limit() - self._writers
+        if free > 0:
+            self._writers += len(self._slot_freed.unpark(count=free))
 
     @contextlib.contextmanager
     def _subscribed(self) -> Iterator[_Client]:

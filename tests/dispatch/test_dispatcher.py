@@ -63,7 +63,7 @@ async def run_dispatcher(
     nursery: trio.Nursery,
     *,
     translator: Translator = translate,
-    webhooks_in_flight: Callable[[], int] = lambda: 0,
+    webhook_burst: Callable[[], bool] = lambda: False,
 ) -> tuple[Dispatcher, Registry]:
     registry = Registry("requests", lambda key: Recorder(key, store), intensity=10, period=1.0)
     await nursery.start(registry.run)
@@ -75,7 +75,7 @@ async def run_dispatcher(
         call_services=lambda deliver: registry.call("services", deliver),
         clock=WallClock(),
         max_attempts=3,
-        webhooks_in_flight=webhooks_in_flight,
+        webhook_burst=webhook_burst,
     )
     await nursery.start(dispatcher.run)
     return dispatcher, registry
@@ -110,16 +110,14 @@ async def test_while_a_burst_of_webhooks_is_stored_mail_waits_for_its_end(
 ) -> None:
     monkeypatch.setattr(dispatch_actor, "BURST_WAIT_S", 60.0)
     Recorder.applied = []
-    in_flight = [dispatch_actor.BURST]
+    burst = [True]
     async with trio.open_nursery() as nursery:
-        dispatcher, _ = await run_dispatcher(
-            store, nursery, webhooks_in_flight=lambda: in_flight[0]
-        )
+        dispatcher, _ = await run_dispatcher(store, nursery, webhook_burst=lambda: burst[0])
         await store.commit([mail(1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(3)])
         await trio.sleep(0.3)
         assert (await store.mail_counts())["pending"] == 3
         assert Recorder.applied == []
-        in_flight[0] = dispatch_actor.BURST - 1  # the burst is over
+        burst[0] = False
         await wait_applied(store, dispatcher, handled=3)
         nursery.cancel_scope.cancel()
     assert [fact.reason for _, fact in Recorder.applied] == ["r0", "r1", "r2"]
@@ -131,7 +129,7 @@ async def test_mail_waits_out_a_burst_no_longer_than_burst_wait_s(
     monkeypatch.setattr(dispatch_actor, "BURST_WAIT_S", 0.3)
     Recorder.applied = []
     async with trio.open_nursery() as nursery:
-        dispatcher, _ = await run_dispatcher(store, nursery, webhooks_in_flight=lambda: 64)
+        dispatcher, _ = await run_dispatcher(store, nursery, webhook_burst=lambda: True)
         await store.commit([mail(n, AvailabilityUnconfirmed(reason=f"r{n}")) for n in (1, 2)])
         await wait_applied(store, dispatcher, handled=2)
         nursery.cancel_scope.cancel()

@@ -352,3 +352,45 @@ async def test_no_more_than_writers_clients_write_at_once_and_stuck_ones_block_n
         nursery.cancel_scope.cancel()
     (heard_at,) = stuck_heard
     assert heard_at <= start + STUCK_S + 0.5
+
+
+async def test_while_a_burst_of_webhooks_is_stored_one_client_is_written_to_at_a_time(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    describe = Describer()
+    burst = [True]
+    feed = LiveFeed(
+        describe=describe, describe_episodes=describe.episodes, webhook_burst=lambda: burst[0]
+    )
+    writing = most_writing = 0
+    received: list[list[str]] = [[] for _ in range(10)]
+
+    async def snapshot() -> dict[str, object]:
+        return {"type": "snapshot", "requests": []}
+
+    def client(heard: list[str]) -> Callable[[str], Awaitable[None]]:
+        async def send(text: str) -> None:
+            nonlocal writing, most_writing
+            writing += 1
+            most_writing = max(most_writing, writing)
+            await trio.sleep(0.01)
+            writing -= 1
+            heard.append(json.loads(text)["type"])
+
+        return send
+
+    async with trio.open_nursery() as nursery:
+        for heard in received:
+            nursery.start_soon(feed.serve, snapshot, client(heard))
+        await trio.sleep(1.0)
+        assert most_writing == 1  # the snapshots too
+        feed.request_changed(movie(1, state="importing"), [])
+        await trio.sleep(1.0)
+        assert most_writing == 1
+        assert all(heard == ["snapshot", "request"] for heard in received)
+        burst[0] = False
+        feed.request_changed(movie(2, state="importing"), [])
+        await trio.sleep(1.0)
+        nursery.cancel_scope.cancel()
+    assert most_writing == len(received)
+    assert all(heard == ["snapshot", "request", "request"] for heard in received)
