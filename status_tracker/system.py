@@ -51,6 +51,7 @@ from status_tracker.clients.qbittorrent import QBittorrentClient
 from status_tracker.clients.radarr import RadarrClient
 from status_tracker.clients.sonarr import SonarrClient
 from status_tracker.ingress.http import LiveFeed, create_app
+from status_tracker.ingress.http.burst import WebhookBurst
 from status_tracker.ingress.http.items import RequestItems, reason_setup
 from status_tracker.ingress.http.metrics import Metrics
 from status_tracker.ingress.http.views import iso
@@ -72,7 +73,7 @@ DATABASE_START_WAIT_S = 60.0
 ACTOR_CALL_TIMEOUT_S = 60.0
 """How long a caller waits for an actor to apply one delivery."""
 
-WEBHOOK_BURST = 8
+WEBHOOK_BURST = 32
 """Webhooks being stored at once that make a burst (a sender sends one at a time): while one
 lasts, applying mail and writing to the live feed give the senders the loop first."""
 
@@ -89,6 +90,7 @@ class System:
     items: RequestItems
     tokens: Tokens
     webhook_slots: trio.CapacityLimiter
+    webhook_burst: WebhookBurst
     requests: Registry
     torrents: Registry
     services: ActorRef
@@ -288,11 +290,8 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     items = RequestItems(
         store=store, clock=clock, setup=reason_setup(config), addresses=config.link_addresses
     )
-    webhook_slots = trio.CapacityLimiter(config.max_inflight_webhooks)
-
-    def webhook_burst() -> bool:
-        return webhook_slots.borrowed_tokens >= WEBHOOK_BURST
-
+    # While webhooks arrive in a burst, applying them and writing to the live feed wait.
+    webhook_burst = WebhookBurst()
     feed = LiveFeed(
         describe=items.item, describe_episodes=items.episodes, webhook_burst=webhook_burst
     )
@@ -314,7 +313,8 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         feed=feed,
         items=items,
         tokens=tokens,
-        webhook_slots=webhook_slots,
+        webhook_slots=trio.CapacityLimiter(config.max_inflight_webhooks),
+        webhook_burst=webhook_burst,
         requests=requests,
         torrents=torrents,
         services=services,

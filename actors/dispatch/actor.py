@@ -9,10 +9,10 @@ write), that row becomes a dead letter after ``max_attempts`` tries instead of b
 inbox or stopping the service: a delivery of several rows that fails is tried again one row at
 a time. While the database is unavailable the dispatcher waits for it without counting tries.
 
-Senders first: while a burst of webhooks is being stored (``webhook_burst()``), the next
-wave waits until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go
-on being read, a page at most). Webhooks and rows share one core: the senders are answered
-sooner, and the backlog goes in large waves, which cost less per row than many small ones.
+Senders first: while webhooks arrive in a burst (``webhook_burst()``), the next wave waits
+until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go on being
+read, a page at most). Webhooks and rows share one core: the senders are answered sooner, and
+the backlog goes in large waves, which cost less per row than many small ones.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ TIMELINE_BACKLOG = 500
 STUCK_S = 1.0
 """A client whose socket took no message for this long holds back no one's history."""
 WRITERS = 32
-"""Clients writing a message at once at most; one while a burst of webhooks is being stored."""
+"""Clients writing a message at once at most; one while webhooks arrive in a burst."""
 
 Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
@@ -285,8 +285,8 @@ class LiveFeed:
         Each client's writer is a task of the event loop, and without a bound, a change for a
         thousand clients made a thousand runnable tasks: every other task on the loop (the
         webhooks, the writer, the actors, the very changes to send next) waited behind all of
-        them at each of its steps. While a burst of webhooks is being stored, one client is
-        written to at a time: the senders go first, the boards catch up after (each with the
+        them at each of its steps. While webhooks arrive in a burst, one client is written to at
+        a time: the senders go first, the boards catch up after (each with the
         latest state of every request and episode). (A ``trio.CapacityLimiter`` cost twice as
         much as this.)
         """

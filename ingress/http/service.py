@@ -11,6 +11,7 @@ from status_tracker.storage import Store
 
 from status_tracker.strict import Network
 
+from .burst import WebhookBurst
 from .items import RequestItems
 from .live_feed import LiveFeed
 from .metrics import Metrics
@@ -46,6 +47,7 @@ class Service(typing.Protocol):
     webhook_token: str
     api_token: str
     webhook_slots: trio.CapacityLimiter
+    webhook_burst: WebhookBurst
     metrics: Metrics
 
     async def health(self) -> tuple[int, dict[str, Any]]: ...

@@ -159,6 +159,7 @@ class WebhookIngress:
                     event_key=event_key(source, fact),
                     now=service.clock.now(),
                 )
+                service.webhook_burst.stored()
                 if logger.isEnabledFor(logging.INFO):  # the summary only for a line written
                     logger.info(
                         "webhook from %s: %s %s%s",
