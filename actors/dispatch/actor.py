@@ -10,9 +10,10 @@ inbox or stopping the service: a delivery of several rows that fails is tried ag
 a time. While the database is unavailable the dispatcher waits for it without counting tries.
 
 Senders first: while webhooks arrive in a burst (``webhook_burst()``), the next wave waits
-until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go on being
-read, a page at most). Webhooks and rows share one core: the senders are answered sooner, and
-the backlog goes in large waves, which cost less per row than many small ones.
+until the burst ends, a page of rows is waiting, or ``BURST_WAIT_S`` has passed since it
+began waiting. Webhooks and rows share one core: the senders are answered sooner, and the
+backlog goes in large waves, which cost less per row than many small ones; waiting for more
+than a page left PostgreSQL's backlog to after the burst, applied later than the goal.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class Dispatcher:
                     self._drained_at = self._clock.now()
                 await posted.wait()
                 continue
-            if self._webhook_burst():
+            if len(rows) < PAGE and self._webhook_burst():
                 now = trio.current_time()
                 waiting_since = now if waiting_since is None else waiting_since
                 if now < waiting_since + BURST_WAIT_S:
