@@ -253,53 +253,50 @@ async def _serve_with(feed: LiveFeed, received: list[tuple[float, str]], write_s
     await feed.serve(snapshot, send)
 
 
-async def test_history_waits_until_every_client_has_sent_its_changes(
-    autojump_clock: trio.testing.MockClock,
-) -> None:
+async def _an_import_heard_by(
+    other_write_s: float, listen_s: float
+) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
+    """A request's change and its timeline entry, as heard after them by a quick client and by
+    one whose socket takes ``other_write_s`` per message: (time after the change, type)."""
     describe = Describer()
     feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
     quick: list[tuple[float, str]] = []
-    slow: list[tuple[float, str]] = []
+    other: list[tuple[float, str]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_serve_with, feed, quick, 0.0)
-        nursery.start_soon(_serve_with, feed, slow, 0.05)
+        nursery.start_soon(_serve_with, feed, other, other_write_s)
         await trio.sleep(0.1)
         start = trio.current_time()
         feed.request_changed(movie(1, state="importing"), [])
         feed.timeline_added(TimelineEntry(request_id=1, at=1.0, source="radarr", event="imported"))
-        await trio.sleep(1.0)
+        await trio.sleep(listen_s)
         nursery.cancel_scope.cancel()
-    assert [(round(at - start, 2), kind) for at, kind in quick[1:]] == [
+    return (
+        [(round(at - start, 2), kind) for at, kind in quick[1:]],
+        [(round(at - start, 2), kind) for at, kind in other[1:]],
+    )
+
+
+async def test_history_waits_until_every_client_has_sent_its_changes(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    quick, slow = await _an_import_heard_by(0.05, listen_s=1.0)
+    assert quick == [
         (0.0, "request"),
         (0.05, "timeline"),  # once the slow client had written its request message
     ]
-    assert [(round(at - start, 2), kind) for at, kind in slow[1:]] == [
-        (0.05, "request"),
-        (0.1, "timeline"),
-    ]
+    assert slow == [(0.05, "request"), (0.1, "timeline")]
 
 
 async def test_a_client_stuck_on_its_socket_holds_back_history_for_stuck_s_only(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    describe = Describer()
-    feed = LiveFeed(describe=describe, describe_episodes=describe.episodes)
-    quick: list[tuple[float, str]] = []
-    stuck: list[tuple[float, str]] = []
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_serve_with, feed, quick, 0.0)
-        nursery.start_soon(_serve_with, feed, stuck, math.inf)
-        await trio.sleep(0.1)
-        start = trio.current_time()
-        feed.request_changed(movie(1, state="importing"), [])
-        feed.timeline_added(TimelineEntry(request_id=1, at=1.0, source="radarr", event="imported"))
-        await trio.sleep(5.0)
-        nursery.cancel_scope.cancel()
-    (request_at, _), (timeline_at, kind) = quick[1:]
-    assert request_at == start
+    quick, stuck = await _an_import_heard_by(math.inf, listen_s=5.0)
+    (request_at, _), (timeline_at, kind) = quick
+    assert request_at == 0.0
     assert kind == "timeline"
-    assert start + STUCK_S < timeline_at <= start + 2 * STUCK_S
-    assert len(stuck) == 1  # its snapshot only
+    assert STUCK_S < timeline_at <= 2 * STUCK_S
+    assert stuck == []  # nothing after its snapshot
 
 
 async def test_no_more_than_writers_clients_write_at_once_and_stuck_ones_block_no_one(
