@@ -24,6 +24,7 @@ from status_tracker.storage import MarkMailApplied, PostMail, RetryDeadLetter, S
 
 from tests.support.fixtures import load_fixture
 from tests.support.flaky_database import flaky_store
+from tests.support.service import wait_until
 
 
 class Recorder:
@@ -149,9 +150,11 @@ async def test_unless_it_waits_out_bursts_a_wave_goes_once_a_page_is_waiting(
             store, nursery, webhook_burst=lambda: True, waits_out_bursts=False
         )
         await store.commit([mail(1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(3)])
-        with trio.fail_after(10):
-            while dispatcher.dispatched < 2:
-                await trio.sleep(0.01)
+
+        async def page_applied() -> bool:
+            return dispatcher.dispatched >= 2
+
+        await wait_until(page_applied, what="a page applied", deadline=10)
         await trio.sleep(0.3)
         assert (await store.mail_counts())["pending"] == 1  # less than a page waits
         nursery.cancel_scope.cancel()
