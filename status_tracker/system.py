@@ -73,10 +73,6 @@ DATABASE_START_WAIT_S = 60.0
 ACTOR_CALL_TIMEOUT_S = 60.0
 """How long a caller waits for an actor to apply one delivery."""
 
-WEBHOOK_BURST = 32
-"""Webhooks being stored at once that make a burst (a sender sends one at a time): while one
-lasts, applying mail and writing to the live feed give the senders the loop first."""
-
 
 @typing.final
 @attrs.define(eq=False)
