@@ -59,7 +59,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # bench and tests.support are not installed with the package
 
 from bench.harness import (  # noqa: E402
-    API_HEADERS,
     FLOW_STATES,
     Sent,
     Webhook,
@@ -76,6 +75,7 @@ from bench.harness import (  # noqa: E402
     run_each_backend,
     send_flows,
     service,
+    timelines,
     titled_requests,
 )
 from tests.support.databases import throwaway_database  # noqa: E402
@@ -277,12 +277,8 @@ async def timeline_entries(
     http: httpx.AsyncClient, items: list[dict[str, Any]], numbers: range
 ) -> int:
     """How many timeline entries the API holds for the movies numbered in ``numbers``."""
-    count = 0
-    for item in items:
-        if int(item["title"].removeprefix(f"{TITLE} ")) in numbers:
-            detail = await http.get(f"/api/requests/{item['id']}", headers=API_HEADERS)
-            count += len(detail.json()["timeline"])
-    return count
+    numbered = [i for i in items if int(i["title"].removeprefix(f"{TITLE} ")) in numbers]
+    return sum(len(timeline) for timeline in await timelines(http, numbered))
 
 
 def flow_poster(

@@ -332,15 +332,26 @@ async def lost_flow_events(
     """How many of the first ``steps`` movie-flow events of the movies ``f"{title} {n}"``,
     ``n < movies``, are on no timeline: each one an accepted webhook that was lost."""
     events: dict[str, set[str]] = {f"{title} {n}": set() for n in range(movies)}
+    items = [item for item in await titled_requests(http, title) if item["title"] in events]
+    for item, timeline in zip(items, await timelines(http, items), strict=True):
+        events[item["title"]].update(entry["event"] for entry in timeline)
+    return sum(len(set(FLOW_EVENTS[:steps]) - seen) for seen in events.values())
+
+
+async def timelines(
+    http: httpx.AsyncClient, items: Sequence[dict[str, Any]]
+) -> list[list[dict[str, Any]]]:
+    """The timeline of each request in ``items`` (as the list shows them), read from its
+    detail, eight at a time."""
+    read: list[list[dict[str, Any]]] = [[] for _ in items]
     limiter = trio.CapacityLimiter(8)
 
-    async def read(item: dict[str, Any]) -> None:
+    async def read_one(index: int, item: dict[str, Any]) -> None:
         async with limiter:
             response = await http.get(f"/api/requests/{item['id']}", headers=API_HEADERS)
-        if item["title"] in events:
-            events[item["title"]].update(entry["event"] for entry in response.json()["timeline"])
+        read[index] = response.json()["timeline"]
 
     async with trio.open_nursery() as nursery:
-        for item in await titled_requests(http, title):
-            nursery.start_soon(read, item)
-    return sum(len(set(FLOW_EVENTS[:steps]) - seen) for seen in events.values())
+        for index, item in enumerate(items):
+            nursery.start_soon(read_one, index, item)
+    return read
