@@ -122,6 +122,10 @@ class _Client:
     live: bool = False
     """Past its snapshot: until then it holds back no one's history."""
 
+    def writing_for(self, now: float) -> float:
+        """How long the message being written to its socket has taken so far (0: none)."""
+        return 0.0 if self.sending_since is None else now - self.sending_since
+
     def due(self, now: float, window: float) -> tuple[list[Outgoing], float | None]:
         """The changes to send now, and when the next held one falls due (or None).
 
@@ -256,10 +260,7 @@ class LiveFeed:
         if not self._behind:
             return True
         now = trio.current_time()
-        return all(
-            client.sending_since is not None and now - client.sending_since > STUCK_S
-            for client in self._behind
-        )
+        return all(client.writing_for(now) > STUCK_S for client in self._behind)
 
     async def _send(self, client: _Client, send: Send, text: str) -> None:
         writing = await self._writing_slot()
@@ -298,10 +299,7 @@ class LiveFeed:
                 await self._slot_freed.park()
                 return True  # handed over by a writer done with it
             now = trio.current_time()
-            if any(
-                writer.sending_since is not None and now - writer.sending_since >= STUCK_S
-                for writer in self._writing
-            ):
+            if any(writer.writing_for(now) >= STUCK_S for writer in self._writing):
                 return False
 
     def _release_writing_slot(self) -> None:
