@@ -102,7 +102,7 @@ def run_each_backend(
     measure: Callable[[str], Awaitable[dict[str, Any]]], backends: Sequence[str]
 ) -> None:
     """Print ``measure(backend)`` for each backend in turn, under the trio-asyncio loop that
-    PostgreSQL needs."""
+    the throwaway PostgreSQL databases are made with (``tests.support.databases``)."""
 
     async def each() -> None:
         async with trio_asyncio.open_loop():
@@ -274,7 +274,6 @@ async def inbox(database_url: str) -> AsyncIterator[Store]:
     The benchmarks watch the inbox through it: the same count as ``/health``'s ``inbox``, at
     no cost to the service's event loop (``/health`` takes 50-300 ms a call with a few hundred
     active requests on a loaded machine, time the service would lose to being watched).
-    PostgreSQL needs a trio-asyncio loop around this.
     """
     # The drivers are private to the package: a benchmark may look behind the port.
     from status_tracker.storage._postgres import PostgresDriver

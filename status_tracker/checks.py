@@ -19,7 +19,7 @@ from status_tracker.clients import (
     redact_url,
     transport_problem,
 )
-from status_tracker.storage import parse_database_url
+from status_tracker.storage import AsyncioThread, parse_database_url
 
 from .config import Config
 
@@ -60,7 +60,7 @@ class _NotConfigured(Exception):
 async def check_config(config: Config) -> list[Check]:
     """Try every configured item at once; the checks come back in a fixed order.
 
-    Needs a trio-asyncio loop (PostgreSQL). Nothing is written anywhere.
+    Nothing is written anywhere.
     """
     probes: dict[str, Callable[[], Awaitable[str]]] = {
         "database": lambda: _database(config.database_url),
@@ -150,16 +150,26 @@ def _sqlite(path: str) -> str:
 
 
 async def _postgresql(url: str) -> str:
+    asyncio_thread = AsyncioThread("check-postgresql")
+    try:
+        version = await asyncio_thread.call(_postgresql_schema_version, url)
+    finally:
+        with trio.CancelScope(shield=True):
+            await asyncio_thread.aclose()
+    return f"PostgreSQL, {_schema(version)}"
+
+
+async def _postgresql_schema_version(url: str) -> int | None:
+    """On asyncio: the schema version PostgreSQL holds (None before the first migration)."""
     import asyncpg  # the postgresql extra: only a PostgreSQL URL needs it
-    import trio_asyncio
 
     try:
-        connection = await trio_asyncio.aio_as_trio(asyncpg.connect)(url, timeout=TIMEOUT_S)
+        connection = await asyncpg.connect(url, timeout=TIMEOUT_S)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise _Failed(f"cannot connect to PostgreSQL: {exc}") from None
     try:
         try:
-            version = await trio_asyncio.aio_as_trio(connection.fetchval)(
+            version: int | None = await connection.fetchval(
                 "SELECT max(version) FROM schema_migrations"
             )
         except asyncpg.UndefinedTableError:
@@ -167,8 +177,8 @@ async def _postgresql(url: str) -> str:
     except (OSError, asyncpg.PostgresError) as exc:
         raise _Failed(f"PostgreSQL answered with an error: {exc}") from None
     finally:
-        await trio_asyncio.aio_as_trio(connection.close)()
-    return f"PostgreSQL, {_schema(version)}"
+        await connection.close()
+    return version
 
 
 async def _qbittorrent(config: Config) -> str:

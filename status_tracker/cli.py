@@ -16,7 +16,6 @@ from status_tracker.storage import StorageError, open_store, parse_database_url
 from .backup import BackupFailed, BackupRefused, backup
 from .checks import check_config
 from .config import Config
-from .extras import asyncio_loop_for
 from .logs import Redactor
 from .tokens import TOKEN_NAMES, rotate_token, stored_token, variable_of
 
@@ -107,8 +106,7 @@ def _fail(message: str, *, status: int) -> int:
 
 
 async def _check_config(config: Config, redact: Redactor) -> int:
-    async with asyncio_loop_for(config.database_url):
-        checks = await check_config(config)
+    checks = await check_config(config)
     for check in checks:
         print(redact(check.line()))
     return 0 if all(check.passed for check in checks) else 2
@@ -132,7 +130,7 @@ def _tokens(config: Config, rotate: str | None) -> int:
 
 async def _tokens_in_database(config: Config, rotate: str | None) -> int:
     configured = {"webhook": config.webhook_token, "api": config.api_token}
-    async with asyncio_loop_for(config.database_url), open_store(config.database_url) as store:
+    async with open_store(config.database_url) as store:
         if rotate is not None:
             value = await rotate_token(store, rotate)
             print(f"{variable_of(rotate)}={value}")

@@ -60,7 +60,6 @@ from status_tracker.ingress.translate import translate
 from status_tracker.storage import Store, open_store
 
 from .config import Config
-from .extras import asyncio_loop_for
 from .strict import storable
 from .tokens import Tokens, ensure_tokens
 
@@ -634,11 +633,8 @@ def _if_configured(child_id: str, component: _Runs | None) -> list[ChildSpec]:
 
 @contextlib.asynccontextmanager
 async def running_service(config: Config) -> AsyncIterator[System]:
-    """Run the whole service until the block exits (with an asyncio loop for PostgreSQL)."""
-    async with (
-        asyncio_loop_for(config.database_url),
-        open_store(config.database_url, wait_s=DATABASE_START_WAIT_S) as store,
-    ):
+    """Run the whole service until the block exits."""
+    async with open_store(config.database_url, wait_s=DATABASE_START_WAIT_S) as store:
         clock = WallClock()
         tokens = await ensure_tokens(store, webhook=config.webhook_token, api=config.api_token)
         system = build_system(config, store, tokens, clock)

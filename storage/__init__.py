@@ -1,5 +1,6 @@
 """Storage port: one Store over SQLite (default) or PostgreSQL, chosen by URL."""
 
+from ._asyncio_thread import AsyncioThread as AsyncioThread
 from ._open import open_store as open_store
 from ._open import parse_database_url as parse_database_url
 from ._ops import AppendTimeline as AppendTimeline

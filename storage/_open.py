@@ -56,8 +56,7 @@ async def open_store(url: str, *, wait_s: float = 0.0) -> AsyncIterator[Store]:
 
     Opening blocks until the schema is current; a database that is not reachable yet (one
     starting beside the service) is tried again with backoff for up to ``wait_s`` seconds.
-    Leaving cancels the writer and closes the connections. PostgreSQL needs a trio-asyncio
-    loop around this.
+    Leaving cancels the writer and closes the connections.
 
     Raises:
         DatabaseUnavailable: the database was still unreachable after ``wait_s``.

@@ -1,4 +1,4 @@
-"""PostgreSQL driver: asyncpg driven from Trio through trio-asyncio."""
+"""PostgreSQL driver: asyncpg on an asyncio loop of its own thread, awaited from Trio."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
-import trio_asyncio
+import trio
 
+from ._asyncio_thread import AsyncioThread
 from ._sql import Statement, alike_items, batched, returns_rows
 from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, StorageError
 
@@ -49,7 +50,7 @@ def _outage(exc: BaseException, connection: asyncpg.Connection | None = None) ->
 
 
 async def _open_pool(url: str, **options: Any) -> asyncpg.Pool:
-    return await trio_asyncio.aio_as_trio(asyncpg.create_pool)(
+    return await asyncpg.create_pool(
         url,
         timeout=_CONNECT_TIMEOUT_S,
         command_timeout=_COMMAND_TIMEOUT_S,
@@ -129,30 +130,38 @@ async def _run_all(
 
 @typing.final
 class PostgresDriver:
-    """Runs SQL on PostgreSQL through a small asyncpg pool (needs a trio-asyncio loop)."""
+    """Runs SQL on PostgreSQL through a small asyncpg pool, on asyncio's thread."""
 
     dialect = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, custom_plans: asyncpg.Pool) -> None:
+    def __init__(
+        self, asyncio_thread: AsyncioThread, pool: asyncpg.Pool, custom_plans: asyncpg.Pool
+    ) -> None:
+        self._asyncio = asyncio_thread
         self._pool = pool
         self._custom_plans = custom_plans
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDriver:
+        asyncio_thread = AsyncioThread("postgresql")
         try:
-            pool = await _open_pool(url, min_size=1, max_size=4)
-            custom_plans = await _open_pool(url, min_size=0, max_size=2, init=_plan_each_call)
-        except Exception as exc:
-            if _outage(exc):
+            pool = await asyncio_thread.call(_open_pool, url, min_size=1, max_size=4)
+            custom_plans = await asyncio_thread.call(
+                _open_pool, url, min_size=0, max_size=2, init=_plan_each_call
+            )
+        except BaseException as exc:
+            with trio.CancelScope(shield=True):
+                await asyncio_thread.aclose()
+            if isinstance(exc, Exception) and _outage(exc):
                 raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
             raise
-        return cls(pool, custom_plans)
+        return cls(asyncio_thread, pool, custom_plans)
 
     async def fetch(
         self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
     ) -> Rows:
         pool = self._custom_plans if custom_plan else self._pool
-        return await trio_asyncio.aio_as_trio(self._fetch)(pool, numbered(sql), tuple(args))
+        return await self._asyncio.call(self._fetch, pool, numbered(sql), tuple(args))
 
     async def _fetch(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> Rows:
         async with self._connection(pool) as connection:
@@ -181,7 +190,7 @@ class PostgresDriver:
             raise
 
     async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
-        return await trio_asyncio.aio_as_trio(self._apply)(items)
+        return await self._asyncio.call(self._apply, items)
 
     async def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
         async with self._connection() as connection:
@@ -214,7 +223,7 @@ class PostgresDriver:
         return results
 
     async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
-        return await trio_asyncio.aio_as_trio(self._migrate)(migrations)
+        return await self._asyncio.call(self._migrate, migrations)
 
     async def _migrate(self, migrations: Sequence[Migration]) -> list[int]:
         applied: list[int] = []
@@ -244,5 +253,9 @@ class PostgresDriver:
         return applied
 
     async def aclose(self) -> None:
-        await trio_asyncio.aio_as_trio(self._pool.close)()
-        await trio_asyncio.aio_as_trio(self._custom_plans.close)()
+        try:
+            await self._asyncio.call(self._pool.close)
+            await self._asyncio.call(self._custom_plans.close)
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._asyncio.aclose()

@@ -35,7 +35,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 async def asyncio_loop() -> AsyncIterator[None]:
-    """An asyncio loop under Trio, as the service runs; ask for it to use asyncpg."""
+    """An asyncio loop under Trio for the tests' own asyncpg connections (making and dropping
+    databases); the service's PostgreSQL driver runs asyncio on a thread of its own."""
     async with trio_asyncio.open_loop():
         yield
 
