@@ -26,8 +26,10 @@ rounds, the lowest ``latest_state_delivered`` and ``timeline_delivered``, and th
 and ``retried`` webhooks (see ``harness.deliver``).
 
 Ingest (``--ingest-movies N``): N movie flows (four webhooks each, ``--concurrency`` movies in
-flight) with no client connected, then N more with the clients connected and reading
-everything; ``ingest_ratio`` is the rate with the clients over the rate without.
+flight) with no client connected, and N more with the clients connected and reading
+everything, ``--rounds`` times (the order alternating, new movies each time, the backlog
+applied after each); ``ingest_ratio`` is the median over rounds of the rate with the clients
+over the rate without, ``ingest_ratios`` each round's.
 
 Usage: python bench/feed_fanout.py [--clients 100] [--events 60] [--rate 10] [--steps 1]
                                    [--rounds 1] [--grace 30] [--ingest-movies N] [--concurrency 64]
@@ -396,41 +398,68 @@ async def latency(backend: str, arguments: argparse.Namespace) -> dict[str, Any]
 
 
 async def ingest(backend: str, arguments: argparse.Namespace) -> dict[str, Any]:
-    movies = arguments.ingest_movies
-    flows = [movie_flow(n, title=TITLE, first_tmdb_id=FIRST_TMDB_ID) for n in range(2 * movies)]
+    movies, rounds = arguments.ingest_movies, arguments.rounds
+    flows = [
+        movie_flow(n, title=TITLE, first_tmdb_id=FIRST_TMDB_ID) for n in range(2 * movies * rounds)
+    ]
     limit = str(arguments.clients * 4 + arguments.concurrency)
+    each: list[dict[str, Any]] = []
+    refused = retried = 0
     async with (
         throwaway_database(backend) as database_url,
         service(database_url, ST_MAX_CONCURRENT_REQUESTS=limit) as started,
         inbox(database_url) as store,
         client(started.url, concurrency=arguments.concurrency) as http,
     ):
-        alone = await send_flows(started.url, flows[:movies], concurrency=arguments.concurrency)
-        await drained(store)
         ws = started.url.replace("http://", "ws://") + f"/ws?token={API_TOKEN}"
-        async with connected(ws, arguments.clients, ignore, lambda heard: False):
-            watched = await send_flows(
-                started.url, flows[movies:], concurrency=arguments.concurrency
-            )
+
+        async def alone(batch: list[list[Webhook]]) -> Sent:
+            sent = await send_flows(started.url, batch, concurrency=arguments.concurrency)
             await drained(store)
-        lost = await lost_flow_events(http, TITLE, 2 * movies)
+            return sent
 
-    def phase(sent: Sent) -> dict[str, Any]:
-        return {"accepted_per_s": sent.accepted_per_s, **latency_ms(sent.latencies)}
+        async def watched(batch: list[list[Webhook]]) -> Sent:
+            async with connected(ws, arguments.clients, ignore, lambda heard: False):
+                return await alone(batch)
 
+        for number in range(rounds):
+            first, second = (
+                flows[2 * movies * number : (2 * number + 1) * movies],
+                flows[(2 * number + 1) * movies : 2 * movies * (number + 1)],
+            )
+            if number % 2 == 0:
+                without, with_clients = await alone(first), await watched(second)
+            else:
+                with_clients, without = await watched(first), await alone(second)
+            each.append(
+                {
+                    "without_clients": _phase(without),
+                    "with_clients": _phase(with_clients),
+                    "ingest_ratio": ratio(with_clients.accepted_per_s, without.accepted_per_s),
+                }
+            )
+            refused += without.refused + with_clients.refused
+            retried += without.retried + with_clients.retried
+        lost = await lost_flow_events(http, TITLE, 2 * movies * rounds)
+    ratios = [r["ingest_ratio"] for r in each if r["ingest_ratio"] is not None]
     return {
         "benchmark": "feed_ingest",
         "backend": backend,
         "clients": arguments.clients,
         "movies_per_phase": movies,
         "concurrency": arguments.concurrency,
-        "without_clients": phase(alone),
-        "with_clients": phase(watched),
-        "ingest_ratio": ratio(watched.accepted_per_s, alone.accepted_per_s),
-        "refused": alone.refused + watched.refused,
-        "retried": alone.retried + watched.retried,
+        "rounds": rounds,
+        "ingest_ratio": round(statistics.median(ratios), 2) if ratios else None,
+        "ingest_ratios": [r["ingest_ratio"] for r in each],
+        "refused": refused,
+        "retried": retried,
         "lost": lost,
+        "each_round": each,
     }
+
+
+def _phase(sent: Sent) -> dict[str, Any]:
+    return {"accepted_per_s": sent.accepted_per_s, **latency_ms(sent.latencies)}
 
 
 if __name__ == "__main__":
