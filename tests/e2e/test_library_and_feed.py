@@ -285,10 +285,10 @@ async def test_health_shows_the_tree_and_dependencies(sqlite_url: str) -> None:
             "requests",
             "torrents",
             "service-sync",
+            "http",
             "dispatcher",
             "qbittorrent-poller",
             "recovery-sweeper",
-            "http",
         ]
         assert body["dead_letters"]["count"] == 0
         assert "x" not in json.dumps(body["dependencies"]["qbittorrent"]).split('"')
