@@ -265,6 +265,10 @@ class Store:
         task_status.started()
         while True:
             batch = [await self._receive.receive()]
+            # A turn of the scheduler first: the tasks woken with this write's submitter (a
+            # wave's deliveries, webhooks read together) submit theirs into this transaction
+            # rather than the next.
+            await trio.lowlevel.cancel_shielded_checkpoint()
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._receive.receive_nowait())

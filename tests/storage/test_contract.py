@@ -168,6 +168,31 @@ async def test_concurrent_writes_share_transactions(store: Store) -> None:
     assert len(page) == 100
 
 
+async def test_a_write_submitted_a_turn_after_its_neighbour_shares_its_transaction(
+    store: Store,
+) -> None:
+    # As in a wave: the actors woken together submit over a few turns of the scheduler (each
+    # decides first). An idle writer takes a turn before it commits, and misses none of them.
+    before = store.writer_statistics()
+    go = trio.Event()
+
+    async def commit_after(turns: int, number: int) -> None:
+        await go.wait()
+        for _ in range(turns):
+            await trio.lowlevel.checkpoint()
+        await store.commit([SaveRequest(row=movie(number))])
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(commit_after, 0, 1)
+        nursery.start_soon(commit_after, 1, 2)
+        await trio.testing.wait_all_tasks_blocked()
+        go.set()
+    after = store.writer_statistics()
+    assert after.writes - before.writes == 2
+    assert after.batches - before.batches == 1
+    assert {r.id for r in (await store.list_requests(RequestQuery(limit=10)))[0]} == {1, 2}
+
+
 async def test_webhook_inbox_dedupes_identical_bodies_within_the_hour(store: Store) -> None:
     first = await store.accept_webhook(
         source="radarr", kind="Grab", body="{}", dedupe_key="k1", now=1000.0
