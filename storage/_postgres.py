@@ -59,6 +59,11 @@ async def _open_pool(url: str, **options: Any) -> asyncpg.Pool:
     )
 
 
+async def _terminate(pools: Sequence[asyncpg.Pool]) -> None:
+    for pool in pools:
+        pool.terminate()
+
+
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """What a connection back in the pool needs reset: nothing. asyncpg's default reset is a
     round trip per query (releasing advisory locks, closing cursors, unlistening, resetting
@@ -144,17 +149,23 @@ class PostgresDriver:
     @classmethod
     async def connect(cls, url: str) -> PostgresDriver:
         asyncio_thread = AsyncioThread("postgresql")
+        opened: list[asyncpg.Pool] = []
         try:
-            pool = await asyncio_thread.call(_open_pool, url, min_size=1, max_size=4)
-            custom_plans = await asyncio_thread.call(
-                _open_pool, url, min_size=0, max_size=2, init=_plan_each_call
+            opened.append(await asyncio_thread.call(_open_pool, url, min_size=1, max_size=4))
+            opened.append(
+                await asyncio_thread.call(
+                    _open_pool, url, min_size=0, max_size=2, init=_plan_each_call
+                )
             )
         except BaseException as exc:
+            # Tried again while the server starts: nothing of a failed try stays open.
             with trio.CancelScope(shield=True):
+                await asyncio_thread.call(_terminate, opened)
                 await asyncio_thread.aclose()
             if isinstance(exc, Exception) and _outage(exc):
                 raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
             raise
+        pool, custom_plans = opened
         return cls(asyncio_thread, pool, custom_plans)
 
     async def fetch(

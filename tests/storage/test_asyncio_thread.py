@@ -6,9 +6,11 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 import trio
-from status_tracker.storage import AsyncioThread
+import trio_asyncio
+from status_tracker.storage import AsyncioThread, DatabaseUnavailable, _postgres
 
 DEADLINE_S = 10.0
 
@@ -97,3 +99,33 @@ async def test_closing_ends_the_thread_and_later_calls_fail_clearly() -> None:
     assert "test-asyncio-closing" not in {thread.name for thread in threading.enumerate()}
     with pytest.raises(RuntimeError, match="closed"):
         await asyncio_thread.call(_where, delay_s=0)
+
+
+@pytest.mark.postgresql
+async def test_a_failed_postgresql_connect_leaves_no_connection_open(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service tries again while its database starts: each failed try closes what it
+    opened (here the first pool opened, the second could not connect)."""
+    opened = _postgres._open_pool
+
+    async def second_refused(url: str, **options: object) -> asyncpg.Pool:
+        if "init" in options:
+            raise ConnectionResetError("the server went away")
+        return await opened(url, **options)
+
+    monkeypatch.setattr(_postgres, "_open_pool", second_refused)
+    database = postgres_url.rsplit("/", 1)[1]
+    admin = await trio_asyncio.aio_as_trio(asyncpg.connect)(postgres_url)
+    try:
+        for _ in range(3):
+            with trio.fail_after(DEADLINE_S), pytest.raises(DatabaseUnavailable):
+                await _postgres.PostgresDriver.connect(postgres_url)
+        others = await trio_asyncio.aio_as_trio(admin.fetchval)(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await trio_asyncio.aio_as_trio(admin.close)()
+    assert others == 0
+    assert not [t for t in threading.enumerate() if t.name == "postgresql"]
