@@ -164,7 +164,9 @@ async def _postgresql_schema_version(url: str) -> int | None:
     import asyncpg  # the postgresql extra: only a PostgreSQL URL needs it
 
     try:
-        connection = await asyncpg.connect(url, timeout=TIMEOUT_S)
+        # Bounded throughout: a server that stops answering once connected (paused, a hung
+        # disk) is reported, not waited for, also when the connection is closed.
+        connection = await asyncpg.connect(url, timeout=TIMEOUT_S, command_timeout=TIMEOUT_S)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise _Failed(f"cannot connect to PostgreSQL: {exc}") from None
     try:
@@ -177,7 +179,7 @@ async def _postgresql_schema_version(url: str) -> int | None:
     except (OSError, asyncpg.PostgresError) as exc:
         raise _Failed(f"PostgreSQL answered with an error: {exc}") from None
     finally:
-        await connection.close()
+        await connection.close(timeout=TIMEOUT_S)
     return version
 
 

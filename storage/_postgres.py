@@ -264,9 +264,12 @@ class PostgresDriver:
         return applied
 
     async def aclose(self) -> None:
+        pools = [self._pool, self._custom_plans]
         try:
-            await self._asyncio.call(self._pool.close)
-            await self._asyncio.call(self._custom_plans.close)
+            for pool in pools:
+                await self._asyncio.call(pool.close)
         finally:
+            # What did not close gracefully (an error, a cancellation) is cut off.
             with trio.CancelScope(shield=True):
+                await self._asyncio.call(_terminate, pools)
                 await self._asyncio.aclose()

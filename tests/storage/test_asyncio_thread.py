@@ -12,6 +12,8 @@ import trio
 import trio_asyncio
 from status_tracker.storage import AsyncioThread, DatabaseUnavailable, _postgres
 
+from tests.support.service import wait_until
+
 DEADLINE_S = 10.0
 
 
@@ -91,6 +93,51 @@ async def test_cancelled_here_the_coroutine_ends_there_before_the_caller_goes_on
     assert steps == ["rolled back", "caller went on"]
 
 
+async def test_a_result_reached_as_the_caller_is_cancelled_is_returned_then_cancelled(
+    asyncio_thread: AsyncioThread,
+) -> None:
+    seen: list[str] = []
+
+    async def finishing() -> str:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            return "a pool it opened"  # finished before the cancellation could stop it
+        return "never"
+
+    with trio.fail_after(DEADLINE_S):
+        with trio.move_on_after(0.05) as scope:
+            seen.append(await asyncio_thread.call(finishing))
+            await trio.lowlevel.checkpoint()
+            seen.append("went on")
+    assert scope.cancelled_caught
+    assert seen == ["a pool it opened"]
+
+
+async def test_a_call_running_as_the_loop_closes_fails_clearly() -> None:
+    asyncio_thread = AsyncioThread("test-asyncio-closed-under-a-call")
+    began = threading.Event()
+
+    async def long() -> None:
+        began.set()
+        await asyncio.sleep(60)
+
+    failures: list[BaseException] = []
+
+    async def caller() -> None:
+        try:
+            await asyncio_thread.call(long)
+        except RuntimeError as exc:
+            failures.append(exc)
+
+    with trio.fail_after(DEADLINE_S):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(caller)
+            await trio.to_thread.run_sync(began.wait)
+            await asyncio_thread.aclose()
+    assert [str(failure) for failure in failures] == ["the asyncio loop closed while the call ran"]
+
+
 async def test_closing_ends_the_thread_and_later_calls_fail_clearly() -> None:
     asyncio_thread = AsyncioThread("test-asyncio-closing")
     with trio.fail_after(DEADLINE_S):
@@ -121,11 +168,17 @@ async def test_a_failed_postgresql_connect_leaves_no_connection_open(
         for _ in range(3):
             with trio.fail_after(DEADLINE_S), pytest.raises(DatabaseUnavailable):
                 await _postgres.PostgresDriver.connect(postgres_url)
-        others = await trio_asyncio.aio_as_trio(admin.fetchval)(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            database,
-        )
+
+        async def none_left() -> bool:
+            # A terminated connection's server process ends a moment later.
+            others = await trio_asyncio.aio_as_trio(admin.fetchval)(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+            return others == 0
+
+        await wait_until(none_left, what="the failed tries' connections to end")
     finally:
         await trio_asyncio.aio_as_trio(admin.close)()
-    assert others == 0
     assert not [t for t in threading.enumerate() if t.name == "postgresql"]
