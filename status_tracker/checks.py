@@ -87,7 +87,7 @@ async def check_config(config: Config) -> list[Check]:
             results[item] = Check(item, "not configured", str(exc))
         except _Failed as exc:
             results[item] = Check(item, "failed", str(exc))
-        except TimeoutError:
+        except (TimeoutError, trio.TooSlowError):
             results[item] = Check(item, "failed", f"no answer within {2 * TIMEOUT_S:g} s")
 
     async with trio.open_nursery() as nursery:
@@ -164,22 +164,29 @@ async def _postgresql_schema_version(url: str) -> int | None:
     import asyncpg  # the postgresql extra: only a PostgreSQL URL needs it
 
     try:
-        # Bounded throughout: a server that stops answering once connected (paused, a hung
-        # disk) is reported, not waited for, also when the connection is closed.
+        # Bounded once connected too: a server that stops answering then (paused, a hung
+        # disk) is reported, not waited for.
         connection = await asyncpg.connect(url, timeout=TIMEOUT_S, command_timeout=TIMEOUT_S)
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         raise _Failed(f"cannot connect to PostgreSQL: {exc}") from None
     try:
-        try:
-            version: int | None = await connection.fetchval(
-                "SELECT max(version) FROM schema_migrations"
-            )
-        except asyncpg.UndefinedTableError:
-            version = None
+        version: int | None = await connection.fetchval(
+            "SELECT max(version) FROM schema_migrations"
+        )
+    except asyncpg.UndefinedTableError:
+        version = None
+    except TimeoutError:
+        connection.terminate()
+        raise _Failed(
+            f"PostgreSQL took the connection but did not answer within {TIMEOUT_S:g} s"
+        ) from None
     except (OSError, asyncpg.PostgresError) as exc:
+        connection.terminate()
         raise _Failed(f"PostgreSQL answered with an error: {exc}") from None
-    finally:
-        await connection.close(timeout=TIMEOUT_S)
+    except BaseException:
+        connection.terminate()
+        raise
+    await connection.close(timeout=TIMEOUT_S)
     return version
 
 

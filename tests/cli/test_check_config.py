@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
+import trio
 
 from tests.cli.support import Finished, run_cli, run_cli_async
 from tests.support.fake_http import Answer, open_fake_server
+from tests.support.fake_postgres import open_stalling_postgres
 from tests.support.fake_qbittorrent import open_fake_qbittorrent
 from tests.support.fake_shoko import open_fake_shoko
 from tests.support.process import free_port
@@ -186,4 +188,20 @@ async def test_an_unreachable_postgresql_fails_without_showing_its_password(
 
     assert done.status == 2
     assert lines_by_item(done)["database"].startswith("failed: cannot connect to PostgreSQL")
+    assert "pg-password-9" not in done.output
+
+
+async def test_a_postgresql_that_stops_answering_once_connected_fails_in_time(
+    tmp_path: Path,
+) -> None:
+    async with open_stalling_postgres() as port:
+        url = f"postgresql://status:pg-password-9@127.0.0.1:{port}/status"
+        with trio.fail_after(60):
+            done = await run_cli_async("check-config", cwd=tmp_path, ST_DATABASE_URL=url)
+
+    assert done.status == 2, done.output
+    assert lines_by_item(done)["database"] == (
+        "failed: PostgreSQL took the connection but did not answer within 5 s"
+    )
+    assert "Traceback" not in done.output
     assert "pg-password-9" not in done.output
