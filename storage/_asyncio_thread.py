@@ -28,8 +28,9 @@ class AsyncioThread:
     """A running asyncio loop on a daemon thread; ``call`` runs a coroutine function there."""
 
     def __init__(self, name: str) -> None:
-        # Made directly, not through asyncio's policy: trio-asyncio, once imported, replaces
-        # the policy with one that refuses a new loop from Trio's thread.
+        # Made directly, not through asyncio's policy: trio-asyncio, once imported (the tests
+        # import it for their own connections), replaces the policy with one that refuses a new
+        # loop from Trio's thread.
         self._loop = asyncio.SelectorEventLoop()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
