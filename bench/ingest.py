@@ -22,6 +22,9 @@ backlog drained between rounds; the figures below are those of the round with th
   span from the first 200 to the last row applied), ``pending_at_last_accept`` and
   ``drain_rows_per_s`` (what was left when the last POST was answered, over the time it took
   to apply it, with nothing else arriving);
+* ``cpu_ms_per_webhook``: the service's CPU (all its threads) from the first POST until all
+  was applied, per webhook; ``accept_cpu_ms_per_webhook``: the part until the last answer;
+  ``baseline_cpu_ms_per_webhook`` and ``cpu_ratio``: the bare app's, and the first over it;
 * over all rounds: ``lost``, accepted webhooks whose event is on no timeline; ``refused``,
   webhooks never answered 200; ``retried``, POSTs sent again after a dropped connection or
   a 503 (see ``harness.deliver``); ``dead_letters``; ``reached_available`` out of
@@ -86,6 +89,7 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
             bare_cpu = _spent(bare_cpu, cpu_s(bare.pid))
             service_cpu = cpu_s(started.process.pid)
             sent = await send_flows(started.url, flows, concurrency=concurrency)
+            accept_cpu = _spent(service_cpu, cpu_s(started.process.pid))
             left = await pending(store)
             left_at = time.perf_counter()
             applied = await drained(store)
@@ -113,6 +117,7 @@ async def run(backend: str, movies: int, concurrency: int, rounds: int) -> dict[
                     "pending_at_last_accept": left,
                     "drain_rows_per_s": round(left / (applied - left_at), 1) if left else None,
                     "cpu_ms_per_webhook": _per(service_cpu, len(flows) * 4),
+                    "accept_cpu_ms_per_webhook": _per(accept_cpu, len(flows) * 4),
                     "baseline_cpu_ms_per_webhook": _per(bare_cpu, len(flows) * 4),
                     "cpu_ratio": ratio(service_cpu, bare_cpu),
                 }
