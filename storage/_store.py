@@ -317,7 +317,12 @@ class Store:
         queues_notification: bool = False,
     ) -> list[Rows]:
         write = _Write(statements, posts_mail, queues_notification)
-        await self._send.send(write)
+        try:
+            # Queued without a turn of the scheduler: waiting for the commit is the checkpoint,
+            # and a turn more is a round of every runnable task added to a webhook's answer.
+            self._send.send_nowait(write)
+        except trio.WouldBlock:
+            await self._send.send(write)
         await write.done.wait()
         if isinstance(write.result, DatabaseUnavailable):
             raise DatabaseUnavailable(str(write.result)) from write.result

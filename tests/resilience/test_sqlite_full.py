@@ -11,12 +11,17 @@ from tests.support.service import started_service, wait_until
 
 
 async def _set_max_pages(driver: object, pages: int | None) -> None:
-    writer: sqlite3.Connection = driver._writer  # type: ignore[attr-defined]
+    """Set the limit on both writing connections (the thread's and the event loop's)."""
+    writers: list[sqlite3.Connection] = [
+        driver._writer,  # type: ignore[attr-defined]
+        driver._inline_writer,  # type: ignore[attr-defined]
+    ]
     limiter: trio.CapacityLimiter = driver._write_limiter  # type: ignore[attr-defined]
 
     def set_limit() -> None:
-        current = writer.execute("PRAGMA page_count").fetchone()[0]
-        writer.execute(f"PRAGMA max_page_count = {pages if pages is not None else current}")
+        for writer in writers:
+            current = writer.execute("PRAGMA page_count").fetchone()[0]
+            writer.execute(f"PRAGMA max_page_count = {pages if pages is not None else current}")
 
     await trio.to_thread.run_sync(set_limit, limiter=limiter)
 

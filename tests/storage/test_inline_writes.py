@@ -1,0 +1,98 @@
+"""SQLite runs small write transactions on the event loop, but the loop never waits long there:
+told "busy" by another writer, or finding its inline writes slow (a slow disk's sync), the
+driver writes from its thread, and the loop goes on serving meanwhile."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import trio
+from status_tracker.storage import SaveRequest, Store, open_store
+from status_tracker.storage import _sqlite as sqlite_driver
+
+from tests.storage import test_failures
+from tests.storage.test_contract import movie
+from tests.support.service import wait_until
+
+SLOW_WRITE_S = 0.1
+
+
+class Ticker:
+    """Counts the turns a task gets while the event loop is free to run it."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    async def run(self) -> None:
+        while True:
+            await trio.sleep(0.005)
+            self.ticks += 1
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(f"sqlite:///{tmp_path / 'inline.db'}") as opened:
+        yield opened
+
+
+async def test_a_write_meeting_another_writer_waits_off_the_event_loop(
+    store: Store, tmp_path: Path
+) -> None:
+    other = sqlite3.connect(tmp_path / "inline.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    ticker = Ticker()
+    landed = trio.Event()
+
+    async def write() -> None:
+        await store.commit([SaveRequest(row=movie(1))])
+        landed.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ticker.run)
+        nursery.start_soon(write)
+
+        async def served_meanwhile() -> bool:
+            return ticker.ticks >= 20
+
+        await wait_until(served_meanwhile, what="the loop to serve while the write waits")
+        assert not landed.is_set()
+        other.execute("COMMIT")
+        with trio.fail_after(10):
+            await landed.wait()
+        nursery.cancel_scope.cancel()
+    other.close()
+    assert await store.load_request(1) == movie(1)
+    assert store.available
+
+
+async def test_once_inline_writes_are_slow_the_next_ones_leave_the_loop_free(
+    store: Store,
+) -> None:
+    driver = store._driver  # type: ignore[attr-defined]
+    for connection in (driver._inline_writer, driver._writer):
+        connection.create_function("pause", 0, lambda: time.sleep(SLOW_WRITE_S))
+    # Every insert now takes as long as a sync on a failing SD card.
+    driver._writer.execute(
+        "CREATE TRIGGER slow_disk AFTER INSERT ON requests BEGIN SELECT pause(); END"
+    )
+    ticker = Ticker()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(ticker.run)
+        await store.commit([SaveRequest(row=movie(1))])  # in place: nothing told it otherwise
+        before = ticker.ticks
+        await store.commit([SaveRequest(row=movie(2))])
+        during_second = ticker.ticks - before
+        nursery.cancel_scope.cancel()
+    assert during_second >= 5, "the loop should have served while the slow write ran"
+    assert await store.load_request(2) == movie(2)
+
+
+async def test_the_writer_thread_fails_a_bad_write_alone_too(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "INLINE_STATEMENTS", 0)
+    await test_failures.test_values_the_driver_cannot_take_fail_only_their_own_write(store)
