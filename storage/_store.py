@@ -420,30 +420,28 @@ class Store:
                     ),
                     (
                         _sql.one_row(
-                            "SELECT (SELECT mail_id FROM event_keys WHERE key = ?) AS id"
+                            "SELECT (SELECT mail_id FROM event_keys WHERE key = ?) AS by_event, "
+                            "(SELECT id FROM mail WHERE dedupe_key = ?) AS by_body"
                         ),
-                        (mail.event_key,),
-                    ),
-                    (
-                        _sql.one_row("SELECT (SELECT id FROM mail WHERE dedupe_key = ?) AS id"),
-                        (mail.dedupe_key,),
+                        (mail.event_key, mail.dedupe_key),
                     ),
                 ]
             )
-            positions.append((inserted, inserted + 2, inserted + 3))
+            positions.append((inserted, inserted + 2))
         for op in ops:
             statements.extend(_sql.statements_for(op))
         keys = {key for mail in mails for key in (mail.dedupe_key, mail.event_key) if key}
         async with self._own_keys(keys):
             results = await self._submit(statements, posts_mail=bool(mails))
         accepted = []
-        for inserted, by_event, by_body in positions:
+        for inserted, found in positions:
             new_id = _first_id(results[inserted])
             if new_id is not None:
                 accepted.append(Accepted(mail_id=new_id, duplicate=False))
                 continue
-            existing = _first_id(results[by_event]) or _first_id(results[by_body])
-            accepted.append(Accepted(mail_id=existing or 0, duplicate=True))
+            (earlier,) = results[found]
+            existing = earlier["by_event"] or earlier["by_body"] or 0
+            accepted.append(Accepted(mail_id=int(existing), duplicate=True))
         return accepted
 
     @contextlib.asynccontextmanager
