@@ -34,6 +34,10 @@ loaded machine does not count), as a slow disk's sync does, the writes of the ne
 long."""
 INLINE_PAUSE_S = 10.0
 _SMOOTHING = 0.2
+INLINE_CHECKPOINT_EVERY = 64
+"""After this many inline transactions, the next goes to the writer thread, whose connection
+checkpoints the log (copies it into the database file and syncs that: the slow part of
+writing, which the inline connection never does, so the loop never waits for it)."""
 
 
 def _busy(exc: BaseException) -> bool:
@@ -114,8 +118,10 @@ class SqliteDriver:
         # writes), it goes to the writer thread, which waits out the busy timeout.
         self._inline_writer = self._connect(path, busy_timeout_ms=0)
         self._inline_writer.execute("PRAGMA synchronous=FULL")
+        self._inline_writer.execute("PRAGMA wal_autocheckpoint=0")
         self._inline_paused_until = -math.inf
         self._inline_s = 0.0  # how long an inline transaction takes, smoothed
+        self._inline_since_thread = 0
         self._write_limiter = trio.CapacityLimiter(1)
         self._read_limiter = trio.CapacityLimiter(_READERS)
 
@@ -173,17 +179,23 @@ class SqliteDriver:
                 started = time.monotonic()
                 try:
                     with _outages_raised():
-                        return self._apply_in_transaction(self._inline_writer, items)
+                        results = self._apply_in_transaction(self._inline_writer, items)
+                    self._inline_since_thread += 1
+                    return results
                 except DatabaseUnavailable as exc:
                     if not _busy(exc.__cause__):
                         raise
                 finally:
                     self._inline_took(time.monotonic() - started)
+            self._inline_since_thread = 0
             return await trio.to_thread.run_sync(self._apply, items)
 
     def _inline(self, items: Sequence[Sequence[Statement]]) -> bool:
-        """Whether ``items`` go in place: few statements, and no recent inline write was slow."""
+        """Whether ``items`` go in place: few statements, no recent inline write was slow, and
+        the log was checkpointed lately."""
         if time.monotonic() < self._inline_paused_until:
+            return False
+        if self._inline_since_thread >= INLINE_CHECKPOINT_EVERY:
             return False
         return sum(len(statements) for statements in items) <= INLINE_STATEMENTS
 

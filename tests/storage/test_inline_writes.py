@@ -1,9 +1,11 @@
 """SQLite runs small write transactions on the event loop, but the loop never waits long there:
 told "busy" by another writer, or finding its inline writes slow (a slow disk's sync), the
-driver writes from its thread, and the loop goes on serving meanwhile."""
+driver writes from its thread, and the loop goes on serving meanwhile; the log is copied into
+the database by the thread, never inline."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +18,7 @@ from status_tracker.storage import _sqlite as sqlite_driver
 
 from tests.storage import test_failures
 from tests.storage.test_contract import movie
+from tests.support.fixtures import numbered_movie_request
 from tests.support.service import wait_until
 
 SLOW_WRITE_S = 0.1
@@ -96,3 +99,24 @@ async def test_the_writer_thread_fails_a_bad_write_alone_too(
 ) -> None:
     monkeypatch.setattr(sqlite_driver, "INLINE_STATEMENTS", 0)
     await test_failures.test_values_the_driver_cannot_take_fail_only_their_own_write(store)
+
+
+async def test_the_log_is_checkpointed_while_writes_go_inline(tmp_path: Path) -> None:
+    """The inline connection never copies the log into the database (the slow part); the
+    writer thread's does, every ``INLINE_CHECKPOINT_EVERY`` transactions: 1,500 webhooks
+    stored one by one left a 35 MB log otherwise."""
+    path = tmp_path / "log.db"
+    async with open_store(f"sqlite:///{path}") as store:
+        for number in range(1_500):
+            body = numbered_movie_request(number, title="Log", first_tmdb_id=10)
+            await store.accept_webhook(
+                source="jellyseerr",
+                kind="MEDIA_AUTO_APPROVED",
+                body=json.dumps(body),
+                dedupe_key=f"log-{number}",
+                now=1.0,
+            )
+        assert (await store.mail_counts())["pending"] == 1_500
+        log, database = await trio.Path(f"{path}-wal").stat(), await trio.Path(path).stat()
+        assert log.st_size < 8 * 1024 * 1024
+        assert database.st_size > 1024 * 1024, "the webhooks should be in the database file"
