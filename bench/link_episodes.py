@@ -63,11 +63,11 @@ class CountingDriver:
     ) -> Any:
         return await self._inner.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
 
-    async def apply(self, items: Sequence[Sequence[Any]]) -> Any:
+    async def apply(self, items: Sequence[Sequence[Any]], *, in_place: bool = True) -> Any:
         self.statements += sum(len(statements) for statements in items)
         started = time.perf_counter()
         try:
-            return await self._inner.apply(items)
+            return await self._inner.apply(items, in_place=in_place)
         finally:
             self.transaction_s.append(time.perf_counter() - started)
 

@@ -103,7 +103,7 @@ class CountingDriver:
     ) -> Any:
         return await self._inner.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
 
-    async def apply(self, items: Sequence[Sequence[Any]]) -> Any:
+    async def apply(self, items: Sequence[Sequence[Any]], *, in_place: bool = True) -> Any:
         for statements in items:
             for sql, _args in statements:
                 words = sql.split(None, 3)
@@ -111,7 +111,7 @@ class CountingDriver:
                     self.rows[words[2]] += 1
                 elif words[0] == "UPDATE":
                     self.rows[words[1]] += 1
-        return await self._inner.apply(items)
+        return await self._inner.apply(items, in_place=in_place)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

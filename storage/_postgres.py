@@ -200,7 +200,9 @@ class PostgresDriver:
                 raise DatabaseUnavailable(f"PostgreSQL: {exc!r}") from exc
             raise
 
-    async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
+    async def apply(
+        self, items: Sequence[Sequence[Statement]], *, in_place: bool = True
+    ) -> list[list[Rows] | Exception]:
         return await self._asyncio.call(self._apply, items)
 
     async def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:

@@ -55,6 +55,8 @@ from ._records import DeadLetter, Mail, RequestQuery, StoredNotification
 
 Statement = tuple[str, tuple[Any, ...]]
 
+_PRUNING = (PruneMail, PruneNotifications, PruneEventKeys, PruneSessions, PruneReplacementWaits)
+
 REQUEST_COLUMNS = (
     "id", "media_type", "title", "year", "tmdb_id", "tvdb_id", "imdb_id",
     "jellyseerr_request_id", "radarr_id", "sonarr_id", "is_anime", "state", "progress",
@@ -314,6 +316,11 @@ def posts_mail(ops: Sequence[Op]) -> bool:
 
 def queues_notification(ops: Sequence[Op]) -> bool:
     return any(isinstance(op, QueueNotification) for op in ops)
+
+
+def touches_many(ops: Sequence[Op]) -> bool:
+    """Whether ``ops`` may write many rows at once (pruning what has aged out)."""
+    return any(isinstance(op, _PRUNING) for op in ops)
 
 
 def _request_values(row: RequestRow) -> tuple[Any, ...]:

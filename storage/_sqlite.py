@@ -28,10 +28,10 @@ _READERS = 2
 INLINE_STATEMENTS = 256
 """A write transaction of at most this many statements runs on the event loop (~2 ms)."""
 INLINE_BUDGET_S = 0.005
-"""When inline transactions take longer than this on average (smoothed: a moment's spike on a
-loaded machine does not count), as a slow disk's sync does, the writes of the next
-``INLINE_PAUSE_S`` go to the writer thread: the event loop never waits on such a disk for
-long."""
+"""When inline transactions take longer than this on average (smoothed: one a little slow on a
+loaded machine does not count, one five times over does), as a slow disk's sync does, the
+writes of the next ``INLINE_PAUSE_S`` go to the writer thread, and the next inline one is a
+fresh try: a disk that stays slow stalls the event loop once a pause, not every write."""
 INLINE_PAUSE_S = 10.0
 _SMOOTHING = 0.2
 INLINE_CHECKPOINT_EVERY = 64
@@ -123,6 +123,9 @@ class SqliteDriver:
         self._inline_s = 0.0  # how long an inline transaction takes, smoothed
         self._inline_since_thread = 0
         self._write_limiter = trio.CapacityLimiter(1)
+        # The writer thread's own: Trio's default limiter is shared (name look-ups take it,
+        # and keep it while they hang), and writes must not queue behind them.
+        self._writer_thread = trio.CapacityLimiter(1)
         self._read_limiter = trio.CapacityLimiter(_READERS)
 
     @staticmethod
@@ -172,10 +175,11 @@ class SqliteDriver:
         finally:
             self._readers.append(reader)
 
-    async def apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
-        async with self._write_limiter:
-            if self._inline(items):
-                await trio.lowlevel.checkpoint()
+    async def apply(
+        self, items: Sequence[Sequence[Statement]], *, in_place: bool = True
+    ) -> list[list[Rows] | Exception]:
+        async with self._write_limiter:  # a checkpoint, which the inline path then needs not
+            if in_place and self._inline(items):
                 started = time.monotonic()
                 try:
                     with _outages_raised():
@@ -188,7 +192,7 @@ class SqliteDriver:
                 finally:
                     self._inline_took(time.monotonic() - started)
             self._inline_since_thread = 0
-            return await trio.to_thread.run_sync(self._apply, items)
+            return await trio.to_thread.run_sync(self._apply, items, limiter=self._writer_thread)
 
     def _inline(self, items: Sequence[Sequence[Statement]]) -> bool:
         """Whether ``items`` go in place: few statements, no recent inline write was slow, and
@@ -203,6 +207,7 @@ class SqliteDriver:
         self._inline_s += _SMOOTHING * (seconds - self._inline_s)
         if self._inline_s > INLINE_BUDGET_S:
             self._inline_paused_until = time.monotonic() + INLINE_PAUSE_S
+            self._inline_s = 0.0
 
     def _apply(self, items: Sequence[Sequence[Statement]]) -> list[list[Rows] | Exception]:
         with _outages_raised():

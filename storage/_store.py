@@ -84,12 +84,14 @@ class Driver(Protocol):
         ...
 
     async def apply(
-        self, items: Sequence[Sequence[_sql.Statement]]
+        self, items: Sequence[Sequence[_sql.Statement]], *, in_place: bool = True
     ) -> list[list[Rows] | Exception]:
         """Run every item in one transaction, each as if in its own savepoint.
 
         Returns, per item, the rows each of its statements returned, or the error that rolled
         that item (alone) back. Raises when the transaction as a whole cannot commit.
+        ``in_place``: False for a write that may touch many rows (pruning), which a driver
+        that runs small writes on the event loop hands to a thread.
         """
         ...
 
@@ -165,6 +167,7 @@ class _Write:
     statements: list[_sql.Statement]
     posts_mail: bool
     queues_notification: bool = False
+    in_place: bool = True
     done: trio.Event = attrs.field(factory=trio.Event)
     result: list[Rows] | Exception | None = None
 
@@ -291,7 +294,10 @@ class Store:
         if not self.available:
             return [DatabaseUnavailable(self._outage_reason)] * len(batch)
         try:
-            results = await self._driver.apply([write.statements for write in batch])
+            results = await self._driver.apply(
+                [write.statements for write in batch],
+                in_place=all(write.in_place for write in batch),
+            )
         except DatabaseUnavailable as exc:
             self._mark_unavailable(str(exc))
             return [exc] * len(batch)
@@ -315,8 +321,12 @@ class Store:
         *,
         posts_mail: bool,
         queues_notification: bool = False,
+        in_place: bool = True,
     ) -> list[Rows]:
-        write = _Write(statements, posts_mail, queues_notification)
+        write = _Write(statements, posts_mail, queues_notification, in_place)
+        # Cancelled already, nothing is queued (a write queued and then abandoned would
+        # commit with its keys released).
+        await trio.lowlevel.checkpoint_if_cancelled()
         try:
             # Queued without a turn of the scheduler: waiting for the commit is the checkpoint,
             # and a turn more is a round of every runnable task added to a webhook's answer.
@@ -339,6 +349,7 @@ class Store:
                 statements,
                 posts_mail=_sql.posts_mail(ops),
                 queues_notification=_sql.queues_notification(ops),
+                in_place=not _sql.touches_many(ops),
             )
 
     async def accept_webhook(
@@ -374,7 +385,7 @@ class Store:
         """Store each mail unless it is a duplicate (see ``accept_webhook``), and apply ``ops``,
         all in one transaction: a cursor saved in ``ops`` moves only with the mail it covers."""
         statements: list[_sql.Statement] = []
-        positions: list[tuple[int, int, int]] = []
+        positions: list[tuple[int, int]] = []
         for mail in mails:
             statements.extend(
                 [

@@ -1,13 +1,16 @@
 """The dispatcher loop: read unapplied mail in pages, apply it in waves, each row exactly once.
 
 A wave is the run of rows, from the oldest unapplied, that `correlation`'s batching rule lets
-be correlated together (see `planner`): its rows are routed against one read of storage, and
-delivered at once, every actor getting its own rows in mail order in one delivery it applies
-in one transaction. The next wave starts when every row of this one is applied or a dead
-letter. Whatever applying one row raises (in translation, correlation, an actor or a storage
-write), that row becomes a dead letter after ``max_attempts`` tries instead of blocking the
-inbox or stopping the service: a delivery of several rows that fails is tried again one row at
-a time. While the database is unavailable the dispatcher waits for it without counting tries.
+be correlated together (see `planner`), up to twice as many rows as the last wave took (64 at
+least: planning looks up every planned row, so it plans about what a wave can take, and a run
+of independent rows reaches a whole page in three waves): its rows are routed against one read
+of storage, and delivered at once, every actor getting its own rows in mail order in one
+delivery it applies in one transaction. The next wave starts when every row of this one is
+applied or a dead letter. Whatever applying one row raises (in translation, correlation, an
+actor or a storage write), that row becomes a dead letter after ``max_attempts`` tries instead
+of blocking the inbox or stopping the service: a delivery of several rows that fails is tried
+again one row at a time. While the database is unavailable the dispatcher waits for it
+without counting tries.
 
 Senders first: while webhooks arrive in a burst (``webhook_burst()``), the next wave waits
 until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go on being
@@ -49,7 +52,7 @@ logger = logging.getLogger(__name__)
 
 CallActor = Callable[[object, Deliver | DeliverAll], Awaitable[object]]
 PAGE = 500
-"""Mail rows read and planned at once at most."""
+"""Mail rows read, and a wave's rows, at most."""
 CONCURRENT_DELIVERIES = 64
 """Actors a wave delivers to at once at most: enough to fill the writer's transactions, few
 enough that a read of the HTTP side never queues behind hundreds of actors' reads."""

@@ -15,6 +15,11 @@ DEADLINE_S = 10
 
 
 async def test_values_the_driver_cannot_take_fail_only_their_own_write(store: Store) -> None:
+    await bad_values_fail_only_their_own_write(store)
+
+
+async def bad_values_fail_only_their_own_write(store: Store) -> None:
+    """Three good writes and two the driver refuses, sharing transactions: only the two fail."""
     good = [movie(1), movie(4), movie(5)]
     bad = [
         movie(2, tmdb_id=2**63),  # past a signed 64-bit column: OverflowError / DataError
@@ -66,3 +71,12 @@ async def test_during_an_outage_reads_and_writes_fail_fast_and_it_ends_alone(
         await store.commit([SaveRequest(row=movie(2))])
         assert await store.load_request(1) == movie(1)
         assert await store.load_request(2) == movie(2)
+
+
+async def test_a_write_cancelled_before_it_is_queued_is_not_stored(store: Store) -> None:
+    with trio.CancelScope() as scope:
+        scope.cancel()
+        await store.commit([SaveRequest(row=movie(1))])
+    await store.commit([SaveRequest(row=movie(2))])  # queued after it: the writer has moved on
+    assert await store.load_request(1) is None
+    assert await store.load_request(2) == movie(2)

@@ -35,9 +35,11 @@ class FlakyDriver:
         self._check()
         return await self._real.fetch(sql, args, keyed=keyed, custom_plan=custom_plan)
 
-    async def apply(self, items: Sequence[Sequence[Any]]) -> list[list[Rows] | Exception]:
+    async def apply(
+        self, items: Sequence[Sequence[Any]], *, in_place: bool = True
+    ) -> list[list[Rows] | Exception]:
         self._check()
-        return await self._real.apply(items)
+        return await self._real.apply(items, in_place=in_place)
 
     async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
         self._check()
