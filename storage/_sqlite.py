@@ -28,8 +28,8 @@ _READERS = 2
 INLINE_STATEMENTS = 256
 """A write transaction of at most this many statements runs on the event loop (~2 ms)."""
 INLINE_BUDGET_S = 0.005
-"""When inline transactions take longer than this on average (smoothed: one a little slow on a
-loaded machine does not count, one five times over does), as a slow disk's sync does, the
+"""When inline transactions take longer than this on average (smoothed: one slowed a little by
+a loaded machine does not count, one of 25 ms does), as a slow disk's sync does, the
 writes of the next ``INLINE_PAUSE_S`` go to the writer thread, and the next inline one is a
 fresh try: a disk that stays slow stalls the event loop once a pause, not every write."""
 INLINE_PAUSE_S = 10.0
@@ -178,7 +178,7 @@ class SqliteDriver:
     async def apply(
         self, items: Sequence[Sequence[Statement]], *, in_place: bool = True
     ) -> list[list[Rows] | Exception]:
-        async with self._write_limiter:  # a checkpoint, which the inline path then needs not
+        async with self._write_limiter:  # taking it is a checkpoint: inline needs no other
             if in_place and self._inline(items):
                 started = time.monotonic()
                 try:
