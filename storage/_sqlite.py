@@ -58,6 +58,18 @@ def _outages_raised() -> Iterator[None]:
         raise outage from exc
 
 
+@contextlib.contextmanager
+def _busy_passed_over() -> Iterator[None]:
+    """For work in place on the event loop: outages raised as ``_outages_raised`` does, but
+    "busy" swallowed, so that the caller goes on to hand the work to a thread, which waits."""
+    try:
+        with _outages_raised():
+            yield
+    except DatabaseUnavailable as exc:
+        if not _busy(exc.__cause__):
+            raise
+
+
 def _outage(exc: BaseException) -> DatabaseUnavailable | None:
     """The outage ``exc`` reports, or None when it is an error of one statement."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -157,12 +169,8 @@ class SqliteDriver:
     ) -> Rows:
         if keyed:
             await trio.lowlevel.checkpoint()
-            try:
-                with _outages_raised():
-                    return _rows(self._keyed_reader.execute(sql, tuple(args)))
-            except DatabaseUnavailable as exc:
-                if not _busy(exc.__cause__):
-                    raise
+            with _busy_passed_over():
+                return _rows(self._keyed_reader.execute(sql, tuple(args)))
         return await trio.to_thread.run_sync(
             self._fetch, sql, tuple(args), limiter=self._read_limiter
         )
@@ -182,13 +190,10 @@ class SqliteDriver:
             if in_place and self._inline(items):
                 started = time.monotonic()
                 try:
-                    with _outages_raised():
+                    with _busy_passed_over():
                         results = self._apply_in_transaction(self._inline_writer, items)
-                    self._inline_since_thread += 1
-                    return results
-                except DatabaseUnavailable as exc:
-                    if not _busy(exc.__cause__):
-                        raise
+                        self._inline_since_thread += 1
+                        return results
                 finally:
                     self._inline_took(time.monotonic() - started)
             self._inline_since_thread = 0
