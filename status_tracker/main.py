@@ -20,6 +20,9 @@ from .system import running_service
 logger = logging.getLogger("status_tracker")
 
 YOUNG_COLLECTION_THRESHOLD = 7_000
+POSTGRESQL_SWITCH_INTERVAL_S = 0.001
+"""How long the serving thread keeps the interpreter while PostgreSQL's driver thread waits for
+it (Python's default: 5 ms)."""
 
 
 def settle_heap() -> None:
@@ -30,6 +33,16 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
+
+
+def share_the_interpreter(config: Config) -> None:
+    """On PostgreSQL, asyncpg runs on a thread of its own, which needs the interpreter to send
+    a transaction and again to read its reply, while the serving thread holds it for up to the
+    switch interval each time: in a webhook burst, the transaction that one commit of many
+    webhooks waits for took 7 ms for 1.7 ms of work. A shorter interval lets it in sooner
+    (SQLite's writes run on the serving thread: it keeps the default)."""
+    if not config.database_url.startswith("sqlite:"):
+        sys.setswitchinterval(POSTGRESQL_SWITCH_INTERVAL_S)
 
 
 async def serve(config: Config, redact: Redactor) -> None:
@@ -58,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command is not None:
         return run_command(arguments, config, redact)
+    share_the_interpreter(config)
     try:
         trio.run(serve, config, redact)
     except Exception as exc:

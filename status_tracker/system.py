@@ -376,9 +376,6 @@ def _dispatcher(
         call_services=functools.partial(services.call, timeout=ACTOR_CALL_TIMEOUT_S),
         clock=clock,
         webhook_burst=webhook_burst,
-        # Left to after a burst, PostgreSQL's rows were applied a third later (the 600 x 4
-        # ingest benchmark: 1.65x the accept time, not 1.2x).
-        waits_out_bursts=store.dialect == "sqlite",
     )
 
 

@@ -177,6 +177,67 @@ def _first_id(rows: Rows) -> int | None:
     return int(rows[0]["id"]) if rows and rows[0]["id"] is not None else None
 
 
+def _accept_statements(mail: IncomingMail, now: float) -> tuple[list[_sql.Statement], int, int]:
+    """The statements that store ``mail`` unless it is a duplicate, and the positions of the
+    one giving its new id (no row for a duplicate) and of the one giving the earlier mail's
+    (``by_event``, ``by_body``)."""
+    return (
+        [
+            (
+                "UPDATE mail SET dedupe_key = NULL WHERE dedupe_key = ? AND received_at <= ?",
+                (mail.dedupe_key, now - DEDUPE_WINDOW_S),
+            ),
+            (
+                "DELETE FROM event_keys WHERE key = ? AND at <= ?",
+                (mail.event_key, now - EVENT_DEDUPE_WINDOW_S),
+            ),
+            (
+                "INSERT INTO mail (target, source, kind, body, dedupe_key, received_at) "
+                "SELECT ?, ?, ?, ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM event_keys WHERE key = ?) "
+                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                (mail.target, mail.source, mail.kind, mail.body, mail.dedupe_key, now,
+                 mail.event_key),
+            ),
+            (
+                "INSERT INTO event_keys (key, mail_id, at) "
+                "SELECT ?, id, ? FROM mail WHERE dedupe_key = ? AND ? IS NOT NULL "
+                "ON CONFLICT (key) DO NOTHING",
+                (mail.event_key, now, mail.dedupe_key, mail.event_key),
+            ),
+            (
+                _sql.one_row(
+                    "SELECT (SELECT mail_id FROM event_keys WHERE key = ?) AS by_event, "
+                    "(SELECT id FROM mail WHERE dedupe_key = ?) AS by_body"
+                ),
+                (mail.event_key, mail.dedupe_key),
+            ),
+        ],
+        2,
+        4,
+    )  # fmt: skip
+
+
+def _accept_in_one_call(mail: IncomingMail, now: float) -> tuple[list[_sql.Statement], int, int]:
+    """``_accept_statements`` as one call of PostgreSQL's ``accept_mail`` (migration 18), which
+    runs them on the server: one row with the new id and the earlier mail's. Alike, a burst's
+    webhooks are then sent in one round trip."""
+    return (
+        [
+            (
+                _sql.one_row(
+                    "SELECT inserted AS id, by_event, by_body "
+                    "FROM accept_mail(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                (mail.target, mail.source, mail.kind, mail.body, mail.dedupe_key,
+                 mail.event_key, now, now - DEDUPE_WINDOW_S, now - EVENT_DEDUPE_WINDOW_S),
+            )
+        ],
+        0,
+        0,
+    )  # fmt: skip
+
+
 @typing.final
 class Store:
     """Reads from, and group-commits writes to, one database."""
@@ -386,59 +447,11 @@ class Store:
         all in one transaction: a cursor saved in ``ops`` moves only with the mail it covers."""
         statements: list[_sql.Statement] = []
         positions: list[tuple[int, int]] = []
+        accept = _accept_in_one_call if self.dialect == "postgresql" else _accept_statements
         for mail in mails:
-            statements.extend(
-                [
-                    (
-                        "UPDATE mail SET dedupe_key = NULL "
-                        "WHERE dedupe_key = ? AND received_at <= ?",
-                        (mail.dedupe_key, now - DEDUPE_WINDOW_S),
-                    ),
-                    (
-                        "DELETE FROM event_keys WHERE key = ? AND at <= ?",
-                        (mail.event_key, now - EVENT_DEDUPE_WINDOW_S),
-                    ),
-                ]
-            )
-            inserted = len(statements)
-            statements.extend(
-                [
-                    (
-                        self._inserted_id(
-                            "INSERT INTO mail (target, source, kind, body, dedupe_key, "
-                            "received_at) SELECT CAST(? AS TEXT), CAST(? AS TEXT), "
-                            "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), "
-                            "CAST(? AS DOUBLE PRECISION) "
-                            "WHERE NOT EXISTS (SELECT 1 FROM event_keys WHERE key = ?) "
-                            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
-                        ),
-                        (
-                            mail.target,
-                            mail.source,
-                            mail.kind,
-                            mail.body,
-                            mail.dedupe_key,
-                            now,
-                            mail.event_key,
-                        ),
-                    ),
-                    (
-                        "INSERT INTO event_keys (key, mail_id, at) "
-                        "SELECT CAST(? AS TEXT), id, CAST(? AS DOUBLE PRECISION) FROM mail "
-                        "WHERE dedupe_key = ? AND CAST(? AS TEXT) IS NOT NULL "
-                        "ON CONFLICT (key) DO NOTHING",
-                        (mail.event_key, now, mail.dedupe_key, mail.event_key),
-                    ),
-                    (
-                        _sql.one_row(
-                            "SELECT (SELECT mail_id FROM event_keys WHERE key = ?) AS by_event, "
-                            "(SELECT id FROM mail WHERE dedupe_key = ?) AS by_body"
-                        ),
-                        (mail.event_key, mail.dedupe_key),
-                    ),
-                ]
-            )
-            positions.append((inserted, inserted + 2))
+            mine, inserted, found = accept(mail, now)
+            positions.append((len(statements) + inserted, len(statements) + found))
+            statements.extend(mine)
         for op in ops:
             statements.extend(_sql.statements_for(op))
         keys = {key for mail in mails for key in (mail.dedupe_key, mail.event_key) if key}
@@ -473,15 +486,6 @@ class Store:
             for key in keys:
                 del self._keys_in_flight[key]
             done.set()
-
-    def _inserted_id(self, insert_returning_id: str) -> str:
-        """An ``INSERT ... RETURNING id`` that, on PostgreSQL, always gives one row (the id, or
-        null when nothing was inserted), so that a burst of webhooks can be sent together."""
-        if self.dialect != "postgresql":
-            return insert_returning_id
-        return _sql.one_row(
-            f"WITH inserted AS ({insert_returning_id}) SELECT (SELECT id FROM inserted) AS id"
-        )
 
     async def allocate_request_ids(self, count: int) -> list[int]:
         """``count`` new request ids, in order, durably taken: never handed out again, by any

@@ -15,10 +15,7 @@ without counting tries.
 Senders first: while webhooks arrive in a burst (``webhook_burst()``), the next wave waits
 until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go on being
 read, a page at most): webhooks and rows share one core, the senders are answered sooner, and
-the backlog goes in large waves, which cost less per row than many small ones. Unless it
-``waits_out_bursts`` (False on PostgreSQL: much of applying is the database's own work, in
-its own process on another core, which applying during the burst puts to use), a wave waits
-only until a page of rows is waiting.
+the backlog goes in large waves, which cost less per row than many small ones.
 """
 
 from __future__ import annotations
@@ -108,11 +105,9 @@ class Dispatcher:
         clock: WallClock,
         max_attempts: int = 3,
         webhook_burst: Callable[[], bool] = lambda: False,
-        waits_out_bursts: bool = True,
     ) -> None:
         self._store = store
         self._webhook_burst = webhook_burst
-        self._waits_out_bursts = waits_out_bursts
         self._planner = Planner(store=store, translate=translate, clock=clock)
         self._calls: dict[str, CallActor] = {
             "request": call_request,
@@ -160,7 +155,7 @@ class Dispatcher:
                     self._drained_at = self._clock.now()
                 await posted.wait()
                 continue
-            if (self._waits_out_bursts or len(rows) < PAGE) and self._webhook_burst():
+            if self._webhook_burst():
                 now = trio.current_time()
                 waiting_since = now if waiting_since is None else waiting_since
                 if now < waiting_since + BURST_WAIT_S:

@@ -32,7 +32,6 @@ from status_tracker.storage import (
 from status_tracker.domain import RequestRow
 from tests.support.fixtures import load_fixture, numbered_movie_request
 from tests.support.flaky_database import flaky_store
-from tests.support.service import wait_until
 
 
 class Recorder:
@@ -73,7 +72,6 @@ async def run_dispatcher(
     *,
     translator: Translator = translate,
     webhook_burst: Callable[[], bool] = lambda: False,
-    waits_out_bursts: bool = True,
 ) -> tuple[Dispatcher, Registry]:
     registry = Registry("requests", lambda key: Recorder(key, store), intensity=10, period=1.0)
     await nursery.start(registry.run)
@@ -86,7 +84,6 @@ async def run_dispatcher(
         clock=WallClock(),
         max_attempts=3,
         webhook_burst=webhook_burst,
-        waits_out_bursts=waits_out_bursts,
     )
     await nursery.start(dispatcher.run)
     return dispatcher, registry
@@ -145,28 +142,6 @@ async def test_mail_waits_out_a_burst_no_longer_than_burst_wait_s(
         await wait_applied(store, dispatcher, handled=2)
         nursery.cancel_scope.cancel()
     assert sorted(fact.reason for _, fact in Recorder.applied) == ["r1", "r2"]
-
-
-async def test_unless_it_waits_out_bursts_a_wave_goes_once_a_page_is_waiting(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(dispatch_actor, "BURST_WAIT_S", 60.0)
-    monkeypatch.setattr(dispatch_actor, "PAGE", 2)
-    Recorder.applied = []
-    async with trio.open_nursery() as nursery:
-        dispatcher, _ = await run_dispatcher(
-            store, nursery, webhook_burst=lambda: True, waits_out_bursts=False
-        )
-        await store.commit([mail(1, AvailabilityUnconfirmed(reason=f"r{n}")) for n in range(3)])
-
-        async def page_applied() -> bool:
-            return dispatcher.dispatched >= 2
-
-        await wait_until(page_applied, what="a page applied", deadline=10)
-        await trio.sleep(0.3)
-        assert (await store.mail_counts())["pending"] == 1  # less than a page waits
-        nursery.cancel_scope.cancel()
-    assert [fact.reason for _, fact in Recorder.applied] == ["r0", "r1"]
 
 
 async def test_a_message_that_keeps_crashing_its_actor_becomes_a_dead_letter(store: Store) -> None:

@@ -1,10 +1,16 @@
-"""A burst of webhooks: the last 32 stored within half a second, and never a real stack's pace."""
+"""A burst of webhooks: the last 32 stored within half a second, the last of them moments ago,
+and never a real stack's pace."""
 
 from __future__ import annotations
 
 import trio
 import trio.testing
-from status_tracker.ingress.http.burst import BURST_COUNT, BURST_WINDOW_S, WebhookBurst
+from status_tracker.ingress.http.burst import (
+    BURST_COUNT,
+    BURST_QUIET_S,
+    BURST_WINDOW_S,
+    WebhookBurst,
+)
 
 
 async def test_a_burst_is_the_last_count_stored_within_the_window_and_ends_after_it(
@@ -19,6 +25,21 @@ async def test_a_burst_is_the_last_count_stored_within_the_window_and_ends_after
     assert burst()
     await trio.sleep(BURST_WINDOW_S)
     assert not burst()
+
+
+async def test_a_burst_ends_once_webhooks_stop_coming_not_a_window_later(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # What waits for the burst's end (the backlog) starts soon after the last webhook.
+    burst = WebhookBurst()
+    for _ in range(BURST_COUNT):
+        burst.stored()
+    await trio.sleep(BURST_QUIET_S / 2)
+    assert burst()
+    await trio.sleep(BURST_QUIET_S)
+    assert not burst(), "over, though the last 32 came within the window"
+    burst.stored()
+    assert burst(), "the next webhook within the window makes it a burst again"
 
 
 async def test_four_senders_at_ten_webhooks_a_second_each_make_no_burst(

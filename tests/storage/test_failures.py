@@ -46,6 +46,38 @@ async def bad_values_fail_only_their_own_write(store: Store) -> None:
     assert store.available
 
 
+async def test_a_webhook_the_database_refuses_in_a_burst_fails_alone_and_the_rest_once(
+    store: Store,
+) -> None:
+    # A burst's webhooks are alike: PostgreSQL gets them in one pipelined call, without BEGIN
+    # and COMMIT. One it refuses there (a lone surrogate fails as it is encoded, midway; a NUL
+    # as the server reads it) must take none of the others with it, nor store any twice.
+    refused_bodies = ['{"t": "\ud800"}']
+    if store.dialect == "postgresql":
+        refused_bodies.append('{"t": "\x00"}')
+    bodies = [f'{{"n": {n}}}' for n in range(6)]
+    bodies[2:2] = refused_bodies
+    outcomes: dict[str, str] = {}
+
+    async def accept(body: str) -> None:
+        try:
+            accepted = await store.accept_webhook(
+                source="radarr", kind="Grab", body=body, dedupe_key=body, now=1.0
+            )
+            # Stored by a first try that was not rolled back, it would be its own duplicate.
+            outcomes[body] = "duplicate" if accepted.duplicate else "stored"
+        except StorageError:
+            outcomes[body] = "refused"
+
+    async with trio.open_nursery() as nursery:
+        for body in bodies:
+            nursery.start_soon(accept, body)
+    assert outcomes == {body: "refused" if body in refused_bodies else "stored" for body in bodies}
+    assert store.writer_statistics().largest_batch > 1, "the webhooks should share a transaction"
+    stored = await store.fetch("SELECT body FROM mail ORDER BY id")
+    assert sorted(row["body"] for row in stored) == sorted(set(bodies) - set(refused_bodies))
+
+
 async def test_during_an_outage_reads_and_writes_fail_fast_and_it_ends_alone(
     tmp_path: Path,
 ) -> None:

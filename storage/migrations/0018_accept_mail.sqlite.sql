@@ -1,0 +1,2 @@
+-- PostgreSQL's version adds accept_mail(), a webhook's mail stored in one call. SQLite runs
+-- those statements in the service's own process, where a call costs no round trip: nothing.
