@@ -128,9 +128,12 @@ class SqliteDriver:
         # 5 ms for 1.3 ms of work (the hand-off both ways, the GIL taken back after each
         # statement), and the webhooks' 200s wait for it. Told "busy" (another process
         # writes), it goes to the writer thread, which waits out the busy timeout.
-        self._inline_writer = self._connect(path, busy_timeout_ms=0)
+        self._inline_writer = self._connect(path)
         self._inline_writer.execute("PRAGMA synchronous=FULL")
         self._inline_writer.execute("PRAGMA wal_autocheckpoint=0")
+        # Only now: setting those reads the file, which another process starting on it at the
+        # same moment may hold locked for a while (switching it to WAL, migrating).
+        self._inline_writer.execute("PRAGMA busy_timeout=0")
         self._inline_paused_until = -math.inf
         self._inline_s = 0.0  # how long an inline transaction takes, smoothed
         self._inline_since_thread = 0

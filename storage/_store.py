@@ -32,6 +32,7 @@ from status_tracker.domain import (
 from status_tracker.strict import storable
 
 from . import _sql
+from ._coalesce import Coalesced
 from ._ops import Op
 from ._records import (
     Accepted,
@@ -259,6 +260,7 @@ class Store:
         self._outages = 0
         self._unavailable_since = 0.0
         self._keys_in_flight: dict[str, trio.Event] = {}
+        self._downloads = Coalesced(functools.partial(self.load_downloads, keyed=True))
 
     @property
     def dialect(self) -> str:
@@ -578,20 +580,23 @@ class Store:
         return [_sql.episode_from(row) for row in rows]
 
     async def load_download(self, torrent_hash: str) -> DownloadRow | None:
-        rows = await self.fetch(
-            f"{_sql.SELECT_DOWNLOADS} WHERE hash = ?", (torrent_hash,), keyed=True
-        )
-        return _sql.download_from(rows[0]) if rows else None
+        """The stored download, read with those other tasks ask for at the same moment (the
+        actors a wave starts)."""
+        return await self._downloads.get(torrent_hash)
 
-    async def load_downloads(self, hashes: Collection[str]) -> dict[str, DownloadRow]:
+    async def load_downloads(
+        self, hashes: Collection[str], *, keyed: bool = False
+    ) -> dict[str, DownloadRow]:
         """The stored downloads among ``hashes``, by hash: what ``load_download`` gives for each,
-        in one read per 500 hashes."""
+        in one read per 500 hashes (``keyed``: reads a driver may run in place)."""
         found: dict[str, DownloadRow] = {}
         distinct = list(dict.fromkeys(hashes))
         for first in range(0, len(distinct), _IN_CHUNK):
             chunk = distinct[first : first + _IN_CHUNK]
             rows = await self.fetch(
-                f"{_sql.SELECT_DOWNLOADS} WHERE hash IN ({', '.join('?' * len(chunk))})", chunk
+                f"{_sql.SELECT_DOWNLOADS} WHERE hash IN ({', '.join('?' * len(chunk))})",
+                chunk,
+                keyed=keyed,
             )
             found.update((row["hash"], _sql.download_from(row)) for row in rows)
         return found
