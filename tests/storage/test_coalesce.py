@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TypeVar
 
 import pytest
 import trio
@@ -29,15 +30,20 @@ class Reads:
         return {key: f"row {key}" for key in keys if key % 10 != 0}
 
 
-async def get_all(coalesced: Coalesced[int, str], keys: list[int]) -> dict[int, str | None]:
-    got: dict[int, str | None] = {}
+K = TypeVar("K")
+V = TypeVar("V")
 
-    async def get(key: int) -> None:
-        got[key] = await coalesced.get(key)
+
+async def at_once(get: Callable[[K], Awaitable[V]], keys: list[K]) -> dict[K, V]:
+    """``get`` of every key, all started together; what each gave."""
+    got: dict[K, V] = {}
+
+    async def one(key: K) -> None:
+        got[key] = await get(key)
 
     async with trio.open_nursery() as nursery:
         for key in keys:
-            nursery.start_soon(get, key)
+            nursery.start_soon(one, key)
     return got
 
 
@@ -45,7 +51,7 @@ async def test_keys_asked_for_at_once_are_read_in_one_call(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     reads = Reads()
-    got = await get_all(Coalesced(reads), [1, 2, 3, 10, 2])
+    got = await at_once(Coalesced(reads).get, [1, 2, 3, 10, 2])
     assert got == {1: "row 1", 2: "row 2", 3: "row 3", 10: None}
     assert reads.calls == [[1, 2, 3, 10]]
 
@@ -134,14 +140,7 @@ async def test_a_waves_actors_loading_their_downloads_make_one_read(
         [SaveDownload(row=DownloadRow(hash=h, name=f"Movie {h[-2:]}")) for h in hashes[:40]]
     )
     counted_fetches.clear()
-    found: dict[str, DownloadRow | None] = {}
-
-    async def load(torrent_hash: str) -> None:
-        found[torrent_hash] = await store.load_download(torrent_hash)
-
-    async with trio.open_nursery() as nursery:
-        for torrent_hash in hashes:
-            nursery.start_soon(load, torrent_hash)
+    found = await at_once(store.load_download, hashes)
     assert {h for h, row in found.items() if row is not None} == set(hashes[:40])
     assert all(row.name == f"Movie {h[-2:]}" for h, row in found.items() if row is not None)
     assert len(counted_fetches) == 1
