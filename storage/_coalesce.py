@@ -40,6 +40,9 @@ class Coalesced(typing.Generic[K, V]):
         self._gathering: _Batch[K, V] | None = None
 
     async def get(self, key: K) -> V | None:
+        """What ``read`` finds for ``key``, read together with the keys asked for meanwhile;
+        alone if the read for all of them fails or its asker is cancelled (no new asker is
+        chosen: each reads its own)."""
         batch = self._gathering
         if batch is not None:
             batch.keys[key] = None

@@ -108,13 +108,13 @@ async def _run(connection: asyncpg.Connection, statements: Sequence[Statement]) 
 
 
 async def _run_all(
-    connection: asyncpg.Connection, runs: Sequence[Sequence[Sequence[Statement]]]
+    connection: asyncpg.Connection, items: Sequence[Sequence[Statement]]
 ) -> list[list[Rows]]:
-    """Run every item's statements, alike items together (``runs`` of ``alike_items``): each
-    statement of a run of alike items is one pipelined ``executemany`` (``fetchmany`` for one
-    row each) rather than a round trip per item."""
+    """Run every item's statements, alike items together: each statement of a run of alike
+    items is one pipelined ``executemany`` (``fetchmany`` for one row each) rather than a round
+    trip per item."""
     results: list[list[Rows]] = []
-    for run in runs:
+    for run in alike_items(items):
         if len(run) == 1:
             results.append(await _run(connection, run[0]))
             continue
@@ -215,15 +215,9 @@ class PostgresDriver:
     ) -> list[list[Rows] | Exception]:
         # Most batches fail nowhere: they run without a savepoint per item, two round trips
         # fewer each. When one fails, the whole is rolled back and run again item by item.
-        runs = list(alike_items(items))
         try:
-            if len(runs) == 1 and len(runs[0][0]) == 1:
-                # One statement for every item (a burst of webhooks): one pipelined call, which
-                # the server runs as one transaction of its own (all that comes before a Sync),
-                # without the round trips of BEGIN and COMMIT.
-                return await _run_all(connection, runs)
             async with connection.transaction():
-                return await _run_all(connection, runs)
+                return await _run_all(connection, items)
         except Exception as exc:
             if _outage(exc, connection):
                 raise

@@ -181,7 +181,8 @@ def _first_id(rows: Rows) -> int | None:
 def _accept_statements(mail: IncomingMail, now: float) -> tuple[list[_sql.Statement], int, int]:
     """The statements that store ``mail`` unless it is a duplicate, and the positions of the
     one giving its new id (no row for a duplicate) and of the one giving the earlier mail's
-    (``by_event``, ``by_body``)."""
+    (``by_event``, ``by_body``). SQLite runs them; PostgreSQL's ``accept_mail`` (migration 18)
+    runs the same, and must be changed with them."""
     return (
         [
             (
@@ -260,7 +261,7 @@ class Store:
         self._outages = 0
         self._unavailable_since = 0.0
         self._keys_in_flight: dict[str, trio.Event] = {}
-        self._downloads = Coalesced(functools.partial(self.load_downloads, keyed=True))
+        self._downloads = Coalesced(functools.partial(self._read_downloads, keyed=True))
 
     @property
     def dialect(self) -> str:
@@ -584,11 +585,16 @@ class Store:
         actors a wave starts)."""
         return await self._downloads.get(torrent_hash)
 
-    async def load_downloads(
-        self, hashes: Collection[str], *, keyed: bool = False
-    ) -> dict[str, DownloadRow]:
+    async def load_downloads(self, hashes: Collection[str]) -> dict[str, DownloadRow]:
         """The stored downloads among ``hashes``, by hash: what ``load_download`` gives for each,
-        in one read per 500 hashes (``keyed``: reads a driver may run in place)."""
+        in one read per 500 hashes."""
+        return await self._read_downloads(hashes, keyed=False)
+
+    async def _read_downloads(
+        self, hashes: Collection[str], *, keyed: bool
+    ) -> dict[str, DownloadRow]:
+        """``load_downloads``; ``keyed`` for the few a wave's actors ask for at once (at most
+        ``CONCURRENT_DELIVERIES`` of the dispatcher), which a driver may read in place."""
         found: dict[str, DownloadRow] = {}
         distinct = list(dict.fromkeys(hashes))
         for first in range(0, len(distinct), _IN_CHUNK):

@@ -150,7 +150,7 @@ class WebhookIngress:
             return _unavailable("too many webhooks in flight; retry shortly", SLOTS_RETRY_AFTER_S)
         try:
             kind = event_type_of(source, body) or "unknown"  # type: ignore[arg-type]
-            with trio.move_on_after(DURABLE_WRITE_S):
+            with trio.move_on_after(DURABLE_WRITE_S), service.webhook_burst.storing():
                 accepted = await store.accept_webhook(
                     source=source,
                     kind=kind,

@@ -8,12 +8,11 @@ import trio.testing
 from status_tracker.ingress.http.burst import (
     BURST_COUNT,
     BURST_QUIET_S,
-    BURST_WINDOW_S,
     WebhookBurst,
 )
 
 
-async def test_a_burst_is_the_last_count_stored_within_the_window_and_ends_after_it(
+async def test_a_burst_is_the_last_count_stored_within_the_window_and_a_trickle_ends_it(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     burst = WebhookBurst()
@@ -23,7 +22,27 @@ async def test_a_burst_is_the_last_count_stored_within_the_window_and_ends_after
     assert not burst()
     burst.stored()
     assert burst()
-    await trio.sleep(BURST_WINDOW_S)
+    # Webhooks keep coming, each within the quiet time, but at 20 a second: the last 32 soon
+    # span more than the window.
+    seen = []
+    for _ in range(40):
+        await trio.sleep(BURST_QUIET_S / 2)
+        burst.stored()
+        seen.append(burst())
+    assert seen[0]
+    assert not any(seen[-20:])
+
+
+async def test_a_webhook_being_stored_keeps_the_burst_going(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # A commit slower than the quiet time, which the senders wait for, is no pause.
+    burst = WebhookBurst()
+    for _ in range(BURST_COUNT):
+        burst.stored()
+    with burst.storing():
+        await trio.sleep(BURST_QUIET_S * 2)
+        assert burst()
     assert not burst()
 
 

@@ -15,7 +15,8 @@ from status_tracker.domain import DownloadRow
 
 
 class Reads:
-    """A read that records the keys of each call; it fails when asked for ``fail_with``."""
+    """A read that records the keys of each call; it fails when asked for ``fail_with`` among
+    other keys (alone, it is read)."""
 
     def __init__(self, *, fail_with: int | None = None, took_s: float = 0.0) -> None:
         self.calls: list[list[int]] = []

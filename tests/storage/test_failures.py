@@ -49,9 +49,9 @@ async def bad_values_fail_only_their_own_write(store: Store) -> None:
 async def test_a_webhook_the_database_refuses_in_a_burst_fails_alone_and_the_rest_once(
     store: Store,
 ) -> None:
-    # A burst's webhooks are alike: PostgreSQL gets them in one pipelined call, without BEGIN
-    # and COMMIT. One it refuses there (a lone surrogate fails as it is encoded, midway; a NUL
-    # as the server reads it) must take none of the others with it, nor store any twice.
+    # A burst's webhooks are alike: PostgreSQL gets them in one pipelined call. One it refuses
+    # there (a lone surrogate fails as it is encoded, midway; a NUL as the server reads it)
+    # must take none of the others with it, nor store any twice.
     refused_bodies = ['{"t": "\ud800"}']
     if store.dialect == "postgresql":
         refused_bodies.append('{"t": "\x00"}')
