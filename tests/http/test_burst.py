@@ -12,6 +12,14 @@ from status_tracker.ingress.http.burst import (
 )
 
 
+def a_burst() -> WebhookBurst:
+    """A burst: ``BURST_COUNT`` webhooks stored at once."""
+    burst = WebhookBurst()
+    for _ in range(BURST_COUNT):
+        burst.stored()
+    return burst
+
+
 async def test_a_burst_is_the_last_count_stored_within_the_window_and_a_trickle_ends_it(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
@@ -37,9 +45,7 @@ async def test_a_webhook_being_stored_keeps_the_burst_going(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     # A commit slower than the quiet time, which the senders wait for, is no pause.
-    burst = WebhookBurst()
-    for _ in range(BURST_COUNT):
-        burst.stored()
+    burst = a_burst()
     with burst.storing():
         await trio.sleep(BURST_QUIET_S * 2)
         assert burst()
@@ -50,9 +56,7 @@ async def test_a_burst_ends_once_webhooks_stop_coming_not_a_window_later(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     # What waits for the burst's end (the backlog) starts soon after the last webhook.
-    burst = WebhookBurst()
-    for _ in range(BURST_COUNT):
-        burst.stored()
+    burst = a_burst()
     await trio.sleep(BURST_QUIET_S / 2)
     assert burst()
     await trio.sleep(BURST_QUIET_S)
