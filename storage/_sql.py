@@ -355,11 +355,14 @@ def _download_values(row: DownloadRow) -> tuple[Any, ...]:
 
 def request_from(record: Mapping[str, Any]) -> RequestRow:
     """A row of ``SELECT_REQUEST`` (its columns are exactly the request's fields)."""
-    fields = dict(record)
-    fields["requested_seasons"] = _seasons(record["requested_seasons"])
-    fields["known_seasons"] = _seasons(record["known_seasons"])
-    fields["is_anime"] = bool(record["is_anime"])
-    return RequestRow(**fields)
+    return RequestRow(
+        **{
+            **record,
+            "requested_seasons": _seasons(record["requested_seasons"]),
+            "known_seasons": _seasons(record["known_seasons"]),
+            "is_anime": bool(record["is_anime"]),
+        }
+    )
 
 
 @functools.lru_cache(maxsize=256)  # few distinct lists, decoded for every request read
