@@ -3,17 +3,18 @@ webhooks), in the form Quart gives its own: compact JSON and a final newline."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from hypercorn.typing import ASGISendCallable
+
+from status_tracker import json_text
 
 
 async def send_json(
     send: ASGISendCallable, status: int, body: dict[str, Any], *headers: tuple[str, str]
 ) -> None:
     """Send ``body`` as a whole ``application/json`` answer with ``headers`` added."""
-    data = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+    data = json_text.dumps(body) + b"\n"
     fields = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(data)).encode()),

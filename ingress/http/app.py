@@ -7,7 +7,6 @@ in their own module; this one wires them together behind the admission gate.
 
 from __future__ import annotations
 
-import json
 import typing
 from typing import Any
 
@@ -15,9 +14,12 @@ from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from quart import jsonify
 from quart_trio import QuartTrio
 
+from status_tracker import json_text
+
 from . import api, dead_letters, errors, feed, metrics, notifications, openapi, pages, webhooks
 from .answers import send_json
 from .auth import Access
+from .json_provider import CompactJSONProvider
 from .limits import Admission, App, raise_open_file_limit
 from .service import Service
 from .sessions import Sessions
@@ -32,7 +34,7 @@ def create_app(service: Service) -> QuartTrio:
     app = QuartTrio("status_tracker")
     app.config["MAX_CONTENT_LENGTH"] = webhooks.MAX_BODY
     app.config["BODY_TIMEOUT"] = config.body_timeout_s
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = CompactJSONProvider(app)
     access = Access(
         webhook_token=service.webhook_token,
         api_token=service.api_token,
@@ -128,7 +130,7 @@ class UrlBase:
         if "websocket.http.response" not in scope.get("extensions", {}):
             await send({"type": "websocket.close", "code": 1008, "reason": "no such endpoint"})
             return
-        body = json.dumps({"error": f"no such endpoint: the service is under {self._base}/"})
+        body = json_text.dumps({"error": f"no such endpoint: the service is under {self._base}/"})
         await send(
             {
                 "type": "websocket.http.response.start",
@@ -136,7 +138,7 @@ class UrlBase:
                 "headers": [(b"content-type", b"application/json")],
             }
         )
-        await send({"type": "websocket.http.response.body", "body": body.encode()})
+        await send({"type": "websocket.http.response.body", "body": body})
 
 
 async def _answer(

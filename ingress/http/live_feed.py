@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import json
 import math
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -27,6 +26,7 @@ import attrs
 import trio
 
 from status_tracker.domain import EpisodeRow, RequestRow, TimelineEntry
+from status_tracker.json_text import dumps_text
 
 from . import views
 
@@ -41,10 +41,6 @@ Send = Callable[[str], Awaitable[None]]
 EntityKey = tuple[str, int, int, int]
 Describe = Callable[[RequestRow, Sequence[EpisodeRow]], Awaitable[dict[str, Any]]]
 DescribeEpisodes = Callable[[Sequence[EpisodeRow]], Awaitable[list[dict[str, Any]]]]
-
-
-def _encoded(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
 
 
 @attrs.define(eq=False)
@@ -69,7 +65,7 @@ class _Change:
                 continue
             self._describing = trio.Event()
             try:
-                self._text = _encoded(await self.message())
+                self._text = dumps_text(await self.message())
             finally:
                 self._describing.set()
                 self._describing = None
@@ -85,7 +81,7 @@ class _Change:
             change._describing = described
         try:
             for change, message in zip(changes, await messages(), strict=True):
-                change._text = _encoded(message)
+                change._text = dumps_text(message)
         finally:
             for change in changes:
                 change._describing = None
@@ -234,7 +230,7 @@ class LiveFeed:
             "request_id": entry.request_id,
             "entry": views.timeline_item(entry),
         }
-        text = _encoded(message)
+        text = dumps_text(message)
         for client in self._clients:
             client.timeline.append(text)
             client.wake.set()
@@ -350,7 +346,7 @@ class LiveFeed:
             self._next = None
             shared.covers = self._tickets
             self._reading = shared
-            shared.text = _encoded(await read())
+            shared.text = dumps_text(await read())
             return shared.text
         finally:
             shared.done.set()
