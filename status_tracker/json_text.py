@@ -16,7 +16,11 @@ from typing import Any
 
 import orjson
 
-_OPTIONS = orjson.OPT_NON_STR_KEYS
+# Dates and dataclasses go to ``default``, as the standard library sends them (Quart writes a
+# date as an HTTP date; orjson would write ISO 8601).
+_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def dumps(value: Any, *, default: Callable[[Any], Any] | None = None) -> bytes:

@@ -73,11 +73,12 @@ def test_a_float_that_is_not_finite_is_null(number: float) -> None:
 
 
 def test_default_writes_what_neither_library_knows() -> None:
-    moment = datetime.date(2026, 12, 5)
-    assert json_text.dumps([moment], default=str) == b'["2026-12-05"]'
-    assert json_text.dumps(["\udc80", moment], default=str) == b'["\\udc80","2026-12-05"]'
-    with pytest.raises(TypeError):
-        json_text.dumps([object()])
+    moment = datetime.datetime(2026, 12, 5, 8, 30)
+    assert json_text.dumps([moment], default=str) == b'["2026-12-05 08:30:00"]'
+    assert json_text.dumps(["\udc80", moment], default=str) == b'["\\udc80","2026-12-05 08:30:00"]'
+    for unknown in (object(), moment):
+        with pytest.raises(TypeError):
+            json_text.dumps([unknown])
 
 
 def test_text_for_a_websocket_frame() -> None:

@@ -8,7 +8,7 @@ from status_tracker.ingress.http import webhooks
 from status_tracker.storage import DatabaseUnavailable, Store
 
 from tests.support.fixtures import load_fixture
-from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, RunningService
+from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, RunningService, wait_until
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 WEBHOOK_AUTH = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -127,3 +127,22 @@ async def test_a_sign_in_body_over_the_limit_is_a_json_413(service: RunningServi
     response = await service.http.post("/login", data={"token": "x" * 10_000})
     assert response.status_code == 413
     assert "body over" in response.json()["error"]
+
+
+async def test_answers_are_compact_utf8_json_with_the_title_as_sent(
+    service: RunningService,
+) -> None:
+    approval = load_fixture("jellyseerr/media_auto_approved_movie.json")
+    approval["subject"] = "Amélie — 天気の子 🎬 (2001)"
+    sent = await service.http.post("/webhooks/jellyseerr", json=approval, headers=WEBHOOK_AUTH)
+    assert sent.content == b'{"accepted":true,"duplicate":false}\n'
+
+    async def listed() -> bool:
+        return (await service.http.get("/api/requests", headers=AUTH)).json()["total"] == 1
+
+    await wait_until(listed, what="the approval applied")
+    response = await service.http.get("/api/requests", headers=AUTH)
+    assert response.headers["content-type"] == "application/json"
+    assert '"title":"Amélie — 天気の子 🎬"'.encode() in response.content
+    assert response.content.endswith(b"}\n")
+    assert response.json()["items"][0]["title"] == "Amélie — 天気の子 🎬"
