@@ -13,7 +13,7 @@ import asyncpg
 import trio
 
 from ._asyncio_thread import AsyncioThread
-from ._sql import Statement, alike_items, batched, returns_rows
+from ._sql import ONE_ROW, Statement, alike_items, batched, returns_rows
 from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, StorageError
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -133,6 +133,34 @@ async def _run_all(
     return results
 
 
+def _one_statement(
+    items: Sequence[Sequence[Statement]],
+) -> tuple[str, list[tuple[Any, ...]]] | None:
+    """The statement and each item's arguments when every item is that one statement, giving
+    one row each time (a burst's webhooks: one call of ``accept_mail`` each); else None."""
+    if len(items) < 2 or any(len(statements) != 1 for statements in items):
+        return None
+    sql = items[0][0][0]
+    if not sql.startswith(ONE_ROW) or any(statements[0][0] != sql for statements in items):
+        return None
+    return sql, [statements[0][1] for statements in items]
+
+
+async def _run_alone(
+    connection: asyncpg.Connection, sql: str, args: list[tuple[Any, ...]]
+) -> list[list[Rows] | Exception]:
+    """Run one statement for each item's arguments in one round trip, without BEGIN and COMMIT:
+    the server runs a pipeline up to its Sync as one implicit transaction, so all of it
+    commits or none does (an error in one; or an argument asyncpg cannot encode midway, after
+    which it sends ROLLBACK before the Sync); then the caller runs each item alone. Nothing
+    that could fail runs after the commit, so nothing committed is ever run again.
+
+    In a webhook burst, BEGIN and COMMIT were two more round trips, each a chance to wait for
+    the interpreter and a core (p90 3.6 and 4.8 ms each, for a transaction of 7 ms at p50)."""
+    rows = await connection.fetchmany(numbered(sql), args)
+    return [[[dict(row)]] for row in rows]
+
+
 @typing.final
 class PostgresDriver:
     """Runs SQL on PostgreSQL through a small asyncpg pool, on asyncio's thread."""
@@ -214,8 +242,12 @@ class PostgresDriver:
         connection: asyncpg.Connection, items: Sequence[Sequence[Statement]]
     ) -> list[list[Rows] | Exception]:
         # Most batches fail nowhere: they run without a savepoint per item, two round trips
-        # fewer each. When one fails, the whole is rolled back and run again item by item.
+        # fewer each (a burst's webhooks without BEGIN and COMMIT either). When one fails, the
+        # whole is rolled back and run again item by item.
         try:
+            one = _one_statement(items)
+            if one is not None:
+                return await _run_alone(connection, *one)
             async with connection.transaction():
                 return await _run_all(connection, items)
         except Exception as exc:

@@ -223,7 +223,7 @@ def _accept_statements(mail: IncomingMail, now: float) -> tuple[list[_sql.Statem
 def _accept_in_one_call(mail: IncomingMail, now: float) -> tuple[list[_sql.Statement], int, int]:
     """``_accept_statements`` as one call of PostgreSQL's ``accept_mail`` (migration 18), which
     runs them on the server: one row with the new id and the earlier mail's. Alike, a burst's
-    webhooks are then sent as one pipelined statement."""
+    webhooks are then sent as one pipelined statement, one round trip."""
     return (
         [
             (

@@ -1,7 +1,8 @@
 -- One webhook's mail stored, or found a duplicate, in one call: the statements that store it
 -- on SQLite (_accept_statements in storage/_store.py), in their order, run by the server. A
--- burst's transaction is then three round trips (BEGIN, one call for all its webhooks,
--- COMMIT), not seven (each of the five statements for all of them between the two).
+-- burst's webhooks are then one pipelined call for all of them, one round trip (the server
+-- runs it as one implicit transaction), not seven (BEGIN, each of the five statements for all
+-- of them, COMMIT).
 --   inserted: the new mail's id, or null for a duplicate;
 --   by_event, by_body: the earlier mail with its event key, with its body.
 CREATE FUNCTION accept_mail(

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 import trio
-from status_tracker.storage import DatabaseUnavailable, SaveRequest, StorageError, Store
+from status_tracker.storage import (
+    DatabaseUnavailable,
+    IncomingMail,
+    SaveRequest,
+    StorageError,
+    Store,
+)
+from status_tracker.storage._store import _accept_in_one_call, _accept_statements
 
 from tests.storage.test_contract import movie
 from tests.support.flaky_database import flaky_store
@@ -112,3 +119,34 @@ async def test_a_write_cancelled_before_it_is_queued_is_not_stored(store: Store)
     await store.commit([SaveRequest(row=movie(2))])  # queued after it: the writer has moved on
     assert await store.load_request(1) is None
     assert await store.load_request(2) == movie(2)
+
+
+async def test_a_batch_refused_midway_stores_the_rest_once_as_new(store: Store) -> None:
+    # The driver's own view of a burst: its webhooks in one batch, in this order, a refused one
+    # among them (a lone surrogate fails as asyncpg encodes it, a NUL as the PostgreSQL server
+    # reads it). PostgreSQL sends them as one pipelined statement without BEGIN and COMMIT;
+    # were it not one transaction, the webhooks before the refused one would commit, then be
+    # run again one by one and come back as duplicates of themselves.
+    accept = _accept_in_one_call if store.dialect == "postgresql" else _accept_statements
+    refused_texts = ["\ud800", "\x00"] if store.dialect == "postgresql" else ["\ud800"]
+    expected: list[str] = []
+    for batch, refused_text in enumerate(refused_texts):
+        good = [f'{{"batch": {batch}, "n": {n}}}' for n in range(3)]
+        bodies = [*good[:2], f'{{"t": "{refused_text}"}}', good[2]]
+        items = []
+        for body in bodies:
+            mail = IncomingMail(
+                target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body
+            )
+            statements, inserted, _ = accept(mail, 1.0)
+            items.append((statements, inserted))
+        results = await store._driver.apply([statements for statements, _ in items])
+        assert isinstance(results[2], Exception)
+        for (_, inserted), result in zip(
+            items[:2] + items[3:], results[:2] + results[3:], strict=True
+        ):
+            assert not isinstance(result, Exception)
+            assert result[inserted][0]["id"] is not None, "stored as new, not its own duplicate"
+        expected += good
+    stored = await store.fetch("SELECT body FROM mail ORDER BY id")
+    assert [row["body"] for row in stored] == expected
