@@ -137,8 +137,9 @@ def _one_statement(
     items: Sequence[Sequence[Statement]],
 ) -> tuple[str, list[tuple[Any, ...]]] | None:
     """The statement and each item's arguments when every item is that one statement, giving
-    one row each time (a burst's webhooks: one call of ``accept_mail`` each); else None."""
-    if len(items) < 2 or any(len(statements) != 1 for statements in items):
+    one row each time (webhooks, a burst's or a lone one: one call of ``accept_mail`` each);
+    else None."""
+    if not items or any(len(statements) != 1 for statements in items):
         return None
     sql = items[0][0][0]
     if not sql.startswith(ONE_ROW) or any(statements[0][0] != sql for statements in items):
