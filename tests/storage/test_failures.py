@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pytest
 import trio
+import trio_asyncio
 from status_tracker.storage import (
     DatabaseUnavailable,
     IncomingMail,
     SaveRequest,
     StorageError,
     Store,
+    open_store,
 )
+from status_tracker.storage._postgres import PostgresDriver, _one_statement
 from status_tracker.storage._store import _accept_in_one_call, _accept_statements
 
 from tests.storage.test_contract import movie
@@ -150,3 +154,76 @@ async def test_a_batch_refused_midway_stores_the_rest_once_as_new(store: Store) 
         expected += good
     stored = await store.fetch("SELECT body FROM mail ORDER BY id")
     assert [row["body"] for row in stored] == expected
+
+
+async def test_a_refused_webhook_past_the_first_buffers_of_a_big_batch_takes_none_along(
+    store: Store,
+) -> None:
+    # asyncpg writes a pipeline in 128 kB pieces, the Sync after the last: a webhook the server
+    # refuses in a later piece (after the earlier pieces' webhooks ran) or that asyncpg cannot
+    # encode leaves none of the others committed, so each is stored once.
+    accept = _accept_in_one_call if store.dialect == "postgresql" else _accept_statements
+    padding = "x" * 20_000
+    bodies = [f'{{"n": {n}, "pad": "{padding}"}}' for n in range(12)]
+    refused_texts = ["\ud800", "\x00"] if store.dialect == "postgresql" else ["\ud800"]
+    expected: list[str] = []
+    for batch, refused_text in enumerate(refused_texts):
+        bodies = [f'{{"batch": {batch}, "n": {n}, "pad": "{padding}"}}' for n in range(12)]
+        bodies[9] = f'{{"batch": {batch}, "t": "{refused_text}"}}'
+        items = []
+        for body in bodies:
+            mail = IncomingMail(
+                target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body
+            )
+            statements, inserted, _ = accept(mail, 1.0)
+            items.append((statements, inserted))
+        results = await store._driver.apply([statements for statements, _ in items])
+        assert isinstance(results[9], Exception)
+        for place, ((_, inserted), result) in enumerate(zip(items, results, strict=True)):
+            if place != 9:
+                assert not isinstance(result, Exception), f"webhook {place}: {result!r}"
+                assert result[inserted][0]["id"] is not None, f"webhook {place} stored as new"
+        expected += bodies[:9] + bodies[10:]
+    stored = await store.fetch("SELECT body FROM mail ORDER BY id")
+    assert [row["body"] for row in stored] == expected
+
+
+@pytest.mark.postgresql
+async def test_a_batch_whose_rows_fail_to_decode_after_it_committed_fails_each_stored_once(
+    postgres_url: str,
+) -> None:
+    # The one failure that can come after a pipeline's commit: a row the driver cannot decode.
+    # Each webhook is told it failed (its sender's retry finds it stored, a duplicate), none is
+    # stored twice, and the failure is not raised for the whole batch (the store would run each
+    # write again).
+    async with open_store(postgres_url):
+        pass  # the schema, with accept_mail()
+    connection = await trio_asyncio.aio_as_trio(asyncpg.connect)(postgres_url)
+    try:
+
+        def undecodable(_: str) -> int:
+            raise ValueError("this client cannot read the id")
+
+        await trio_asyncio.aio_as_trio(connection.set_type_codec)(
+            "int8", encoder=str, decoder=undecodable, schema="pg_catalog", format="text"
+        )
+        bodies = [f'{{"n": {n}}}' for n in range(3)]
+        calls = []
+        for body in bodies:
+            mail = IncomingMail(
+                target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body
+            )
+            [(sql, args)], _, _ = _accept_in_one_call(mail, 1.0)
+            calls.append((sql, args))
+        one = _one_statement([[call] for call in calls])
+        assert one is not None
+        results = await trio_asyncio.aio_as_trio(PostgresDriver._apply_in_transaction)(
+            connection, [[call] for call in calls]
+        )
+        assert all(isinstance(result, ValueError) for result in results)
+        stored = await trio_asyncio.aio_as_trio(connection.fetch)(
+            "SELECT body FROM mail ORDER BY id"
+        )
+        assert [row["body"] for row in stored] == bodies
+    finally:
+        await trio_asyncio.aio_as_trio(connection.close)()
