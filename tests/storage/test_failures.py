@@ -125,32 +125,39 @@ async def test_a_write_cancelled_before_it_is_queued_is_not_stored(store: Store)
     assert await store.load_request(2) == movie(2)
 
 
-async def test_a_batch_refused_midway_stores_the_rest_once_as_new(store: Store) -> None:
-    # The driver's own view of a burst: its webhooks in one batch, in this order, a refused one
-    # among them (a lone surrogate fails as asyncpg encodes it, a NUL as the PostgreSQL server
-    # reads it). PostgreSQL sends them as one pipelined statement without BEGIN and COMMIT;
-    # were it not one transaction, the webhooks before the refused one would commit, then be
-    # run again one by one and come back as duplicates of themselves.
+def grab(body: str) -> IncomingMail:
+    """A Radarr grab's mail, its body its own dedupe key."""
+    return IncomingMail(target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body)
+
+
+def refused_texts(store: Store) -> list[str]:
+    """Text the backend refuses: a lone surrogate (asyncpg cannot encode it, SQLite cannot
+    store it), and on PostgreSQL a NUL (the server refuses it as it reads it)."""
+    return ["\ud800", "\x00"] if store.dialect == "postgresql" else ["\ud800"]
+
+
+async def apply_with_one_refused(store: Store, bodies: list[str], refused_at: int) -> None:
+    """Hand the driver the webhooks of ``bodies`` as one batch, in order: the one at
+    ``refused_at`` fails alone, each other is stored as new (not as its own duplicate, which it
+    would be had it committed, then run again one by one)."""
     accept = _accept_in_one_call if store.dialect == "postgresql" else _accept_statements
-    refused_texts = ["\ud800", "\x00"] if store.dialect == "postgresql" else ["\ud800"]
+    items = [accept(grab(body), 1.0) for body in bodies]
+    results = await store._driver.apply([statements for statements, _, _ in items])
+    assert isinstance(results[refused_at], Exception)
+    for place, ((_, inserted, _), result) in enumerate(zip(items, results, strict=True)):
+        if place != refused_at:
+            assert not isinstance(result, Exception), f"webhook {place}: {result!r}"
+            assert result[inserted][0]["id"] is not None, f"webhook {place} stored as new"
+
+
+async def test_a_batch_refused_midway_stores_the_rest_once_as_new(store: Store) -> None:
+    # The driver's own view of a burst: its webhooks in one batch, a refused one among them.
+    # PostgreSQL sends them as one pipelined statement without BEGIN and COMMIT; were it not one
+    # transaction, the webhooks before the refused one would commit, then be run again.
     expected: list[str] = []
-    for batch, refused_text in enumerate(refused_texts):
+    for batch, refused_text in enumerate(refused_texts(store)):
         good = [f'{{"batch": {batch}, "n": {n}}}' for n in range(3)]
-        bodies = [*good[:2], f'{{"t": "{refused_text}"}}', good[2]]
-        items = []
-        for body in bodies:
-            mail = IncomingMail(
-                target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body
-            )
-            statements, inserted, _ = accept(mail, 1.0)
-            items.append((statements, inserted))
-        results = await store._driver.apply([statements for statements, _ in items])
-        assert isinstance(results[2], Exception)
-        for (_, inserted), result in zip(
-            items[:2] + items[3:], results[:2] + results[3:], strict=True
-        ):
-            assert not isinstance(result, Exception)
-            assert result[inserted][0]["id"] is not None, "stored as new, not its own duplicate"
+        await apply_with_one_refused(store, [*good[:2], f'{{"t": "{refused_text}"}}', good[2]], 2)
         expected += good
     stored = await store.fetch("SELECT body FROM mail ORDER BY id")
     assert [row["body"] for row in stored] == expected
@@ -162,27 +169,12 @@ async def test_a_refused_webhook_past_the_first_buffers_of_a_big_batch_takes_non
     # asyncpg writes a pipeline in 128 kB pieces, the Sync after the last: a webhook the server
     # refuses in a later piece (after the earlier pieces' webhooks ran) or that asyncpg cannot
     # encode leaves none of the others committed, so each is stored once.
-    accept = _accept_in_one_call if store.dialect == "postgresql" else _accept_statements
     padding = "x" * 20_000
-    bodies = [f'{{"n": {n}, "pad": "{padding}"}}' for n in range(12)]
-    refused_texts = ["\ud800", "\x00"] if store.dialect == "postgresql" else ["\ud800"]
     expected: list[str] = []
-    for batch, refused_text in enumerate(refused_texts):
+    for batch, refused_text in enumerate(refused_texts(store)):
         bodies = [f'{{"batch": {batch}, "n": {n}, "pad": "{padding}"}}' for n in range(12)]
         bodies[9] = f'{{"batch": {batch}, "t": "{refused_text}"}}'
-        items = []
-        for body in bodies:
-            mail = IncomingMail(
-                target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body
-            )
-            statements, inserted, _ = accept(mail, 1.0)
-            items.append((statements, inserted))
-        results = await store._driver.apply([statements for statements, _ in items])
-        assert isinstance(results[9], Exception)
-        for place, ((_, inserted), result) in enumerate(zip(items, results, strict=True)):
-            if place != 9:
-                assert not isinstance(result, Exception), f"webhook {place}: {result!r}"
-                assert result[inserted][0]["id"] is not None, f"webhook {place} stored as new"
+        await apply_with_one_refused(store, bodies, 9)
         expected += bodies[:9] + bodies[10:]
     stored = await store.fetch("SELECT body FROM mail ORDER BY id")
     assert [row["body"] for row in stored] == expected
@@ -208,13 +200,7 @@ async def test_a_batch_whose_rows_fail_to_decode_after_it_committed_fails_each_s
             "int8", encoder=str, decoder=undecodable, schema="pg_catalog", format="text"
         )
         bodies = [f'{{"n": {n}}}' for n in range(3)]
-        calls = []
-        for body in bodies:
-            mail = IncomingMail(
-                target="dispatch", source="radarr", kind="Grab", body=body, dedupe_key=body
-            )
-            [(sql, args)], _, _ = _accept_in_one_call(mail, 1.0)
-            calls.append((sql, args))
+        calls = [_accept_in_one_call(grab(body), 1.0)[0][0] for body in bodies]
         one = _one_statement([[call] for call in calls])
         assert one is not None
         results = await trio_asyncio.aio_as_trio(PostgresDriver._apply_in_transaction)(
