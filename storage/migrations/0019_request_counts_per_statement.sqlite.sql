@@ -1,0 +1,2 @@
+-- PostgreSQL's version counts requests by state per statement rather than per row. SQLite's
+-- triggers run in the service's own process, at no round trip's cost: nothing.
