@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from status_tracker.storage import (
     MarkMailApplied,
     PostMail,
-    RequestQuery,
     SaveEpisodes,
     SaveRequest,
     Store,
@@ -23,7 +22,7 @@ from status_tracker.storage._postgres import _writes_one_row
 from status_tracker.storage._sql import Statement, alike_items, statements_for
 
 from status_tracker.domain import EpisodeRow, RequestRow
-from tests.storage.test_contract import movie
+from tests.storage.test_contract import assert_totals, movie
 
 SQL = [
     "INSERT INTO requests (id) VALUES (?)",
@@ -213,29 +212,12 @@ async def test_episodes_saved_together_by_one_request_read_back_in_order(store: 
     assert tuple(await store.load_episodes(1)) == episodes
 
 
-async def _totals(store: Store, rows: dict[int, RequestRow]) -> None:
-    for states, media_type in [
-        ((), None),
-        (("approved",), None),
-        (("downloading", "available"), None),
-        (("downloading",), "tv"),
-        ((), "movie"),
-        (("failed",), None),
-    ]:
-        _, total = await store.list_requests(RequestQuery(states=states, media_type=media_type))
-        expected = sum(
-            (not states or row.state in states) and media_type in (None, row.media_type)
-            for row in rows.values()
-        )
-        assert total == expected, (states, media_type)
-
-
 async def test_the_totals_follow_requests_saved_and_deleted_together(store: Store) -> None:
     """The per-state counts behind the list's totals follow a wave's saves (new requests,
     changed states and kinds, unchanged rows, all in one transaction) and a deletion of many."""
     rows = {n: movie(n, media_type="tv" if n % 2 else "movie") for n in range(1, 13)}
     await store._driver.apply(_items(*(SaveRequest(row=row) for row in rows.values())))
-    await _totals(store, rows)
+    await assert_totals(store, rows.values())
     changes: dict[int, dict[str, object]] = {
         1: {"state": "downloading"},
         2: {"state": "available"},
@@ -248,9 +230,9 @@ async def test_the_totals_follow_requests_saved_and_deleted_together(store: Stor
         rows[n] = attrs.evolve(rows[n], **change)
     rows |= {n: movie(n, state="downloading", media_type="tv") for n in range(13, 16)}
     await store._driver.apply(_items(*(SaveRequest(row=row) for row in rows.values())))
-    await _totals(store, rows)
+    await assert_totals(store, rows.values())
     gone = (2, 4, 13)
     await store._driver.apply([[("DELETE FROM requests WHERE id IN (?, ?, ?)", gone)]])
     for n in gone:
         del rows[n]
-    await _totals(store, rows)
+    await assert_totals(store, rows.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 import pytest
 import trio
@@ -443,7 +445,12 @@ async def test_the_totals_follow_every_change_of_state_and_media_type(store: Sto
         rows[n] = attrs.evolve(rows[n], **change)
         await store.commit([SaveRequest(row=rows[n])])
     await store.commit([SaveRequest(row=rows[2])])  # saved again unchanged
+    await assert_totals(store, rows.values())
 
+
+async def assert_totals(store: Store, rows: Iterable[RequestRow]) -> None:
+    """The list's totals, by state and media type, are those of ``rows``."""
+    rows = list(rows)
     for states, media_type in [
         ((), None),
         (("approved",), None),
@@ -455,7 +462,7 @@ async def test_the_totals_follow_every_change_of_state_and_media_type(store: Sto
         _, total = await store.list_requests(RequestQuery(states=states, media_type=media_type))
         expected = sum(
             (not states or row.state in states) and media_type in (None, row.media_type)
-            for row in rows.values()
+            for row in rows
         )
         assert total == expected, (states, media_type)
 
