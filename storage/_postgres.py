@@ -111,9 +111,9 @@ async def _run_all(
     connection: asyncpg.Connection, items: Sequence[Sequence[Statement]]
 ) -> list[list[Rows]]:
     """Run every item's statements, alike items together: each statement of a run of alike
-    items is one pipelined ``fetchmany`` for one row each, one statement for the rows an insert
-    or upsert writes (``_write_many``), else one pipelined ``executemany``, rather than a round
-    trip per item."""
+    items is one pipelined ``fetchmany`` for one row each, one statement for all the rows of one
+    that writes a row each time (``_write_many``), else one pipelined ``executemany``, rather
+    than a round trip per item."""
     results: list[list[Rows]] = []
     for run in alike_items(items):
         if len(run) == 1:
