@@ -137,6 +137,7 @@ async def _run_all(
 _ROW_INSERT = re.compile(
     r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(\?(?:, \?)*\)( ON CONFLICT .*)?"
 )
+_UPSERT_TARGET = re.compile(r" ON CONFLICT \(([\w, ]+)\) DO UPDATE ")
 _ROW_UPDATE = re.compile(r"UPDATE (\w+) SET ((?:\w+ = \?, )*\w+ = \?) WHERE (\w+) = \?")
 _MANY_ROWS: dict[str, str] = {}
 """Per statement writing one row, the one writing many (see ``_write_many``). Made once per
@@ -144,12 +145,20 @@ process: the arrays' types are the schema's."""
 
 
 def _writes_one_row(sql: str, args: Sequence[Sequence[Any]]) -> bool:
-    """Whether ``sql``, run for each of ``args``, inserts, upserts or updates one row each time
-    (the last argument its key, a different one each time) and returns none."""
+    """Whether ``sql``, run for each of ``args``, inserts, upserts or updates one row each time,
+    a different one each time where that matters (the key an update names, or an upsert's
+    conflict target: one statement may not upsert a row twice, and one UPDATE would apply only
+    one of two changes of a row, which one unforeseeable), and returns none."""
     if " RETURNING " in sql.upper():
         return False
-    if _ROW_INSERT.fullmatch(sql) is not None:
-        return True
+    insert = _ROW_INSERT.fullmatch(sql)
+    if insert is not None:
+        target = _UPSERT_TARGET.match(insert.group(3) or "")
+        if target is None:
+            return True
+        columns = [column.strip() for column in insert.group(2).split(",")]
+        keys = [columns.index(column.strip()) for column in target.group(1).split(",")]
+        return len({tuple(row[key] for key in keys) for row in args}) == len(args)
     return _ROW_UPDATE.fullmatch(sql) is not None and len({row[-1] for row in args}) == len(args)
 
 
@@ -183,9 +192,9 @@ async def _write_many(connection: asyncpg.Connection, sql: str, args: list[Any])
     parameter's values one array (encoded as ``executemany`` encodes each value): a statement
     per row cost the server more than its row did (a wave's 64 request upserts took 8.9 ms one
     by one, 5.7 ms as one statement, on a copy of a drained database; the per-state counts
-    follow a statement, not a row, since migration 19). A row it refuses, a value that will not
-    encode, or two rows with one key (which one statement may not upsert twice) fail the
-    transaction as ``executemany`` fails it, and its items then run one by one.
+    follow a statement, not a row, since migration 19). A row it refuses, or a value that will
+    not encode, fails the transaction as ``executemany`` fails it, and its items then run one
+    by one.
     """
     if len(args) < 2 or not _writes_one_row(sql, args):
         await connection.executemany(numbered(sql), args)

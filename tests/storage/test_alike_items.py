@@ -147,12 +147,15 @@ async def test_floats_that_are_not_finite_are_saved_with_their_neighbours(store:
 async def test_a_request_saved_twice_in_one_transaction_keeps_the_later_row(
     store: Store,
 ) -> None:
-    """One statement may not upsert a row twice; the transaction then runs item by item, and
-    the later save wins as it would alone."""
+    """By two writes, or twice in one: the later save wins, as one by one (one statement may
+    not upsert a row twice)."""
     first, later = movie(1, state="approved"), movie(1, state="grabbing", progress=3.0)
     outcomes = await store._driver.apply(_items(SaveRequest(row=first), SaveRequest(row=later)))
     assert not any(isinstance(outcome, Exception) for outcome in outcomes)
     assert await store.load_request(1) == later
+    last = movie(1, state="importing", progress=100.0)
+    await store.commit([SaveRequest(row=later), SaveRequest(row=last)])
+    assert await store.load_request(1) == last
 
 
 async def test_mail_posted_together_takes_ids_in_the_order_it_was_posted(store: Store) -> None:
@@ -188,14 +191,18 @@ async def test_mail_marked_applied_together_keeps_each_mark(store: Store) -> Non
 
 def test_only_statements_writing_one_row_each_time_go_as_one_for_all() -> None:
     """One UPDATE for many rows would apply only one of two changes of one row, which one
-    unforeseeable: those run one by one (the test above sees the result, not the plan)."""
+    unforeseeable, and one upsert may not write a row twice: those run one by one (the tests
+    above see the result, not the plan)."""
     mark = "UPDATE mail SET applied_at = ?, error = ? WHERE id = ?"
     assert _writes_one_row(mark, [(1.0, None, 5), (2.0, None, 6)])
     assert not _writes_one_row(mark, [(1.0, None, 5), (2.0, None, 5)])
     assert not _writes_one_row("UPDATE mail SET attempts = attempts + 1 WHERE id = ?", [(5,), (6,)])
-    assert _writes_one_row(SQL[0], [(1,), (1,)]), (
-        "an upsert of one key twice fails, then runs alone"
+    upsert = "INSERT INTO episodes (request_id, season, episode) VALUES (?, ?, ?) " + (
+        "ON CONFLICT (request_id, season, episode) DO UPDATE SET episode = excluded.episode"
     )
+    assert _writes_one_row(upsert, [(1, 1, 1), (1, 1, 2)])
+    assert not _writes_one_row(upsert, [(1, 1, 1), (1, 1, 1)])
+    assert _writes_one_row(SQL[0], [(1,), (1,)]), "a plain insert of one key twice fails alike"
     assert not _writes_one_row(f"{SQL[0]} RETURNING id", [(1,), (2,)])
 
 
