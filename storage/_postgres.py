@@ -148,18 +148,38 @@ def _writes_one_row(sql: str, args: Sequence[Sequence[Any]]) -> bool:
     """Whether ``sql``, run for each of ``args``, inserts, upserts or updates one row each time,
     a different one each time where that matters (the key an update names, or an upsert's
     conflict target: one statement may not upsert a row twice, and one UPDATE would apply only
-    one of two changes of a row, which one unforeseeable), and returns none."""
+    one of two changes of a row, which one unforeseeable), and returns none. Only shapes whose
+    one statement is known to write what they would one by one; any other runs as it is."""
     if " RETURNING " in sql.upper():
         return False
     insert = _ROW_INSERT.fullmatch(sql)
     if insert is not None:
-        target = _UPSERT_TARGET.match(insert.group(3) or "")
-        if target is None:
-            return True
         columns = [column.strip() for column in insert.group(2).split(",")]
-        keys = [columns.index(column.strip()) for column in target.group(1).split(",")]
-        return len({tuple(row[key] for key in keys) for row in args}) == len(args)
-    return _ROW_UPDATE.fullmatch(sql) is not None and len({row[-1] for row in args}) == len(args)
+        conflict = insert.group(3) or ""
+        if "ordinality" in columns or "?" in conflict:
+            return False
+        if " DO UPDATE " not in conflict:
+            return True
+        target = _UPSERT_TARGET.match(conflict)
+        keys = [] if target is None else [column.strip() for column in target.group(1).split(",")]
+        if not keys or not set(keys) <= set(columns):
+            return False
+        return _distinct(args, [columns.index(key) for key in keys])
+    update = _ROW_UPDATE.fullmatch(sql)
+    if update is None:
+        return False
+    _, assignments, key = update.groups()
+    columns = [assignment.partition(" = ")[0] for assignment in assignments.split(", ")]
+    return key not in columns and "ordinality" not in columns and _distinct(args, [-1])
+
+
+def _distinct(args: Sequence[Sequence[Any]], positions: Sequence[int]) -> bool:
+    """Whether the values at ``positions`` differ from row to row: surely so, as the database
+    compares them (a float rounded into an integer column might not)."""
+    keys = {tuple(row[position] for position in positions) for row in args}
+    return len(keys) == len(args) and not any(
+        isinstance(value, float) for key in keys for value in key
+    )
 
 
 def _for_many_rows(sql: str, arrays: Sequence[str]) -> str:

@@ -204,6 +204,17 @@ def test_only_statements_writing_one_row_each_time_go_as_one_for_all() -> None:
     assert not _writes_one_row(upsert, [(1, 1, 1), (1, 1, 1)])
     assert _writes_one_row(SQL[0], [(1,), (1,)]), "a plain insert of one key twice fails alike"
     assert not _writes_one_row(f"{SQL[0]} RETURNING id", [(1,), (2,)])
+    assert not _writes_one_row(mark, [(1.0, None, 5.0), (2.0, None, 5.5)]), "5.5 may be 5"
+    assert not _writes_one_row("UPDATE t SET k = ?, a = ? WHERE k = ?", [(1, 2, 3), (1, 2, 4)])
+    for conflict in [
+        "ON CONFLICT ON CONSTRAINT t_key DO UPDATE SET b = excluded.b",
+        "ON CONFLICT (a) DO UPDATE SET b = ?",
+        "ON CONFLICT (c) DO UPDATE SET b = excluded.b",
+    ]:
+        sql = f"INSERT INTO t (a, b) VALUES (?, ?) {conflict}"
+        assert not _writes_one_row(sql, [(1, 2), (3, 4)]), conflict
+    nothing = "INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO NOTHING"
+    assert _writes_one_row(nothing, [(1, 2), (1, 4)]), "the first is kept either way"
 
 
 async def test_episodes_saved_together_by_one_request_read_back_in_order(store: Store) -> None:
