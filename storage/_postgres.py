@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sys
 import typing
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
+import attrs
 import trio
 
 from ._asyncio_thread import AsyncioThread
@@ -144,64 +146,76 @@ _MANY_ROWS: dict[str, str] = {}
 process: the arrays' types are the schema's."""
 
 
-def _writes_one_row(sql: str, args: Sequence[Sequence[Any]]) -> bool:
-    """Whether ``sql``, run for each of ``args``, inserts, upserts or updates one row each time,
-    a different one each time where that matters (the key an update names, or an upsert's
-    conflict target: one statement may not upsert a row twice, and one UPDATE would apply only
-    one of two changes of a row, which one unforeseeable), and returns none. Only shapes whose
-    one statement is known to write what they would one by one; any other runs as it is."""
+@typing.final
+@attrs.frozen
+class _ManyRows:
+    """A statement writing one row, as one writing a row for each element of its parameters,
+    arrays: the text before and after their list, and the positions of the key that must differ
+    from row to row (none where repeats are harmless)."""
+
+    before: str
+    after: str
+    keys: tuple[int, ...]
+
+
+@functools.cache
+def _many_rows(sql: str) -> _ManyRows | None:
+    """``sql`` as one statement for many rows, if it inserts, upserts or updates one row each
+    time and returns none; None for any other statement. Only shapes whose one statement is
+    known to write what they would one by one, given distinct keys: one statement may not
+    upsert a row twice, and one UPDATE would apply only one of two changes of a row, which one
+    unforeseeable."""
     if " RETURNING " in sql.upper():
-        return False
+        return None
     insert = _ROW_INSERT.fullmatch(sql)
     if insert is not None:
-        columns = [column.strip() for column in insert.group(2).split(",")]
-        conflict = insert.group(3) or ""
+        table, listed, conflict = insert.groups()
+        columns = [column.strip() for column in listed.split(",")]
+        conflict = conflict or ""
         if "ordinality" in columns or "?" in conflict:
-            return False
-        if " DO UPDATE " not in conflict:
-            return True
-        target = _UPSERT_TARGET.match(conflict)
-        keys = [] if target is None else [column.strip() for column in target.group(1).split(",")]
-        if not keys or not set(keys) <= set(columns):
-            return False
-        return _distinct(args, [columns.index(key) for key in keys])
+            return None
+        keys: list[int] = []
+        if " DO UPDATE " in conflict:
+            target = _UPSERT_TARGET.match(conflict)
+            named = [] if target is None else [key.strip() for key in target.group(1).split(",")]
+            if not named or not set(named) <= set(columns):
+                return None
+            keys = [columns.index(key) for key in named]
+        return _ManyRows(
+            before=f"INSERT INTO {table} ({listed}) SELECT {listed} FROM unnest(",
+            after=f") WITH ORDINALITY AS given({listed}, ordinality) ORDER BY given.ordinality"
+            f"{conflict}",
+            keys=tuple(keys),
+        )
     update = _ROW_UPDATE.fullmatch(sql)
     if update is None:
-        return False
-    _, assignments, key = update.groups()
+        return None
+    table, assignments, key = update.groups()
     columns = [assignment.partition(" = ")[0] for assignment in assignments.split(", ")]
-    return key not in columns and "ordinality" not in columns and _distinct(args, [-1])
+    if key in columns or "ordinality" in columns:
+        return None
+    assigned = ", ".join(f"{column} = given.{column}" for column in columns)
+    return _ManyRows(
+        before=f"UPDATE {table} SET {assigned} FROM unnest(",
+        after=f") AS given({', '.join(columns)}, {key}) WHERE {table}.{key} = given.{key}",
+        keys=(len(columns),),
+    )
+
+
+def _writes_one_row(sql: str, args: Sequence[Sequence[Any]]) -> bool:
+    """Whether ``sql``, run for each of ``args``, may go as one statement (``_many_rows``)."""
+    shape = _many_rows(sql)
+    return shape is not None and _distinct(args, shape.keys)
 
 
 def _distinct(args: Sequence[Sequence[Any]], positions: Sequence[int]) -> bool:
     """Whether the values at ``positions`` differ from row to row: surely so, as the database
-    compares them (a float rounded into an integer column might not)."""
+    compares them (a float rounded into an integer column might not). True for no positions."""
+    if not positions:
+        return True
     keys = {tuple(row[position] for position in positions) for row in args}
     return len(keys) == len(args) and not any(
         isinstance(value, float) for key in keys for value in key
-    )
-
-
-def _for_many_rows(sql: str, arrays: Sequence[str]) -> str:
-    """``sql`` (see ``_writes_one_row``) as one statement writing a row for each element of its
-    parameters, arrays (``arrays``: each one's cast), in their order."""
-    given = ", ".join(arrays)
-    insert = _ROW_INSERT.fullmatch(sql)
-    if insert is not None:
-        table, columns, conflict = insert.groups()
-        return (
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM unnest({given}) "
-            f"WITH ORDINALITY AS given({columns}, ordinality) ORDER BY given.ordinality"
-            f"{conflict or ''}"
-        )
-    update = _ROW_UPDATE.fullmatch(sql)
-    assert update is not None
-    table, assignments, key = update.groups()
-    columns = [assignment.partition(" = ")[0] for assignment in assignments.split(", ")]
-    return (
-        f"UPDATE {table} SET {', '.join(f'{column} = given.{column}' for column in columns)} "
-        f"FROM unnest({given}) AS given({', '.join(columns)}, {key}) "
-        f"WHERE {table}.{key} = given.{key}"
     )
 
 
@@ -216,17 +230,18 @@ async def _write_many(connection: asyncpg.Connection, sql: str, args: list[Any])
     not encode, fails the transaction as ``executemany`` fails it, and its items then run one
     by one.
     """
-    if len(args) < 2 or not _writes_one_row(sql, args):
+    shape = _many_rows(sql) if len(args) > 1 else None
+    if shape is None or not _distinct(args, shape.keys):
         await connection.executemany(numbered(sql), args)
         return
     statement = _MANY_ROWS.get(sql)
     if statement is None:
         prepared = await connection.prepare(numbered(sql))
-        arrays = [
+        arrays = ", ".join(
             f"${number}::{kind.schema}.{kind.name}[]"
             for number, kind in enumerate(prepared.get_parameters(), 1)
-        ]
-        statement = _MANY_ROWS[sql] = _for_many_rows(sql, arrays)
+        )
+        statement = _MANY_ROWS[sql] = f"{shape.before}{arrays}{shape.after}"
     await connection.execute(statement, *(list(values) for values in zip(*args, strict=True)))
 
 
