@@ -9,10 +9,14 @@ from status_tracker.clients._fields import bad_reply as bad_reply
 from status_tracker.clients._health import DependencyHealth as DependencyHealth
 from status_tracker.clients._health import DependencyStatus as DependencyStatus
 from status_tracker.clients._health import HealthState as HealthState
+from status_tracker.clients._http import MAX_ANSWER_BYTES as MAX_ANSWER_BYTES
+from status_tracker.clients._http import WHOLE_ANSWER_TIMEOUTS as WHOLE_ANSWER_TIMEOUTS
 from status_tracker.clients._http import ClientError as ClientError
 from status_tracker.clients._http import ServiceUnavailable as ServiceUnavailable
 from status_tracker.clients._http import UnexpectedResponse as UnexpectedResponse
+from status_tracker.clients._http import UnreadableAnswer as UnreadableAnswer
 from status_tracker.clients._http import json_kind as json_kind
+from status_tracker.clients._http import read_answer as read_answer
 from status_tracker.clients._http import redact_url as redact_url
 from status_tracker.clients._http import transport_problem as transport_problem
 from status_tracker.clients.download_client import Download as Download

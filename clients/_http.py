@@ -11,6 +11,7 @@ import re
 import typing
 
 import httpx
+import trio
 
 from status_tracker.strict import load_json
 
@@ -23,6 +24,64 @@ if typing.TYPE_CHECKING:
 _AUTHORITY = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<authority>[^/?#]*)")
 _ERRNO_PREFIX = re.compile(r"^\[Errno -?\d+\]\s*")
 _BODY_PREVIEW = 200
+WHOLE_ANSWER_TIMEOUTS = 6
+"""How many per-read timeouts a whole answer may take: a server trickling its answer a byte at a
+time (each read inside the timeout) is as good as down after that."""
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""The largest answer, decompressed, a client reads: the biggest real ones (a large library's
+items, a long series' episodes) are a few MB; past this a reply only costs memory."""
+
+
+@typing.final
+class UnreadableAnswer(Exception):
+    """An answer that did not arrive whole in time, or was too large to read."""
+
+    def __init__(self, problem: str, *, status_code: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.status_code = status_code
+        """The answer's status when it was too large; None when it was too slow."""
+
+
+async def read_answer(
+    http: httpx.AsyncClient, method: str, url: str, *, read_timeout: float, **kwargs: typing.Any
+) -> httpx.Response:
+    """Send one request and read its whole answer: within ``WHOLE_ANSWER_TIMEOUTS`` times
+    ``read_timeout`` (httpx's limit for each step) and ``MAX_ANSWER_BYTES`` once decompressed.
+
+    Raises:
+        UnreadableAnswer: the answer was too slow or too large.
+        httpx.HTTPError, httpx.InvalidURL: as ``httpx.AsyncClient.request`` raises them.
+    """
+    whole = read_timeout * WHOLE_ANSWER_TIMEOUTS
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with trio.fail_after(whole):
+            async with http.stream(method, url, timeout=read_timeout, **kwargs) as response:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        limit = MAX_ANSWER_BYTES // 2**20
+                        raise UnreadableAnswer(
+                            f"sent an answer over {limit} MB", status_code=response.status_code
+                        )
+                    chunks.append(chunk)
+    except trio.TooSlowError:
+        raise UnreadableAnswer(f"took over {whole:g} s to answer") from None
+    # The body is decompressed already: the answer handed on no longer says how it was sent.
+    headers = [
+        (name, value)
+        for name, value in response.headers.raw
+        if name.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 def redact_url(url: str) -> str:
@@ -144,15 +203,25 @@ class HttpService:
     ) -> None:
         await self.aclose()
 
-    async def _send(self, method: str, path: str, **kwargs: typing.Any) -> httpx.Response:
-        """Send one request; raise ``ServiceUnavailable`` on transport failure or a 5xx answer.
+    async def _send(
+        self, method: str, path: str, *, answered: Container[int] = (), **kwargs: typing.Any
+    ) -> httpx.Response:
+        """Send one request; raise ``ServiceUnavailable`` on transport failure or a 5xx answer
+        (but those in ``answered``, which the caller reads).
 
         A body that cannot be decoded (a broken ``Content-Encoding``) is an ``UnexpectedResponse``.
         """
         try:
-            response = await self._http.request(
-                method, self._base_url + path, timeout=self._timeout, **kwargs
+            response = await read_answer(
+                self._http, method, self._base_url + path, read_timeout=self._timeout, **kwargs
             )
+        except UnreadableAnswer as exc:
+            message = f"{self.service_name} at {self._shown_url} {exc.problem}: {method} {path}"
+            if exc.status_code is None:
+                raise ServiceUnavailable(message, reason=f"unreachable: {exc.problem}") from None
+            raise UnexpectedResponse(
+                message, status_code=exc.status_code, reason=f"{self.service_name} {exc.problem}"
+            ) from None
         except httpx.DecodingError as exc:
             raise UnexpectedResponse(
                 f"{self.service_name} at {self._shown_url} sent an undecodable body to "
@@ -166,7 +235,7 @@ class HttpService:
                 f"{self.service_name} at {self._shown_url} is unreachable: {problem}",
                 reason=f"unreachable: {problem}",
             ) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500 and response.status_code not in answered:
             raise ServiceUnavailable(
                 f"{self.service_name} at {self._shown_url} answered {response.status_code} "
                 f"to {method} {path}",

@@ -129,7 +129,10 @@ class JellyseerrClient(KeyedService):
     async def title_of(self, media_type: str, tmdb_id: int) -> SeerrTitle | None:
         """A movie's or series' title and year, or None when Jellyseerr cannot find it."""
         path = f"/api/v1/{'movie' if media_type == 'movie' else 'tv'}/{tmdb_id}"
-        response = await self._send("GET", path, headers=self._headers)
+        # Seerr answers 500 when TMDB fails to find the title: unknown, as a 404 is.
+        response = await self._send(
+            "GET", path, answered=(httpx.codes.INTERNAL_SERVER_ERROR,), headers=self._headers
+        )
         self._check_auth(response)
         if response.status_code in (httpx.codes.NOT_FOUND, httpx.codes.INTERNAL_SERVER_ERROR):
             return None

@@ -16,10 +16,13 @@ from status_tracker.clients import (
     ClientError,
     JellyfinClient,
     QBittorrentClient,
+    UnreadableAnswer,
+    read_answer,
     redact_url,
     transport_problem,
 )
 from status_tracker.storage import AsyncioThread, parse_database_url
+from status_tracker.strict import load_json
 
 from .config import Config
 
@@ -244,12 +247,17 @@ async def _shoko(config: Config) -> str:
     async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
         try:
             # The listener's own first step: it checks the key without opening the feed.
-            response = await http.post(
+            response = await read_answer(
+                http,
+                "POST",
                 f"{config.shoko_url}/signalr/aggregate/negotiate",
                 params={"negotiateVersion": "1", "feeds": "shoko"},
                 headers={"apikey": config.shoko_api_key or ""},
+                read_timeout=TIMEOUT_S,
             )
-        except httpx.HTTPError as exc:
+        except UnreadableAnswer as exc:
+            raise _Failed(f"Shoko at {shown} {exc.problem}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise _Failed(f"Shoko at {shown} is unreachable: {transport_problem(exc)}") from None
     if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
         raise _Failed(f"Shoko at {shown} refused ST_SHOKO_API_KEY (HTTP {response.status_code})")
@@ -264,8 +272,12 @@ async def _get_json(
     shown = redact_url(url)
     async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
         try:
-            response = await http.get(url + path, headers=dict(headers))
-        except httpx.HTTPError as exc:
+            response = await read_answer(
+                http, "GET", url + path, headers=dict(headers), read_timeout=TIMEOUT_S
+            )
+        except UnreadableAnswer as exc:
+            raise _Failed(f"{service} at {shown} {exc.problem} to {path}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise _Failed(
                 f"{service} at {shown} is unreachable: {transport_problem(exc)}"
             ) from None
@@ -274,7 +286,7 @@ async def _get_json(
     if response.status_code != httpx.codes.OK:
         raise _Failed(f"{service} at {shown} answered HTTP {response.status_code} to {path}")
     try:
-        body = response.json()
+        body = load_json(response.content)
     except ValueError:
         body = None
     if not isinstance(body, dict):

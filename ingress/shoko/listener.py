@@ -16,7 +16,14 @@ import httpx
 import trio
 import trio_websocket
 from status_tracker.actors.shoko_matcher.messages import ShokoFact
-from status_tracker.clients import DependencyHealth, HealthState, redact_url, transport_problem
+from status_tracker.clients import (
+    DependencyHealth,
+    HealthState,
+    UnreadableAnswer,
+    read_answer,
+    redact_url,
+    transport_problem,
+)
 
 from status_tracker.strict import load_json
 
@@ -247,12 +254,17 @@ class ShokoListener:
 
     async def _negotiate(self, http: httpx.AsyncClient) -> str | None:
         """The connection token to open the WebSocket with; None when Shoko has no negotiate."""
-        response = await http.post(
-            f"{self._base_url}{_HUB_PATH}/negotiate",
-            params={"negotiateVersion": "1", "feeds": _FEEDS},
-            headers={"apikey": self._api_key},
-            timeout=self._server_timeout,
-        )
+        try:
+            response = await read_answer(
+                http,
+                "POST",
+                f"{self._base_url}{_HUB_PATH}/negotiate",
+                params={"negotiateVersion": "1", "feeds": _FEEDS},
+                headers={"apikey": self._api_key},
+                read_timeout=self._server_timeout,
+            )
+        except UnreadableAnswer as exc:
+            raise _ConnectionRefused(f"negotiate {exc.problem}") from None
         # SignalR lets WebSocket clients skip negotiation, so a server without it is still usable.
         if response.status_code in (httpx.codes.NOT_FOUND, httpx.codes.METHOD_NOT_ALLOWED):
             return None

@@ -144,6 +144,31 @@ async def test_a_wrong_password_and_an_unreachable_service_both_fail(tmp_path: P
     assert_no_secret_in(done, "not-the-password")
 
 
+def nested_status(
+    method: str, target: str, headers: Mapping[str, str], body: bytes
+) -> tuple[int, str, bytes]:
+    """A status JSON nested 100,000 deep: deeper than Python's parser can recurse."""
+    return 200, "application/json", b"[" * 100_000 + b"]" * 100_000
+
+
+async def test_a_service_answering_json_too_deep_to_read_fails_in_one_line(
+    tmp_path: Path,
+) -> None:
+    async with every_service() as variables, open_fake_server(nested_status) as sonarr_url:
+        done = await run_cli_async(
+            "check-config", cwd=tmp_path, **{**variables, "ST_SONARR_URL": sonarr_url}
+        )
+
+    assert done.status == 2, done.output
+    items = lines_by_item(done)
+    assert items["sonarr"] == (
+        f"failed: Sonarr at {sonarr_url} answered /api/v3/system/status with something "
+        "other than JSON"
+    )
+    assert "Traceback" not in done.output
+    assert all(items[item].startswith("ok (") for item in ("jellyfin", "radarr", "shoko"))
+
+
 def test_unconfigured_services_pass_and_say_what_is_off(tmp_path: Path) -> None:
     done = run_cli("check-config", cwd=tmp_path)
 
