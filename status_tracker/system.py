@@ -98,6 +98,7 @@ class System:
     shoko: ShokoListener | None = None
     shoko_matcher: ShokoMatcher | None = None
     radarr: RadarrClient | None = None
+    jellyseerr: JellyseerrClient | None = None
     notifier: NotificationDelivery | None = None
     metrics: Metrics = attrs.field(factory=Metrics)
     reconciler: Reconciler | None = None
@@ -213,6 +214,11 @@ class System:
                 if self.config.radarr_url
                 else {}
             ),
+            **(
+                {"jellyseerr": _dependency(self.config.jellyseerr_url, self.jellyseerr)}
+                if self.config.jellyseerr_url
+                else {}
+            ),
         }
         notifications = await self._notifications_health()
         failing = not database["reachable"] or gave_up
@@ -267,12 +273,20 @@ class System:
 
 def _dependency(
     url: str | None,
-    watcher: DownloadPoller | AvailabilityVerifier | EpisodeLister | RadarrClient | None,
+    watcher: DownloadPoller
+    | AvailabilityVerifier
+    | EpisodeLister
+    | RadarrClient
+    | JellyseerrClient
+    | None,
 ) -> dict[str, Any]:
     """One dependency on /health: its watcher's status, with the URL shown without credentials."""
     if not url or watcher is None:
         return {"configured": False, "reachable": None}
-    status = watcher.health.status() if isinstance(watcher, RadarrClient) else watcher.status()
+    if isinstance(watcher, (RadarrClient, JellyseerrClient)):
+        status = watcher.health.status()
+    else:
+        status = watcher.status()
     return {"configured": True, "url": redact_url(url), **_json.unstructure(status)}
 
 
@@ -299,7 +313,10 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
     sonarr = _sonarr(config)
     services_spec, services = _service_sync(store, clock, radarr=radarr, sonarr=sonarr)
     downloads = _download_client(config)
-    verifier = _library_verifier(config, store, requests)
+    # One client per service, so that /health shows what every user of it met.
+    jellyfin = _jellyfin(config)
+    jellyseerr = _jellyseerr(config)
+    verifier = _library_verifier(config, jellyfin, store, requests)
     shoko_matcher = _shoko_matcher(config, store, requests, verifier)
     system = System(
         config=config,
@@ -322,9 +339,17 @@ def build_system(config: Config, store: Store, tokens: Tokens, clock: WallClock)
         shoko=_shoko_listener(config, shoko_matcher),
         shoko_matcher=shoko_matcher,
         radarr=radarr,
+        jellyseerr=jellyseerr,
         notifier=_notifier(config, store, clock),
         reconciler=_reconciler(
-            config, store, clock, sonarr=sonarr, radarr=radarr, downloads=downloads
+            config,
+            store,
+            clock,
+            sonarr=sonarr,
+            radarr=radarr,
+            downloads=downloads,
+            jellyseerr=jellyseerr,
+            jellyfin=jellyfin,
         ),
     )
     _time_rounds(system)
@@ -412,19 +437,11 @@ def _reconciler(
     sonarr: SonarrClient | None,
     radarr: RadarrClient | None,
     downloads: DownloadClient | None,
+    jellyseerr: JellyseerrClient | None,
+    jellyfin: JellyfinClient | None,
 ) -> Reconciler | None:
-    jellyseerr = (
-        JellyseerrClient(config.jellyseerr_url, config.jellyseerr_api_key)
-        if config.jellyseerr_url and config.jellyseerr_api_key
-        else None
-    )
     if jellyseerr is None and sonarr is None and radarr is None:
         return None
-    jellyfin = (
-        JellyfinClient(config.jellyfin_url, config.jellyfin_api_key)
-        if config.jellyfin_url and config.jellyfin_api_key
-        else None
-    )
     # A reconnect of any of them (the download client too) asks for a round at once.
     watched = [c.health for c in (jellyseerr, sonarr, radarr, jellyfin, downloads) if c is not None]
     return Reconciler(
@@ -471,13 +488,25 @@ def _download_poller(
     )
 
 
-def _library_verifier(
-    config: Config, store: Store, requests: Registry
-) -> AvailabilityVerifier | None:
+def _jellyfin(config: Config) -> JellyfinClient | None:
     if not (config.jellyfin_url and config.jellyfin_api_key):
         return None
+    return JellyfinClient(config.jellyfin_url, config.jellyfin_api_key)
+
+
+def _jellyseerr(config: Config) -> JellyseerrClient | None:
+    if not (config.jellyseerr_url and config.jellyseerr_api_key):
+        return None
+    return JellyseerrClient(config.jellyseerr_url, config.jellyseerr_api_key)
+
+
+def _library_verifier(
+    config: Config, jellyfin: JellyfinClient | None, store: Store, requests: Registry
+) -> AvailabilityVerifier | None:
+    if jellyfin is None:
+        return None
     return AvailabilityVerifier(
-        client=JellyfinClient(config.jellyfin_url, config.jellyfin_api_key),
+        client=jellyfin,
         store=store,
         call_request=_calls(requests),
         interval=config.verify_interval_s,

@@ -5,6 +5,7 @@ comes first; the *arr's status messages become reasons; stalled packs are replac
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,7 @@ from tests.support.fixtures import load_fixture
 from tests.support.service import RunningService, started_service, wait_until
 
 KEY = "reconcile-test-key"
+OTHER_KEY = "a-key-seerr-does-not-know"
 SERIES_ID, TVDB, TMDB = 42, 176941, 19885
 PACK = "C41D9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
 MOVIE_ID, MOVIE_TMDB = 311, 693134
@@ -522,6 +524,37 @@ async def test_a_request_deleted_or_declined_in_jellyseerr_is_reflected(sqlite_u
             detail = await service.request(gone["id"])
             assert detail["timeline"][-1]["source"] == "jellyseerr"
             assert detail["timeline"][-1]["event"] == "caught_up_request_deleted"
+
+
+async def test_a_title_tmdb_cannot_find_is_caught_up_under_its_tmdb_id(sqlite_url: str) -> None:
+    async with fakes() as stack:
+        stack.jellyseerr.add_request(72, media_type="tv", tmdb_id=3, title="Lost", year=2004)
+        stack.jellyseerr.add_request(73, media_type="movie", tmdb_id=4, title="Found", year=2022)
+        stack.jellyseerr.tmdb_failing.add(("tv", 3))
+        async with start(sqlite_url, stack) as service:
+            await rounds(service)
+            titles = {i["title"]: i["state"] for i in await service.requests()}
+            assert titles == {"TMDB 3": "approved", "Found": "approved"}
+            health = (await service.http.get("/health")).json()["reconciler"]
+            assert health["services"]["jellyseerr"]["last_error"] is None
+
+
+async def test_jellyseerr_refusing_the_key_degrades_health_until_it_answers(
+    sqlite_url: str,
+) -> None:
+    async with fakes() as stack, start(sqlite_url, stack, jellyseerr_api_key=OTHER_KEY) as service:
+        await rounds(service)
+        body = (await service.http.get("/health")).json()
+        jellyseerr = body["dependencies"]["jellyseerr"]
+        assert (jellyseerr["status"], jellyseerr["configured"]) == ("degraded", True)
+        assert jellyseerr["reason"] == "Jellyseerr refused the API key (403)"
+        assert body["status"] == "degraded"
+        assert "jellyseerr is degraded: Jellyseerr refused the API key (403)" in body["problems"]
+        assert OTHER_KEY not in json.dumps(body)
+        stack.jellyseerr.accept_key(OTHER_KEY)
+        await rounds(service)
+        body = (await service.http.get("/health")).json()
+        assert body["dependencies"]["jellyseerr"]["status"] == "ok"
 
 
 async def test_an_import_jellyfin_does_not_show_gets_one_library_refresh(sqlite_url: str) -> None:

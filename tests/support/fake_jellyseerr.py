@@ -30,6 +30,8 @@ class FakeJellyseerr:
         self.requests: list[dict[str, Any]] = []
         self.titles: dict[tuple[str, int], dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, str]]] = []
+        self.tmdb_failing: set[tuple[str, int]] = set()
+        """Titles whose details Seerr cannot get from TMDB: it answers 500."""
 
     def add_request(
         self,
@@ -101,6 +103,10 @@ class FakeJellyseerr:
             "posterPath": f"/{tmdb_id}.jpg",
         }
 
+    def accept_key(self, api_key: str) -> None:
+        """Take ``api_key`` from now on (the key was changed in Seerr's settings)."""
+        self._api_key = api_key
+
     def set_status(self, request_id: int, status: int) -> None:
         for request in self.requests:
             if request["id"] == request_id:
@@ -137,7 +143,13 @@ class FakeJellyseerr:
         for media_type in ("movie", "tv"):
             prefix = f"/api/v1/{media_type}/"
             if method == "GET" and path.startswith(prefix) and path[len(prefix) :].isdigit():
-                found = self.titles.get((media_type, int(path[len(prefix) :])))
+                key = (media_type, int(path[len(prefix) :]))
+                if key in self.tmdb_failing:
+                    failed = b'{"message": "Unable to retrieve series."}'
+                    if media_type == "movie":
+                        failed = b'{"message": "Unable to retrieve movie."}'
+                    return 500, "application/json", failed
+                found = self.titles.get(key)
                 if found is None:
                     return 404, "application/json", b'{"message": "Unable to retrieve movie."}'
                 return 200, "application/json", json.dumps(found).encode()
