@@ -120,12 +120,18 @@ def parse_time(text: str | None) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.timestamp()
+    seconds = moment.timestamp()
+    # A time UTC cannot write (past the year 9999 once its offset is taken off) is unreadable.
+    return seconds if seconds <= _LATEST else None
+
+
+_LATEST = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC).timestamp()
 
 
 def format_time(seconds: float) -> str:
-    """Seconds since the epoch as the UTC ``yyyy-MM-ddTHH:mm:ssZ`` the *arr expects."""
-    moment = datetime.datetime.fromtimestamp(math.floor(seconds), datetime.UTC)
+    """Seconds since the epoch as the UTC ``yyyy-MM-ddTHH:mm:ssZ`` the *arr expects (a time
+    after the year 9999 as its last second)."""
+    moment = datetime.datetime.fromtimestamp(math.floor(min(seconds, _LATEST)), datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -189,6 +189,8 @@ class Reconciler:
             raise
         except Exception as exc:
             status.last_error = f"reconciling failed: {type(exc).__name__}"
+            # What it answered could not be handled: shown on /health as the service's problem.
+            client.health.failed(status.last_error)
             logger.exception("reconciling %s failed", name)
             return
         client.health.answered()
@@ -265,8 +267,9 @@ class Reconciler:
         setting = f"reconcile.{name}.cursor"
         stored = await self._store.get_setting(setting)
         cursor = rules.Cursor(**json.loads(stored)) if stored else None
-        records = await client.history_since(rules.read_from(cursor, self._clock.now()))
-        unread = rules.unread(records, cursor)
+        now = self._clock.now()
+        records = await client.history_since(rules.read_from(cursor, now))
+        unread = rules.unread(records, cursor, now)
         read = catch_up.sonarr_facts if name == "sonarr" else catch_up.radarr_facts
         learned = read(unread)  # type: ignore[arg-type]
         mails: list[IncomingMail] = []
@@ -275,7 +278,7 @@ class Reconciler:
                 mails.extend(await self._note_mail(item))
             else:
                 mails.append(self._mail(item, "dispatch"))
-        advanced = rules.advance(cursor, unread)
+        advanced = rules.advance(cursor, unread, now)
         ops: list[Op] = []
         if advanced is not None and advanced != cursor:
             ops.append(SetSetting(key=setting, value=json.dumps(attrs.asdict(advanced))))

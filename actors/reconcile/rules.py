@@ -253,21 +253,36 @@ class Dated(typing.Protocol):
     def date(self) -> float: ...
 
 
-def unread(records: Iterable[Dated], cursor: Cursor | None) -> list[Dated]:
-    """The rows after the cursor (``history/since`` answers rows at the cursor's date again)."""
+def unread(records: Iterable[Dated], cursor: Cursor | None, now: float) -> list[Dated]:
+    """The rows after the cursor (``history/since`` answers rows at the cursor's date again).
+
+    Ids grow with time, so when no row has a later id than the cursor's but some are dated
+    after it (and not after ``now``), the cursor's id is not one the service gave in order (a
+    reply once named an id far ahead): those rows are the unread ones, and `advance` takes the
+    cursor back to them instead of skipping every later row for good.
+    """
     if cursor is None:
         return list(records)
-    return [record for record in records if record.id > cursor.id]
+    later = [record for record in records if record.id > cursor.id]
+    if later:
+        return later
+    return [
+        record for record in records if record.id < cursor.id and cursor.date < record.date <= now
+    ]
 
 
-def advance(cursor: Cursor | None, records: Iterable[Dated]) -> Cursor | None:
-    """The cursor after reading ``records``: the newest row, never going back."""
-    newest = max(records, key=lambda record: record.id, default=None)
-    if newest is None or (cursor is not None and newest.id <= cursor.id):
-        return cursor
-    return Cursor(id=newest.id, date=newest.date)
+def advance(cursor: Cursor | None, records: Iterable[Dated], now: float) -> Cursor | None:
+    """The cursor after reading the unread ``records``: the newest row by id (the cursor itself
+    when there is none), dated no later than ``now``: a row dated in the future (a wrong clock,
+    a lying reply) must not make the next read ask for rows since a time that has not come,
+    which would skip every row until then."""
+    newest = max(records, key=lambda record: record.id, default=cursor)
+    if newest is None:
+        return None
+    return Cursor(id=newest.id, date=min(newest.date, now))
 
 
 def read_from(cursor: Cursor | None, now: float) -> float:
-    """The date to ask history since: the cursor's, or a short look back on the first read."""
-    return cursor.date if cursor is not None else now - FIRST_READ_LOOKBACK_S
+    """The date to ask history since: the cursor's (never after ``now``), or a short look back
+    on the first read."""
+    return min(cursor.date, now) if cursor is not None else now - FIRST_READ_LOOKBACK_S

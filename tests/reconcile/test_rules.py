@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +17,9 @@ from status_tracker.clients._arr import (
     ArrHistoryRecord,
     ArrMovie,
     ArrSeries,
+    format_time,
     history_record_from_wire,
+    parse_time,
     queue_item_from_wire,
 )
 from status_tracker.clients.jellyseerr import SeerrRequest, request_from_wire
@@ -465,16 +468,76 @@ def test_progress_is_dated_when_fewer_bytes_are_left(steps: list[tuple[float, fl
 # -- the cursor and the nudges --------------------------------------------------------------
 
 
+LATER = 2_000_000_000.0
+"""A ``now`` after every row's date."""
+
+
 @given(st.lists(st.integers(1, 10_000), unique=True), st.integers(0, 10_000))
 def test_the_cursor_never_goes_back_and_rows_are_read_once(ids: list[int], start: int) -> None:
-    cursor = rules.Cursor(id=start, date=float(start))
+    cursor = rules.Cursor(id=start, date=record(start, "grabbed", 1).date)
     records = [record(i, "grabbed", 1) for i in ids]
-    unread = rules.unread(records, cursor)
+    unread = rules.unread(records, cursor, LATER)
     assert all(r.id > start for r in unread)
-    advanced = rules.advance(cursor, unread)
+    advanced = rules.advance(cursor, unread, LATER)
     assert advanced is not None
     assert advanced.id >= start
-    assert rules.unread(records, advanced) == []
+    assert rules.unread(records, advanced, LATER) == []
+
+
+def _dated(record_id: int, date: float) -> ArrHistoryRecord:
+    return attrs.evolve(record(record_id, "grabbed", 1), date=date)
+
+
+def _read_rounds(
+    history: list[ArrHistoryRecord], rounds: list[tuple[float, set[int]]]
+) -> list[list[int]]:
+    """The ids each round reads: each round at ``now``, the history holding the rows of the
+    ids given, and ``history/since`` answering those dated at or after the date asked."""
+    cursor = None
+    read = []
+    for now, present in rounds:
+        since = rules.read_from(cursor, now)
+        answered = [r for r in history if r.id in present and r.date >= since]
+        unread = rules.unread(answered, cursor, now)
+        read.append(sorted(r.id for r in unread))
+        cursor = rules.advance(cursor, unread, now)
+        assert cursor is None or cursor.date <= now
+    return read
+
+
+NOW = 1_800_000_000.0
+FAR = 10**15
+
+
+def test_a_row_dated_in_the_future_hides_no_later_row() -> None:
+    future = _dated(2, NOW + 86400 * 365 * 7000)  # near the year 9999, on the service's clock
+    history = [_dated(1, NOW - 60), future, _dated(3, NOW + 250), _dated(4, NOW + 550)]
+    rounds = [(NOW, {1, 2}), (NOW + 300, {1, 2, 3}), (NOW + 600, {1, 2, 3, 4})]
+    read = _read_rounds(history, [*rounds, (NOW + 900, {1, 2, 3, 4})])
+    assert read == [[1, 2], [3], [4], []]
+
+
+def test_a_cursor_an_id_far_ahead_once_moved_reads_on_by_date() -> None:
+    history = [_dated(1, NOW - 60), _dated(FAR, NOW - 30), _dated(2, NOW + 100)]
+    history += [_dated(3, NOW + 400)]
+    rounds = [(NOW, {1, FAR}), (NOW + 300, {1, FAR, 2}), (NOW + 600, {1, FAR, 2, 3})]
+    assert _read_rounds(history, rounds) == [[1, FAR], [2], [3]]
+    again = _read_rounds(history, [*rounds[:2], (NOW + 300, {1, FAR, 2})])
+    assert again[-1] == [], "a row read by its date is not read again"
+
+
+def test_a_stored_cursor_dated_past_now_asks_since_now() -> None:
+    cursor = rules.Cursor(id=7, date=253402300799.0 + 50400)  # 9999-12-31T23:59:59-14:00
+    assert rules.read_from(cursor, NOW) == NOW
+    advanced = rules.advance(cursor, [], NOW)
+    assert advanced == rules.Cursor(id=7, date=NOW)
+
+
+def test_a_time_utc_cannot_write_is_unreadable_and_any_time_can_be_asked_for() -> None:
+    assert parse_time("9999-12-31T23:59:59-14:00") is None
+    assert parse_time("9999-12-31T23:59:59Z") == 253402300799.0
+    assert format_time(1e300) == "9999-12-31T23:59:59Z"
+    assert format_time(NOW) == "2027-01-15T08:00:00Z"
 
 
 def test_nudges_once_per_stay_and_the_library_scan_rate_limited() -> None:
