@@ -265,9 +265,29 @@ class Config:
         ]
         if not self.database_url.startswith("sqlite:"):
             values.append(self.database_url)
+        # A password in a service's URL (a proxy's basic auth) is as secret as an API key:
+        # httpx logs each request's URL at DEBUG.
+        for url in (self.database_url, *self._service_urls()):
             with contextlib.suppress(ValueError):
-                values.append(urllib.parse.urlsplit(self.database_url).password)
+                values.append(urllib.parse.urlsplit(url).password)
         return [value for value in values if value]
+
+    def _service_urls(self) -> list[str]:
+        urls = (
+            self.qbittorrent_url,
+            self.jellyfin_url,
+            self.shoko_url,
+            self.sonarr_url,
+            self.radarr_url,
+            self.jellyseerr_url,
+            self.public_url,
+            self.jellyfin_public_url,
+            self.jellyseerr_public_url,
+            self.sonarr_public_url,
+            self.radarr_public_url,
+            self.qbittorrent_public_url,
+        )
+        return [url for url in urls if url]
 
     @property
     def host(self) -> str:

@@ -106,6 +106,38 @@ async def test_at_info_polling_is_silent_and_what_happened_is_said(tmp_path: Pat
     assert len(lines) < 10, lines
 
 
+async def test_a_password_in_a_service_url_is_masked_where_httpx_logs_the_url(
+    tmp_path: Path,
+) -> None:
+    async with (
+        open_fake_qbittorrent("admin", "adminadmin") as qbittorrent,
+        service_process(
+            tmp_path,
+            ST_DATABASE_URL=f"sqlite:///{tmp_path / 'status-tracker.db'}",
+            ST_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+            ST_API_TOKEN=API_TOKEN,
+            ST_LOG_LEVEL="DEBUG",
+            # No dot in the host name (a Docker service's): nothing there looks like an e-mail.
+            ST_QBITTORRENT_URL=qbittorrent.url.replace(
+                "http://127.0.0.1", "http://proxy:hunter2pw@localhost"
+            ),
+            ST_QBITTORRENT_USERNAME="admin",
+            ST_QBITTORRENT_PASSWORD="adminadmin",
+            ST_POLL_ACTIVE_S="0.05",
+            ST_POLL_IDLE_S="0.05",
+        ),
+    ):
+
+        async def polled() -> bool:
+            return qbittorrent.paths.count("/api/v2/sync/maindata") >= 3
+
+        await wait_until(polled, what="three polls")
+
+    text = (tmp_path / "service.log").read_text()
+    assert "httpx: HTTP Request: POST http://proxy:***@localhost:" in text
+    assert "hunter2pw" not in text
+
+
 @pytest.fixture
 def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
     """A logger whose records go through the redaction filter into JSON lines."""
