@@ -47,15 +47,30 @@ def matches(secret: str, presented: list[str]) -> bool:
     return found
 
 
+MAX_QUERY_FIELDS = 100
+
+
 def scope_credentials(scope: Scope) -> tuple[Headers, MultiDict[str, str]]:
-    """The headers and query arguments of a raw ASGI scope, before any framework sees it."""
+    """The headers and query arguments of a raw ASGI scope, before any framework sees it.
+
+    Raises:
+        ValueError: the query string has more than ``MAX_QUERY_FIELDS`` fields.
+    """
     headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
     query = scope.get("query_string", b"").decode("latin-1")
-    return headers, MultiDict(urllib.parse.parse_qsl(query, max_num_fields=100))
+    try:
+        args = urllib.parse.parse_qsl(query, max_num_fields=MAX_QUERY_FIELDS)
+    except ValueError:
+        raise ValueError(f"the query string has more than {MAX_QUERY_FIELDS} fields") from None
+    return headers, MultiDict(args)
 
 
 def session_id(headers: Headers) -> str:
-    return parse_cookie(headers.get("Cookie", "")).get(sessions.COOKIE, "")
+    """The session cookie's value; none (empty) when the Cookie header cannot be read."""
+    try:
+        return parse_cookie(headers.get("Cookie", "")).get(sessions.COOKIE, "")
+    except UnicodeError:  # werkzeug reads a cookie's bytes as UTF-8
+        return ""
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -125,7 +140,10 @@ class Access:
 
     def privileged(self, scope: Scope) -> bool:
         """Cheaply: does this request present a token or a recently confirmed session?"""
-        headers, args = scope_credentials(scope)
+        try:
+            headers, args = scope_credentials(scope)
+        except ValueError:
+            return False
         return (
             self.api_token_in(headers, args)
             or self.view_token_in(headers, args)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from quart import Response, jsonify, request
+from quart import Response, has_request_context, jsonify, request, websocket
 from quart_trio import QuartTrio
 from status_tracker.storage import DatabaseUnavailable
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import WebsocketMismatch
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ def unauthorized() -> ErrorReply:
     return error(401, "missing or wrong API token", WWW_Authenticate="Bearer")
 
 
+def _asked() -> str:
+    """What was asked, in words: ``GET /path``, or ``a websocket to /path``."""
+    if has_request_context():
+        return f"{request.method} {request.path}"
+    return f"a websocket to {websocket.path}"
+
+
 def install(app: QuartTrio) -> None:
     """Answer HTTP errors, an unreachable database and any bug as JSON."""
 
@@ -38,8 +46,12 @@ def install(app: QuartTrio) -> None:
     async def http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
         if isinstance(exc, NotFound):
-            return error(404, f"no such endpoint: {request.method} {request.path}")
-        if isinstance(exc, MethodNotAllowed):
+            return error(404, f"no such endpoint: {_asked()}")
+        if isinstance(exc, WebsocketMismatch):
+            if has_request_context():
+                return error(400, f"{request.path} answers websockets only")
+            return error(400, f"{websocket.path} is no websocket endpoint")
+        if isinstance(exc, MethodNotAllowed) and has_request_context():
             reply = error(405, f"{request.method} is not allowed on {request.path}")
             if exc.valid_methods:
                 reply[2]["Allow"] = ", ".join(sorted(exc.valid_methods))
@@ -53,5 +65,5 @@ def install(app: QuartTrio) -> None:
 
     @app.errorhandler(Exception)
     async def bug(exc: Exception) -> Any:
-        logger.error("%s %s failed", request.method, request.path, exc_info=exc)
+        logger.error("%s failed", _asked(), exc_info=exc)
         return error(500, "internal error; the service log has the details")

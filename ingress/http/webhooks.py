@@ -120,7 +120,11 @@ class WebhookIngress:
             return _error(
                 404, f"unknown webhook source {source[:40]!r}; use one of {list(WEBHOOK_SOURCES)}"
             )
-        if not self._access.webhook_in(*scope_credentials(scope)):
+        try:
+            headers, args = scope_credentials(scope)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        if not self._access.webhook_in(headers, args):
             return _error(401, "missing or wrong webhook secret", ("WWW-Authenticate", "Bearer"))
         store = service.store
         if not store.available:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import trio
 from status_tracker.ingress.http import webhooks
 from status_tracker.storage import DatabaseUnavailable, Store
+from trio_websocket import ConnectionRejected, open_websocket_url
 
 from tests.support.fixtures import load_fixture
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, RunningService, wait_until
@@ -146,3 +149,55 @@ async def test_answers_are_compact_utf8_json_with_the_title_as_sent(
     assert '"title":"Amélie — 天気の子 🎬"'.encode() in response.content
     assert response.content.endswith(b"}\n")
     assert response.json()["items"][0]["title"] == "Amélie — 天気の子 🎬"
+
+
+async def test_a_cookie_that_is_not_utf8_is_no_session(service: RunningService) -> None:
+    cookie = {"Cookie": b"st_session=\xff"}
+    response = await service.http.get("/api/requests", headers=cookie)
+    assert response.status_code == 401
+    assert response.json() == {"error": "missing or wrong API token"}
+    response = await service.http.get("/api/requests", headers={**cookie, **AUTH})
+    assert response.status_code == 200
+
+
+async def test_a_webhook_with_too_many_query_fields_is_a_json_400_and_stores_nothing(
+    service: RunningService,
+) -> None:
+    query = "&".join(["a=1"] * 101)
+    response = await service.http.post(
+        f"/webhooks/radarr?{query}", json={"eventType": "Test"}, headers=WEBHOOK_AUTH
+    )
+    assert response.status_code == 400
+    assert response.json() == {"error": "the query string has more than 100 fields"}
+    assert (await service.system.store.mail_counts())["webhooks"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/wsx", 404, "no such endpoint: a websocket to /wsx"),
+        ("/api/requests", 400, "/api/requests is no websocket endpoint"),
+    ],
+)
+async def test_a_websocket_to_anything_but_the_feed_is_a_json_error(
+    service: RunningService,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    status: int,
+    message: str,
+) -> None:
+    url = service.url.replace("http://", "ws://") + f"{path}?token={API_TOKEN}"
+    with pytest.raises(ConnectionRejected) as caught, trio.fail_after(10):
+        async with open_websocket_url(url):
+            pass
+    assert caught.value.status_code == status
+    assert json.loads(caught.value.body) == {"error": message}
+    assert "Traceback" not in caplog.text
+
+
+async def test_an_http_request_to_the_feed_says_it_takes_websockets(
+    service: RunningService,
+) -> None:
+    response = await service.http.get("/ws", headers=AUTH)
+    assert response.status_code == 400
+    assert response.json() == {"error": "/ws answers websockets only"}
