@@ -77,7 +77,25 @@ def download_state(client_state: str, progress: float) -> DownloadState:
 
 @typing.final
 class QBittorrentAuthError(ClientError):
-    """qBittorrent refused the credentials (``200 Fails.`` / 401) or banned this IP (403)."""
+    """qBittorrent refused the credentials (``200 Fails.`` / 401) or banned this IP (403).
+
+    Also raised, without asking qBittorrent, by every call made while the client waits out the
+    back-off that follows a refused login (see ``QBittorrentClient``).
+    """
+
+
+@attrs.frozen(kw_only=True)
+class _Refusal:
+    """The last refused login: the error every call repeats until ``until`` (trio time)."""
+
+    message: str
+    reason: str
+    backoff_s: float
+    until: float
+
+    def error(self) -> QBittorrentAuthError:
+        # A fresh exception per call: re-raising one instance would grow its traceback forever.
+        return QBittorrentAuthError(self.message, reason=self.reason)
 
 
 _PRIORITY_ON_WIRE: typing.Final[Mapping[FilePriority, int]] = {"skip": 0, "normal": 1, "high": 6}
@@ -297,12 +315,25 @@ class QBittorrentClient(HttpService):
     """Typed access to one qBittorrent Web UI, safe to share between Trio tasks.
 
     The first call logs in. A call answered 403 (session expired or logged out) logs in again once
-    and is retried once; a refused login raises ``QBittorrentAuthError`` and is never retried, since
-    repeated failures get the IP banned. Use as an async context manager, or call ``aclose()``.
+    and is retried once. Use as an async context manager, or call ``aclose()``.
+
+    A refused login (``200 Fails.`` or 401: wrong username or password; 403: qBittorrent has banned
+    this address) raises ``QBittorrentAuthError``, and the credentials are not sent again until a
+    back-off has passed, because qBittorrent bans an address for an hour after 5 failed logins (by
+    default), and a ban refuses even the right password. The rule, in ``trio.current_time()``:
+
+    - the first refused login waits ``FIRST_LOGIN_BACKOFF_S`` (15 minutes); each further refusal in
+      a row doubles the wait, up to ``MAX_LOGIN_BACKOFF_S`` (1 hour); a ban waits the maximum at
+      once (qBittorrent's default ban lasts an hour, and asking sooner cannot shorten it);
+    - during the wait every call (``login()`` too) raises the same ``QBittorrentAuthError`` at once,
+      without contacting qBittorrent; after it, the next call tries one login;
+    - a successful login forgets every refusal.
     """
 
     service_name = _SERVICE
     source = "qbittorrent"
+    FIRST_LOGIN_BACKOFF_S: typing.ClassVar[float] = 15 * 60.0
+    MAX_LOGIN_BACKOFF_S: typing.ClassVar[float] = 60 * 60.0
 
     def __init__(
         self,
@@ -318,6 +349,7 @@ class QBittorrentClient(HttpService):
         self._password = password
         self._login_lock = trio.Lock()
         self._successful_logins = 0
+        self._refusal: _Refusal | None = None
         self._sync_lock = trio.Lock()
         self._maindata = _MaindataCache()
 
@@ -325,7 +357,12 @@ class QBittorrentClient(HttpService):
         return f"QBittorrentClient({self._shown_url!r}, username={self._username!r})"
 
     async def login(self) -> None:
-        """Open a session. Raises ``QBittorrentAuthError`` if the credentials or IP are refused."""
+        """Open a session.
+
+        Raises:
+            QBittorrentAuthError: the credentials or this address are refused, now or (without
+                asking again) during the back-off after an earlier refusal.
+        """
         async with self._login_lock:
             await self._login_holding_lock()
 
@@ -430,7 +467,8 @@ class QBittorrentClient(HttpService):
 
     async def _call(self, method: str, path: str, **kwargs: typing.Any) -> httpx.Response:
         logins_seen = self._successful_logins
-        if logins_seen == 0:
+        # After a refusal the session is gone too: log in (or fail fast) before the call itself.
+        if logins_seen == 0 or self._refusal is not None:
             await self._login_unless_renewed_since(logins_seen)
             logins_seen = self._successful_logins
         response = await self._send(method, path, **kwargs)
@@ -452,6 +490,9 @@ class QBittorrentClient(HttpService):
                 await self._login_holding_lock()
 
     async def _login_holding_lock(self) -> None:
+        refusal = self._refusal
+        if refusal is not None and trio.current_time() < refusal.until:
+            raise refusal.error()
         response = await self._send(
             "POST",
             "/api/v2/auth/login",
@@ -462,19 +503,38 @@ class QBittorrentClient(HttpService):
             status == httpx.codes.OK and response.text == "Ok."
         ):
             self._successful_logins += 1
+            self._refusal = None
             logger.debug("logged in to qBittorrent at %s as %r", self._shown_url, self._username)
             return
         if status == httpx.codes.FORBIDDEN:
-            raise QBittorrentAuthError(
-                f"qBittorrent at {self._shown_url} refused to log in (403): "
-                f"{response.text[:200]!r}",
-                reason="qBittorrent refused to log in (403: this address may be banned)",
+            raise self._refuse(
+                "has banned this address after failed logins",
+                detail=f" (403: {response.text[:200]!r})",
+                backoff_s=self.MAX_LOGIN_BACKOFF_S,
             )
         if status == httpx.codes.UNAUTHORIZED or (
             status == httpx.codes.OK and response.text == "Fails."
         ):
-            raise QBittorrentAuthError(
-                f"qBittorrent at {self._shown_url} rejected the credentials of {self._username!r}",
-                reason="qBittorrent rejected the username or password",
+            previous = self._refusal
+            raise self._refuse(
+                "rejected the username or password",
+                detail=f" of {self._username!r}",
+                backoff_s=self.FIRST_LOGIN_BACKOFF_S
+                if previous is None
+                else min(previous.backoff_s * 2, self.MAX_LOGIN_BACKOFF_S),
             )
         raise self._unexpected(response)
+
+    def _refuse(self, what: str, *, detail: str, backoff_s: float) -> QBittorrentAuthError:
+        """Start the back-off after a refused login; return the error every call raises in it.
+
+        ``what`` says what qBittorrent did, for /health; ``detail`` is added for the log only.
+        """
+        later = f"no login is tried for {backoff_s / 60:g} min"
+        self._refusal = _Refusal(
+            message=f"{_SERVICE} at {self._shown_url} {what}{detail}; {later}",
+            reason=f"{_SERVICE} {what}; {later}",
+            backoff_s=backoff_s,
+            until=trio.current_time() + backoff_s,
+        )
+        return self._refusal.error()

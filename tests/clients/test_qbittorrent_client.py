@@ -8,6 +8,8 @@ import typing
 
 import httpx
 import pytest
+import trio
+import trio.testing
 from hypothesis import given
 from hypothesis import strategies as st
 from status_tracker.clients import (
@@ -35,6 +37,10 @@ HORIMIYA = "b4a1e3d27c9f0a5e6d8c1b2a3f4e5d6c7b8a9f01"
 HORIMIYA_NAME = "[Judas] Horimiya (Season 1) [1080p][HEVC x265 10bit][Dual-Audio][Multi-Subs]"
 
 Answer = httpx.Response | type[Exception]
+LOGIN = "/api/v2/auth/login"
+FIRST_BACKOFF_S = QBittorrentClient.FIRST_LOGIN_BACKOFF_S
+MAX_BACKOFF_S = QBittorrentClient.MAX_LOGIN_BACKOFF_S
+BAN_TEXT = "Your IP address has been banned after too many failed authentication attempts."
 
 
 def logged_in() -> httpx.Response:
@@ -47,9 +53,12 @@ class ScriptedWebApi:
     def __init__(self, answers: dict[str, list[Answer]]) -> None:
         self.answers = {"/api/v2/auth/login": [logged_in()], **answers}
         self.requests: list[httpx.Request] = []
+        self.login_times: list[float] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.url.path == LOGIN:
+            self.login_times.append(trio.current_time())
         queue = self.answers[request.url.path]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(answer, type):
@@ -322,6 +331,137 @@ async def test_still_forbidden_after_a_fresh_login_raises_instead_of_looping() -
             await client.torrents_info()
     assert web_api.paths().count("/api/v2/auth/login") == 2
     assert web_api.paths().count("/api/v2/torrents/info") == 2
+
+
+WRONG_PASSWORD_ANSWERS = pytest.mark.parametrize(
+    "refusal",
+    [httpx.Response(200, text="Fails."), httpx.Response(401, text="Unauthorized")],
+    ids=["4.x-Fails", "5.2-401"],
+)
+
+
+@WRONG_PASSWORD_ANSWERS
+async def test_a_refused_password_is_sent_once_per_backoff_however_often_it_is_called(
+    refusal: httpx.Response, autojump_clock: trio.testing.MockClock
+) -> None:
+    answers = {LOGIN: [refusal], "/api/v2/sync/maindata": [httpx.Response(200, json={})]}
+    errors: list[QBittorrentAuthError] = []
+    async with scripted_client(answers) as (client, web_api):
+        for _ in range(7):
+            with pytest.raises(QBittorrentAuthError) as caught:
+                await client.look()
+            errors.append(caught.value)
+        autojump_clock.jump(FIRST_BACKOFF_S - 1)
+        with pytest.raises(QBittorrentAuthError):
+            await client.login()
+        logins_within_backoff = web_api.paths().count(LOGIN)
+        autojump_clock.jump(1)
+        with pytest.raises(QBittorrentAuthError):
+            await client.look()
+
+    assert logins_within_backoff == 1
+    assert web_api.paths() == [LOGIN, LOGIN], "nothing else is asked without a session"
+    assert web_api.login_times == [0, FIRST_BACKOFF_S]
+    assert {error.reason for error in errors} == {
+        "qBittorrent rejected the username or password; no login is tried for 15 min"
+    }
+    assert len({str(error) for error in errors}) == 1
+    for error in errors:
+        assert PASSWORD not in f"{error} {error.reason}"
+
+
+async def test_a_tracker_polling_every_minute_backs_off_15_then_30_then_60_minutes(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    reasons: list[str] = []
+    async with scripted_client({LOGIN: [httpx.Response(200, text="Fails.")]}) as (client, web_api):
+        for _minute in range(4 * 60):
+            with pytest.raises(QBittorrentAuthError) as caught:
+                await client.look()
+            reasons.append(caught.value.reason)
+            autojump_clock.jump(60)
+
+    assert [t / 60 for t in web_api.login_times] == [0, 15, 45, 105, 165, 225]
+    assert list(dict.fromkeys(reasons)) == [
+        f"qBittorrent rejected the username or password; no login is tried for {wait}"
+        for wait in ("15 min", "30 min", "60 min")
+    ]
+
+
+async def test_concurrent_calls_with_a_wrong_password_send_it_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async def call(client: QBittorrentClient) -> None:
+        with pytest.raises(QBittorrentAuthError, match="rejected the username or password"):
+            await client.torrents_info()
+
+    fails = {LOGIN: [httpx.Response(200, text="Fails.")]}
+    async with scripted_client(fails) as (client, web_api), trio.open_nursery() as nursery:
+        for _ in range(5):
+            nursery.start_soon(call, client)
+    assert web_api.paths() == [LOGIN]
+
+
+async def test_a_ban_is_reported_as_such_and_waits_an_hour_before_the_next_login(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    answers = {
+        LOGIN: [httpx.Response(403, text=BAN_TEXT), logged_in()],
+        "/api/v2/torrents/info": [httpx.Response(200, json=[])],
+    }
+    reasons: set[str] = set()
+    async with scripted_client(answers) as (client, web_api):
+        for _ in range(3):
+            with pytest.raises(QBittorrentAuthError, match="banned after too many") as caught:
+                await client.torrents_info()
+            reasons.add(caught.value.reason)
+        autojump_clock.jump(MAX_BACKOFF_S - 1)
+        with pytest.raises(QBittorrentAuthError):
+            await client.torrents_info()
+        autojump_clock.jump(1)
+        after_the_ban = await client.torrents_info()
+
+    assert reasons == {
+        "qBittorrent has banned this address after failed logins; no login is tried for 60 min"
+    }
+    assert web_api.login_times == [0, MAX_BACKOFF_S]
+    assert web_api.paths() == [LOGIN, LOGIN, "/api/v2/torrents/info"]
+    assert after_the_ban == []
+
+
+async def test_a_successful_login_forgets_earlier_refusals(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    fails = httpx.Response(200, text="Fails.")
+    answers = {
+        LOGIN: [fails, logged_in(), fails],
+        "/api/v2/torrents/info": [httpx.Response(200, json=[]), httpx.Response(403)],
+    }
+    async with scripted_client(answers) as (client, web_api):
+        with pytest.raises(QBittorrentAuthError, match="15 min"):
+            await client.torrents_info()
+        autojump_clock.jump(FIRST_BACKOFF_S)
+        assert await client.torrents_info() == []
+        # The session expires and the password was changed in qBittorrent meanwhile.
+        with pytest.raises(QBittorrentAuthError, match="15 min"):
+            await client.torrents_info()
+        asked_before = len(web_api.requests)
+        with pytest.raises(QBittorrentAuthError, match="15 min"):
+            await client.torrents_info()
+        asked_during_backoff = len(web_api.requests) - asked_before
+        autojump_clock.jump(FIRST_BACKOFF_S)
+        with pytest.raises(QBittorrentAuthError, match="30 min"):
+            await client.torrents_info()
+
+    assert asked_during_backoff == 0
+    assert web_api.paths() == [
+        LOGIN,
+        LOGIN,
+        "/api/v2/torrents/info",
+        "/api/v2/torrents/info",
+        LOGIN,
+        LOGIN,
+    ]
 
 
 async def test_password_is_never_logged_or_shown(caplog: pytest.LogCaptureFixture) -> None:

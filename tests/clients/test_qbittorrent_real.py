@@ -11,6 +11,7 @@ import typing
 import httpx
 import pytest
 import trio
+import trio.testing
 from status_tracker.clients import (
     DownloadsSeen,
     QBittorrentAuthError,
@@ -69,6 +70,45 @@ async def test_login_with_a_wrong_password_raises(qbt_pair: QbtPair) -> None:
                 await client.login()
             with pytest.raises(QBittorrentAuthError):
                 await client.torrents_info()
+
+
+@pytest.fixture
+def jumpable_clock() -> trio.testing.MockClock:
+    """Trio time at real speed (the daemons are real), which a test can jump past a back-off."""
+    return trio.testing.MockClock(rate=1.0)
+
+
+async def test_a_wrong_password_reaches_qbittorrent_once_per_backoff(
+    qbt_pair: QbtPair, jumpable_clock: trio.testing.MockClock
+) -> None:
+    daemon = qbt_pair.seeder
+    answers: list[tuple[str, int]] = []
+
+    async def record(response: httpx.Response) -> None:
+        answers.append((response.request.url.path, response.status_code))
+
+    reasons: set[str] = set()
+    async with httpx.AsyncClient(event_hooks={"response": [record]}) as http:
+        wrong = client_for(daemon, password="not-the-password", http=http)
+        with trio.fail_after(15):
+            for _ in range(7):
+                with pytest.raises(QBittorrentAuthError) as caught:
+                    await wrong.look()
+                reasons.add(caught.value.reason)
+        within_backoff = list(answers)
+        jumpable_clock.jump(QBittorrentClient.FIRST_LOGIN_BACKOFF_S)
+        with trio.fail_after(15):
+            with pytest.raises(QBittorrentAuthError):
+                await wrong.look()
+            async with client_for(daemon) as right:
+                seen = await right.look()
+
+    assert within_backoff == [("/api/v2/auth/login", 200)], "qBittorrent answers 200 Fails."
+    assert answers == [("/api/v2/auth/login", 200)] * 2
+    assert reasons == {
+        "qBittorrent rejected the username or password; no login is tried for 15 min"
+    }
+    assert seen.removed == frozenset()
 
 
 async def test_an_ended_session_is_renewed_by_one_fresh_login(qbt_pair: QbtPair) -> None:
