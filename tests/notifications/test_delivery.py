@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import trio
+from status_tracker.actors.notify import NotificationRequested
+from status_tracker.clients import ServiceUnavailable, apprise_notifier
+from status_tracker.clients.apprise_notifier import MAX_SENDS, AppriseNotifier
 from status_tracker.storage import QueueNotification
 
 from status_tracker.domain import Notice
@@ -52,6 +58,35 @@ async def messages(
 
 async def health(service: RunningService) -> dict[str, Any]:
     return (await service.http.get("/health")).json()
+
+
+async def _trickle(stream: trio.SocketStream) -> None:
+    """Take one request, then answer it a byte at a time, forever."""
+    request = b""
+    try:
+        while b"\r\n\r\n" not in request:
+            chunk = await stream.receive_some()
+            if not chunk:
+                return
+            request += chunk
+        await stream.send_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        while True:
+            await stream.send_all(b"1\r\nx\r\n")
+            await trio.sleep(0.2)
+    except trio.BrokenResourceError:
+        return
+
+
+@contextlib.asynccontextmanager
+async def trickling(port: int = 0) -> AsyncIterator[int]:
+    """A notification target on ``port`` (yielded) whose answers never end; leaving the block
+    closes every connection, which is what ends the threads still reading them."""
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(
+            functools.partial(trio.serve_tcp, _trickle, port, host="127.0.0.1")
+        )
+        yield listeners[0].socket.getsockname()[1]
+        nursery.cancel_scope.cancel()
 
 
 async def test_an_available_movie_is_one_message_with_its_links(sqlite_url: str) -> None:
@@ -217,3 +252,73 @@ async def test_without_targets_nothing_is_queued_and_the_test_endpoint_says_so(
     await movie_to_available(service)
     assert await service.system.store.pending_notifications() == []
     assert (await health(service))["notifications"] == {"configured": False}
+
+
+async def test_targets_that_never_finish_answering_hold_the_notifiers_threads_only() -> None:
+    notifier = AppriseNotifier(timeout_s=1.0)
+    notice = NotificationRequested(kind="available", title="Heat (1995) is ready", body="Heat")
+    reasons: list[str] = []
+
+    async def send(url: str) -> None:
+        with pytest.raises(ServiceUnavailable) as caught:
+            await notifier.send(url, notice)
+        reasons.append(caught.value.reason.split(": ", 1)[1])
+
+    async with trickling() as port:
+        async with trio.open_nursery() as nursery:
+            for target in range(48):
+                nursery.start_soon(send, f"json://127.0.0.1:{port}/{target}")
+        # Host-name lookups (every dependency's connect) take trio's default thread slots.
+        with trio.fail_after(5):
+            await trio.socket.getaddrinfo("localhost", 80)
+            ran = await trio.to_thread.run_sync(lambda: "ran")
+        stuck = notifier.statistics().running
+
+    async def ended() -> bool:
+        return notifier.statistics().running == 0
+
+    await wait_until(ended, what="the sends to the closed target to end")
+    with receiving() as receiver:
+        await notifier.send(receiver.url(), notice)
+    assert ran == "ran"
+    assert stuck == MAX_SENDS == 8
+    assert Counter(reasons) == {
+        "timed out after 1 s": 8,
+        "not sent, all 8 notification slots are held by sends that have not finished"
+        " (a target keeps its connection open)": 40,
+    }
+    assert receiver.titles() == ["Heat (1995) is ready"]
+
+
+async def test_a_target_that_never_finishes_answering_is_named_on_health_and_keeps_its_message(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(apprise_notifier, "SEND_TIMEOUT_S", 0.5)
+    port = free_port()
+    async with notifying(sqlite_url, f"json://127.0.0.1:{port}/secret-path") as service:
+        async with trickling(port):
+            await movie_to_available(service)
+
+            async def refused_at_once() -> bool:
+                section = (await health(service))["notifications"]
+                return "not sent" in (section["last_error"] or "")
+
+            await wait_until(refused_at_once, what="a send refused for the stuck ones")
+            body = await health(service)
+        receiver = Receiver(port)
+        receiver.up()
+        try:
+            (message,) = await messages(receiver, 1)
+            after = (await health(service))["notifications"]
+        finally:
+            receiver.down()
+    section = body["notifications"]
+    assert section["last_error"] == (
+        f"json://127.0.0.1:{port}/…: not sent, 2 earlier sends to it have not finished"
+        " (it keeps its connection open)"
+    )
+    assert (section["status"], section["pending"], section["retrying"]) == ("degraded", 1, 1)
+    assert "secret-path" not in str(body)
+    assert message["title"] == MOVIE_TITLE
+    assert message["path"] == "/secret-path"
+    assert (after["status"], after["pending"], after["sent"]) == ("ok", 0, 1)
