@@ -621,6 +621,9 @@ def _root_supervisor(system: System) -> Supervisor:
         http_config.read_timeout = 60
         http_config.websocket_ping_interval = 20.0
         http_config.h11_max_incomplete_size = 16 * 1024
+        # The feed is one way: a client has nothing to send but a close, so a large frame is
+        # memory held for nothing (Hypercorn's default takes 16 MiB a frame).
+        http_config.websocket_max_message_size = 4 * 1024
         http_config.backlog = 1024
         app = create_app(system)
         async with trio.open_nursery() as nursery:

@@ -74,20 +74,24 @@ async def test_json_logs_at_debug_parse_and_carry_no_secret_or_email(tmp_path: P
     assert f"request 1 'Ask {MASK} about it' new → approved" in messages
 
 
+def polling(tmp_path: Path, qbittorrent_url: str) -> dict[str, str]:
+    """The settings of a service on SQLite polling qBittorrent at ``qbittorrent_url`` often."""
+    return {
+        "ST_DATABASE_URL": f"sqlite:///{tmp_path / 'status-tracker.db'}",
+        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "ST_API_TOKEN": API_TOKEN,
+        "ST_QBITTORRENT_URL": qbittorrent_url,
+        "ST_QBITTORRENT_USERNAME": "admin",
+        "ST_QBITTORRENT_PASSWORD": "adminadmin",
+        "ST_POLL_ACTIVE_S": "0.05",
+        "ST_POLL_IDLE_S": "0.05",
+    }
+
+
 async def test_at_info_polling_is_silent_and_what_happened_is_said(tmp_path: Path) -> None:
     async with (
         open_fake_qbittorrent("admin", "adminadmin") as qbittorrent,
-        service_process(
-            tmp_path,
-            ST_DATABASE_URL=f"sqlite:///{tmp_path / 'status-tracker.db'}",
-            ST_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
-            ST_API_TOKEN=API_TOKEN,
-            ST_QBITTORRENT_URL=qbittorrent.url,
-            ST_QBITTORRENT_USERNAME="admin",
-            ST_QBITTORRENT_PASSWORD="adminadmin",
-            ST_POLL_ACTIVE_S="0.05",
-            ST_POLL_IDLE_S="0.05",
-        ) as service,
+        service_process(tmp_path, **polling(tmp_path, qbittorrent.url)) as service,
     ):
         await post_request_and_wait(service.url, token_in_query=False)
 
@@ -113,18 +117,12 @@ async def test_a_password_in_a_service_url_is_masked_where_httpx_logs_the_url(
         open_fake_qbittorrent("admin", "adminadmin") as qbittorrent,
         service_process(
             tmp_path,
-            ST_DATABASE_URL=f"sqlite:///{tmp_path / 'status-tracker.db'}",
-            ST_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
-            ST_API_TOKEN=API_TOKEN,
-            ST_LOG_LEVEL="DEBUG",
             # No dot in the host name (a Docker service's): nothing there looks like an e-mail.
-            ST_QBITTORRENT_URL=qbittorrent.url.replace(
-                "http://127.0.0.1", "http://proxy:hunter2pw@localhost"
+            **polling(
+                tmp_path,
+                qbittorrent.url.replace("http://127.0.0.1", "http://proxy:hunter2pw@localhost"),
             ),
-            ST_QBITTORRENT_USERNAME="admin",
-            ST_QBITTORRENT_PASSWORD="adminadmin",
-            ST_POLL_ACTIVE_S="0.05",
-            ST_POLL_IDLE_S="0.05",
+            ST_LOG_LEVEL="DEBUG",
         ),
     ):
 
