@@ -32,6 +32,8 @@ def create_app(service: Service) -> QuartTrio:
     """Build the Quart-Trio app serving ``service``."""
     config = service.config
     app = QuartTrio("status_tracker")
+    # A doubled slash is a 404 like any unknown path, not a redirect built from the Host header.
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = webhooks.MAX_BODY
     app.config["BODY_TIMEOUT"] = config.body_timeout_s
     app.json = CompactJSONProvider(app)

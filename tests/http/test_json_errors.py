@@ -201,3 +201,14 @@ async def test_an_http_request_to_the_feed_says_it_takes_websockets(
     response = await service.http.get("/ws", headers=AUTH)
     assert response.status_code == 400
     assert response.json() == {"error": "/ws answers websockets only"}
+
+
+async def test_a_doubled_slash_is_a_json_404_not_a_redirect_to_the_host_asked(
+    service: RunningService,
+) -> None:
+    response = await service.http.get(
+        "/api//requests", headers={**AUTH, "Host": "elsewhere.example"}
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error": "no such endpoint: GET /api//requests"}
+    assert "location" not in response.headers
