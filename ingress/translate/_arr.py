@@ -79,7 +79,7 @@ def _language_names(release: JsonObject) -> tuple[str, ...]:
         return ()
     if not isinstance(raw, list):
         raise PayloadError(f"{release.name('languages')} is not a list: {preview(raw)}")
-    names: list[str] = []
+    names: dict[str, None] = {}  # an ordered set: a list's "not in" is quadratic in a long list
     for index, item in enumerate(raw):
         if isinstance(item, str):
             name: str | None = item
@@ -91,5 +91,5 @@ def _language_names(release: JsonObject) -> tuple[str, ...]:
                 f"{release.name('languages')}[{index}] is not a language: {preview(item)}"
             )
         if name and name not in names:
-            names.append(strictly(strict.check_text, name, release.name("languages")))
+            names[strictly(strict.check_text, name, release.name("languages"))] = None
     return tuple(names)

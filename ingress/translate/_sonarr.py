@@ -36,6 +36,8 @@ _EPISODE_MARKER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _EPISODE_STEP = re.compile(r"(?P<range>-)?e?(?P<number>[0-9]{1,4})", re.IGNORECASE)
+# A name claiming more episodes than this is noise, not a multi-episode file (_named_episodes).
+_MAX_EPISODES_PER_MARKER = 20
 
 SeasonEpisode = tuple[int, int]
 
@@ -131,9 +133,11 @@ def _episodes_of_file(
     """
     for path_key in ("relativePath", "path"):
         path = episode_file.optional_text(path_key)
-        named = [pair for pair in _named_episodes(path) if pair in known] if path else []
-        if named:
-            return tuple(named)
+        # With no episodes in the body no marker can name one of them: skip reading the names.
+        if path and known:
+            named = tuple(pair for pair in _named_episodes(path) if pair in known)
+            if named:
+                return named
     if at_same_position is not None:
         return ((at_same_position.season, at_same_position.episode),)
     return ()
@@ -144,19 +148,38 @@ def _named_episodes(path: str) -> tuple[SeasonEpisode, ...]:
 
     Multi-episode files are understood in every Sonarr style: ``S01E01E02``, ``S01E01-E02``,
     ``S01E01-02``, ``S01E01-02-03`` (a ``-`` means "through"). The last marker in the name wins.
+    Each episode is named once, in the order the marker first names it.
+
+    A marker whose numbers and ranges add up to more than ``_MAX_EPISODES_PER_MARKER`` (20)
+    episodes names none, as a name without a marker does. A real multi-episode file names a
+    handful (a two-part finale, a kids' show's five shorts, an anime batch of eight). A release
+    that is one file holding a whole season loses nothing by it: the media-request actor gives
+    a lone file every episode of its body. The cap bounds the work and the pairs per file, so
+    translating thousands of ``S1E1-9999`` files costs, and yields, in proportion to the body.
     """
     file_name = re.split(r"[/\\]", path)[-1]
     markers = list(_EPISODE_MARKER.finditer(file_name))
     if not markers:
         return ()
-    season = int(markers[-1]["season"])
-    numbers: list[int] = []
-    for step in _EPISODE_STEP.finditer(markers[-1]["episodes"]):
+    marker = markers[-1]
+    season = int(marker["season"])
+    numbers: dict[int, None] = {}  # an ordered set
+    named = 0
+    last: int | None = None
+    for step in _EPISODE_STEP.finditer(marker["episodes"]):
         number = int(step["number"])
-        if step["range"] and numbers and number > numbers[-1]:
-            numbers.extend(range(numbers[-1] + 1, number + 1))
-        elif number not in numbers:
-            numbers.append(number)
+        if step["range"] and last is not None and number > last:
+            through = range(last + 1, number + 1)
+        elif number in numbers:
+            continue
+        else:
+            through = range(number, number + 1)
+        # Counted before expanding, so a wide range costs nothing; overlaps count again.
+        named += len(through)
+        if named > _MAX_EPISODES_PER_MARKER:
+            return ()
+        numbers.update(dict.fromkeys(through))
+        last = number
     return tuple((season, number) for number in numbers)
 
 

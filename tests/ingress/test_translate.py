@@ -461,6 +461,7 @@ FIXTURE_CASES: list[tuple[str, type, dict[str, object]]] = [
     ),
 ]
 
+
 def test_every_fixture_is_a_case() -> None:
     on_disk = set(FIXTURE_NAMES)
     cased = {name for name, _, _ in FIXTURE_CASES} | set(REST_RESPONSES)
@@ -1014,6 +1015,87 @@ def test_import_complete_relative_path_first() -> None:
     body = import_complete(["S01E01.mkv"], [(1, 1), (1, 2)])
     body["episodeFiles"][0]["relativePath"] = "Season 01/Show S01E02.mkv"
     assert pluck(translate("sonarr", body), "files.*.episodes") == (((1, 2),),)
+
+
+# The episodes of the body the multi-episode names below are read against.
+MULTI_EPISODE_BODY = [(1, number) for number in range(1, 31)] + [(21, 1071), (21, 1072)]
+MULTI_EPISODE_BODY += [(2010, 3), (2010, 4)]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "named"),
+    [
+        ("Show - S01E01-02-03 - Title [WEBDL-1080p].mkv", ((1, 1), (1, 2), (1, 3))),
+        ("Show - S01E01E02E03 - Title [WEBDL-1080p].mkv", ((1, 1), (1, 2), (1, 3))),
+        ("Show - S01E01-E02-E03 - Title [WEBDL-1080p].mkv", ((1, 1), (1, 2), (1, 3))),
+        ("Show - S01E01-03 - Title [WEBDL-1080p].mkv", ((1, 1), (1, 2), (1, 3))),
+        ("Show - S01E01-E03 - Title [WEBDL-1080p].mkv", ((1, 1), (1, 2), (1, 3))),
+        ("Show - S01E01 - S01E02 - S01E03 - Title.mkv", ((1, 3),)),
+        ("show.s01e05e06.720p.hdtv.x264-grp.mkv", ((1, 5), (1, 6))),
+        ("Show - S01E09-E10 - Finale (1) + Finale (2).mkv", ((1, 9), (1, 10))),
+        ("Show - S01E11-E15 - Five Shorts.mkv", tuple((1, number) for number in range(11, 16))),
+        ("One Piece - S21E1071-E1072 - Title [HDTV-1080p].mkv", ((21, 1071), (21, 1072))),
+        ("Show - S01E13-E14 - 013-014 - Title.mkv", ((1, 13), (1, 14))),
+        ("Show - S2010E03E04 - Title.mkv", ((2010, 3), (2010, 4))),
+        ("Season 01\\Show - S01E07-08.mkv", ((1, 7), (1, 8))),
+        ("Show - S01E29-E32 - Title.mkv", ((1, 29), (1, 30))),
+        ("Show - S01E01-E20 - Season.mkv", tuple((1, number) for number in range(1, 21))),
+    ],
+)
+def test_import_complete_multi_episode_names_keep_their_episodes(
+    file_name: str, named: tuple[tuple[int, int], ...]
+) -> None:
+    """Every Sonarr multi-episode style, and the limits around them, map a file as before.
+
+    A name naming episodes the body does not list keeps only those it lists; with Sonarr's
+    "Duplicate" style (``S01E01 - S01E02``) the last marker wins.
+    """
+    body = import_complete([file_name, "Extras/other.mkv"], MULTI_EPISODE_BODY)
+    assert translate("sonarr", body).files[0].episodes == named
+
+
+@pytest.mark.parametrize(
+    "file_name",
+    [
+        "Show - S01E01-E21 - Title.mkv",
+        "Show - S01" + "".join(f"E{number:02d}" for number in range(1, 22)) + ".mkv",
+        "Show - S01E01-05-E10-21 - Title.mkv",
+    ],
+)
+def test_import_complete_name_claiming_too_many_episodes_names_none(file_name: str) -> None:
+    """A marker naming more than 20 episodes is taken as noise: the file is mapped as if its
+    name had no marker (here: by position, as there are as many files as episodes)."""
+    episodes = [(1, number) for number in range(1, 31)]
+    body = import_complete([file_name] + [f"{number}.mkv" for number in range(2, 31)], episodes)
+    assert translate("sonarr", body).files[0].episodes == ((1, 1),)
+
+
+@pytest.mark.parametrize("episodes", [[], [(1, 1)]], ids=["no episodes", "one episode"])
+def test_import_complete_thousands_of_files_claiming_every_episode(
+    episodes: list[tuple[int, int]],
+) -> None:
+    """20,000 files, each named ``S1E1-9999 <n>``: every file is kept and none is mapped to an
+    episode, since a name claiming 9,999 episodes names none and position says nothing.
+
+    The body is about 0.5 MiB. Before the fix each name was expanded into 9,999 episodes, and
+    this translation hung for about 20 s (on the one event loop, and again in the dispatcher).
+    """
+    body = import_complete([f"S1E1-9999 {number}" for number in range(20_000)], episodes)
+    fact = translate("sonarr", body)
+    assert len(fact.files) == 20_000
+    assert {file.episodes for file in fact.files} == {()}
+
+
+def test_import_complete_files_listing_every_episode_are_mapped_by_position() -> None:
+    """20 files, each named ``S1E1E2…E9999`` (about 49 KB a name, 1 MiB in all), for a body of
+    20 episodes: no name is believed, so file n holds episode n, as for unnamed files.
+
+    Before the fix a listed marker was deduplicated against a list, quadratic in its length:
+    this translation hung for about 5 s, and mapped every file to all 20 episodes.
+    """
+    listed = "S1" + "".join(f"E{number}" for number in range(1, 10_000))
+    body = import_complete([listed] * 20, [(1, number) for number in range(1, 21)])
+    assert pluck(translate("sonarr", body), "files.*.episodes") == season_pairs(1, range(1, 21))
 
 
 @pytest.mark.parametrize(

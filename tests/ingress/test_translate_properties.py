@@ -147,3 +147,36 @@ def test_import_complete_mapping_ignores_file_order(name: str, rng: random.Rando
     rng.shuffle(body["episodeFiles"])
     shuffled = translate("sonarr", body).files
     assert sorted(shuffled, key=lambda file: file.path) == sorted(files, key=lambda file: file.path)
+
+
+# Sonarr's multi-episode naming styles (Settings → Media Management), for numbers in order.
+MULTI_EPISODE_STYLES = {
+    "extend": lambda numbers: f"E{numbers[0]:02d}" + "".join(f"-{n:02d}" for n in numbers[1:]),
+    "repeat": lambda numbers: "".join(f"E{n:02d}" for n in numbers),
+    "scene": lambda numbers: "-".join(f"E{n:02d}" for n in numbers),
+    "range": lambda numbers: f"E{numbers[0]:02d}" + f"-{numbers[-1]:02d}" * (len(numbers) > 1),
+    "prefixed range": lambda numbers: (
+        f"E{numbers[0]:02d}" + f"-E{numbers[-1]:02d}" * (len(numbers) > 1)
+    ),
+}
+
+
+@given(
+    style=st.sampled_from(sorted(MULTI_EPISODE_STYLES)),
+    season=st.integers(min_value=0, max_value=99),
+    first=st.integers(min_value=1, max_value=9980),
+    count=st.integers(min_value=1, max_value=20),
+)
+def test_a_multi_episode_file_holds_the_episodes_its_name_names(
+    style: str, season: int, first: int, count: int
+) -> None:
+    numbers = list(range(first, first + count))
+    name = f"Show - S{season:02d}{MULTI_EPISODE_STYLES[style](numbers)} - Title [HDTV-720p].mkv"
+    episodes = [(season, number) for number in numbers] + [(season + 1, 1)]
+    body = {
+        "eventType": "Download",
+        "series": {"title": "Show"},
+        "episodes": [{"seasonNumber": s, "episodeNumber": e} for s, e in episodes],
+        "episodeFiles": [{"path": f"/tv/Show/{name}"}, {"path": "/tv/Show/other.mkv"}],
+    }
+    assert translate("sonarr", body).files[0].episodes == tuple(episodes[:-1])

@@ -74,6 +74,22 @@ def test_custom_formats_come_from_custom_format_info_when_the_release_lists_none
     assert fact.release.custom_formats == ("NF",)
 
 
+def test_a_long_language_list_keeps_each_name_once_in_order() -> None:
+    """60,000 language entries (about 0.6 MiB), each name twice: the 30,000 names, once each,
+    in the order they first appear.
+
+    Before the fix every name was looked up in a list of those kept: quadratic, this
+    translation hung for about 10 s.
+    """
+    names = [f"Language {number}" for number in range(30_000)]
+    body = fixture("radarr/grab.json")
+    body["release"]["languages"] = [{"id": 1, "name": name} for name in names] + names
+    fact = translate("radarr", body)
+    assert isinstance(fact, MovieGrabbed)
+    assert fact.release is not None
+    assert fact.release.languages == tuple(names)
+
+
 def test_a_language_that_is_neither_a_name_nor_an_object_is_refused() -> None:
     body = fixture("radarr/grab.json")
     body["release"]["languages"] = [8]
