@@ -1,9 +1,13 @@
-"""``GET /ws``: the live feed, for the API token or a session, from an allowed origin only."""
+"""``GET /ws``: the live feed, for the API token or a session, from an allowed origin only.
+
+The feed is one-way: a client that sends anything is closed with ``1008`` (policy violation).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import trio
 from quart import websocket
 from quart_trio import QuartTrio
 from status_tracker.storage import RequestQuery
@@ -19,6 +23,8 @@ from .service import Service
 ACTIVE_IN_SNAPSHOT = 200
 """The newest active requests the snapshot holds; ``more`` lists the rest through the API."""
 FINISHED_IN_SNAPSHOT = 50
+ONE_WAY = 1008
+"""The close code for a client that sends anything: policy violation, the feed takes nothing."""
 
 
 def install(app: QuartTrio, service: Service, access: Access) -> None:
@@ -53,4 +59,15 @@ def install(app: QuartTrio, service: Service, access: Access) -> None:
                 "more": more,
             }
 
-        await service.feed.serve(snapshot, websocket.send)
+        # The feed only sends, but what the client sends must still be read: unread messages
+        # fill Quart-Trio's queue, then Hypercorn's, and then its disconnect never arrives, so a
+        # client gone away stayed subscribed and held everything it had sent.
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(service.feed.serve, snapshot, websocket.send)
+            await websocket.receive()
+            nursery.cancel_scope.cancel()
+        await websocket.close(ONE_WAY, "the live feed takes no messages")
+        # Until the client answers the close, its messages are read and dropped, so that the
+        # disconnect still gets through; it ends this handler (cancelled by Quart-Trio).
+        while True:
+            await websocket.receive()
