@@ -23,6 +23,11 @@ extras flag):
   (``AAC2.0``, ``DDP5.1``, ``5.1``), years 1900-2099 and bracketed CRC32s (``[8D1A2F4C]``).
 
 Only episodes the grab lists are ever returned.
+
+Parsing takes time linear in the length of the name, whatever the name: no pattern backtracks
+over a run of separators, an unclosed bracket is not searched again for every bracket after it,
+and episode ranges (``E01-E03``) are merged before they are expanded. A hostile release title or
+torrent file name of megabytes cannot stall the service.
 """
 
 from __future__ import annotations
@@ -70,7 +75,10 @@ _TECHNICAL_TOKEN = re.compile(
     r")(?![a-z0-9])"
 )
 
-_EPISODE_CONTINUATION = r"(?:[\s._]*-?[\s._]*(?:s\d{1,3})?e\d{1,4}|-\d{1,4}(?![0-9a-z]))*"
+# Possessive runs (``*+``): with plain ``*`` the two runs around the optional dash try every
+# split of a long separator run before the repetition ends, which is quadratic in its length.
+# What follows a run is never a separator, so not backtracking into it changes no match.
+_EPISODE_CONTINUATION = r"(?:[\s._]*+-?[\s._]*+(?:s\d{1,3})?e\d{1,4}|-\d{1,4}(?![0-9a-z]))*"
 _SEASON_EPISODE = re.compile(
     rf"(?<![a-z0-9])s(\d{{1,3}})[\s._-]*e(\d{{1,4}})(?:v\d{{1,2}})?({_EPISODE_CONTINUATION})"
 )
@@ -81,7 +89,7 @@ _EPISODE_ONLY = re.compile(
     rf"(?<![a-z0-9])(?:e|ep[\s._]*|episode[\s._]*)(\d{{1,4}})(?:v\d{{1,2}})?(?![0-9])"
     rf"({_EPISODE_CONTINUATION})"
 )
-_EPISODE_PIECE = re.compile(r"[\s._]*(-)?[\s._]*(?:s\d{1,3}e|\d{1,2}x|e|x)?(\d{1,4})")
+_EPISODE_PIECE = re.compile(r"[\s._]*+(-)?[\s._]*+(?:s\d{1,3}e|\d{1,2}x|e|x)?(\d{1,4})")
 _SEASON_TOKEN = re.compile(
     r"(?<![a-z0-9])(s|seasons?[\s._]*)(\d{1,2})"
     r"(?:([\s._]*)(-|~|&|\+|,|and)([\s._]*)(s|season[\s._]*)?(\d{1,2}))?(?![0-9a-z])"
@@ -108,7 +116,8 @@ _EXTRA_FOLDER = re.compile(
     r"\W*(?:extras?|bonus|featurettes?|trailers?|menus?|ncop|nced|nc[\s._-]?(?:op|ed)|creditless"
     r"|deleted[\s._-]scenes|behind[\s._-]the[\s._-]scenes|interviews?)(?![a-z])"
 )
-_BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+_OPENING_BRACKET = re.compile(r"[\[(]")
+_CLOSING_BRACKET = {"[": "]", "(": ")"}
 _BATCH = re.compile(r"(?<![a-z])batch(?![a-z])")
 _COMPLETE = re.compile(r"(?<![a-z])complete(?![a-z])")
 
@@ -183,7 +192,7 @@ def parse_episode_tokens(name: str) -> ParsedName:
         numbers,
         is_sample=any(_SAMPLE.search(part) for part in (*folders, stem)),
         is_extra=bool(_EXTRA_IN_NAME.search(stem))
-        or any(_EXTRA_FOLDER.match(_BRACKETED.sub(" ", folder)) for folder in folders),
+        or any(_EXTRA_FOLDER.match(_blank_bracketed(folder)) for folder in folders),
         is_video=extension in _VIDEO_EXTENSIONS,
         is_batch=bool(_BATCH.search(stem))
         or (bool(_COMPLETE.search(stem)) and not numbers.seasons),
@@ -348,20 +357,52 @@ def _read_numbers(text: str) -> ParsedName:
 
 
 def _episode_numbers(first: int, continuation: str) -> tuple[int, ...]:
-    numbers = [first]
+    # Spans, expanded once at the end: expanding each range as it is read would let a name
+    # repeating "-E1-E9999" cost ten thousand numbers per nine characters.
+    spans = [(first, first)]
+    last = first
     for dash, number in _EPISODE_PIECE.findall(continuation):
         value = int(number)
-        if dash and value > numbers[-1]:
-            numbers.extend(range(numbers[-1] + 1, value + 1))
-        else:
-            numbers.append(value)
-    return tuple(sorted(set(numbers)))
+        spans.append((last + 1, value) if dash and value > last else (value, value))
+        last = value
+    numbers: list[int] = []
+    for low, high in sorted(spans):
+        start = max(low, numbers[-1] + 1) if numbers else low
+        numbers.extend(range(start, high + 1))
+    return tuple(numbers)
 
 
 def _number_range(match: re.Match[str]) -> tuple[int, ...]:
     first = int(match[1])
     last = int(match[2]) if match[2] else first
     return tuple(range(first, last + 1)) if last > first else (first,)
+
+
+def _blank_bracketed(text: str) -> str:
+    r"""Replace each ``[...]`` and ``(...)`` with a space, left to right; unclosed ones stay.
+
+    The same as ``re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)``, which searches the rest of the
+    text again from every unclosed bracket (quadratic); here the next closing bracket of each
+    kind is remembered, so each part of the text is searched once per kind.
+    """
+    pieces: list[str] = []
+    kept_from = 0
+    next_closing: dict[str, int] = {}
+    for opening in _OPENING_BRACKET.finditer(text):
+        start = opening.start()
+        if start < kept_from:
+            continue  # inside a bracket already blanked
+        bracket = opening[0]
+        closing = next_closing.get(bracket)
+        if closing is None or 0 <= closing < start:
+            closing = text.find(_CLOSING_BRACKET[bracket], start + 1)
+            next_closing[bracket] = closing
+        if closing < 0:
+            continue
+        pieces += (text[kept_from:start], " ")
+        kept_from = closing + 1
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
 
 
 def _named_seasons(text: str) -> tuple[int, ...]:
