@@ -201,7 +201,9 @@ async def test_torrents_info_parses_qbittorrent_5_objects() -> None:
     )
     assert download_state(link_click.state, link_click.progress) == "seeding"
     reze = views[REZE]
-    assert (reze.state, reze.size, reze.total_size, reze.eta) == ("metaDL", 0, -1, None)
+    # Without metadata qBittorrent sends total_size -1: the size is unknown, not negative.
+    assert (reze.state, reze.size, reze.total_size, reze.eta) == ("metaDL", 0, 0, None)
+    assert reze.as_download().size is None
     assert download_state(views[VIOLET].state, views[VIOLET].progress) == "stalled"
 
 
