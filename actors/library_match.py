@@ -15,8 +15,13 @@ from typing import Protocol
 from .dispatch.correlation import normalise_title
 
 EpisodeKey = tuple[int, int]
-_SUBTITLE_SPLIT = re.compile("\\s*:\\s*|\\s+-\\s+|\\s+~\\s*|\\s*\uff5e\\s*")  # \uff5e: full-width ~
-_YEAR_SUFFIX = re.compile(r"\s*\(\d{4}\)\s*$")
+# A match starts only where a run of spaces starts ((?<!\s)), and takes the run whole (*+, ++):
+# tried from every space of a long run instead, these took time quadratic in its length. The
+# matches are the same: the leftmost one always starts where its run of spaces does.
+_SUBTITLE_SPLIT = re.compile(
+    "(?<!\\s)(?:\\s*+:\\s*|\\s++-\\s+|\\s++~\\s*|\\s*+\uff5e\\s*)"  # \uff5e: full-width ~
+)
+_YEAR_SUFFIX = re.compile(r"(?<!\s)\s*+\(\d{4}\)\s*+$")
 
 
 class NumberedItem(Protocol):

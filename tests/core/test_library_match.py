@@ -46,6 +46,31 @@ def test_title_variants_and_subtitles(
     assert subtitle_of(title) == subtitle
 
 
+SPACES = " " * (1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("title", "variants", "subtitle"),
+    [
+        (f"Title{SPACES}x", [f"Title{SPACES}x"], None),
+        (
+            f"Title{SPACES}- Part Two (2021){SPACES}",
+            [f"Title{SPACES}- Part Two", "Title"],
+            "Part Two",
+        ),
+        (f"Title :{SPACES}", ["Title :", "Title"], None),
+    ],
+    ids=["spaces", "spaces-then-subtitle-and-year", "colon-then-spaces"],
+)
+def test_a_title_with_a_megabyte_of_spaces_reads_like_a_short_one(
+    title: str, variants: list[str], subtitle: str | None
+) -> None:
+    """A library item's name comes from outside; the old patterns were quadratic in a run of
+    spaces (20 KB took 1.5 s). No time is asserted: a quadratic regression hangs the run."""
+    assert title_variants(title) == variants
+    assert subtitle_of(title) == subtitle
+
+
 @pytest.mark.parametrize(
     ("ours", "theirs", "expected"),
     [
