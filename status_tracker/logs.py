@@ -19,7 +19,33 @@ NOISY_LOGGERS = ("httpx", "httpcore", "hpack", "asyncio", "trio_websocket")
 MASK = "***"
 # Masking shorter values would garble ordinary words; secrets that short are not worth guarding.
 _MIN_SECRET_LENGTH = 4
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")
+_EMAIL_LOCAL = re.compile(r"[\w.%+-]")
+
+
+def mask_emails(text: str) -> str:
+    r"""``text`` with every ``local@domain.tld`` replaced by ``***``: what
+    ``re.sub(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+", "***", text)`` gives, in time linear in the
+    text (that pattern, tried from every character of a long run of letters, took time
+    quadratic in its length: two seconds for a 20 KB line)."""
+    pieces: list[str] = []
+    kept_from = 0
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > kept_from and _EMAIL_LOCAL.match(text, start - 1):
+            start -= 1
+        domain = _EMAIL_DOMAIN.match(text, at + 1) if start < at else None
+        if domain is not None:
+            pieces += (text[kept_from:start], MASK)
+            kept_from = domain.end()
+        at = text.find("@", max(at + 1, kept_from))
+    if not pieces:
+        return text
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
+
+
 @typing.final
 class Redactor:
     """Replaces known secret values, and anything that looks like an e-mail address, by ``***``."""
@@ -41,7 +67,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if self._pattern is not None:
             text = self._pattern.sub(MASK, text)
-        return _EMAIL.sub(MASK, text)
+        return mask_emails(text)
 
 
 @typing.final

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from status_tracker.config import Config
-from status_tracker.logs import MASK, JsonFormatter, RedactingFilter, Redactor
+from status_tracker.logs import MASK, JsonFormatter, RedactingFilter, Redactor, mask_emails
 from tests.support.fake_qbittorrent import open_fake_qbittorrent
 from tests.support.fixtures import load_fixture
 from tests.support.process import service_process
@@ -166,3 +169,19 @@ def test_secrets_and_emails_are_masked_in_messages_and_tracebacks(
     assert second["message"] == f"could not connect as '{MASK}'"
     assert "ValueError: login failed for st:***, notify ***" in second["exc"]
     assert "pg-pass" not in stream.getvalue()
+
+
+EMAIL_PATTERN = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+"""What an address looks like to the log's mask (quadratic in a long run if searched as is)."""
+
+
+@given(st.lists(st.sampled_from(["a", "é", "1", "_", ".", "-", "+", "%", "@", " ", ":", "x.y"])))
+def test_addresses_are_masked_as_the_pattern_finds_them(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert mask_emails(text) == EMAIL_PATTERN.sub(MASK, text)
+
+
+def test_a_megabyte_line_is_masked_like_a_short_one() -> None:
+    """No time is asserted: a quadratic regression (2 s for 20 KB before) hangs the run."""
+    run = "a1_" * (1 << 18)
+    assert mask_emails(f"{run} mail {run}@example.org {run}@") == f"{run} mail {MASK} {run}@"
