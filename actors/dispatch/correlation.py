@@ -191,12 +191,24 @@ def route(fact: object, found: Candidates) -> Route:
     Torrent hash first, then the *arr's id on active requests, then TMDB/TVDB on active
     requests (newest first); a grab or import matching nothing creates a request; a
     library item matching nothing is ignored (a scan never creates a request).
+
+    Seasons. A Sonarr grab or import its hash does not place looks among the active requests
+    holding its series id, then those holding its TMDB/TVDB id (newest first), and goes to the
+    first whose requested seasons include every season it names; else to the first whose
+    requested seasons include one of them; else to the first that asked for no season in
+    particular (one Sonarr created); only when none does, to the first active request holding
+    the series id (a season Sonarr grabs on its own stays with the request tracking the
+    series), else to a new request. A Jellyseerr request adopts an active request no
+    Jellyseerr request holds only when, for TV, every season that request asked for or knows
+    whole (a pack grabbed) is among the seasons requested; episodes are not known here, so a
+    request knowing no season is adopted. All of this reads fields of the candidates alone
+    (the batching rule).
     """
     match fact:
         case m.MediaRequested():
             if found.by_jellyseerr:
                 return _to(found.by_jellyseerr[:1])
-            adoptable = [r for r in found.by_media if r.jellyseerr_request_id is None]
+            adoptable = [r for r in found.by_media if _adoptable(fact, r)]
             if adoptable:
                 return _to(adoptable[:1])
             return Route(create=True)
@@ -209,8 +221,9 @@ def route(fact: object, found: Candidates) -> Route:
                 linked = [r for r in found.by_hash if r.state != "deleted"]
             if linked:
                 return _to(linked)
-            fallback = _first_of(_active(found.by_arr), _season_matches(fact, found.by_media))
-            return fallback or Route(create=True)
+            by_series = _active(found.by_arr)
+            wanted = _for_seasons(fact, [*by_series, *found.by_media])
+            return _first_of(wanted, by_series) or Route(create=True)
         case m.MovieDeleted() | m.EpisodeFilesDeleted() | m.SeriesDeleted():
             linked = [r for r in found.by_arr if r.state != "deleted"]
             if linked:
@@ -254,13 +267,38 @@ def _active(rows: typing.Iterable[RequestRow]) -> list[RequestRow]:
     return [row for row in rows if row.state in ACTIVE_STATES]
 
 
-def _season_matches(fact: object, rows: typing.Sequence[RequestRow]) -> list[RequestRow]:
-    """For TV, prefer requests whose requested seasons include the fact's episodes."""
-    if not isinstance(fact, (m.EpisodesGrabbed, m.EpisodesImported)):
+def _for_seasons(fact: object, rows: typing.Sequence[RequestRow]) -> list[RequestRow]:
+    """The ``rows`` that asked for a TV grab's or import's seasons, best first: those whose
+    requested seasons include all of them, then those including one, then those that asked
+    for no season in particular, each group in the order given. Any other fact, or one naming
+    no season, keeps every row."""
+    seasons = (
+        {ref.season for ref in fact.episodes}
+        if isinstance(fact, (m.EpisodesGrabbed, m.EpisodesImported))
+        else set()
+    )
+    if not seasons:
         return list(rows)
-    seasons = {ref.season for ref in fact.episodes}
-    matching = [r for r in rows if not r.requested_seasons or seasons & set(r.requested_seasons)]
-    return matching
+    groups: tuple[list[RequestRow], ...] = ([], [], [])
+    for row in rows:
+        asked = set(row.requested_seasons)
+        if not asked:
+            groups[2].append(row)
+        elif seasons <= asked:
+            groups[0].append(row)
+        elif seasons & asked:
+            groups[1].append(row)
+    return [row for group in groups for row in group]
+
+
+def _adoptable(fact: m.MediaRequested, row: RequestRow) -> bool:
+    """Whether a Jellyseerr request may adopt ``row``: no Jellyseerr request holds it and, for
+    TV, every season it asked for or knows whole is among the seasons requested."""
+    if row.jellyseerr_request_id is not None:
+        return False
+    if fact.media_type != "tv" or not fact.requested_seasons:
+        return True
+    return {*row.requested_seasons, *row.known_seasons} <= set(fact.requested_seasons)
 
 
 def same_title(a: str, b: str) -> bool:

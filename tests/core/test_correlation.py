@@ -10,6 +10,7 @@ from status_tracker.actors.media_request import messages as m
 from .builders import (
     NOW,
     apply_all,
+    episode_refs,
     episodes_grabbed,
     episodes_imported,
     keys,
@@ -139,7 +140,7 @@ def test_among_active_requests_for_the_same_tmdb_the_newest_gets_the_grab() -> N
 
 @pytest.mark.parametrize(
     "steps",
-    [("grab", "import", "library"), ("grab", "fail"), ("grab", "delete")],
+    [("grab", "import", "library"), ("fail",), ("grab", "delete")],
     ids=["available", "failed", "deleted"],
 )
 @pytest.mark.parametrize("download_hash", [OLD_HASH, NEW_HASH], ids=["same-hash", "new-hash"])
@@ -193,6 +194,67 @@ def test_a_tv_grab_for_a_season_nobody_requested_starts_a_new_request() -> None:
     assert route_in(grab, [season_one]).create
 
 
+REACHER = series("Reacher", tvdb_id=366524, sonarr_id=340)
+S1_PACK = torrent_hash("reacher-s01")
+S2_PACK = torrent_hash("reacher-s02")
+
+
+def _season_request(request_id: int, season: int, *grabs: m.EpisodesGrabbed, listed=False):
+    """A Jellyseerr request (id ``440 + request_id``) for one season of Reacher, created
+    ``request_id`` days in, then ``grabs`` (and Sonarr's episode list, which names the series
+    id, when ``listed``)."""
+    messages: list[m.RequestMessage] = [
+        series_requested(
+            "Reacher", tvdb_id=366524, seasons=(season,), jellyseerr_id=440 + request_id
+        )
+    ]
+    if listed:
+        messages.append(m.EpisodesListed(sonarr_id=340, episodes=episode_refs(keys(season, (1,)))))
+    messages.extend(grabs)
+    state, _ = apply_all(messages, request_id=request_id, start=NOW + request_id * 86_400)
+    return state
+
+
+def _pack(season: int) -> m.EpisodesGrabbed:
+    return episodes_grabbed(
+        REACHER, keys(season, range(1, 4)), download_hash=(S1_PACK, S2_PACK)[season - 1]
+    )
+
+
+def test_a_second_season_grabbed_after_its_request_goes_to_that_request_not_the_first() -> None:
+    # S1 requested, S1 pack grabbed (request 1 now holds the series id), S2 requested by
+    # someone else: a request of its own, which the S2 pack then goes to.
+    season_one = _season_request(1, 1, _pack(1))
+    assert season_one.request.sonarr_id == 340
+    second = series_requested("Reacher", tvdb_id=366524, seasons=(2,), jellyseerr_id=442)
+    assert route_in(second, [season_one]).create
+    season_two = _season_request(2, 2)
+    assert route_in(_pack(2), [season_one, season_two]).targets == (2,)
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed-by-sonarr"])
+def test_with_both_seasons_requested_each_pack_goes_to_its_season_in_either_order(
+    listed: bool,
+) -> None:
+    season_one = _season_request(1, 1, listed=listed)
+    season_two = _season_request(2, 2, listed=listed)
+    assert route_in(_pack(2), [season_one, season_two]).targets == (2,)
+    season_two = _season_request(2, 2, _pack(2), listed=listed)
+    assert route_in(_pack(1), [season_one, season_two]).targets == (1,)
+
+
+def test_a_season_sonarr_grabs_on_its_own_stays_with_the_request_tracking_the_series() -> None:
+    season_one = _season_request(1, 1, _pack(1))
+    assert route_in(_pack(2), [season_one]).targets == (1,)
+
+
+def test_a_season_grab_prefers_the_request_that_asked_for_it_over_one_sonarr_created() -> None:
+    by_sonarr, _ = apply_all([_pack(1)], request_id=1)
+    season_two = _season_request(2, 2)
+    assert route_in(_pack(2), [by_sonarr, season_two]).targets == (2,)
+    assert route_in(_pack(1), [by_sonarr, season_two]).targets == (1,)
+
+
 # -- Jellyseerr requests -----------------------------------------------------------------------
 
 
@@ -203,6 +265,29 @@ def test_a_jellyseerr_request_adopts_the_active_request_a_grab_created() -> None
     chosen = route_in(request, [created_by_radarr])
     assert chosen.targets == (1,)
     assert not chosen.create
+
+
+@pytest.mark.parametrize(
+    ("seasons", "adopted"),
+    [((1,), True), ((1, 2), True), ((2,), False)],
+    ids=["same-season", "more-seasons", "other-season"],
+)
+def test_a_jellyseerr_request_adopts_a_sonarr_request_only_for_the_seasons_it_holds(
+    seasons: tuple[int, ...], adopted: bool
+) -> None:
+    by_sonarr, _ = apply_all([_pack(1)])
+    assert by_sonarr.request.known_seasons == (1,)
+    request = series_requested("Reacher", tvdb_id=366524, seasons=seasons, jellyseerr_id=9)
+    chosen = route_in(request, [by_sonarr])
+    assert (chosen.targets, chosen.create) == (((1,), False) if adopted else ((), True))
+
+
+def test_a_jellyseerr_request_adopts_a_sonarr_request_that_knows_no_season_whole() -> None:
+    single = episodes_grabbed(REACHER, [(1, 1)], download_hash=S1_PACK)
+    by_sonarr, _ = apply_all([single])
+    assert by_sonarr.request.known_seasons == ()
+    request = series_requested("Reacher", tvdb_id=366524, seasons=(2,), jellyseerr_id=9)
+    assert route_in(request, [by_sonarr]).targets == (1,)
 
 
 def test_a_jellyseerr_request_does_not_adopt_another_jellyseerr_request() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from status_tracker.actors.dispatch.correlation import (
     Footprint,
@@ -84,6 +84,9 @@ series_refs = st.builds(
     tmdb_id=tmdb_ids,
 )
 media_types = st.sampled_from(("movie", "tv"))
+requested_seasons = st.sampled_from(((1,), (2,), (1, 2), ()))
+"""Seasons a Jellyseerr request asks for: requests for one series differ in them, and grabs
+(``keys``) name seasons 1 and 2, as packs or single episodes."""
 
 
 def _about_a_request(fact: type) -> st.SearchStrategy[object]:
@@ -129,13 +132,21 @@ def _library_episode(
     )
 
 
+season_requests = st.builds(
+    series_requested,
+    titles,
+    tvdb_id=tvdb_ids,
+    tmdb_id=tmdb_ids,
+    seasons=requested_seasons,
+    jellyseerr_id=jellyseerr_ids,
+)
+
+
 FACTS: dict[type, st.SearchStrategy[object]] = {
     m.MediaRequested: st.builds(
         movie_requested, titles, tmdb_id=tmdb_ids, jellyseerr_id=jellyseerr_ids
     )
-    | st.builds(
-        series_requested, titles, tvdb_id=tvdb_ids, tmdb_id=tmdb_ids, jellyseerr_id=jellyseerr_ids
-    ),
+    | season_requests,
     m.RequestDeclined: _about_a_request(m.RequestDeclined),
     m.RequestFailed: _about_a_request(m.RequestFailed),
     m.MediaReportedAvailable: _about_a_request(m.MediaReportedAvailable),
@@ -252,6 +263,25 @@ rows = st.lists(
     min_size=1,
     max_size=30,
 )
+
+tv_rows = st.lists(
+    st.one_of(
+        st.one_of(season_requests, FACTS[m.EpisodesGrabbed], FACTS[m.EpisodesImported]).map(Row),
+        st.builds(
+            Row,
+            st.one_of(
+                HAND_OFFS[m.EpisodesListed],
+                HAND_OFFS[m.DownloadJoined],
+                HAND_OFFS[m.DownloadProgressed],
+            ),
+            REQUEST_IDS,
+        ),
+    ),
+    min_size=1,
+    max_size=20,
+)
+"""Rows about seasons of a few series alone: requests for differing seasons of one series,
+and the packs and episodes Sonarr grabs and imports for them, meet far more often."""
 
 World = dict[int, RequestState]
 
@@ -370,9 +400,70 @@ def timeless(world: World) -> dict[int, tuple[RequestRow, list[EpisodeRow]]]:
     return shown
 
 
+def _season_pack(season: int, download_hash: str) -> m.EpisodesGrabbed:
+    return m.EpisodesGrabbed(
+        series=series("Shōgun", tvdb_id=10, sonarr_id=41),
+        episodes=tuple(m.EpisodeRef(season=season, episode=n) for n in (1, 2, 3)),
+        download_hash=download_hash,
+        release_title=f"Show.S0{season}.1080p",
+    )
+
+
+def _season_requested(season: int, jellyseerr_id: int) -> m.MediaRequested:
+    return series_requested("Shōgun", tvdb_id=10, seasons=(season,), jellyseerr_id=jellyseerr_id)
+
+
+SEASON_ORDERS: dict[str, tuple[list[Row], list[tuple[int, ...]]]] = {
+    # Rows, and the request each goes to: each pack goes to the request for its season.
+    "request-grab-request-grab": (
+        [
+            Row(_season_requested(1, 1)),
+            Row(_season_pack(1, HASHES[0])),
+            Row(_season_requested(2, 2)),
+            Row(_season_pack(2, HASHES[1])),
+        ],
+        [(1,), (1,), (2,), (2,)],
+    ),
+    "both-requests-then-season-two-first": (
+        [
+            Row(_season_requested(1, 1)),
+            Row(_season_requested(2, 2)),
+            Row(_season_pack(2, HASHES[1])),
+            Row(_season_pack(1, HASHES[0])),
+        ],
+        [(1,), (2,), (2,), (1,)],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("given_rows", "applied_to"), SEASON_ORDERS.values(), ids=SEASON_ORDERS.keys()
+)
+def test_season_packs_go_to_their_season_s_request_in_waves_as_one_at_a_time(
+    given_rows: list[Row], applied_to: list[tuple[int, ...]]
+) -> None:
+    alone = one_at_a_time(given_rows)
+    batched, _ = in_waves(given_rows)
+    assert alone.applied_to == batched.applied_to == applied_to
+    assert timeless(batched.world) == timeless(alone.world)
+
+
 @settings(max_examples=400, deadline=None)
 @given(rows)
+@example([row for rows, _ in SEASON_ORDERS.values() for row in rows])
 def test_rows_routed_in_waves_go_where_one_at_a_time_sends_them(given_rows: list[Row]) -> None:
+    _routed_alike(given_rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(tv_rows)
+def test_rows_about_seasons_routed_in_waves_go_where_one_at_a_time_sends_them(
+    given_rows: list[Row],
+) -> None:
+    _routed_alike(given_rows)
+
+
+def _routed_alike(given_rows: list[Row]) -> None:
     alone = one_at_a_time(given_rows)
     batched, lengths = in_waves(given_rows)
     assert batched.applied_to == alone.applied_to

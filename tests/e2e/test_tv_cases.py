@@ -249,6 +249,73 @@ async def test_a_second_request_joining_mid_download_shows_each_episode_progress
     assert (b["state"], b["progress"]) == (a["state"], a["progress"])
 
 
+# -- two seasons, two requests -------------------------------------------------------------------
+
+HORIMIYA_S2_HASH = "C8C8C8C8C8C8C8C8C8C8C8C8C8C8C8C8C8C8C8C8"
+
+
+def season_request(jellyseerr_id: int, season: int, user: str) -> dict[str, Any]:
+    """Jellyseerr's approval of a request by ``user`` for one season of Horimiya."""
+    body = load_fixture("jellyseerr/media_approved_tv.json")
+    body["request"]["request_id"] = str(jellyseerr_id)
+    body["request"]["requestedBy_username"] = user
+    body["extra"] = [{"name": "Requested Seasons", "value": str(season)}]
+    return body
+
+
+def season_pack_grab(season: int) -> dict[str, Any]:
+    """Sonarr's Grab of Horimiya's pack for ``season`` (season 2 re-numbers season 1's)."""
+    body = load_fixture("sonarr/grab_season_pack.json")
+    if season == 2:
+        for episode in body["episodes"]:
+            episode.update(id=episode["id"] + 1000, seasonNumber=2, tvdbId=episode["tvdbId"] + 1000)
+        body["downloadId"] = HORIMIYA_S2_HASH
+        body["release"]["releaseTitle"] = body["release"]["releaseTitle"].replace(
+            "Season 1", "Season 2"
+        )
+    return body
+
+
+SEASON_ORDERS = {
+    # The usual order: each request comes before its season's grab, the second from another
+    # user after the first season's pack already gave the first request Sonarr's series id.
+    "request-grab-request-grab": [
+        ("jellyseerr", season_request(72, 1, "izumi")),
+        ("sonarr", season_pack_grab(1)),
+        ("jellyseerr", season_request(95, 2, "kyouko")),
+        ("sonarr", season_pack_grab(2)),
+    ],
+    "both-requests-then-season-two-first": [
+        ("jellyseerr", season_request(72, 1, "izumi")),
+        ("jellyseerr", season_request(95, 2, "kyouko")),
+        ("sonarr", season_pack_grab(2)),
+        ("sonarr", season_pack_grab(1)),
+    ],
+}
+
+
+@pytest.mark.parametrize("bodies", SEASON_ORDERS.values(), ids=SEASON_ORDERS.keys())
+async def test_each_season_request_gets_its_own_season_pack(
+    service: RunningService, bodies: list[tuple[str, dict[str, Any]]]
+) -> None:
+    for source, body in bodies:
+        response = await service.post_webhook(source, body)
+        assert response.status_code == 200, response.text
+        await service.settled()
+
+    items = {item["jellyseerr_request_id"]: item for item in await service.requests()}
+    assert sorted(items) == [72, 95], "one request per Jellyseerr request, no other"
+    for jellyseerr_id, season, pack in ((72, 1, HORIMIYA_HASH), (95, 2, HORIMIYA_S2_HASH)):
+        detail = await service.request(items[jellyseerr_id]["id"])
+        assert detail["requested_seasons"] == [season]
+        assert [(e["season"], e["episode"]) for e in detail["episodes"]] == [
+            (season, number) for number in range(1, 14)
+        ], jellyseerr_id
+        assert {e["torrent_hash"] for e in detail["episodes"]} == {pack.lower()}
+        assert [d["hash"] for d in detail["downloads"]] == [pack.lower()]
+        assert (detail["state"], detail["episode_counts"]) == ("grabbing", {"grabbing": 13})
+
+
 # -- season pack at 100 % ----------------------------------------------------------------------
 
 
@@ -318,8 +385,6 @@ HORIMIYA_FILE_PROGRESS = {
     12: 0.1,
     13: 0.05,
 }
-
-
 
 
 async def test_horimiya_pack_shows_thirteen_episodes_each_with_its_own_progress(
