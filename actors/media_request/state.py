@@ -27,6 +27,10 @@ from .transitions import (
 
 EpisodeKey = tuple[int, int]
 
+WHOLE_FILE_STATES = ("downloaded", "importing", "anime_matching", "available")
+"""States in which an item's file is complete: its progress reads 100 from then on (an imported
+file is a whole file, whatever the download's last poll said)."""
+
 
 @typing.final
 @attrs.frozen(kw_only=True)
@@ -155,6 +159,7 @@ class _Draft:
         fields: dict[str, typing.Any] = {"state": target, "last_change_at": self.now}
         if target == "available":
             fields["available_at"] = self.now
+        if target in WHOLE_FILE_STATES:
             fields["progress"] = 100.0
         self.update(**fields)
 
@@ -270,7 +275,7 @@ class _Draft:
             self.refuse(row.state, target, judgement.reason, key)
             return False
         fields: dict[str, typing.Any] = {"state": target, "last_change_at": self.now}
-        if target in ("downloaded", "importing", "anime_matching", "available"):
+        if target in WHOLE_FILE_STATES:
             fields["progress"] = 100.0
         self.edit_episode(key, **fields)
         self.note(
@@ -316,9 +321,6 @@ class _Draft:
                 set(self.request.requested_seasons) - set(self.request.known_seasons)
             ),
         )
-        if live:
-            progress = round(sum(row.progress for row in live) / len(live), 2)
-            self.update(progress=progress)
         if derived != self.request.state and self.request.state != "deleted":
             previous = self.request.state
             self._set_request_state(derived)
@@ -328,6 +330,10 @@ class _Draft:
                 to_state=derived,
                 detail=_held_back_by(live, previous, derived),
             )
+        if live:
+            # A TV request's progress is its episodes' mean, whatever state it derived.
+            progress = round(sum(row.progress for row in live) / len(live), 2)
+            self.update(progress=progress)
 
 
 def _with_reason(detail: str | None, judgement: Judgement) -> str | None:
@@ -394,25 +400,99 @@ def _media_requested(draft: _Draft, fact: m.MediaRequested) -> None:
 
 
 def _declined(draft: _Draft, fact: m.RequestDeclined) -> None:
-    if draft.request is not None:
-        draft.move("failed", "declined", detail="declined in Jellyseerr")
+    """Declined in Jellyseerr: the request fails, unless its files are already under way (see
+    ``_jellyseerr_gave_up``)."""
+    _jellyseerr_gave_up(draft, "declined", "declined in Jellyseerr")
 
 
 def _request_failed(draft: _Draft, fact: m.RequestFailed) -> None:
-    if draft.request is not None:
-        draft.move("failed", "request_failed", detail=fact.reason)
+    """Jellyseerr could not hand the request on: as a decline (see ``_jellyseerr_gave_up``)."""
+    reason = fact.reason or "failed in Jellyseerr"
+    _jellyseerr_gave_up(draft, "request_failed", reason)
+
+
+def _jellyseerr_gave_up(draft: _Draft, event: str, detail: str) -> None:
+    """Jellyseerr declined the request or failed to send it on: the facts of the files win.
+
+    A request nothing was grabbed for yet (requested or approved, no episode past pending)
+    fails. Once Radarr/Sonarr grabbed it, they go on whatever Jellyseerr says, so the request
+    keeps following its download, import and library: the move to failed is refused and
+    recorded on the timeline with the reason (and counted with every refusal), so the page
+    says it was declined while it still became available. A request that did fail (declined
+    before its grab was known) is moved on by its import or library add all the same.
+    """
+    request = draft.request
+    if request is None:
+        return
+    if request.state in ("failed", "deleted"):
+        draft.move("failed", event, detail=detail)  # nothing new, or refused: deleted
+        return
+    under_way = request.state not in ("requested", "approved") or any(
+        row.state not in ("pending", "deleted") for row in draft.episodes.values()
+    )
+    if not under_way:
+        draft.move("failed", event, detail=detail)
+        return
+    arr = "Sonarr" if request.media_type == "tv" else "Radarr"
+    draft.refuse(
+        request.state,
+        "failed",
+        f"{detail}, but {arr} already has it ({request.state}): its files are still followed",
+    )
+
+
+_REPORTED_AVAILABLE = "Jellyseerr reports it available"
 
 
 def _reported_available(draft: _Draft, fact: m.MediaReportedAvailable) -> None:
-    if draft.request is None:
+    """Jellyseerr found the request's media in Jellyfin: evidence like a Jellyfin ItemAdded.
+
+    A movie becomes available. Jellyseerr reports a TV request available once every season it
+    asked for is in Jellyfin (the request's seasons; every season it holds episodes of when it
+    names none). Of the episodes of those seasons:
+
+    - imported ones (``importing``, ``anime_matching``) become available: their file is the one
+      Jellyfin holds;
+    - ones not imported yet (pending, grabbing, downloading, downloaded) stay as they are,
+      counted on the timeline entry: the copy Jellyseerr counted is not the one still on its
+      way, and their own import and the library (or the verifier) tell when that one is there;
+    - failed and deleted ones stay: Jellyseerr counts a season's episodes, not this file;
+    - episodes nobody named are not invented; the seasons count as known whole from now on, so
+      the request derives from the episodes it holds.
+
+    One ``reported_available`` entry says so, when the report changed anything (a report that
+    moves nothing about seasons already known whole, such as the same report again, adds none).
+
+    A TV request holding no episodes at all (nothing grabbed or listed) becomes available
+    itself, as a movie does: its seasons are all it waits for, and Jellyseerr found them.
+    """
+    request = draft.request
+    if request is None:
         return
-    if draft.request.media_type == "movie":
-        draft.move("available", "reported_available", detail="Jellyseerr reports it available")
-    else:
+    seasons = set(request.requested_seasons) or {season for season, _ in draft.episodes}
+    known_before = request.known_seasons
+    if request.media_type == "tv":
         # Jellyseerr knows the seasons whole: what is available is all there is to wait for.
-        draft.know_seasons(draft.request.requested_seasons)
-        draft.know_seasons(season for season, _ in draft.episodes)
-        draft.note("reported_available", detail="Jellyseerr reports the seasons available")
+        draft.know_seasons(seasons)
+    if request.media_type == "movie" or not draft.episodes:
+        draft.move("available", "reported_available", detail=_REPORTED_AVAILABLE)
+        return
+    moved = waiting = 0
+    for key, row in sorted(draft.episodes.items()):
+        if key[0] not in seasons:
+            continue
+        if row.state in ("importing", "anime_matching"):
+            draft.move_episode(key, "available", "reported_available", detail=_REPORTED_AVAILABLE)
+            moved += 1
+        elif row.state in STATE_RANK and row.state != "available":
+            waiting += 1
+    if not moved and draft.request.known_seasons == known_before:
+        return  # nothing new: the same report again
+    named = ", ".join(str(season) for season in sorted(seasons))
+    detail = f"Jellyseerr reports season{'s' if len(seasons) > 1 else ''} {named} available"
+    if waiting:
+        detail += f"; {waiting} episode(s) not imported yet wait for their own import"
+    draft.note("reported_available", detail=detail)
 
 
 def _ensure_movie_request(draft: _Draft, fact: m.MovieGrabbed | m.MovieImported) -> None:
@@ -464,8 +544,10 @@ def _movie_imported(draft: _Draft, fact: m.MovieImported) -> None:
         return
     target = "anime_matching" if draft.request.is_anime else "importing"
     same_release = fact.download_hash in (None, draft.request.download_hash)
-    if same_release and is_past(draft.request.state, target) and draft.request.state != "deleted":
+    if same_release and _imported_already(draft.request.state, target):
         return  # Radarr told us again about an import we already moved past.
+    # A failed request (declined in Jellyseerr before its grab was known) moves on: the file is
+    # there. A deleted one refuses, recorded.
     draft.move(target, "imported", detail=fact.file.path)
 
 
@@ -616,6 +698,15 @@ def _import_blocked(draft: _Draft, fact: m.ImportBlocked) -> None:
 
 
 def _library_item_added(draft: _Draft, fact: m.LibraryItemAdded) -> None:
+    """Jellyfin added an item: the movie, or the episodes it holds, are available.
+
+    Episodes are found by the Shoko file Shokofin names, else by season and episode number. An
+    episode the request does not hold yet is added (as available) when its season is one the
+    request asked for and whose episode list is not known whole: Jellyfin holds it, so it is part
+    of what was asked for, and the request reads partially available until the season is known.
+    In a season not asked for, or known whole, an unknown episode is not this request's (another
+    request's season, or numbered otherwise in Jellyfin) and is left alone.
+    """
     if draft.request is None:
         return
     shoko_file = _int_or_none(dict(fact.provider_ids).get("shoko file"))
@@ -633,7 +724,12 @@ def _library_item_added(draft: _Draft, fact: m.LibraryItemAdded) -> None:
     if not keys and fact.season is not None and fact.episode is not None:
         last = fact.episode_end or fact.episode
         keys = [(fact.season, n) for n in range(fact.episode, last + 1)]
+    open_seasons = set(draft.request.requested_seasons) - set(draft.request.known_seasons)
+    if fact.item_type != "Episode":
+        open_seasons = set()
     for key in sorted(keys):
+        if key not in draft.episodes and key[0] in open_seasons:
+            draft.episode(m.EpisodeRef(season=key[0], episode=key[1]))
         if key in draft.episodes:
             draft.edit_episode(key, jellyfin_id=fact.item_id)
             draft.move_episode(key, "available", "added_to_library", detail=fact.name)
@@ -783,6 +879,10 @@ def _episodes_listed(draft: _Draft, fact: m.EpisodesListed) -> None:
     if draft.request is None or draft.request.media_type != "tv":
         return
     draft.fill(sonarr_id=fact.sonarr_id)
+    if draft.request.state == "available" and not draft.episodes:
+        # Reported available while the listing was on its way: pending episodes would move
+        # it back with nothing new to say.
+        return
     draft.know_seasons({ref.season for ref in fact.episodes})
     new = [ref for ref in fact.episodes if (ref.season, ref.episode) not in draft.episodes]
     for ref in new:

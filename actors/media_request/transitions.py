@@ -64,7 +64,8 @@ def derive_request_state(
     pending (not grabbed) → ``partially_available``; otherwise the least advanced episode still
     in progress, pending ones counting as the request's own pre-grab state; only failed and
     available left → failed; every episode deleted → deleted; with no episodes the request
-    keeps its own.
+    keeps its own. A failed request (declined or failed in Jellyseerr before anything was
+    grabbed) whose episodes are all still pending stays failed: nothing of it is under way.
     """
     every = list(episode_states)
     states = [s for s in every if s != "deleted"]
@@ -79,6 +80,8 @@ def derive_request_state(
         return "partially_available"
     least = min(in_progress, key=lambda s: STATE_RANK[s])
     if least == "pending":
+        if own_state == "failed" and all(s == "pending" for s in in_progress):
+            return "failed"
         return own_state if own_state in ("requested", "approved") else "approved"
     return least
 

@@ -501,3 +501,198 @@ def test_a_library_episode_of_an_episode_this_request_does_not_hold_creates_noth
 
 def _refs(episodes):
     return [m.EpisodeRef(season=season, episode=number) for season, number in episodes]
+
+
+# -- an imported file is a whole file: progress 100 from the import on ---------------------------
+
+
+@pytest.mark.parametrize(("anime", "expected"), [(False, "importing"), (True, "anime_matching")])
+@pytest.mark.parametrize("seen", [None, 40.0], ids=["no-poll-seen", "poll-at-40"])
+def test_an_imported_movie_reads_100_percent_and_a_later_poll_cannot_lower_it(
+    anime: bool, expected: str, seen: float | None
+) -> None:
+    polls = [progressed(DUNE_HASH, seen)] if seen is not None else []
+    state, _ = apply_all(
+        [*polls, movie_imported(DUNE, tmdb_id=DUNE_TMDB, download_hash=DUNE_HASH, anime=anime)],
+        state=_grabbed_movie(anime=anime),
+    )
+    assert (state.request.state, state.request.progress) == (expected, 100)
+    later, _ = apply_all([progressed(DUNE_HASH, 35, state="downloading")], state=state)
+    assert (later.request.state, later.request.progress) == (expected, 100)
+
+
+# -- Jellyseerr's "available" for TV: evidence like a library add ---------------------------------
+
+
+def _show_at_every_stage():
+    """Season 1 of nine: E1-E5 imported, E6 downloaded, E7 downloading, E8 grabbing, E9 deleted."""
+    state, _ = apply_all(
+        [
+            progressed(SHOW_HASH, 60, per_episode={(1, 6): 100, (1, 7): 30}),
+            episodes_grabbed(SHOW, [(1, 8)], download_hash=torrent_hash("severance-e08")),
+            episodes_imported(SHOW, keys(1, range(1, 6)), download_hash=SHOW_HASH, complete=True),
+            episode_files_deleted(SHOW, [(1, 9)]),
+        ],
+        state=_grabbed_show(),
+    )
+    return state
+
+
+def _reported_available(media_type: str = "tv") -> m.MediaReportedAvailable:
+    return m.MediaReportedAvailable(
+        media_type=media_type,  # type: ignore[arg-type]
+        tmdb_id=None,
+        tvdb_id=SHOW.tvdb_id,
+        jellyseerr_request_id=1,
+    )
+
+
+def test_jellyseerr_available_makes_the_imported_episodes_available_and_no_others() -> None:
+    state = _show_at_every_stage()
+    decision = step(state, _reported_available(), source="jellyseerr")
+    assert decision.state is not None
+    assert episode_states(decision.state) == {
+        **{key: "available" for key in keys(1, range(1, 6))},
+        (1, 6): "downloaded",
+        (1, 7): "downloading",
+        (1, 8): "grabbing",
+        (1, 9): "deleted",
+    }
+    assert decision.state.request.state == "grabbing"  # the least advanced, E08
+    moved = [e for e in decision.timeline if e.to_state == "available" and e.season is not None]
+    assert [(e.season, e.episode, e.event) for e in moved] == [
+        (1, n, "reported_available") for n in range(1, 6)
+    ]
+    (note,) = [e for e in decision.timeline if e.season is None and e.event != "state_derived"]
+    assert note.detail == (
+        "Jellyseerr reports season 1 available; 3 episode(s) not imported yet wait for their"
+        " own import"
+    )
+    assert step(decision.state, _reported_available()).timeline == ()
+
+
+def test_jellyseerr_available_with_every_episode_imported_makes_the_tv_request_available() -> None:
+    season = keys(1, range(1, 4))
+    state, _ = apply_all(
+        [
+            episodes_imported(SHOW, season, download_hash=SHOW_HASH, complete=True),
+            _reported_available(),
+        ],
+        state=_grabbed_show(season),
+    )
+    assert episode_states(state) == dict.fromkeys(season, "available")
+    request = state.request
+    assert (request.state, request.progress) == ("available", 100)
+    assert request.available_at is not None
+
+
+def test_jellyseerr_available_for_a_tv_request_with_no_episodes_makes_it_available() -> None:
+    state, _ = apply_all(
+        [series_requested(SHOW.title, tvdb_id=SHOW.tvdb_id, seasons=(2,)), _reported_available()]
+    )
+    assert (state.request.state, state.request.progress) == ("available", 100)
+    assert state.episodes == {}
+
+
+def test_a_library_episode_of_an_asked_season_with_no_episodes_known_is_added_available() -> None:
+    state, _ = apply_all([series_requested(SHOW.title, tvdb_id=SHOW.tvdb_id, seasons=(2,))])
+    decision = step(state, library_episode(SHOW.title, (2, 1)), source="jellyfin")
+    assert decision.state is not None
+    assert episode_states(decision.state) == {(2, 1): "available"}
+    assert decision.state.episodes[(2, 1)].jellyfin_id == "jf-S02E01"
+    # The rest of season 2 is not known: some of what was asked for is there.
+    assert decision.state.request.state == "partially_available"
+    assert [(e.episode, e.event, e.to_state) for e in decision.timeline] == [
+        (1, "added_to_library", "available"),
+        (None, "state_derived", "partially_available"),
+    ]
+
+
+# -- declined or failed in Jellyseerr: the facts of the files win --------------------------------
+
+
+def _declined(media_type: str = "movie", tvdb_id: int | None = None) -> m.RequestDeclined:
+    return m.RequestDeclined(
+        media_type=media_type,  # type: ignore[arg-type]
+        tmdb_id=DUNE_TMDB if media_type == "movie" else None,
+        tvdb_id=tvdb_id,
+        jellyseerr_request_id=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("refusal", "expected_detail"),
+    [
+        (_declined(), "declined in Jellyseerr, but Radarr already has it (grabbing)"),
+        (
+            m.RequestFailed(
+                media_type="movie", tmdb_id=DUNE_TMDB, tvdb_id=None, jellyseerr_request_id=1
+            ),
+            "failed in Jellyseerr, but Radarr already has it (grabbing)",
+        ),
+    ],
+    ids=["declined", "failed"],
+)
+def test_a_movie_declined_after_its_grab_still_follows_its_files_and_says_so(
+    refusal: m.RequestMessage, expected_detail: str
+) -> None:
+    state, decisions = apply_all(
+        [
+            refusal,
+            movie_imported(DUNE, tmdb_id=DUNE_TMDB, download_hash=DUNE_HASH),
+            library_movie(DUNE, tmdb_id=DUNE_TMDB, item_id="jf-dune"),
+        ],
+        state=_grabbed_movie(),
+    )
+    assert (state.request.state, state.request.progress) == ("available", 100)
+    assert [(e.event, e.from_state, e.to_state) for e in entries(decisions)] == [
+        ("transition_refused", "grabbing", "failed"),
+        ("imported", "grabbing", "importing"),
+        ("added_to_library", "importing", "available"),
+    ]
+    (refused,) = refusals(decisions)
+    assert refused.detail == f"{expected_detail}: its files are still followed"
+
+
+def test_a_movie_that_failed_before_its_import_was_known_is_moved_on_by_the_import() -> None:
+    state, _ = apply_all([_declined()], state=_requested_movie())
+    assert state.request.state == "failed"
+    state, decisions = apply_all(
+        [
+            movie_imported(DUNE, tmdb_id=DUNE_TMDB, download_hash=DUNE_HASH),
+            library_movie(DUNE, tmdb_id=DUNE_TMDB),
+        ],
+        state=state,
+    )
+    assert (state.request.state, state.request.progress) == ("available", 100)
+    assert [(e.event, e.from_state, e.to_state) for e in entries(decisions)] == [
+        ("imported", "failed", "importing"),
+        ("added_to_library", "importing", "available"),
+    ]
+
+
+def test_a_tv_request_declined_with_only_listed_episodes_stays_failed() -> None:
+    state, _ = apply_all(
+        [
+            series_requested(SHOW.title, tvdb_id=SHOW.tvdb_id),
+            m.EpisodesListed(sonarr_id=41, episodes=_refs(keys(1, range(1, 4)))),
+            _declined("tv", SHOW.tvdb_id),
+        ]
+    )
+    assert state.request.state == "failed"
+    assert set(episode_states(state).values()) == {"pending"}
+
+
+def test_a_tv_request_declined_after_its_grab_stays_on_its_way_and_says_so() -> None:
+    decision = step(_grabbed_show(), _declined("tv", SHOW.tvdb_id), source="jellyseerr")
+    assert decision.state is not None
+    assert decision.state.request.state == "grabbing"
+    assert [(e.event, e.from_state, e.to_state, e.detail) for e in decision.timeline] == [
+        (
+            "transition_refused",
+            "grabbing",
+            "failed",
+            "declined in Jellyseerr, but Sonarr already has it (grabbing): its files are still"
+            " followed",
+        )
+    ]

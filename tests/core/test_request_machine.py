@@ -1,8 +1,9 @@
 """A TV request driven by random webhook traffic: a Hypothesis state machine over ``decide``.
 
 Grabs of random episode subsets with random hashes, progress observations (whole torrent and per
-file), imports (per file and import-complete, duplicated, out of order), library additions and
-availability confirmations, and deliveries replayed at once or late. After every message the
+file), imports (per file and import-complete, duplicated, out of order), library additions,
+availability confirmations, Jellyseerr's "available" and "declined", and deliveries replayed at
+once or late. After every message the
 request must still be something a user can trust: no episode lost or invented, every grabbed
 episode on the torrent of its latest grab, the request's state derived from its episodes, no
 silent or unreasoned backward move, no timeline entry for a replay, progress within 0-100.
@@ -211,10 +212,63 @@ class TvRequestMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state is not None)
     @rule(key=st.sampled_from(EPISODES))
     def library_item(self, key: tuple[int, int]) -> None:
+        assert self.state is not None
+        request = self.state.request
+        if key[0] in set(request.requested_seasons) - set(request.known_seasons):
+            # An episode of a season asked for and not known whole is part of what was asked
+            # for: Jellyfin holding it makes it known, and available.
+            self.mentioned.add(key)
         self.deliver(library_episode("Frieren", key))
         assert self.state is not None
         if key in self.state.episodes:
             assert self.state.episodes[key].state == "available"
+
+    # -- Jellyseerr -------------------------------------------------------------------------
+
+    @precondition(lambda self: self.state is not None)
+    @rule()
+    def jellyseerr_reports_available(self) -> None:
+        """Imported episodes of the asked seasons become available; nothing else moves."""
+        assert self.state is not None
+        before = self.state
+        seasons = set(before.request.requested_seasons) or {s for s, _ in before.episodes}
+        self.deliver(
+            m.MediaReportedAvailable(
+                media_type="tv", tmdb_id=None, tvdb_id=424536, jellyseerr_request_id=1
+            )
+        )
+        assert self.state is not None
+        for key, row in before.episodes.items():
+            imported = row.state in ("importing", "anime_matching") and key[0] in seasons
+            expected = "available" if imported else row.state
+            assert self.state.episodes[key].state == expected, (key, row.state)
+        if not before.episodes:
+            assert self.state.request.state == "available"
+
+    @precondition(lambda self: self.state is not None)
+    @rule()
+    def jellyseerr_declines(self) -> None:
+        """Declined before anything was grabbed: failed. Once grabbed: refused, recorded."""
+        assert self.state is not None
+        before = self.state
+        nothing_grabbed = before.request.state in ("requested", "approved") and all(
+            row.state == "pending" for row in before.episodes.values()
+        )
+        decision = self.deliver(
+            m.RequestDeclined(
+                media_type="tv", tmdb_id=None, tvdb_id=424536, jellyseerr_request_id=1
+            )
+        )
+        assert self.state is not None
+        if nothing_grabbed:
+            assert self.state.request.state == "failed"
+        elif before.request.state != "failed":
+            assert self.state.request.state == before.request.state
+            assert self.state.episodes == before.episodes
+            [refused] = decision.timeline
+            assert (refused.event, refused.to_state) == ("transition_refused", "failed")
+            assert refused.detail is not None
+            assert refused.detail.startswith("declined in Jellyseerr")
 
     @precondition(lambda self: self.state is not None)
     @rule(episodes=episode_sets)

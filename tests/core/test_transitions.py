@@ -166,6 +166,10 @@ def test_observations_never_revive_a_failed_or_deleted_item(
             ["pending", "available", "failed"], "approved", "partially_available", id="some-failed"
         ),
         pytest.param(["pending", "pending"], "grabbing", "approved", id="only-pending"),
+        # Declined in Jellyseerr before anything was grabbed: listed episodes do not revive it.
+        pytest.param(["pending", "pending"], "failed", "failed", id="declined-only-pending"),
+        pytest.param(["pending", "failed"], "failed", "failed", id="declined-pending-failed"),
+        pytest.param(["pending", "grabbing"], "failed", "approved", id="declined-then-grabbed"),
     ],
 )
 def test_request_state_is_derived_from_its_episodes(
@@ -201,6 +205,8 @@ def _reference_request_state(episodes: list[str], own: str) -> str:
     for stage in PIPELINE[:-1]:
         if stage in live:
             if stage == "pending":
+                if own == "failed" and set(live) <= {"pending", "failed"}:
+                    return "failed"  # declined before anything was grabbed
                 return own if own in ("requested", "approved") else "approved"
             return stage
     if "failed" in live:
