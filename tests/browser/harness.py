@@ -97,6 +97,25 @@ class LiveService:
         response = self.run(self.running.post_webhook, source, body)
         assert response.status_code == 200, response.text
 
+    def clock_moves_on(self, seconds: float) -> None:
+        """The service's wall clock jumps ``seconds`` ahead, as if that much time had passed
+        with nothing happening (what it words as "for 3 min" grows; no message is sent)."""
+        clock = self.running.system.clock
+        clock._epoch += seconds
+
+    def stall(self, torrent_hash: str, *, progress: float, **observed: Any) -> None:
+        """qBittorrent reports the torrent stalled (``stalledDL``), and still does a minute
+        later with no progress: the download reads ``stalled`` (a stall of a moment does not)."""
+        for moved_on in (61, 0):
+            self.observe_torrent(
+                torrent_hash,
+                progress=progress,
+                state="stalled",
+                client_state="stalledDL",
+                **observed,
+            )
+            self.clock_moves_on(moved_on)
+
     def settled(self) -> None:
         self.run(self.running.settled)
 
@@ -115,8 +134,10 @@ class LiveService:
         client_state: str = "downloading",
         name: str | None = None,
         files: tuple[ObservedFile, ...] | None = None,
+        **more: Any,
     ) -> None:
-        """What the qBittorrent poller delivers to the torrent's actor; returns once applied."""
+        """What the qBittorrent poller delivers to the torrent's actor; returns once applied.
+        ``more``: further fields of ``TorrentObserved`` (``seeds``, ``peers``, ``speed``...)."""
         seen = TorrentObserved(
             hash=torrent_hash.lower(),
             name=name,
@@ -124,6 +145,7 @@ class LiveService:
             client_state=client_state,
             progress=progress,
             files=files,
+            **more,
         )
         self.run(
             self.running.system.call_torrent,

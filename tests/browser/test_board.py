@@ -6,7 +6,9 @@ import re
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from status_tracker.storage import SaveRequest
 
+from status_tracker.domain import RequestRow
 from tests.browser.harness import (
     HORIMIYA_HASH,
     PHONE,
@@ -214,12 +216,8 @@ def test_the_phone_layout_never_scrolls_sideways(live: LiveService, pages: Pages
     three_requests(live)
     live.post_fixture("sonarr/grab_season_pack.json")
     live.settled()
-    live.observe_torrent(
-        HORIMIYA_HASH,
-        progress=0.4,
-        state="stalled",
-        client_state="stalledDL",
-        files=horimiya_files({n: 0.03 * n for n in range(1, 14)}),
+    live.stall(
+        HORIMIYA_HASH, progress=0.4, files=horimiya_files({n: 0.03 * n for n in range(1, 14)})
     )
     page = pages.signed_in(viewport=PHONE, is_mobile=True, has_touch=True)
     expect(page.locator(".card")).to_have_count(3)
@@ -253,3 +251,66 @@ def test_light_and_dark_follow_the_system(live: LiveService, pages: Pages) -> No
         pages.screenshot(page, f"health-{scheme}")
     assert backgrounds["light"] != backgrounds["dark"]
     assert panels["light"] != panels["dark"]
+
+
+def test_counts_search_and_tabs_reach_past_the_requests_the_page_loaded(
+    live: LiveService, pages: Pages
+) -> None:
+    # 611 requests, newest first: the page loads 500 at first, none of the two failed ones
+    # (the oldest), and not "Violet" either.
+    rows = (
+        [
+            RequestRow(
+                id=1, media_type="movie", title="Violet Evergarden", state="failed", created_at=1
+            ),
+            RequestRow(id=2, media_type="tv", title="Failed Show", state="failed", created_at=2),
+        ]
+        + [
+            RequestRow(id=n, media_type="movie", title=f"Done {n}", state="available", created_at=n)
+            for n in range(3, 601)
+        ]
+        + [
+            RequestRow(id=n, media_type="tv", title=f"Waiting {n}", state="approved", created_at=n)
+            for n in range(601, 612)
+        ]
+    )
+    live.run(live.running.system.store.commit, [SaveRequest(row=row) for row in rows])
+    page = pages.signed_in()
+    tabs = page.get_by_role("group", name="Show requests")
+
+    def count(tab: str) -> Locator:
+        return tabs.get_by_role("button", name=re.compile(f"^{tab}")).locator(".count")
+
+    expected = {"Active": "0", "Waiting": "11", "Failed": "2", "Done": "598", "All": "611"}
+    for tab, number in expected.items():
+        expect(count(tab)).to_have_text(number)
+
+    page.get_by_label("Search titles").fill("Violet")
+    assert_titles(page, ["Violet Evergarden"])
+    expect(count("Failed")).to_have_text("1")
+    expect(count("All")).to_have_text("1")
+    expect(page.get_by_text("No request matches these filters.")).to_be_hidden()
+
+    page.get_by_label("Search titles").fill("")
+    tabs.get_by_role("button", name=re.compile("^Failed")).click()
+    assert_titles(page, ["Failed Show", "Violet Evergarden"])
+    page.get_by_label("Movies or TV").select_option("tv")
+    assert_titles(page, ["Failed Show"])
+    expect(count("Failed")).to_have_text("1")
+    expect(count("Waiting")).to_have_text("11")
+    expect(count("All")).to_have_text("12")
+
+    page.get_by_label("Movies or TV").select_option("")
+    tabs.get_by_role("button", name=re.compile("^All")).click()
+    # The 500 newest, and the two failed ones the Failed tab brought.
+    expect(page.locator(".card")).to_have_count(502)
+    older = page.get_by_role("button", name="Load older requests (502 of 611 shown)")
+    older.click()
+    expect(page.locator(".card")).to_have_count(611)
+    expect(older).to_be_hidden()
+
+    # The counts follow the feed: one more request.
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.settled()
+    expect(count("All")).to_have_text("612")
+    expect(count("Waiting")).to_have_text("12")

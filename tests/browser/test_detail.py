@@ -11,7 +11,7 @@ import zoneinfo
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.browser.harness import LiveService, Pages
+from tests.browser.harness import PHONE, LiveService, Pages
 from tests.support.service import wait_until
 
 
@@ -204,3 +204,149 @@ def test_check_again_now_reaches_the_service_and_says_so(live: LiveService, page
         "Could not ask for a check: 503: the database is unavailable"
     )
     expect(dialog.get_by_role("button", name="Check again now")).to_be_enabled()
+
+
+def test_the_keyboard_focus_stays_in_the_detail_after_each_action(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    (item,) = live.requests()
+    page = pages.signed_in()
+    dialog = open_detail(page, "Horimiya")
+    expect(dialog.locator(".ep")).to_have_count(13)
+
+    check = dialog.get_by_role("button", name="Check again now")
+    check.focus()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "Asked to check again now: what the check finds appears in the timeline."
+    )
+    expect(check).to_be_focused()
+
+    dialog.get_by_label(re.compile("^Select S01E02")).focus()
+    page.keyboard.press("Space")
+    dialog.get_by_role("button", name="Delete selected (1)").focus()
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog", name="Delete 1 episode?")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(confirm.get_by_role("button", name="Delete episodes")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog.locator(".ep", has_text="S01E02")).to_have_attribute("data-state", "deleted")
+    expect(dialog.get_by_role("heading", name="Episodes")).to_be_focused()
+
+    dialog.get_by_role("button", name="Delete request").focus()
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog", name="Delete this request?")
+    page.keyboard.press("Tab")
+    expect(confirm.get_by_role("button", name="Delete request")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog.locator(".detail-head .state")).to_have_text("Deleted")
+    assert live.request(item["id"])["state"] == "deleted"
+    expect(dialog.get_by_role("heading", name="Horimiya (2021)")).to_be_focused()
+    # And the keyboard goes on from there: Escape closes, back to the card.
+    page.keyboard.press("Escape")
+    expect(page.locator(".card .open", has_text="Horimiya")).to_be_focused()
+    tabs = page.get_by_role("group", name="Show requests")
+    expect(tabs.get_by_role("button", name=re.compile("^Active"))).to_have_text("Active 0")
+    expect(tabs.get_by_role("button", name=re.compile("^All"))).to_have_text("All 1")
+
+
+def test_the_detail_speaks_in_words_and_numbers_agree(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("sonarr/grab_single_episode.json")
+    live.settled()
+    live.observe_torrent(
+        "9E3D7C1B5A2F4E6D8C0B2A4F6E8D0C2B4A6F8E0D",
+        progress=0.3,
+        seeds=1,
+        peers=1,
+        speed=100_000,
+        eta_s=600,
+    )
+    page = pages.signed_in()
+    card = page.locator(".card", has_text="Link Click")
+    expect(card.locator(".eta")).to_contain_text("1 seed")
+    expect(card.locator(".eta")).not_to_contain_text("1 seeds")
+    dialog = open_detail(page, "Link Click")
+    expect(dialog.locator(".season-counts")).to_have_text(re.compile(r"^1 episode · 0/1 available"))
+    download = dialog.locator(".download")
+    expect(download).to_contain_text("single episode")
+    expect(download).to_contain_text("1 seed · 1 peer")
+    expect(download).not_to_contain_text("single_episode")
+    expect(download).not_to_contain_text("1 seeds")
+    expect(download).not_to_contain_text("1 peers")
+
+
+def test_an_address_naming_no_request_says_so_and_offers_nothing(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.settled()
+    page = pages.open()
+    for wrong in ("abc", "99999"):
+        page.goto(f"{live.url}/?token=test-api-secret#open={wrong}")
+        dialog = page.locator("#detail")
+        expect(dialog).to_be_visible()
+        expect(dialog.get_by_role("heading", level=2)).to_have_text("No such request")
+        expect(dialog.get_by_role("alert")).to_be_visible()
+        expect(dialog.get_by_role("button", name="Delete request")).to_be_hidden()
+        expect(dialog.get_by_role("button", name="Check again now")).to_be_hidden()
+
+
+def test_on_a_phone_episode_states_and_reasons_read_whole_and_targets_fit_a_finger(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    (item,) = live.requests()
+    episodes = live.request(item["id"])["episodes"]
+    page = pages.signed_in(viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator(".card .open").tap()
+    dialog = page.get_by_role("dialog", name="Horimiya (2021)")
+    cells = dialog.locator(".ep")
+    expect(cells).to_have_count(13)
+    for episode, cell in zip(episodes, cells.all(), strict=True):
+        expect(cell.locator(".ep-state")).to_have_text("Starting download")
+        # The reason is text in the cell, not a tooltip a finger cannot open.
+        assert episode["reason"]
+        expect(cell).to_contain_text(episode["reason"])
+    cut = dialog.evaluate(
+        "(d) => [...d.querySelectorAll('.ep-state')].filter((e) => e.scrollWidth > e.clientWidth)"
+        ".length"
+    )
+    assert cut == 0, f"{cut} episode states are cut short"
+    targets = [
+        dialog.get_by_role("button", name="Close"),
+        dialog.locator(".ep-head").first,
+        dialog.locator(".links a").first,
+    ]
+    for target in targets:
+        box = target.bounding_box()
+        assert box is not None
+        assert box["height"] >= 40, f"{target} is {box['height']:.0f} px high"
+        assert box["width"] >= 40, f"{target} is {box['width']:.0f} px wide"
+
+
+def test_a_failed_request_says_what_failed_it(live: LiveService, pages: Pages) -> None:
+    live.post_fixture(
+        "jellyseerr/media_auto_approved_movie.json",
+        subject="Chainsaw Man - The Movie: Reze Arc (2025)",
+        media__tmdbId="1218925",
+        request__request_id="74",
+    )
+    live.post_fixture("jellyseerr/media_failed_movie.json")
+    live.settled()
+    (item,) = live.requests()
+    detail = live.request(item["id"])
+    assert detail["state"] == "failed"
+    assert detail["reason"] is None
+    (failing,) = [entry for entry in detail["timeline"] if entry["to_state"] == "failed"]
+    page = pages.signed_in()
+    dialog = open_detail(page, "Chainsaw Man")
+    reason = dialog.locator(".detail-inner > .reason")
+    # The API gives no reason; its timeline says which event failed it, in words.
+    assert failing["event"] == "request_failed"
+    expect(reason).to_have_text(f"Request failed: {failing['detail']}")

@@ -13,8 +13,10 @@ from status_tracker.ingress.http import feed
 from status_tracker.storage import SaveRequest
 
 from status_tracker.domain import RequestRow
-from tests.browser.harness import PHONE, LiveService, Pages
+from tests.browser.harness import HORIMIYA_HASH, PHONE, LiveService, Pages
 from tests.support.fixtures import load_fixture
+from tests.support.packs import horimiya_files
+from tests.support.service import API_TOKEN
 
 BIG_HASH = "0123456789abcdef0123456789abcdef01234567"
 
@@ -116,3 +118,88 @@ def test_active_requests_left_out_of_the_snapshot_are_listed_too(
     expect(page.locator(".card .title-text")).to_have_text(
         [f"Waiting {n}" for n in range(5, 0, -1)]
     )
+
+
+# Nothing listens there: the reasons are qBittorrent's (not "qBittorrent is not configured").
+@pytest.mark.parametrize("live", [{"qbittorrent_url": "http://127.0.0.1:1"}], indirect=True)
+def test_a_reason_that_says_for_how_long_stays_true_on_an_open_page(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_approved_tv.json")
+    live.post_fixture("sonarr/grab_season_pack.json")
+    live.settled()
+    live.stall(
+        HORIMIYA_HASH,
+        progress=0.4,
+        files=horimiya_files({n: 0.03 * n for n in range(1, 14)}),
+        seeds=0,
+    )
+    (item,) = live.requests()
+    assert item["reason"].startswith("no seeds for 1 min"), item["reason"]
+    page = pages.open()
+    page.clock.install()  # the page's timers, to let half a minute pass at once
+    page.goto(f"{live.url}/?token={API_TOKEN}")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    card = page.locator(".card")
+    expect(card.locator(".reason")).to_have_text(item["reason"])
+    card.locator(".open").click()
+    dialog = page.get_by_role("dialog", name="Horimiya (2021)")
+    expect(dialog.locator(".detail-inner > .reason")).to_have_text(item["reason"])
+
+    # Two minutes on, with nothing new to send: the feed stays quiet, the words grow.
+    live.clock_moves_on(120)
+    later = live.request(item["id"])
+    assert later["reason"].startswith("no seeds for 3 min"), later["reason"]
+    (download,) = later["downloads"]
+    page.clock.run_for(31_000)
+    expect(card.locator(".reason")).to_have_text(later["reason"])
+    expect(dialog.locator(".detail-inner > .reason")).to_have_text(later["reason"])
+    expect(dialog.locator(".download .reason")).to_have_text(download["reason"])
+    episode = next(e for e in later["episodes"] if e["episode"] == 4)
+    assert episode["reason"]
+    expect(dialog.locator(".ep", has_text="S01E04")).to_contain_text(episode["reason"])
+
+
+def test_a_lost_connection_is_told_in_the_open_detail_and_counts_down(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.settled()
+    page = pages.open()
+    sockets: list[WebSocketRoute] = []
+    refused = {"now": False}
+
+    def through(socket: WebSocketRoute) -> None:
+        sockets.append(socket)
+        if refused["now"]:
+            socket.close(code=1011)
+        else:
+            socket.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws$"), through)
+    page.goto(f"{live.url}/?token={API_TOKEN}")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.locator(".card .open").click()
+    dialog = page.get_by_role("dialog", name=re.compile("Violet Evergarden"))
+    notice = dialog.get_by_role("status")
+    expect(notice).to_be_hidden()
+
+    refused["now"] = True
+    sockets[0].close()
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Connection lost")
+    # The wait grows at each refused try; once it is 3 s or more, it counts down.
+    seen = re.compile(r"retrying in (\d+) s")
+    deadline = time.monotonic() + 20
+    while True:
+        assert time.monotonic() < deadline, "the wait never reached 3 s"
+        found = seen.search(notice.text_content() or "")
+        if found and int(found[1]) >= 3:
+            break
+        page.wait_for_timeout(50)
+    expect(notice).to_have_text(f"Connection lost, retrying in {int(found[1]) - 1} s")
+    expect(page.locator("#live-status")).to_contain_text("Connection lost, retrying in")
+
+    refused["now"] = False
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live", timeout=20_000)
+    expect(notice).to_be_hidden()

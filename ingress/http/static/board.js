@@ -1,7 +1,7 @@
 // The card grid. One Card per request, kept for the page's lifetime and updated in place:
 // a progress change rewrites a width and a number, never the poster or the rest of the grid.
 import { h, placeChildren, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
-import { bytes, downloadWords, duration, knownEta, percent, speed, setTime, stateWords } from "./format.js";
+import { bytes, downloadWords, duration, knownEta, percent, plural, speed, setTime, stateWords } from "./format.js";
 
 // Download states a user should notice on the card: they answer "is it stuck?".
 const ATTENTION = ["stalled", "queued", "paused", "missing", "error"];
@@ -118,7 +118,7 @@ class Card {
     const parts = [];
     if (eta !== null && eta !== undefined && this.item.state !== "available") parts.push(`about ${duration(eta)} left`);
     if (rate) parts.push(speed(rate));
-    if (summary.seeds !== null) parts.push(`${summary.seeds} seeds`);
+    if (summary.seeds !== null) parts.push(plural(summary.seeds, "seed"));
     if (typeof this.item.size_left === "number" && this.item.size_left > 0) parts.push(`${bytes(this.item.size_left)} to go`);
     setText(this.eta, parts.length ? ` · ${parts.join(" · ")}` : "");
   }

@@ -7,7 +7,7 @@ import { confirmAction } from "./confirm.js";
 import { KeyedList, h, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
 import {
   bytes, clientStateWords, downloadWords, duration, episodeCode, eventWords, knownEta, localTime,
-  percent, setTime, sourceWords, speed, stateWords,
+  percent, plural, releaseWords, setTime, sourceWords, speed, stateWords,
 } from "./format.js";
 
 const DOWNLOADS_REFRESH_MS = 2000;
@@ -47,8 +47,11 @@ class EpisodeCell {
     this.state = h("span", { class: "ep-state" });
     this.bar = progressBar(`${episodeCode(ep.season, ep.episode)} progress`);
     this.pct = h("span", { class: "ep-pct" });
+    // The reason is text, not a tooltip: a phone or a keyboard never shows a tooltip.
+    this.reason = h("span", { class: "ep-reason" });
     this.el = h("li", { class: "ep", dataset: { key: this.key } },
-      h("label", { class: "ep-head" }, this.check, this.code), this.state, h("span", { class: "ep-bar" }, this.bar, this.pct));
+      h("label", { class: "ep-head" }, this.check, this.code), this.state, h("span", { class: "ep-bar" }, this.bar, this.pct),
+      this.reason);
     this.update(ep, selection);
   }
 
@@ -56,7 +59,9 @@ class EpisodeCell {
     const code = episodeCode(ep.season, ep.episode);
     const title = ep.title ? `${code} ${ep.title}` : code;
     setAttr(this.el, "data-state", ep.state);
-    setAttr(this.el, "title", [title, ep.reason].filter(Boolean).join("\n"));
+    setAttr(this.el, "title", title);
+    setText(this.reason, ep.reason ?? "");
+    setHidden(this.reason, !ep.reason);
     setAttr(this.check, "aria-label", `Select ${title}`);
     const deleted = ep.state === "deleted";
     if (this.check.disabled !== deleted) this.check.disabled = deleted;
@@ -134,7 +139,7 @@ class Season {
     const available = counts.available ?? 0;
     const others = Object.entries(counts).filter(([state]) => state !== "available")
       .map(([state, n]) => `${n} ${stateWords(state).toLowerCase()}`);
-    setText(this.summaryText, [`${episodes.length} episodes`, `${available}/${live.length} available`, ...others].join(" · "));
+    setText(this.summaryText, [plural(episodes.length, "episode"), `${available}/${live.length} available`, ...others].join(" · "));
     const progress = live.length ? live.reduce((sum, ep) => sum + (Number(ep.progress) || 0), 0) / live.length : 0;
     setProgress(this.bar, progress, percent(progress));
     const picked = live.filter((ep) => this.detail.selection.has(keyOf(ep.season, ep.episode))).length;
@@ -169,17 +174,18 @@ class DownloadView {
     setProgress(this.bar, d.progress, `${pct}, ${downloadWords(d.state)}`);
     setAttr(this.bar, "aria-label", `Download progress of ${d.name || d.hash}`);
     const episodes = d.episodes ?? [];
-    const holds = d.is_season_pack ? `season pack, ${episodes.length || "several"} episodes`
+    const packed = d.is_season_pack && d.release_type !== "season_pack" ? "season pack" : null;
+    const holds = d.is_season_pack ? [packed, episodes.length ? plural(episodes.length, "episode") : "several episodes"].filter(Boolean).join(", ")
       : episodes.length === 1 ? episodeCode(episodes[0].season, episodes[0].episode) : null;
-    setText(this.facts, [d.release_type ? `release: ${d.release_type}` : null, holds,
+    setText(this.facts, [d.release_type ? releaseWords(d.release_type) : null, holds,
       d.size ? bytes(d.size) : null, typeof d.size_left === "number" && d.size_left > 0 ? `${bytes(d.size_left)} left` : null,
     ].filter(Boolean).join(" · "));
     const running = ["downloading", "stalled", "queued"].includes(d.state);
     setText(this.extra, [
       running && d.speed ? speed(d.speed) : null,
       running && knownEta(d.eta_s) ? `about ${duration(d.eta_s)} left` : null,
-      typeof d.seeds === "number" ? `${d.seeds} seeds` : null,
-      typeof d.peers === "number" ? `${d.peers} peers` : null,
+      typeof d.seeds === "number" ? plural(d.seeds, "seed") : null,
+      typeof d.peers === "number" ? plural(d.peers, "peer") : null,
       d.quality, d.release_group ? `group ${d.release_group}` : null, d.indexer ? `from ${d.indexer}` : null,
       Array.isArray(d.languages) && d.languages.length ? d.languages.join(", ") : null,
       Array.isArray(d.custom_formats) && d.custom_formats.length ? d.custom_formats.join(", ") : null,
@@ -244,7 +250,9 @@ export class Detail {
   build() {
     this.poster = h("img", { class: "poster", alt: "", referrerpolicy: "no-referrer" });
     this.poster.addEventListener("error", () => setHidden(this.poster, true));
-    this.heading = h("h2", { id: "detail-title" });
+    // Focus lands here when the control that had it goes away (disabled, hidden, deleted).
+    this.heading = h("h2", { id: "detail-title", tabindex: "-1" });
+    this.offline = h("p", { class: "offline", role: "status", hidden: true });
     this.meta = h("p", { class: "meta" });
     this.times = h("p", { class: "meta" });
     this.state = h("span", { class: "state" });
@@ -273,8 +281,9 @@ export class Detail {
     const deleteAll = h("button", { type: "button", class: "danger", text: "Delete all" });
     deleteAll.addEventListener("click", () => this.deleteAll());
     this.seasonList = h("div", { class: "seasons" });
+    this.episodesTitle = h("h3", { id: "episodes-title", text: "Episodes", tabindex: "-1" });
     this.episodeSection = h("section", { class: "block", "aria-labelledby": "episodes-title" },
-      h("h3", { id: "episodes-title", text: "Episodes" }),
+      this.episodesTitle,
       h("div", { class: "toolbar admin-only" }, all, none, this.pickedText, this.deletePicked, deleteAll),
       this.seasonList);
 
@@ -294,6 +303,7 @@ export class Detail {
       h("div", { class: "toolbar" }, this.orderButton, this.timelineFilter),
       this.timelineList);
 
+    this.actions = h("div", { class: "toolbar admin-only" }, this.checkButton, this.deleteButton);
     this.dialog = h("dialog", { id: "detail", "aria-labelledby": "detail-title" },
       h("div", { class: "detail-inner" },
         h("header", { class: "detail-head" }, this.poster,
@@ -301,8 +311,8 @@ export class Detail {
             h("p", { class: "status" }, this.state, " ", this.badges),
             h("div", { class: "progress-line" }, this.bar, this.pct), this.counts, this.times),
           close),
-        this.reason, this.links, this.overview,
-        h("div", { class: "toolbar admin-only" }, this.checkButton, this.deleteButton), this.message,
+        this.offline, this.reason, this.links, this.overview,
+        this.actions, this.message,
         this.episodeSection, this.downloadSection, timelineSection));
     this.dialog.addEventListener("close", () => this.closed());
     // A click on the backdrop (outside the panel) closes, like Escape.
@@ -311,6 +321,18 @@ export class Detail {
     });
     document.body.append(this.dialog);
     this.setOrder(true);
+  }
+
+  // The feed is down: said in the dialog too, which covers the header (full screen on a phone).
+  setOffline(text) {
+    setText(this.offline, text ?? "");
+    setHidden(this.offline, !text);
+  }
+
+  // When `control` has the focus and is about to be disabled or hidden, the focus moves to
+  // `to` (the heading by default) rather than falling to the page's <body>.
+  keepFocus(control, to = this.heading) {
+    if (this.dialog.open && control.contains(document.activeElement)) to.focus();
   }
 
   get openId() {
@@ -333,6 +355,7 @@ export class Detail {
     this.episodes = new Map();
     this.seasons = new Map();
     this.timelineKeys = new Set();
+    this.failedBy = null;
     this.selection.clear();
     this.seasonList.replaceChildren();
     this.downloads.clear();
@@ -348,16 +371,25 @@ export class Detail {
     setHidden(this.episodeSection, true);
     setHidden(this.downloadSection, true);
     setText(this.heading, "Loading…");
+    setHidden(this.actions, true);
     this.selectionChanged();
   }
 
   async load() {
     const id = this.requestId;
+    if (!Number.isSafeInteger(id) || id < 1) {
+      // #open=abc: no id at all (and NaN is not even equal to itself).
+      setText(this.heading, "No such request");
+      this.showMessage("This address names no request.", true);
+      return;
+    }
     let detail;
     try {
       detail = await api.getRequest(id);
     } catch (exc) {
-      if (this.requestId === id) this.showMessage(exc.message, true);
+      if (this.requestId !== id) return;
+      if (!this.item) setText(this.heading, exc.status === 404 || !exc.status ? "No such request" : "Could not load the request");
+      this.showMessage(exc.message, true);
       return;
     }
     if (this.requestId !== id) return;
@@ -424,8 +456,7 @@ export class Detail {
     const counts = availableCount(item.episode_counts);
     setText(this.counts, counts ? `${counts.available}/${counts.total} available · ` +
       Object.entries(item.episode_counts).map(([state, n]) => `${n} ${stateWords(state).toLowerCase()}`).join(" · ") : "");
-    setText(this.reason, item.reason ?? "");
-    setHidden(this.reason, !item.reason);
+    this.showReason();
     const out = links(item);
     if (this.links.dataset.links !== JSON.stringify(out)) {
       this.links.dataset.links = JSON.stringify(out);
@@ -434,8 +465,22 @@ export class Detail {
     }
     setText(this.overview, item.overview ?? "");
     setHidden(this.overview, !item.overview);
-    this.deleteButton.disabled = item.state === "deleted";
+    const gone = item.state === "deleted";
+    if (gone) this.keepFocus(this.deleteButton);
+    if (FINISHED.includes(item.state)) this.keepFocus(this.checkButton);
+    this.deleteButton.disabled = gone;
     setHidden(this.checkButton, FINISHED.includes(item.state));
+    setHidden(this.actions, false);
+  }
+
+  // The API's reason; a failed request has none, and its timeline says what failed it.
+  showReason() {
+    const item = this.item;
+    let text = item?.reason ?? "";
+    const by = this.failedBy;
+    if (!text && item?.state === "failed" && by) text = [eventWords(by.event), by.detail].filter(Boolean).join(": ");
+    setText(this.reason, text);
+    setHidden(this.reason, !text);
   }
 
   episode(ep, { summary = true } = {}) {
@@ -514,6 +559,7 @@ export class Detail {
   addTimeline(entries) {
     const rows = entries.map((entry) => {
       this.timelineKeys.add(timelineKey(entry));
+      if (entry.to_state === "failed" && (!this.failedBy || entry.at >= this.failedBy.at)) this.failedBy = entry;
       return timelineRow(entry);
     });
     const fragment = document.createDocumentFragment();
@@ -525,6 +571,7 @@ export class Detail {
       this.timelineList.append(fragment);
     }
     setText(this.timelineCount, `(${this.timelineKeys.size})`);
+    this.showReason();
     if (this.timelineFilter.value) this.filterTimeline();
   }
 
@@ -592,6 +639,8 @@ export class Detail {
       return;
     }
     if (this.requestId !== id) return;
+    // "Delete selected" is disabled once nothing is selected: the focus goes to the episodes.
+    this.keepFocus(this.deletePicked, this.episodesTitle);
     this.selection.clear();
     for (const [s, e] of keys) {
       const ep = this.episodes.get(keyOf(s, e));
@@ -617,15 +666,19 @@ export class Detail {
       if (this.requestId === id) this.showMessage(`Could not delete: ${exc.message}`, true);
       return;
     }
-    if (this.requestId === id) this.showMessage(`Deleting ${item.title}…`);
+    if (this.requestId !== id) return;
+    this.showMessage(`Deleting ${item.title}…`);
+    this.keepFocus(this.deleteButton);
   }
 
   // "Check again now": the service looks at this request at once; the timeline tells what it found.
   async checkNow() {
     const id = this.requestId;
     const asking = {};
+    if (this.checking) return;
     this.checking = asking;
-    this.checkButton.disabled = true;
+    // aria-disabled, not disabled: a disabled button would drop the keyboard focus to <body>.
+    setAttr(this.checkButton, "aria-disabled", "true");
     setAttr(this.checkButton, "aria-busy", "true");
     setText(this.checkButton, "Asking…");
     try {
@@ -642,7 +695,7 @@ export class Detail {
   }
 
   checkIdle() {
-    this.checkButton.disabled = false;
+    setAttr(this.checkButton, "aria-disabled", null);
     setAttr(this.checkButton, "aria-busy", null);
     setText(this.checkButton, "Check again now");
   }

@@ -1,5 +1,5 @@
 // Turning wire values into what a person reads: words, percentages, sizes, local and relative times.
-import { CLIENT_STATE_WORDS, DOWNLOAD_WORDS, EVENT_WORDS, SOURCE_WORDS, STATE_WORDS } from "./words.js";
+import { CLIENT_STATE_WORDS, DOWNLOAD_WORDS, EVENT_WORDS, RELEASE_WORDS, SOURCE_WORDS, STATE_WORDS } from "./words.js";
 
 export function humanise(word) {
   if (!word) return "";
@@ -10,6 +10,8 @@ export function humanise(word) {
 export const stateWords = (state) => STATE_WORDS[state] ?? humanise(state);
 export const downloadWords = (state) => DOWNLOAD_WORDS[state] ?? humanise(state);
 export const clientStateWords = (state) => CLIENT_STATE_WORDS[state] ?? state ?? "";
+export const releaseWords = (type) => RELEASE_WORDS[type] ?? humanise(type).toLowerCase();
+export const plural = (n, word, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 export const sourceWords = (source) => SOURCE_WORDS[source] ?? humanise(source);
 
 export function eventWords(event) {

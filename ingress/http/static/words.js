@@ -86,6 +86,16 @@ export const DOWNLOAD_WORDS = {
   error: "Error",
 };
 
+// What a grabbed release holds (downloads[].release_type).
+export const RELEASE_WORDS = {
+  movie: "movie",
+  single_episode: "single episode",
+  multi_episode: "several episodes in one file",
+  season_pack: "season pack",
+  multi_season_pack: "pack of several seasons",
+  batch: "batch",
+};
+
 // qBittorrent's own words (downloads[].client_state).
 export const CLIENT_STATE_WORDS = {
   downloading: "downloading",
