@@ -2,9 +2,12 @@
 
 It compares what the download client reports with each claimed download's stored row and sends
 a TorrentObserved to the torrent's actor only when they differ; files are fetched only for packs
-whose progress moved. A failed poll (unreachable, or an answer it cannot read) or a database
-outage never ends it: the failure is recorded on the client's health and polling goes on. It
-knows the client only through the download-client port.
+whose progress moved. A claimed torrent it has never reported and does not list is told to its
+actor as not listed each poll (the actor waits out a grace period before it believes it); a
+torrent the client reports removed is told to its actor even when it is no longer watched (a
+finished one removed by the *arr's "remove completed"). A failed poll (unreachable, or an
+answer it cannot read) or a database outage never ends it: the failure is recorded on the
+client's health and polling goes on. It knows the client only through the download-client port.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from status_tracker.storage import DatabaseUnavailable, DownloadWatch, Store
 
 from ._wakeup import Wakeup
 from .envelope import Deliver
-from .torrent.messages import ObservedFile, TorrentObserved, TorrentVanished
+from .torrent.messages import ObservedFile, TorrentNotListed, TorrentObserved, TorrentVanished
 
 logger = logging.getLogger(__name__)
 
@@ -134,10 +137,13 @@ class DownloadPoller:
         busy = False
         for torrent_hash in sorted(seen.removed & tracked.keys()):
             await self._deliver(torrent_hash, TorrentVanished(hash=torrent_hash))
+        await self._finished_removed(seen.removed - tracked.keys())
         for torrent_hash, row in tracked.items():
             download = seen.downloads.get(torrent_hash)
             if download is None:
                 busy = busy or row.state in BUSY_STATES
+                if torrent_hash not in seen.removed and _never_reported(row):
+                    await self._deliver(torrent_hash, TorrentNotListed(hash=torrent_hash))
                 continue
             busy = busy or download.state in BUSY_STATES
             if _unchanged(row, download):
@@ -145,6 +151,16 @@ class DownloadPoller:
             files = await self._files_if_pack(row, download)
             await self._deliver(torrent_hash, observe(download, files))
         return busy
+
+    async def _finished_removed(self, removed: typing.AbstractSet[str]) -> None:
+        """Tell the actors of stored downloads no longer watched (finished) that the client
+        removed their torrents."""
+        if not removed:
+            return
+        stored = await self._store.load_downloads(sorted(removed))
+        for torrent_hash, row in sorted(stored.items()):
+            if row.state != "missing":
+                await self._deliver(torrent_hash, TorrentVanished(hash=torrent_hash))
 
     async def _files_if_pack(
         self, row: DownloadWatch, download: Download
@@ -177,6 +193,11 @@ def next_interval(*, busy: bool, failures: int, active: float, idle: float) -> f
         return idle
     backoff = active * 2 ** min(max(failures - 1, 0), 16)
     return max(active, min(idle, backoff))
+
+
+def _never_reported(row: DownloadWatch) -> bool:
+    """Claimed, and never reported by the client (see ``torrent.state.never_reported``)."""
+    return row.state == "queued" and row.client_state is None and row.progress == 0
 
 
 def _unchanged(row: DownloadWatch, download: Download) -> bool:

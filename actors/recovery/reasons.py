@@ -6,6 +6,12 @@ more, for how long ("no seeds for 12 min", "waiting for Shoko — Shoko is not c
 While Sonarr or Radarr holds an import back (import pending, import blocked, failed pending),
 an item not imported yet says so in the *arr's own words.
 The API shows them on requests, episodes and downloads; /health counts them as problems.
+
+A download says only what is known of it: one qBittorrent never reported is "not reported by
+qBittorrent yet" (with no download client configured: nothing is known of it), never "queued
+in qBittorrent"; one qBittorrent does not have is "qBittorrent does not have this torrent"
+(never reported), "gone from qBittorrent" (removed mid-download) or "removed from qBittorrent
+after it finished". An item downloaded but not imported whose torrent was removed says both.
 """
 
 from __future__ import annotations
@@ -78,13 +84,37 @@ def arr_reasons(records: Iterable[ArrQueueRecord]) -> dict[str, str]:
     }
 
 
+def _never_reported(row: DownloadRow) -> bool:
+    return row.client_state is None and row.progress == 0 and row.state in ("queued", "missing")
+
+
+def removed_after_finishing(row: DownloadRow | None) -> bool:
+    """The download client removed the torrent once it had finished (100 %)."""
+    return row is not None and row.state == "missing" and row.progress >= 100
+
+
 def download_reason(
-    row: DownloadRow, *, now: float, client: str = "qBittorrent", arr: str | None = None
+    row: DownloadRow,
+    *,
+    now: float,
+    client: str | None = "qBittorrent",
+    arr: str | None = None,
 ) -> str | None:
     """Why a download is not moving, or None while it moves (or is done). ``arr``: what the
-    *arr says while it holds the download's import back, which comes first."""
+    *arr says while it holds the download's import back, which comes first. ``client``: the
+    download client's name, None when none is configured."""
     if arr is not None:
         return arr
+    if client is None:
+        if row.client_state is None:
+            return "nothing is known of it: no download client is configured"
+        client = "qBittorrent"
+    if _never_reported(row):
+        if row.state == "missing":
+            return f"{client} does not have this torrent"
+        return f"not reported by {client} yet"
+    if removed_after_finishing(row):
+        return f"removed from {client} after it finished"
     match row.state:
         case "stalled":
             waited = duration_words(now - (row.stalled_since or row.last_change_at))
@@ -137,7 +167,10 @@ def item_reason(
         case "grabbing" | "downloading":
             if client is None:
                 return _waiting_for("qBittorrent")
-            if download is not None and download.progress < 100:
+            unreported = download is None or (
+                download.state == "queued" and _never_reported(download)
+            )
+            if download is not None and not unreported and download.progress < 100:
                 said = download_reason(download, now=now, client=client)
                 if said:
                     return said
@@ -147,7 +180,12 @@ def item_reason(
                 return f"{client} has not reported the torrent for {since}"
             return f"no progress for {since}"
         case "downloaded":
-            return f"{arr} has not imported it for {since}" if stuck else None
+            if not stuck:
+                return None
+            if removed_after_finishing(download):
+                removed = f"removed from {client or 'qBittorrent'} after it finished"
+                return f"{arr} has not imported it for {since}; the torrent was {removed}"
+            return f"{arr} has not imported it for {since}"
         case "anime_matching" if not shoko_matched:
             if not setup.shoko:
                 return _waiting_for("Shoko")

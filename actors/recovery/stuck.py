@@ -3,6 +3,10 @@
 An item is stuck when its state (or progress) has not changed for ``stuck_after`` seconds; a
 missing link counts only then too, since a fresh grab's link lands within moments. The
 sweeper never resets an item to an earlier state: it re-reads, re-verifies or re-links.
+
+An item downloaded but not imported for that long whose torrent its row still shows in
+qBittorrent (``seeding``/``completed``) is re-read too (``finished``): the *arr may have
+removed the torrent, and the row must say so.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from status_tracker.domain import DownloadRow, EpisodeRow, RequestRow
 EpisodeKey = tuple[int, int]
 DOWNLOADING = ("grabbing", "downloading")
 WAITING_FOR_LIBRARY = ("downloaded", "importing", "anime_matching")
+SHOWN_IN_CLIENT = ("seeding", "completed")
 
 
 @typing.final
@@ -28,6 +33,8 @@ class RereadDownload:
     hash: str
     episodes: tuple[EpisodeKey, ...] = ()
     stuck_for: float = attrs.field(eq=False)
+    finished: bool = False
+    """The item is downloaded: only whether qBittorrent still has the torrent is in question."""
 
 
 @typing.final
@@ -89,6 +96,13 @@ def _movie_actions(
     if request.state in DOWNLOADING and request.download_hash:
         yield RereadDownload(request_id=request.id, hash=request.download_hash, stuck_for=stuck_for)
     elif request.state in WAITING_FOR_LIBRARY:
+        if request.state == "downloaded" and _shown_in_client(request.download_hash, downloads):
+            yield RereadDownload(
+                request_id=request.id,
+                hash=request.download_hash or "",
+                stuck_for=stuck_for,
+                finished=True,
+            )
         yield VerifyInLibrary(request_id=request.id, state=request.state, stuck_for=stuck_for)
 
 
@@ -101,6 +115,7 @@ def _episode_actions(
 ) -> Iterable[Action]:
     unlinked: dict[str, list[EpisodeKey]] = {}
     rereads: dict[str, list[EpisodeRow]] = {}
+    finished: dict[str, list[EpisodeRow]] = {}
     waiting: dict[str, list[EpisodeRow]] = {}
     for episode in episodes:
         if now - episode.last_change_at < stuck_after:
@@ -113,6 +128,8 @@ def _episode_actions(
             rereads.setdefault(episode.torrent_hash, []).append(episode)
         elif episode.state in WAITING_FOR_LIBRARY:
             waiting.setdefault(episode.state, []).append(episode)
+            if episode.state == "downloaded" and _shown_in_client(episode.torrent_hash, downloads):
+                finished.setdefault(episode.torrent_hash or "", []).append(episode)
     for torrent_hash, keys in sorted(unlinked.items()):
         yield Relink(request_id=request.id, hash=torrent_hash, episodes=tuple(sorted(keys)))
     for torrent_hash, rows in sorted(rereads.items()):
@@ -122,6 +139,14 @@ def _episode_actions(
             episodes=tuple(sorted(e.key for e in rows)),
             stuck_for=now - max(e.last_change_at for e in rows),
         )
+    for torrent_hash, rows in sorted(finished.items()):
+        yield RereadDownload(
+            request_id=request.id,
+            hash=torrent_hash,
+            episodes=tuple(sorted(e.key for e in rows)),
+            stuck_for=now - max(e.last_change_at for e in rows),
+            finished=True,
+        )
     for state, rows in sorted(waiting.items()):
         yield VerifyInLibrary(
             request_id=request.id,
@@ -129,6 +154,12 @@ def _episode_actions(
             episodes=tuple(sorted(e.key for e in rows)),
             stuck_for=now - max(e.last_change_at for e in rows),
         )
+
+
+def _shown_in_client(torrent_hash: str | None, downloads: Mapping[str, DownloadRow]) -> bool:
+    """The stored row of the torrent says qBittorrent has it, finished."""
+    row = downloads.get(torrent_hash or "")
+    return row is not None and row.state in SHOWN_IN_CLIENT
 
 
 def _linked_hashes(request_id: int, downloads: Mapping[str, DownloadRow]) -> set[str]:

@@ -3,8 +3,10 @@
 What it does is a timeline entry (source ``recovery``) on the request: one per item and reason
 (a pack's episodes together), written again only when the reason changes, so a long wait is
 visible without flooding the timeline. It acts on the same stuck item at most once per
-``stuck_after`` seconds. A request someone asked to check again now
-(``POST /api/requests/{id}/check``) is looked at within a second, stuck or not.
+``stuck_after`` seconds. A torrent it re-reads that the download client does not have is told
+to its TorrentActor (the download row turns ``missing``), and the entry says which it is: never
+reported, gone mid-download, or removed after it finished. A request someone asked to check
+again now (``POST /api/requests/{id}/check``) is looked at within a second, stuck or not.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from ..envelope import Deliver
 from ..mail import post, torrent_target
 from ..media_request.messages import ActionRecorded
 from ..runtime import ActorDied
-from ..torrent.messages import DownloadClaimed, ObservedFile
+from ..torrent.messages import DownloadClaimed, ObservedFile, TorrentVanished
+from ..torrent.state import finished
 from .stuck import Action, Relink, RereadDownload, VerifyInLibrary, find_stuck
 
 logger = logging.getLogger(__name__)
@@ -149,9 +152,7 @@ class RecoverySweeper:
         self._checks += 1
         episodes = await self._source.episodes_of([request.id])
         downloads = await self._downloads_of([request], {request.id: episodes})
-        actions = find_stuck(
-            [request], {request.id: episodes}, downloads, now=now, stuck_after=0.0
-        )
+        actions = find_stuck([request], {request.id: episodes}, downloads, now=now, stuck_after=0.0)
         for action in actions:
             self._noted.pop(action, None)  # asked for: say what it found even if said before
         await self._act(actions, {request.id: request}, downloads)
@@ -257,6 +258,9 @@ class RecoverySweeper:
         stored: DownloadRow | None,
         answer: ClientAnswer,
     ) -> None:
+        if action.finished:
+            await self._recheck_finished(action, answer)
+            return
         waited = f"no progress for {action.stuck_for:.0f} s"
         if self._downloads is None:
             await self._note(
@@ -294,16 +298,45 @@ class RecoverySweeper:
                 said=says + seeds,
             )
             return
+        await self._send_torrent(
+            action.hash,
+            Deliver(messages=(TorrentVanished(hash=action.hash),), source=self._downloads.source),
+        )
+        gone = _gone_words(stored, client)
         if self._find_in_library is not None and await self._find_in_library(request):
-            await self._note(
-                action, "found_in_library", f"{waited}; torrent gone, found in Jellyfin"
-            )
+            await self._note(action, "found_in_library", f"{waited}; {gone}, found in Jellyfin")
             return
         await self._note(
             action,
             "download_missing",
-            f"{waited}; torrent gone from {client}, not in Jellyfin yet",
-            said="gone, not in Jellyfin",
+            f"{waited}; {gone}, not in Jellyfin yet",
+            said=f"{gone}, not in Jellyfin",
+        )
+
+    async def _recheck_finished(self, action: RereadDownload, answer: ClientAnswer) -> None:
+        """A downloaded item waits for its import: refresh its torrent's row, and when the client
+        no longer has the torrent, mark it gone and say so."""
+        if self._downloads is None or not isinstance(answer, Mapping):
+            return  # nothing to re-read; waiting for the library is noted on its own
+        download = answer.get(action.hash)
+        if download is not None:
+            if download.hash == action.hash:
+                await self._send_torrent(
+                    action.hash,
+                    Deliver(messages=(observe(download),), source=self._downloads.source),
+                )
+            return
+        await self._send_torrent(
+            action.hash,
+            Deliver(messages=(TorrentVanished(hash=action.hash),), source=self._downloads.source),
+        )
+        client = self._downloads.service_name
+        removed = f"torrent removed from {client} after it finished"
+        await self._note(
+            action,
+            "download_missing",
+            f"downloaded {action.stuck_for:.0f} s ago, not imported yet; {removed}",
+            said=removed,
         )
 
     async def _pack_files(
@@ -362,3 +395,12 @@ class RecoverySweeper:
                 source="recovery",
             ),
         )
+
+
+def _gone_words(stored: DownloadRow | None, client: str) -> str:
+    """How the entry names a torrent the client does not have, by what its row last showed."""
+    if stored is None or (stored.client_state is None and stored.progress == 0):
+        return f"{client} does not have the torrent (it never reported it)"
+    if finished(stored):
+        return f"torrent removed from {client} after it finished"
+    return f"torrent gone from {client}"

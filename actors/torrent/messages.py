@@ -55,6 +55,16 @@ class TorrentObserved:
 @typing.final
 @attrs.frozen(kw_only=True)
 class TorrentVanished:
-    """qBittorrent no longer has this torrent."""
+    """qBittorrent no longer has this torrent (it reported it removed, or a re-read found it
+    gone)."""
+
+    hash: str
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class TorrentNotListed:
+    """qBittorrent's full list of torrents does not hold this claimed torrent it never reported
+    (it may be on its way there: see ``state.NOT_REPORTED_GRACE_S``)."""
 
     hash: str

@@ -2,6 +2,23 @@
 
 A download row holds the torrent's progress, its files with the episodes each file holds, and
 the requests linked to it; every change is told to every linked request.
+
+What the row's ``state`` says (the API's words; qBittorrent's own word is ``client_state``):
+
+- A claim creates the row ``queued`` with no ``client_state``: nothing is reported of it yet
+  (and with no download client configured, nothing ever will be). Its reason says so; it never
+  reads "queued in qBittorrent" until qBittorrent says ``queuedDL``.
+- qBittorrent does not list a torrent it never reported (a hash the *arr grabbed that it never
+  got; ``TorrentNotListed``): once the claim is ``NOT_REPORTED_GRACE_S`` old (an *arr adds the
+  torrent before it tells us, but qBittorrent may list it a moment later) the row is
+  ``missing`` at 0 %. A re-read that finds it gone (``TorrentVanished``) needs no grace.
+- qBittorrent no longer has a torrent it reported: ``missing``, keeping its progress. Removed
+  after it finished (100 %, or ``completed``/``seeding``: the *arr's "remove completed") it
+  stays at 100 %, so the requests linked to it are not held back by it.
+- qBittorrent says ``stalledDL`` the moment no byte arrived for a second (every fresh add, the
+  gaps between bursts): the row reads ``stalled`` only once the stall has lasted
+  ``STALLED_AFTER_S`` with no progress; before that it reads ``downloading``. ``stalled_since``
+  is when that stall began (progress resets it).
 """
 
 from __future__ import annotations
@@ -14,10 +31,22 @@ import attrs
 from status_tracker.domain import DownloadLink, DownloadRow, TorrentFileRow
 
 from ..media_request.messages import DownloadProgressed, EpisodeProgress
-from .messages import DownloadClaimed, ObservedFile, TorrentObserved, TorrentVanished
+from .messages import (
+    DownloadClaimed,
+    ObservedFile,
+    TorrentNotListed,
+    TorrentObserved,
+    TorrentVanished,
+)
 from .release import classify_release, episode_progress, map_files_to_episodes
 
-TorrentMessage = DownloadClaimed | TorrentObserved | TorrentVanished
+TorrentMessage = DownloadClaimed | TorrentObserved | TorrentVanished | TorrentNotListed
+
+NOT_REPORTED_GRACE_S = 30.0
+"""How long a claimed torrent qBittorrent does not list may still be on its way there."""
+STALLED_AFTER_S = 60.0
+"""How long qBittorrent must report a stall, without progress, before the row says ``stalled``.
+(``ST_STALLED_AFTER_S`` is when the reconciler acts on a stall; this is only what the row shows.)"""
 
 
 @typing.final
@@ -38,11 +67,43 @@ def decide(row: DownloadRow | None, message: TorrentMessage, *, now: float) -> T
         case TorrentObserved():
             return _observed(row, message, now)
         case TorrentVanished():
-            if row is None or row.state == "missing":
+            return _vanished(row, now)
+        case TorrentNotListed():
+            if row is None or not never_reported(row):
                 return TorrentDecision(row=row, changed=False)
-            gone = attrs.evolve(row, state="missing", updated_at=now, last_change_at=now)
-            return TorrentDecision(row=gone, changed=True, notify=_tell_everyone(gone))
+            if now - row.created_at < NOT_REPORTED_GRACE_S:
+                return TorrentDecision(row=row, changed=False)
+            return _vanished(row, now)
     raise TypeError(f"not a torrent message: {message!r}")
+
+
+def never_reported(row: DownloadRow) -> bool:
+    """The download client has never reported this torrent (nothing is known of it)."""
+    return row.client_state is None and row.progress == 0 and row.state == "queued"
+
+
+def finished(row: DownloadRow) -> bool:
+    """The torrent was complete when last reported."""
+    return row.progress >= 100 or row.state in ("completed", "seeding")
+
+
+def _vanished(row: DownloadRow | None, now: float) -> TorrentDecision:
+    """The download client does not have the torrent (any more): ``missing``."""
+    if row is None or row.state == "missing":
+        return TorrentDecision(row=row, changed=False)
+    gone = attrs.evolve(
+        row,
+        state="missing",
+        progress=100.0 if finished(row) else row.progress,
+        speed=None,
+        eta_s=None,
+        seeds=None,
+        peers=None,
+        stalled_since=None,
+        updated_at=now,
+        last_change_at=now,
+    )
+    return TorrentDecision(row=gone, changed=True, notify=_tell_everyone(gone))
 
 
 def _claimed(row: DownloadRow | None, claim: DownloadClaimed, now: float) -> TorrentDecision:
@@ -72,7 +133,7 @@ def _claimed(row: DownloadRow | None, claim: DownloadClaimed, now: float) -> Tor
     if updated.files:
         updated = attrs.evolve(updated, files=_map_files(updated.files, _all_episodes(updated)))
     updated = attrs.evolve(updated, release_type=_release_type(updated))
-    observed = existed and (row.progress > 0 or row.state != "queued")
+    observed = existed and not never_reported(row) and (row.progress > 0 or row.state != "queued")
     return TorrentDecision(
         row=updated,
         changed=True,
@@ -89,16 +150,19 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
         files = _map_files(
             tuple(_file_row(observed) for observed in seen.files), _all_episodes(row)
         )
+    progress = _short_of(seen.progress * 100, 2, whole=100.0)
+    stalled_since = _stalled_since(row, seen, progress, now)
+    stalled = stalled_since is not None and now - stalled_since >= STALLED_AFTER_S
+    state = "downloading" if seen.state == "stalled" and not stalled else seen.state
     moved = attrs.evolve(
         row,
         name=seen.name or row.name,
-        progress=_short_of(seen.progress * 100, 2, whole=100.0),
-        state=seen.state,
+        progress=progress,
+        state=state,
         client_state=seen.client_state,
         size=seen.size if seen.size is not None else row.size,
         files=files,
     )
-    stalled = seen.state == "stalled"
     updated = attrs.evolve(
         moved,
         speed=seen.speed,
@@ -106,7 +170,7 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
         size_left=seen.size_left,
         seeds=seen.seeds,
         peers=seen.peers,
-        stalled_since=(row.stalled_since or now) if stalled else None,
+        stalled_since=stalled_since,
     )
     if updated == row:
         return TorrentDecision(row=row, changed=False)
@@ -116,6 +180,18 @@ def _observed(row: DownloadRow | None, seen: TorrentObserved, now: float) -> Tor
         return TorrentDecision(row=attrs.evolve(updated, updated_at=now), changed=True)
     updated = attrs.evolve(updated, updated_at=now, last_change_at=now)
     return TorrentDecision(row=updated, changed=True, notify=_tell_everyone(updated))
+
+
+def _stalled_since(
+    row: DownloadRow, seen: TorrentObserved, progress: float, now: float
+) -> float | None:
+    """When the stall qBittorrent reports began: None unless it reports one; a stall that the
+    progress moved through begins again now."""
+    if seen.state != "stalled":
+        return None
+    if row.stalled_since is None or progress != row.progress:
+        return now
+    return row.stalled_since
 
 
 def _release_type(row: DownloadRow) -> str:

@@ -8,7 +8,11 @@ import trio.testing
 from status_tracker.actors.download_poller import DownloadPoller
 from status_tracker.actors.envelope import Deliver
 from status_tracker.actors.runtime import Wakeup
-from status_tracker.actors.torrent.messages import TorrentObserved, TorrentVanished
+from status_tracker.actors.torrent.messages import (
+    TorrentNotListed,
+    TorrentObserved,
+    TorrentVanished,
+)
 from status_tracker.clients import Download, DownloadFile
 from status_tracker.storage import DownloadWatch
 
@@ -136,4 +140,84 @@ async def test_an_in_memory_client_drives_the_poller_through_the_port(
         assert poller.status().reachable is True
         await trio.sleep(ACTIVE + 1)
         assert poller.status().interval == IDLE, "nothing left to watch: poll slowly"
+        nursery.cancel_scope.cancel()
+
+
+FINISHED = "1f" * 20
+NEVER = "2e" * 20
+
+
+@attrs.define
+class StoredDownloads(Downloads):
+    """Also the stored rows the poller no longer watches (finished ones)."""
+
+    async def load_downloads(self, hashes: list[str]) -> dict[str, DownloadWatch]:
+        await trio.lowlevel.checkpoint()
+        return {h: self.rows[h] for h in hashes if h in self.rows}
+
+    async def send(self, torrent_hash: str, deliver: Deliver) -> None:
+        (message,) = deliver.messages
+        if isinstance(message, TorrentNotListed):
+            self.received.append((trio.current_time(), deliver.source, message))
+            return
+        await super().send(torrent_hash, deliver)
+
+
+def watch(
+    torrent_hash: str, state: str, client_state: str | None, progress: float
+) -> DownloadWatch:
+    return DownloadWatch(
+        hash=torrent_hash,
+        name=None,
+        progress=progress,
+        state=state,
+        client_state=client_state,
+        episode_count=0,
+        has_files=False,
+    )
+
+
+async def test_the_poller_tells_of_a_finished_torrent_removed_and_of_one_never_listed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    client = InMemoryDownloadClient()
+    client.torrents[FINISHED] = Download(
+        hash=FINISHED,
+        name="Done",
+        state="seeding",
+        client_state="stalledUP",
+        progress=1.0,
+        size=GIB,
+    )
+    store = StoredDownloads(
+        rows={
+            FINISHED: watch(FINISHED, "seeding", "stalledUP", 100.0),
+            NEVER: watch(NEVER, "queued", None, 0.0),
+        }
+    )
+    wakeup = Wakeup()
+    poller = DownloadPoller(
+        client=client,  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
+        send=store.send,
+        active_interval=ACTIVE,
+        idle_interval=IDLE,
+        wakeup=wakeup,
+    )
+    async with trio.open_nursery() as nursery:
+        await nursery.start(poller.run)
+        await trio.testing.wait_all_tasks_blocked()
+        # A claimed torrent qBittorrent does not list is told each look (its actor waits out a
+        # grace period); the finished one, not watched, is left alone while qBittorrent has it.
+        assert [(type(m).__name__, m.hash) for _, _, m in store.received] == [
+            ("TorrentNotListed", NEVER)
+        ]
+        await client.delete([FINISHED], with_files=False)
+        wakeup.ring()
+        await trio.testing.wait_all_tasks_blocked()
+        assert [(type(m).__name__, m.hash) for _, _, m in store.received][-2:] == [
+            ("TorrentVanished", FINISHED),
+            ("TorrentNotListed", NEVER),
+        ]
+        assert store.rows[FINISHED].state == "missing"
         nursery.cancel_scope.cancel()

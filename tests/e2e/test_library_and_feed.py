@@ -20,6 +20,7 @@ from tests.e2e.test_what_it_shows import (
     horimiya_files,
     pack_in_qbittorrent,
     qbittorrent_settings,
+    stalls_count_after,
 )
 from tests.support.databases import POSTGRES_ADMIN_URL, throwaway_postgres_database
 from tests.support.fake_jellyfin import open_fake_jellyfin
@@ -127,8 +128,9 @@ async def test_the_live_feed_sends_a_snapshot_then_changes(service: RunningServi
 
 
 async def test_a_stall_reaches_the_feed_with_its_reason_and_links_as_the_api_shows_them(
-    sqlite_url: str,
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    stalls_count_after(monkeypatch, 1.0)
     async with (
         open_fake_qbittorrent(*QBT) as qbittorrent,
         started_service(
@@ -166,8 +168,11 @@ async def test_a_stall_reaches_the_feed_with_its_reason_and_links_as_the_api_sho
 
 
 async def test_an_episode_reaches_the_feed_with_its_size_and_reason_as_the_api_shows_it(
-    sqlite_url: str,
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The stall counts at once here, with the progress that comes with it: an episode is fed
+    # when its row changes, and a stall that counts later changes only the download's row.
+    stalls_count_after(monkeypatch, 0.0)
     async with (
         open_fake_qbittorrent(*QBT) as qbittorrent,
         started_service(sqlite_url, **qbittorrent_settings(qbittorrent)) as service,

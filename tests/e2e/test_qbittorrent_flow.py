@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 import trio
+from status_tracker.actors.torrent import state as torrent_state
 
-from tests.support.qbittorrent import USERNAME, QbtPair, add_download, connect_peers, seed
+from tests.support.qbittorrent import (
+    USERNAME,
+    QbtPair,
+    add_download,
+    connect_peers,
+    delete_torrent,
+    seed,
+)
 from tests.support.service import started_service, wait_until
 from tests.support.torrents import make_torrent
 
@@ -124,3 +132,102 @@ async def test_each_episode_of_a_pack_follows_its_own_file(
         assert download["is_season_pack"] is True
         assert download["release_type"] == "season_pack"
         assert [e["torrent_hash"] for e in detail["episodes"]] == [pack.infohash] * 6
+
+
+async def download_row(service: Any, request_id: int) -> dict[str, Any]:
+    (download,) = (await service.request(request_id))["downloads"]
+    return download
+
+
+async def test_a_hash_qbittorrent_never_had_is_missing_not_queued(
+    qbt_pair: QbtPair, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(torrent_state, "NOT_REPORTED_GRACE_S", 1.0)
+    never = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
+    async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
+        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+        await service.post_fixture("radarr/grab.json", downloadId=never.upper())
+        await service.settled()
+        (item,) = await service.requests()
+        download = await download_row(service, item["id"])
+        assert download["reason"] != "queued in qBittorrent"
+
+        async def missing() -> bool:
+            return (await download_row(service, item["id"]))["state"] == "missing"
+
+        await wait_until(missing, what="the unknown hash to read missing", deadline=20)
+        detail = await service.request(item["id"])
+        (download,) = detail["downloads"]
+        assert (download["client_state"], download["progress"]) == (None, 0)
+        assert download["reason"] == "qBittorrent does not have this torrent"
+        assert detail["state"] == "grabbing"
+        assert detail["reason"] == "qBittorrent does not have this torrent"
+
+
+async def test_a_finished_torrent_removed_from_qbittorrent_reads_removed_and_holds_nothing_back(
+    qbt_pair: QbtPair, sqlite_url: str, tmp_path: Path
+) -> None:
+    movie = make_torrent(tmp_path, "Reze.Arc.2025.1080p", [("movie.mkv", 6 * MIB)], seed=21)
+    async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
+        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+        await service.post_fixture("radarr/grab.json", downloadId=movie.infohash.upper())
+        await service.settled()
+        (item,) = await service.requests()
+        await start_transfer(qbt_pair, movie)
+
+        async def seeding() -> bool:
+            return (await download_row(service, item["id"]))["state"] in ("seeding", "completed")
+
+        await wait_until(seeding, what="the movie to finish downloading", deadline=60)
+        # Radarr's "remove completed" (here before the import: the real cause must show).
+        await trio.to_thread.run_sync(
+            functools.partial(
+                delete_torrent, qbt_pair.downloader, movie.infohash, delete_files=False
+            )
+        )
+
+        async def gone() -> bool:
+            return (await download_row(service, item["id"]))["state"] == "missing"
+
+        await wait_until(gone, what="the removed torrent to read missing", deadline=20)
+        detail = await service.request(item["id"])
+        (download,) = detail["downloads"]
+        assert download["progress"] == 100
+        assert download["reason"] == "removed from qBittorrent after it finished"
+        assert (download["speed"], download["seeds"], download["peers"]) == (None, None, None)
+        assert detail["state"] == "downloaded", "a finished download removed holds nothing back"
+        assert detail["progress"] == 100
+
+
+async def test_a_freshly_added_torrent_is_not_stalled_before_its_stall_has_lasted(
+    qbt_pair: QbtPair, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(torrent_state, "STALLED_AFTER_S", 4.0)
+    lonely = make_torrent(tmp_path, "Nobody.Seeds.2024.1080p", [("movie.mkv", 2 * MIB)], seed=22)
+    async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
+        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+        await service.post_fixture("radarr/grab.json", downloadId=lonely.infohash.upper())
+        await service.settled()
+        (item,) = await service.requests()
+        added = trio.current_time()
+        # No seeder: qBittorrent calls it stalledDL at once.
+        await trio.to_thread.run_sync(add_download, qbt_pair.downloader, lonely)
+        seen: list[tuple[float, str, str | None, str | None]] = []
+
+        async def stalled() -> bool:
+            download = await download_row(service, item["id"])
+            at = trio.current_time() - added
+            seen.append((at, download["state"], download["client_state"], download["reason"]))
+            return download["state"] == "stalled"
+
+        await wait_until(stalled, what="the lonely torrent to read stalled", deadline=30)
+        early = [s for s in seen if s[0] < 2.0]
+        assert early, seen
+        assert all(state != "stalled" for _, state, _, _ in early), seen
+        assert not any((reason or "").startswith("no seeds") for _, _, _, reason in early), seen
+        assert any(client == "stalledDL" for _, _, client, _ in seen), seen
+        at, _, _, reason = seen[-1]
+        assert at >= 4.0
+        assert reason is not None
+        assert reason.startswith("no seeds for "), reason
+        assert reason != "no seeds for 0 s"

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from status_tracker.actors.torrent import state as torrent_state
+
 from tests.support.fake_qbittorrent import FakeQBittorrent, open_fake_qbittorrent
 from tests.support.service import API_TOKEN, RunningService, started_service, wait_until
 
 HORIMIYA = "b4a1e3d27c9f0a5e6d8c1b2a3f4e5d6c7b8a9f01"
-HORIMIYA_NAME = "[Judas] Horimiya (Season 1) [1080p][HEVC x265 10bit][Dual-Audio][Multi-Subs] (Batch)"  # noqa: E501
+HORIMIYA_NAME = (
+    "[Judas] Horimiya (Season 1) [1080p][HEVC x265 10bit][Dual-Audio][Multi-Subs] (Batch)"
+)
 VIEW_TOKEN = "test-view-secret"
 QBT = ("admin", "adminadmin")
 GIB = 1024**3
+
+
+def stalls_count_after(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """A stall qBittorrent reports reads ``stalled`` once it has lasted ``seconds`` (a minute in
+    the service: too long for a test)."""
+    monkeypatch.setattr(torrent_state, "STALLED_AFTER_S", seconds)
 
 
 def qbittorrent_settings(qbittorrent: FakeQBittorrent) -> dict[str, Any]:
@@ -109,7 +120,10 @@ async def test_a_pack_shows_speed_swarm_release_facts_and_who_asked(sqlite_url: 
         assert (item["requested_by"], item["reason"]) == ("izumi", None)
 
 
-async def test_a_stalled_pack_without_seeds_says_so_at_every_level(sqlite_url: str) -> None:
+async def test_a_stalled_pack_without_seeds_says_so_at_every_level(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stalls_count_after(monkeypatch, 1.0)
     async with (
         open_fake_qbittorrent(*QBT) as qbittorrent,
         started_service(sqlite_url, **qbittorrent_settings(qbittorrent)) as service,
@@ -189,9 +203,7 @@ async def test_the_view_token_reads_but_never_changes(sqlite_url: str) -> None:
             assert (await service.http.get(readable, headers=viewer)).status_code == 200
         refused = [
             await service.http.delete(path, headers=viewer),
-            await service.http.request(
-                "DELETE", f"{path}/episodes", headers=viewer, json=[[3, 1]]
-            ),
+            await service.http.request("DELETE", f"{path}/episodes", headers=viewer, json=[[3, 1]]),
             await service.http.post(f"{path}/check", headers=viewer),
             await service.http.get("/api/dead-letters", headers=viewer),
             await service.http.post("/api/dead-letters/1/retry", headers=viewer),
@@ -265,3 +277,17 @@ async def test_health_names_what_waits_on_a_service_that_is_not_configured(
         )
         assert "Lycoris" not in response.text, "/health shows counts, never titles"
 
+
+async def test_with_no_qbittorrent_a_grabbed_download_claims_nothing_of_it(
+    service: RunningService,
+) -> None:
+    await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    await service.post_fixture("radarr/grab.json")
+    await service.settled()
+    (item,) = await service.requests()
+    detail = await service.request(item["id"])
+    (download,) = detail["downloads"]
+    assert download["client_state"] is None
+    assert download["reason"] == "nothing is known of it: no download client is configured"
+    assert "queued" not in (detail["reason"] or "")
+    assert detail["reason"] == "waiting for qBittorrent — qBittorrent is not configured"

@@ -22,6 +22,8 @@ from tests.support.service import RunningService, started_service, wait_until
 
 KEY = "reconcile-test-key"
 OTHER_KEY = "a-key-seerr-does-not-know"
+NO_CLIENT = "nothing is known of it: no download client is configured"
+"""A download's own reason with no qBittorrent configured (these tests configure none)."""
 SERIES_ID, TVDB, TMDB = 42, 176941, 19885
 PACK = "C41D9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"
 MOVIE_ID, MOVIE_TMDB = 311, 693134
@@ -337,7 +339,7 @@ async def test_an_import_blocked_in_sonarr_shows_its_words_as_the_reason(sqlite_
             detail = await service.request(tv["id"])
             assert "Sonarr" not in (detail["reason"] or "")
             assert not any("Sonarr" in (e["reason"] or "") for e in detail["episodes"])
-            assert detail["downloads"][0]["reason"] == "queued in qBittorrent"  # its own again
+            assert detail["downloads"][0]["reason"] == NO_CLIENT  # its own again
 
 
 async def test_an_import_radarr_holds_back_shows_its_words_until_it_is_solved(
@@ -372,7 +374,7 @@ async def test_an_import_radarr_holds_back_shows_its_words_until_it_is_solved(
             await rounds(service)
             detail = await service.request(movie["id"])
             assert detail["reason"] == "waiting for qBittorrent — qBittorrent is not configured"
-            assert [d["reason"] for d in detail["downloads"]] == ["queued in qBittorrent"]
+            assert [d["reason"] for d in detail["downloads"]] == [NO_CLIENT]
 
 
 STALLED = "AAAA9E2F8A7B6C5D4E3F2A1B0C9D8E7F6A5B4C3D"

@@ -58,9 +58,13 @@ def download(state: str, **fields: object) -> DownloadRow:
             download("stalled", seeds=3, stalled_since=NOW - 60),
             "stalled for 1 min: 3 seeds connected, nothing arriving",
         ),
-        (download("queued"), "queued in qBittorrent"),
+        (download("queued", client_state="queuedDL"), "queued in qBittorrent"),
         (download("paused"), "paused in qBittorrent"),
-        (download("missing"), "gone from qBittorrent"),
+        (download("missing", client_state="downloading", progress=40.0), "gone from qBittorrent"),
+        # Claimed, never reported: qBittorrent said nothing of it, so the row says nothing of it.
+        (download("queued"), "not reported by qBittorrent yet"),
+        (download("missing"), "qBittorrent does not have this torrent"),
+        (download("missing", client_state="stalledUP", progress=100.0), "removed from qBittorrent after it finished"),
         (download("error", client_state="missingFiles"), "qBittorrent reports an error (missingFiles)"),
         (download("downloading", seeds=0), None),
         (download("seeding"), None),
@@ -71,7 +75,13 @@ def test_a_download_that_does_not_move_says_why(row: DownloadRow, reason: str | 
     assert download_reason(row, now=NOW) == reason
 
 
+def test_with_no_download_client_a_download_claims_nothing_of_qbittorrent() -> None:
+    said = download_reason(download("queued"), now=NOW, client=None)
+    assert said == "nothing is known of it: no download client is configured"
+
+
 STALLED = download("stalled", seeds=0, stalled_since=NOW - 720, progress=12.0)
+REMOVED = download("missing", client_state="stalledUP", progress=100.0)
 
 
 @pytest.mark.parametrize(
@@ -85,7 +95,12 @@ STALLED = download("stalled", seeds=0, stalled_since=NOW - 720, progress=12.0)
         ("grabbing", 10, "tv", None, False, EVERYTHING, None),
         ("grabbing", 600, "tv", None, False, EVERYTHING, "qBittorrent has not reported the torrent for 10 min"),
         ("downloading", 10, "tv", STALLED, False, EVERYTHING, "no seeds for 12 min"),
-        ("downloading", 10, "tv", download("queued"), False, EVERYTHING, "queued in qBittorrent"),
+        ("downloading", 10, "tv", download("queued", client_state="queuedDL"), False, EVERYTHING, "queued in qBittorrent"),
+        ("grabbing", 10, "tv", download("queued"), False, EVERYTHING, None),
+        ("grabbing", 600, "tv", download("queued"), False, EVERYTHING, "qBittorrent has not reported the torrent for 10 min"),
+        ("grabbing", 10, "tv", download("missing"), False, EVERYTHING, "qBittorrent does not have this torrent"),
+        ("downloaded", 120, "movie", REMOVED, False, EVERYTHING, None),
+        ("downloaded", 1200, "movie", REMOVED, False, EVERYTHING, "Radarr has not imported it for 20 min; the torrent was removed from qBittorrent after it finished"),
         ("downloading", 900, "tv", download("downloading", speed=0), False, EVERYTHING, "no progress for 15 min"),
         ("downloaded", 1200, "tv", None, False, EVERYTHING, "Sonarr has not imported it for 20 min"),
         ("importing", 0, "tv", None, False, NOTHING, "waiting for Jellyfin — Jellyfin is not configured"),
@@ -166,7 +181,9 @@ def test_a_partially_available_request_names_the_seasons_not_known() -> None:
 def test_health_problems_count_stuck_items_and_unconfigured_waits_without_titles() -> None:
     stuck_pack = RequestRow(id=1, media_type="tv", title="Horimiya", state="downloading")
     anime = RequestRow(id=2, media_type="movie", title="Violet", state="anime_matching")
-    fresh = RequestRow(id=3, media_type="movie", title="Reze", state="downloading", last_change_at=NOW)
+    fresh = RequestRow(
+        id=3, media_type="movie", title="Reze", state="downloading", last_change_at=NOW
+    )
     episodes = {1: pack({n: "downloading" for n in range(1, 11)}, changed=NOW - 600)}
     setup = Setup(stuck_after=STUCK, shoko=False)
     items = waiting_items([stuck_pack, anime, fresh], episodes, stale_before=NOW - STUCK)
@@ -183,8 +200,12 @@ def test_health_counts_a_series_by_its_live_episodes_and_a_movie_by_itself() -> 
     movie = RequestRow(id=2, media_type="movie", title="Y", state="importing", shoko_file_id=4)
     episodes = {1: [*pack({1: "downloading", 2: "deleted"}), *pack({3: "importing"}, changed=NOW)]}
     assert waiting_items([series, movie], episodes, stale_before=NOW - STUCK) == [
-        WaitingItems(media_type="movie", state="importing", shoko_matched=True, stale=True, count=1),
-        WaitingItems(media_type="tv", state="downloading", shoko_matched=False, stale=False, count=1),
+        WaitingItems(
+            media_type="movie", state="importing", shoko_matched=True, stale=True, count=1
+        ),
+        WaitingItems(
+            media_type="tv", state="downloading", shoko_matched=False, stale=False, count=1
+        ),
         WaitingItems(media_type="tv", state="importing", shoko_matched=False, stale=False, count=1),
     ]
 
@@ -214,7 +235,9 @@ class Queued:
         (Queued("sonarr", "ab" * 20, "importBlocked", None), None),
     ],
 )  # fmt: skip
-def test_the_arrs_words_count_while_they_hold_an_import_back(record: Queued, said: str | None) -> None:
+def test_the_arrs_words_count_while_they_hold_an_import_back(
+    record: Queued, said: str | None
+) -> None:
     assert arr_reasons([record]).get("ab" * 20) == said
 
 
@@ -291,7 +314,9 @@ def test_the_arrs_words_are_only_ever_the_reason_of_an_item_waiting_for_its_impo
         "now": NOW,
     }
     with_words = item_reason(**kwargs, arr=f"Sonarr: {words}")  # type: ignore[arg-type]
-    waiting_for_import = STATE_RANK["grabbing"] <= STATE_RANK.get(state, 99) < STATE_RANK["importing"]
+    waiting_for_import = (
+        STATE_RANK["grabbing"] <= STATE_RANK.get(state, 99) < STATE_RANK["importing"]
+    )
     if waiting_for_import:
         assert with_words == f"Sonarr: {words}"
     else:

@@ -146,3 +146,46 @@ def test_the_same_stuck_item_gives_an_equal_action_as_time_goes_on() -> None:
     )
     assert first == later
     assert first[0].stuck_for != later[0].stuck_for
+
+
+def test_a_movie_waiting_for_its_import_rereads_the_torrent_its_row_shows_in_qbittorrent() -> None:
+    seeding = {
+        HASH: DownloadRow(
+            hash=HASH, state="seeding", progress=100.0, links=(DownloadLink(request_id=1),)
+        )
+    }
+    actions = find_stuck(
+        [movie("downloaded", changed=NOW - STUCK_AFTER)],
+        {},
+        seeding,
+        now=NOW,
+        stuck_after=STUCK_AFTER,
+    )
+    assert [type(a) for a in actions] == [RereadDownload, VerifyInLibrary]
+    assert isinstance(actions[0], RereadDownload)
+    assert actions[0].finished
+    gone = {
+        HASH: DownloadRow(
+            hash=HASH, state="missing", progress=100.0, links=(DownloadLink(request_id=1),)
+        )
+    }
+    actions = find_stuck(
+        [movie("downloaded", changed=NOW - STUCK_AFTER)], {}, gone, now=NOW, stuck_after=STUCK_AFTER
+    )
+    assert [type(a) for a in actions] == [VerifyInLibrary], "known gone: nothing to re-read"
+
+
+def test_pack_episodes_waiting_for_their_import_reread_their_torrent_once() -> None:
+    keys = tuple((1, n) for n in (1, 2))
+    seeding = {
+        HASH: DownloadRow(
+            hash=HASH,
+            state="seeding",
+            progress=100.0,
+            links=(DownloadLink(request_id=2, episodes=keys),),
+        )
+    }
+    episodes = {2: [episode(n, "downloaded", changed=NOW - STUCK_AFTER) for n in (1, 2)]}
+    actions = find_stuck([SHOW], episodes, seeding, now=NOW, stuck_after=STUCK_AFTER)
+    rereads = [a for a in actions if isinstance(a, RereadDownload)]
+    assert [(a.hash, a.episodes, a.finished) for a in rereads] == [(HASH, keys, True)]

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 """The sweeper over hours of virtual time: when it acts, what it records, how often."""
 
 from __future__ import annotations
@@ -249,7 +248,9 @@ async def test_a_reread_pack_brings_its_files_so_its_episodes_are_not_stale(
         hash=HASH, name="Pack", state="stalled", client_state="stalledDL", progress=0.3, size=None
     )
     world.qbittorrent.torrent_files[HASH] = [
-        DownloadFile(index=n - 1, name=f"Pack/Show - {n:02d}.mkv", size=10, progress=0.5, priority="normal")
+        DownloadFile(
+            index=n - 1, name=f"Pack/Show - {n:02d}.mkv", size=10, progress=0.5, priority="normal"
+        )
         for n in range(1, 14)
     ]
     await run_for(sweeper_for(world), 301.0)
@@ -289,3 +290,64 @@ async def test_a_check_asked_for_is_done_within_a_second_stuck_or_not(
         await trio.sleep(5.0)
         nursery.cancel_scope.cancel()
     assert sweeper.status().checks == 1, "each ask is looked at once"
+
+
+def downloaded_movie() -> RequestRow:
+    return RequestRow(
+        id=1,
+        media_type="movie",
+        title="Movie",
+        state="downloaded",
+        download_hash=HASH,
+        last_change_at=0.0,
+    )
+
+
+async def test_a_finished_torrent_removed_before_the_import_is_marked_gone_and_said(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    seeding = DownloadRow(
+        hash=HASH,
+        state="seeding",
+        client_state="stalledUP",
+        progress=100.0,
+        links=(DownloadLink(request_id=1),),
+    )
+    world = World(requests=[downloaded_movie()], downloads={HASH: seeding})
+    await run_for(sweeper_for(world), 301.0)
+    assert [type(m).__name__ for m in world.delivered] == ["TorrentVanished"]
+    details = {entry.event: entry.detail for entry in world.recorded}
+    assert "torrent removed from qBittorrent after it finished" in details["download_missing"]
+    assert "waiting_for_library" in details
+
+
+async def test_a_finished_torrent_still_in_qbittorrent_is_refreshed_quietly(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    seeding = DownloadRow(
+        hash=HASH,
+        state="seeding",
+        client_state="stalledUP",
+        progress=100.0,
+        links=(DownloadLink(request_id=1),),
+    )
+    world = World(requests=[downloaded_movie()], downloads={HASH: seeding})
+    world.qbittorrent.torrents[HASH] = Download(
+        hash=HASH, name="Movie", state="seeding", client_state="stalledUP", progress=1.0, size=None
+    )
+    await run_for(sweeper_for(world), 301.0)
+    assert [type(m).__name__ for m in world.delivered] == ["TorrentObserved"]
+    assert [event for _, _, event in world.notes] == ["waiting_for_library"]
+
+
+async def test_a_torrent_qbittorrent_never_had_is_marked_gone_and_said_so(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    never = DownloadRow(hash=HASH, links=(DownloadLink(request_id=1),))  # claimed, never reported
+    world = World(requests=[stalled_movie()], downloads={HASH: never})
+    await run_for(sweeper_for(world), 301.0)
+    assert [type(m).__name__ for m in world.delivered] == ["TorrentVanished"]
+    (entry,) = world.recorded
+    assert entry.event == "download_missing"
+    assert "qBittorrent does not have the torrent (it never reported it)" in entry.detail
+    assert "gone from" not in entry.detail
