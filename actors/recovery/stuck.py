@@ -132,21 +132,15 @@ def _episode_actions(
                 finished.setdefault(episode.torrent_hash or "", []).append(episode)
     for torrent_hash, keys in sorted(unlinked.items()):
         yield Relink(request_id=request.id, hash=torrent_hash, episodes=tuple(sorted(keys)))
-    for torrent_hash, rows in sorted(rereads.items()):
-        yield RereadDownload(
-            request_id=request.id,
-            hash=torrent_hash,
-            episodes=tuple(sorted(e.key for e in rows)),
-            stuck_for=now - max(e.last_change_at for e in rows),
-        )
-    for torrent_hash, rows in sorted(finished.items()):
-        yield RereadDownload(
-            request_id=request.id,
-            hash=torrent_hash,
-            episodes=tuple(sorted(e.key for e in rows)),
-            stuck_for=now - max(e.last_change_at for e in rows),
-            finished=True,
-        )
+    for by_torrent, downloaded in ((rereads, False), (finished, True)):
+        for torrent_hash, rows in sorted(by_torrent.items()):
+            yield RereadDownload(
+                request_id=request.id,
+                hash=torrent_hash,
+                episodes=tuple(sorted(e.key for e in rows)),
+                stuck_for=now - max(e.last_change_at for e in rows),
+                finished=downloaded,
+            )
     for state, rows in sorted(waiting.items()):
         yield VerifyInLibrary(
             request_id=request.id,

@@ -119,6 +119,14 @@ class LiveService:
     def settled(self) -> None:
         self.run(self.running.settled)
 
+    def horimiya_with_its_season_pack(self) -> dict[str, Any]:
+        """Horimiya requested and its season pack grabbed: the one request there is."""
+        self.post_fixture("jellyseerr/media_approved_tv.json")
+        self.post_fixture("sonarr/grab_season_pack.json")
+        self.settled()
+        (item,) = self.requests()
+        return item
+
     def requests(self, **params: Any) -> list[dict[str, Any]]:
         return self.run(self.running.requests, **params)
 

@@ -67,10 +67,7 @@ def test_two_episodes_deleted_through_the_checkboxes_end_deleted_here_and_in_son
     # The fixture's series (id 41) and episodes (ids 2101-2113), each with a file in Sonarr.
     sonarr.add_series(41, "Horimiya", 384435, anime=True)
     sonarr.add_episodes(41, 1, 13, first_id=2100, with_files=True)
-    live.post_fixture("jellyseerr/media_approved_tv.json")
-    live.post_fixture("sonarr/grab_season_pack.json")
-    live.settled()
-    (item,) = live.requests()
+    item = live.horimiya_with_its_season_pack()
     page = pages.signed_in()
     dialog = open_detail(page, "Horimiya")
     expect(dialog.locator(".ep")).to_have_count(13)
@@ -162,10 +159,7 @@ def test_a_refused_action_shows_the_apis_error(live: LiveService, pages: Pages) 
 
 
 def test_check_again_now_reaches_the_service_and_says_so(live: LiveService, pages: Pages) -> None:
-    live.post_fixture("jellyseerr/media_approved_tv.json")
-    live.post_fixture("sonarr/grab_season_pack.json")
-    live.settled()
-    (item,) = live.requests()
+    item = live.horimiya_with_its_season_pack()
     page = pages.signed_in()
     check = re.compile(r"/api/requests/\d+/check$")
     held: list[Route] = []
@@ -209,10 +203,7 @@ def test_check_again_now_reaches_the_service_and_says_so(live: LiveService, page
 def test_the_keyboard_focus_stays_in_the_detail_after_each_action(
     live: LiveService, pages: Pages
 ) -> None:
-    live.post_fixture("jellyseerr/media_approved_tv.json")
-    live.post_fixture("sonarr/grab_season_pack.json")
-    live.settled()
-    (item,) = live.requests()
+    item = live.horimiya_with_its_season_pack()
     page = pages.signed_in()
     dialog = open_detail(page, "Horimiya")
     expect(dialog.locator(".ep")).to_have_count(13)
@@ -298,10 +289,7 @@ def test_an_address_naming_no_request_says_so_and_offers_nothing(
 def test_on_a_phone_episode_states_and_reasons_read_whole_and_targets_fit_a_finger(
     live: LiveService, pages: Pages
 ) -> None:
-    live.post_fixture("jellyseerr/media_approved_tv.json")
-    live.post_fixture("sonarr/grab_season_pack.json")
-    live.settled()
-    (item,) = live.requests()
+    item = live.horimiya_with_its_season_pack()
     episodes = live.request(item["id"])["episodes"]
     page = pages.signed_in(viewport=PHONE, is_mobile=True, has_touch=True)
     page.locator(".card .open").tap()

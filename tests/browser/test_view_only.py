@@ -20,10 +20,7 @@ ACTIONS = re.compile(r"^(Delete|Check again|Retry|Discard|Select all|Clear)")
 def test_a_view_only_session_sees_no_action_and_cannot_delete(
     live: LiveService, pages: Pages
 ) -> None:
-    live.post_fixture("jellyseerr/media_approved_tv.json")
-    live.post_fixture("sonarr/grab_season_pack.json")
-    live.settled()
-    (item,) = live.requests()
+    item = live.horimiya_with_its_season_pack()
     letter_id = live.run(dead_letter, live.running, json.dumps(load_fixture("radarr/grab.json")))
     before = live.request(item["id"])
 

@@ -54,6 +54,36 @@ class Downloads:
             self.rows[torrent_hash] = attrs.evolve(row, state="missing")
 
 
+def watch(
+    torrent_hash: str,
+    state: str,
+    client_state: str | None,
+    progress: float,
+    *,
+    episode_count: int = 0,
+) -> DownloadWatch:
+    return DownloadWatch(
+        hash=torrent_hash,
+        name=None,
+        progress=progress,
+        state=state,
+        client_state=client_state,
+        episode_count=episode_count,
+        has_files=False,
+    )
+
+
+def poller_for(client: InMemoryDownloadClient, store: Downloads, wakeup: Wakeup) -> DownloadPoller:
+    return DownloadPoller(
+        client=client,  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
+        send=store.send,
+        active_interval=ACTIVE,
+        idle_interval=IDLE,
+        wakeup=wakeup,
+    )
+
+
 def files_at(per_file: list[float]) -> list[DownloadFile]:
     return [
         DownloadFile(
@@ -89,28 +119,9 @@ async def test_an_in_memory_client_drives_the_poller_through_the_port(
 ) -> None:
     client = InMemoryDownloadClient()
     report(client, [0.0, 0.0, 0.0])
-    store = Downloads(
-        rows={
-            PACK: DownloadWatch(
-                hash=PACK,
-                name=None,
-                progress=0.0,
-                state="queued",
-                client_state=None,
-                episode_count=3,
-                has_files=False,
-            )
-        }
-    )
+    store = Downloads(rows={PACK: watch(PACK, "queued", None, 0.0, episode_count=3)})
     wakeup = Wakeup()
-    poller = DownloadPoller(
-        client=client,  # type: ignore[arg-type]
-        store=store,  # type: ignore[arg-type]
-        send=store.send,
-        active_interval=ACTIVE,
-        idle_interval=IDLE,
-        wakeup=wakeup,
-    )
+    poller = poller_for(client, store, wakeup)
     async with trio.open_nursery() as nursery:
         await nursery.start(poller.run)
         await trio.sleep(22)
@@ -163,20 +174,6 @@ class StoredDownloads(Downloads):
         await super().send(torrent_hash, deliver)
 
 
-def watch(
-    torrent_hash: str, state: str, client_state: str | None, progress: float
-) -> DownloadWatch:
-    return DownloadWatch(
-        hash=torrent_hash,
-        name=None,
-        progress=progress,
-        state=state,
-        client_state=client_state,
-        episode_count=0,
-        has_files=False,
-    )
-
-
 async def test_the_poller_tells_of_a_finished_torrent_removed_and_of_one_never_listed(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
@@ -196,14 +193,7 @@ async def test_the_poller_tells_of_a_finished_torrent_removed_and_of_one_never_l
         }
     )
     wakeup = Wakeup()
-    poller = DownloadPoller(
-        client=client,  # type: ignore[arg-type]
-        store=store,  # type: ignore[arg-type]
-        send=store.send,
-        active_interval=ACTIVE,
-        idle_interval=IDLE,
-        wakeup=wakeup,
-    )
+    poller = poller_for(client, store, wakeup)
     async with trio.open_nursery() as nursery:
         await nursery.start(poller.run)
         await trio.testing.wait_all_tasks_blocked()

@@ -46,6 +46,15 @@ def qbittorrent_settings(qbt: QbtPair) -> dict[str, Any]:
     }
 
 
+async def movie_grabbed(service: Any, torrent_hash: str) -> dict[str, Any]:
+    """A movie requested and grabbed as ``torrent_hash``: the one request there is."""
+    await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    await service.post_fixture("radarr/grab.json", downloadId=torrent_hash.upper())
+    await service.settled()
+    (item,) = await service.requests()
+    return item
+
+
 async def test_the_poller_moves_a_movie_through_its_download(
     qbt_pair: QbtPair, sqlite_url: str, tmp_path: Path
 ) -> None:
@@ -53,10 +62,7 @@ async def test_the_poller_moves_a_movie_through_its_download(
         tmp_path, "Violet.Evergarden.Recollections.2022.1080p", [("movie.mkv", 12 * MIB)], seed=11
     )
     async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
-        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
-        await service.post_fixture("radarr/grab.json", downloadId=movie.infohash.upper())
-        await service.settled()
-        (item,) = await service.requests()
+        item = await movie_grabbed(service, movie.infohash)
         assert item["state"] == "grabbing"
 
         await start_transfer(qbt_pair, movie)
@@ -145,10 +151,7 @@ async def test_a_hash_qbittorrent_never_had_is_missing_not_queued(
     monkeypatch.setattr(torrent_state, "NOT_REPORTED_GRACE_S", 1.0)
     never = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c"
     async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
-        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
-        await service.post_fixture("radarr/grab.json", downloadId=never.upper())
-        await service.settled()
-        (item,) = await service.requests()
+        item = await movie_grabbed(service, never)
         download = await download_row(service, item["id"])
         assert download["reason"] != "queued in qBittorrent"
 
@@ -169,10 +172,7 @@ async def test_a_finished_torrent_removed_from_qbittorrent_reads_removed_and_hol
 ) -> None:
     movie = make_torrent(tmp_path, "Reze.Arc.2025.1080p", [("movie.mkv", 6 * MIB)], seed=21)
     async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
-        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
-        await service.post_fixture("radarr/grab.json", downloadId=movie.infohash.upper())
-        await service.settled()
-        (item,) = await service.requests()
+        item = await movie_grabbed(service, movie.infohash)
         await start_transfer(qbt_pair, movie)
 
         async def seeding() -> bool:
@@ -205,10 +205,7 @@ async def test_a_freshly_added_torrent_is_not_stalled_before_its_stall_has_laste
     monkeypatch.setattr(torrent_state, "STALLED_AFTER_S", 4.0)
     lonely = make_torrent(tmp_path, "Nobody.Seeds.2024.1080p", [("movie.mkv", 2 * MIB)], seed=22)
     async with started_service(sqlite_url, **qbittorrent_settings(qbt_pair)) as service:
-        await service.post_fixture("jellyseerr/media_auto_approved_movie.json")
-        await service.post_fixture("radarr/grab.json", downloadId=lonely.infohash.upper())
-        await service.settled()
-        (item,) = await service.requests()
+        item = await movie_grabbed(service, lonely.infohash)
         added = trio.current_time()
         # No seeder: qBittorrent calls it stalledDL at once.
         await trio.to_thread.run_sync(add_download, qbt_pair.downloader, lonely)

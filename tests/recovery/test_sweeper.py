@@ -303,9 +303,7 @@ def downloaded_movie() -> RequestRow:
     )
 
 
-async def test_a_finished_torrent_removed_before_the_import_is_marked_gone_and_said(
-    autojump_clock: trio.testing.MockClock,
-) -> None:
+def downloaded_movie_with_its_torrent_seeding() -> World:
     seeding = DownloadRow(
         hash=HASH,
         state="seeding",
@@ -313,7 +311,13 @@ async def test_a_finished_torrent_removed_before_the_import_is_marked_gone_and_s
         progress=100.0,
         links=(DownloadLink(request_id=1),),
     )
-    world = World(requests=[downloaded_movie()], downloads={HASH: seeding})
+    return World(requests=[downloaded_movie()], downloads={HASH: seeding})
+
+
+async def test_a_finished_torrent_removed_before_the_import_is_marked_gone_and_said(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    world = downloaded_movie_with_its_torrent_seeding()
     await run_for(sweeper_for(world), 301.0)
     assert [type(m).__name__ for m in world.delivered] == ["TorrentVanished"]
     details = {entry.event: entry.detail for entry in world.recorded}
@@ -324,14 +328,7 @@ async def test_a_finished_torrent_removed_before_the_import_is_marked_gone_and_s
 async def test_a_finished_torrent_still_in_qbittorrent_is_refreshed_quietly(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    seeding = DownloadRow(
-        hash=HASH,
-        state="seeding",
-        client_state="stalledUP",
-        progress=100.0,
-        links=(DownloadLink(request_id=1),),
-    )
-    world = World(requests=[downloaded_movie()], downloads={HASH: seeding})
+    world = downloaded_movie_with_its_torrent_seeding()
     world.qbittorrent.torrents[HASH] = Download(
         hash=HASH, name="Movie", state="seeding", client_state="stalledUP", progress=1.0, size=None
     )
