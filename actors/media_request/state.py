@@ -762,6 +762,21 @@ def _shoko_file_reported(draft: _Draft, fact: m.ShokoFileReported) -> None:
             draft.note(event, detail=detail, key=key)
 
 
+def _note_missing(draft: _Draft, fact: m.DownloadProgressed) -> None:
+    """The download client no longer has the download. Removed after it finished (the *arr's
+    "remove completed", routine once the files are imported): ``download_removed``, nothing to
+    warn anyone about. Never had by the client, or gone before it finished:
+    ``download_missing``, a stuck download (notified as such)."""
+    name = fact.name or fact.hash
+    if fact.progress >= 100.0:
+        detail = f"{name} was removed from qBittorrent after it finished"
+        draft.note("download_removed", detail=detail)
+    elif fact.client_state is None and fact.progress == 0:
+        draft.note("download_missing", detail=f"qBittorrent never had {name}")
+    else:
+        draft.note("download_missing", detail=f"{name} is gone from qBittorrent")
+
+
 def _download_progressed(draft: _Draft, fact: m.DownloadProgressed) -> None:
     request = draft.request
     if request is None:
@@ -769,7 +784,7 @@ def _download_progressed(draft: _Draft, fact: m.DownloadProgressed) -> None:
     complete = fact.progress >= 100.0 or fact.state in ("completed", "seeding")
     started = fact.progress > 0 or fact.state == "downloading"
     if fact.state == "missing":
-        draft.note("download_missing", detail=f"{fact.name or fact.hash} is gone from qBittorrent")
+        _note_missing(draft, fact)
     if request.media_type == "movie" or not draft.episodes:
         if request.download_hash != fact.hash:
             return

@@ -7,6 +7,7 @@ handed to the TorrentActor.
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from status_tracker.actors.media_request import messages as m
 
@@ -140,6 +141,34 @@ def test_movie_download_progress_moves_to_downloading_then_downloaded_at_100() -
     assert (state.request.state, state.request.progress) == ("downloading", 40.5)
     state, _ = apply_all([progressed(DUNE_HASH, 100)], state=state)
     assert (state.request.state, state.request.progress) == ("downloaded", 100)
+
+
+@pytest.mark.parametrize(
+    ("last_seen", "client_state", "event", "detail"),
+    [
+        (
+            100.0,
+            "uploading",
+            "download_removed",
+            "release was removed from qBittorrent after it finished",
+        ),
+        (40.0, "downloading", "download_missing", "release is gone from qBittorrent"),
+        (0.0, None, "download_missing", "qBittorrent never had release"),
+    ],
+    ids=["removed-after-it-finished", "gone-mid-download", "never-had"],
+)
+def test_a_download_the_client_no_longer_has_is_noted_with_why(
+    last_seen: float, client_state: str | None, event: str, detail: str
+) -> None:
+    """Sonarr's and Radarr's "remove completed" takes every finished torrent away: routine, not
+    a download gone missing."""
+    gone = attrs.evolve(
+        progressed(DUNE_HASH, last_seen, state="missing"), client_state=client_state
+    )
+    decision = step(_grabbed_movie(), gone)
+    missing = ("download_removed", "download_missing")
+    noted = [(e.event, e.detail) for e in decision.timeline if e.event in missing]
+    assert noted == [(event, detail)]
 
 
 def test_progress_of_another_torrent_does_not_touch_the_movie() -> None:

@@ -31,6 +31,7 @@ export const EVENT_WORDS = {
   download_started: "Download started",
   download_completed: "Download finished",
   download_missing: "Download gone from qBittorrent",
+  download_removed: "Download removed from qBittorrent after it finished",
   download_reread: "Download checked again in qBittorrent",
   relinked: "Linked to its download again",
   stuck_download: "Download looks stuck",
