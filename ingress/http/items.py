@@ -132,32 +132,17 @@ class RequestItems:
         ]
 
     async def detail(self, row: RequestRow) -> dict[str, Any]:
-        """The request with its episodes, downloads and timeline; a download's reason names the
-        configured download client (or says that none is configured)."""
-        downloads = await self._store.downloads_of(row.id)
-        held = await self.arr_reasons()
-        now = self._clock.now()
-        detail = views.request_detail(
+        """The request with its episodes, downloads and timeline."""
+        return views.request_detail(
             row,
             await self._store.load_episodes(row.id),
-            downloads,
+            await self._store.downloads_of(row.id),
             await self._store.timeline(row.id),
             setup=self.setup,
-            now=now,
-            arr_reasons=held,
+            now=self._clock.now(),
+            arr_reasons=await self.arr_reasons(),
             addresses=self.addresses,
         )
-        by_hash = {download.hash: download for download in downloads}
-        for shown in detail.get("downloads", ()):
-            download = by_hash.get(shown["hash"])
-            if download is not None:
-                shown["reason"] = reasons.download_reason(
-                    download,
-                    now=now,
-                    client=self.setup.download_client,
-                    arr=held.get(download.hash),
-                )
-        return detail
 
 
 async def _no_arr_reasons() -> Mapping[str, str]:

@@ -142,10 +142,15 @@ def episode_item(
 
 
 def download_item(
-    row: DownloadRow, *, now: float | None = None, arr_reason: str | None = None
+    row: DownloadRow,
+    *,
+    now: float | None = None,
+    arr_reason: str | None = None,
+    client: str | None = "qBittorrent",
 ) -> dict[str, Any]:
     """One download, with qBittorrent's speed, time left and swarm, and the release facts the
-    *arr sent with its grab (null or empty when not sent)."""
+    *arr sent with its grab (null or empty when not sent); its reason names the download
+    ``client`` (None: none is configured)."""
     release = row.release
     running = row.state in ("downloading", "stalled", "queued")
     return {
@@ -167,7 +172,7 @@ def download_item(
         "indexer": release.indexer if release else None,
         "languages": list(release.languages) if release else [],
         "custom_formats": list(release.custom_formats) if release else [],
-        "reason": reasons.download_reason(row, now=now, arr=arr_reason)
+        "reason": reasons.download_reason(row, now=now, client=client, arr=arr_reason)
         if now is not None
         else None,
         "episodes": [{"season": s, "episode": e} for link in row.links for (s, e) in link.episodes],
@@ -233,6 +238,7 @@ def request_detail(
 ) -> dict[str, Any]:
     sizes = episode_sizes(downloads)
     by_hash = {d.hash: d for d in downloads}
+    client = setup.download_client if setup is not None else "qBittorrent"
 
     def episode(e: EpisodeRow) -> dict[str, Any]:
         return episode_detail(e, row, by_hash, sizes, setup=setup, now=now, arr_reasons=arr_reasons)
@@ -249,7 +255,8 @@ def request_detail(
         ),
         "episodes": [episode(e) for e in sorted(episodes, key=lambda e: e.key)],
         "downloads": [
-            download_item(d, now=now, arr_reason=arr_reasons.get(d.hash)) for d in downloads
+            download_item(d, now=now, arr_reason=arr_reasons.get(d.hash), client=client)
+            for d in downloads
         ],
         "timeline": [timeline_item(t) for t in timeline],
     }
