@@ -30,6 +30,7 @@ from status_tracker.storage import DatabaseUnavailable, DownloadWatch, Store
 from ._wakeup import Wakeup
 from .envelope import Deliver
 from .torrent.messages import ObservedFile, TorrentNotListed, TorrentObserved, TorrentVanished
+from .torrent.state import never_reported
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class DownloadPoller:
             download = seen.downloads.get(torrent_hash)
             if download is None:
                 busy = busy or row.state in BUSY_STATES
-                if torrent_hash not in seen.removed and _never_reported(row):
+                if torrent_hash not in seen.removed and never_reported(row):
                     await self._deliver(torrent_hash, TorrentNotListed(hash=torrent_hash))
                 continue
             busy = busy or download.state in BUSY_STATES
@@ -193,11 +194,6 @@ def next_interval(*, busy: bool, failures: int, active: float, idle: float) -> f
         return idle
     backoff = active * 2 ** min(max(failures - 1, 0), 16)
     return max(active, min(idle, backoff))
-
-
-def _never_reported(row: DownloadWatch) -> bool:
-    """Claimed, and never reported by the client (see ``torrent.state.never_reported``)."""
-    return row.state == "queued" and row.client_state is None and row.progress == 0
 
 
 def _unchanged(row: DownloadWatch, download: Download) -> bool:

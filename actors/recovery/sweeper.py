@@ -284,10 +284,7 @@ class RecoverySweeper:
             return
         if download is not None:
             files = await self._pack_files(action, stored)
-            await self._send_torrent(
-                action.hash,
-                Deliver(messages=(observe(download, files),), source=self._downloads.source),
-            )
+            await self._tell_torrent(action.hash, observe(download, files))
             seeds = f", {download.seeds} seeds" if download.seeds is not None else ""
             refreshed = f"; file progress refreshed ({len(files)} files)" if files else ""
             says = f"{client} says {download.client_state} at {download.progress * 100:.1f} %"
@@ -298,10 +295,7 @@ class RecoverySweeper:
                 said=says + seeds,
             )
             return
-        await self._send_torrent(
-            action.hash,
-            Deliver(messages=(TorrentVanished(hash=action.hash),), source=self._downloads.source),
-        )
+        await self._tell_torrent(action.hash, TorrentVanished(hash=action.hash))
         gone = _gone_words(stored, client)
         if self._find_in_library is not None and await self._find_in_library(request):
             await self._note(action, "found_in_library", f"{waited}; {gone}, found in Jellyfin")
@@ -313,6 +307,13 @@ class RecoverySweeper:
             said=f"{gone}, not in Jellyfin",
         )
 
+    async def _tell_torrent(self, torrent_hash: str, message: object) -> None:
+        """Hand the torrent's actor what the download client said (or did not) of it."""
+        assert self._downloads is not None
+        await self._send_torrent(
+            torrent_hash, Deliver(messages=(message,), source=self._downloads.source)
+        )
+
     async def _recheck_finished(self, action: RereadDownload, answer: ClientAnswer) -> None:
         """A downloaded item waits for its import: refresh its torrent's row, and when the client
         no longer has the torrent, mark it gone and say so."""
@@ -321,17 +322,10 @@ class RecoverySweeper:
         download = answer.get(action.hash)
         if download is not None:
             if download.hash == action.hash:
-                await self._send_torrent(
-                    action.hash,
-                    Deliver(messages=(observe(download),), source=self._downloads.source),
-                )
+                await self._tell_torrent(action.hash, observe(download))
             return
-        await self._send_torrent(
-            action.hash,
-            Deliver(messages=(TorrentVanished(hash=action.hash),), source=self._downloads.source),
-        )
-        client = self._downloads.service_name
-        removed = f"torrent removed from {client} after it finished"
+        await self._tell_torrent(action.hash, TorrentVanished(hash=action.hash))
+        removed = _removed_after_finishing(self._downloads.service_name)
         await self._note(
             action,
             "download_missing",
@@ -402,5 +396,9 @@ def _gone_words(stored: DownloadRow | None, client: str) -> str:
     if stored is None or (stored.client_state is None and stored.progress == 0):
         return f"{client} does not have the torrent (it never reported it)"
     if finished(stored):
-        return f"torrent removed from {client} after it finished"
+        return _removed_after_finishing(client)
     return f"torrent gone from {client}"
+
+
+def _removed_after_finishing(client: str) -> str:
+    return f"torrent removed from {client} after it finished"

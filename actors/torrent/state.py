@@ -77,7 +77,19 @@ def decide(row: DownloadRow | None, message: TorrentMessage, *, now: float) -> T
     raise TypeError(f"not a torrent message: {message!r}")
 
 
-def never_reported(row: DownloadRow) -> bool:
+class Reported(typing.Protocol):
+    """What a stored row says the download client reported (a ``DownloadRow``, or the
+    poller's ``DownloadWatch``)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def client_state(self) -> str | None: ...
+    @property
+    def progress(self) -> float: ...
+
+
+def never_reported(row: Reported) -> bool:
     """The download client has never reported this torrent (nothing is known of it)."""
     return row.client_state is None and row.progress == 0 and row.state == "queued"
 
