@@ -121,13 +121,10 @@ function schedule() {
 
 function render() {
   frame = null;
-  const local = Object.fromEntries(TABS.map((tab) => [tab.id, 0]));
   const shown = [];
   for (const item of requests.values()) {
     if (!matches(item, filters, { ignoreTab: true })) continue;
-    local.all += 1;
     const tab = tabOf(item.state);
-    if (tab) local[tab] += 1;
     if (filters.tab === "all" || tab === filters.tab) shown.push(item);
   }
   // The counts are the API's totals (every request, not only those on the page); until they
@@ -318,8 +315,10 @@ async function loadAll(state, after = null) {
 // Reasons say for how long ("no seeds for 3 min"): the service words them when asked, and the
 // feed resends a request only when it changes. While the page is seen, the requests still
 // moving and the open detail are read again now and then, so the words stay true.
-const MOVING = ["requested", "approved", "grabbing", "downloading", "downloaded", "importing",
-  "anime_matching", "partially_available"].join(",");
+const MOVING = TABS.filter((tab) => tab.id === "active" || tab.id === "waiting")
+  .flatMap((tab) => tab.states)
+  .filter((state) => state !== "pending") // an episode's state, not a request's
+  .join(",");
 
 function refreshWhileSeen() {
   if (document.visibilityState !== "visible" || liveStatus.dataset.state !== "live") return;
