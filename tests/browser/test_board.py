@@ -234,6 +234,24 @@ def test_the_phone_layout_never_scrolls_sideways(live: LiveService, pages: Pages
     pages.screenshot(page, "phone-detail")
 
 
+def test_a_download_nothing_reported_is_no_queued_badge_until_qbittorrent_queues_it(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.post_fixture("radarr/grab.json")
+    live.settled()
+    (item,) = live.requests()
+    torrent_hash = live.request(item["id"])["downloads"][0]["hash"]
+    page = pages.signed_in()
+    violet = card(page, item["title"])
+    expect(violet.locator(".status")).to_contain_text("Starting download")
+    expect(violet.locator(".badge")).to_have_count(0)
+    live.observe_torrent(torrent_hash, progress=0.0, state="queued", client_state="queuedDL")
+    # Badges are read again at most every 30 s: a page opened now reads them at once.
+    page = pages.signed_in()
+    expect(card(page, item["title"]).locator(".badge")).to_have_text(["Queued"])
+
+
 def test_light_and_dark_follow_the_system(live: LiveService, pages: Pages) -> None:
     three_requests(live)
     backgrounds = {}

@@ -13,13 +13,18 @@ export function availableCount(counts) {
   return total ? { available: counts.available ?? 0, failed: counts.failed ?? 0, total } : null;
 }
 
+// A download nothing has reported yet is `queued` with no `client_state`: qBittorrent did not
+// queue it (it may not even be configured), so it is no "Queued" badge; its reason says what
+// is known.
+const saidByClient = (d) => d.state !== "queued" || (d.client_state ?? null) !== null;
+
 // What the downloads say about time left and speed; fields the API may not send yet are skipped.
 export function downloadSummary(downloads) {
   const running = (downloads ?? []).filter((d) => ACTIVE_DOWNLOADS.includes(d.state));
   const etas = running.map((d) => d.eta_s).filter(knownEta);
   const speeds = running.map((d) => d.speed).filter((s) => typeof s === "number");
   return {
-    attention: [...new Set((downloads ?? []).map((d) => d.state).filter((s) => ATTENTION.includes(s)))],
+    attention: [...new Set((downloads ?? []).filter(saidByClient).map((d) => d.state).filter((s) => ATTENTION.includes(s)))],
     eta: etas.length ? Math.max(...etas) : null,
     speed: speeds.length ? speeds.reduce((a, b) => a + b, 0) : null,
     seeds: running.some((d) => typeof d.seeds === "number") ? running.reduce((a, d) => a + (d.seeds ?? 0), 0) : null,
