@@ -72,7 +72,6 @@ from bench.harness import (  # noqa: E402
     inbox,
     latency_ms,
     lost_flow_events,
-    movie_flow,
     ratio,
     run_each_backend,
     send_flows,
@@ -81,6 +80,7 @@ from bench.harness import (  # noqa: E402
     titled_requests,
 )
 from tests.support.databases import throwaway_database  # noqa: E402
+from tests.support.fixtures import movie_flow  # noqa: E402
 from tests.support.service import API_TOKEN, wait_until  # noqa: E402
 
 TITLE = "Fanout Movie"

@@ -11,7 +11,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from argparse import ArgumentParser
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ import trio_asyncio
 from status_tracker.storage import Store, parse_database_url
 
 from bench.wire import Connection, Dropped, post_bytes
-from tests.support.fixtures import load_fixture, numbered_movie_request
+from tests.support.fixtures import Webhook
 from tests.support.process import ServiceProcess, free_port, service_process
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
 
@@ -37,33 +36,6 @@ FLOW_STATES = ("approved", "grabbing", "importing", "available")
 DRAIN_POLL_S = 0.05
 BACKENDS = ("sqlite", "postgresql")
 RETRIES = 5
-
-Webhook = tuple[str, dict[str, Any]]
-
-
-def movie_flow(number: int, *, title: str, first_tmdb_id: int) -> list[Webhook]:
-    """The four webhooks of one regular (not anime) movie, from request to library.
-
-    Jellyseerr's approval, Radarr's grab and import, Jellyfin's ItemAdded, from the fixtures,
-    for the movie ``f"{title} {number}"`` with TMDB id ``first_tmdb_id + number`` (see
-    ``numbered_movie_request``) and its own Radarr id, IMDb id, torrent and Jellyfin item.
-    """
-    tmdb = first_tmdb_id + number
-    name = f"{title} {number}"
-    imdb = f"tt{tmdb:08d}"
-    request = numbered_movie_request(number, title=title, first_tmdb_id=first_tmdb_id)
-    grab = load_fixture("radarr/grab.json")
-    grab["movie"].update(id=tmdb, tmdbId=tmdb, imdbId=imdb, title=name, tags=[])
-    grab["remoteMovie"].update(tmdbId=tmdb, imdbId=imdb, title=name)
-    grab["downloadId"] = f"{tmdb:040X}"
-    imported = load_fixture("radarr/download.json")
-    imported["movie"].update(id=tmdb, tmdbId=tmdb, imdbId=imdb, title=name, tags=[])
-    imported["remoteMovie"].update(tmdbId=tmdb, imdbId=imdb, title=name)
-    imported["downloadId"] = grab["downloadId"]
-    added = load_fixture("jellyfin/item_added_movie.json")
-    added.update(Name=name, ItemId=uuid.uuid4().hex, Provider_tmdb=str(tmdb))
-    added.pop("Provider_imdb")
-    return [("jellyseerr", request), ("radarr", grab), ("radarr", imported), ("jellyfin", added)]
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -56,7 +56,6 @@ from bench.harness import (  # noqa: E402
     inbox,
     latency_ms,
     lost_flow_events,
-    movie_flow,
     pending,
     ratio,
     run_each_backend,
@@ -64,6 +63,7 @@ from bench.harness import (  # noqa: E402
     service,
 )
 from tests.support.databases import throwaway_database  # noqa: E402
+from tests.support.fixtures import movie_flow  # noqa: E402
 
 TITLE = "Benchmark Movie"
 

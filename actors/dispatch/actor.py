@@ -4,7 +4,8 @@ A wave is the run of rows, from the oldest unapplied, that `correlation`'s batch
 be correlated together (see `planner`), up to twice as many rows as the last wave took (64 at
 least: planning looks up every planned row, so it plans about what a wave can take, and a run
 of independent rows reaches a whole page in three waves): its rows are routed against one read
-of storage, and delivered at once, every actor getting its own rows in mail order in one
+of storage (a row about a request earlier rows of the wave change, against it as they leave
+it), and delivered at once, every actor getting its own rows in mail order in one
 delivery it applies in one transaction. The next wave starts when every row of this one is
 applied or a dead letter. Whatever applying one row raises (in translation, correlation, an
 actor or a storage write), that row becomes a dead letter after ``max_attempts`` tries instead
@@ -57,9 +58,9 @@ CONCURRENT_DELIVERIES = 64
 enough that a read of the HTTP side never queues behind hundreds of actors' reads."""
 FIRST_PLANNED = 64
 """Rows planned for a wave at least: each wave plans twice as many as the last one took.
-A wave ends at the first row that must wait for one before it (each title's webhooks come a
-few rows apart in a burst: waves of ~60 rows), and planning looks up every planned row's
-requests: planning the whole page each time read 500 rows' requests for a wave of 60."""
+A wave ends at the first row that must wait for an earlier one it cannot follow (rows about
+two titles at once, say), and planning looks up every planned row's requests: planning the
+whole page each time read 500 rows' requests for a wave of 20 when every row waited so."""
 BURST_WAIT_S = 2.0
 """The longest a wave waits for a burst to end: how late the board may fall behind in one."""
 BURST_POLL_S = 0.02

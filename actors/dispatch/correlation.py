@@ -12,7 +12,9 @@ holding one of its hash, episode or Shoko keys in an episode); a hand-off reads 
 *writes* the requests it is applied to, the request-level keys those hold before it
 (`request_keys`), and every key its messages may store (`written_keys`). Consecutive rows are
 correlated together, each against storage as it was before the first of them, as long as no
-row reads a key an earlier one of them writes (`Wave`).
+row reads a key an earlier one of them writes (`Wave`); a row reading keys that only rows
+applied to one request R write is correlated against R as those rows leave it (the planner
+works that out with ``decide``), and joins them when it then goes to R alone.
 
 Why that routes every row as one-at-a-time would. A look-up compares stored columns with its
 keys, then filters and orders on fields of the rows it matched, so a fact's candidates depend
@@ -25,7 +27,18 @@ is among A's writes) or in an episode (then R is among B's reads), or holds one 
 did not hold before (then that key is among A's writes and B's keys), A and B conflict. With no
 conflict R matches B neither before nor after A, so B finds the same rows with the same contents
 either way; `downloads_to_join` reads only the episodes of B's ``by_media`` rows, which change
-with them alone. New requests take their ids in mail order and one creation time per wave, and
+with them alone.
+
+Why following R routes such a row B as one-at-a-time would. Every key B reads that an earlier
+row of the wave writes is written by rows applied to R alone, so R is the only request B can
+find that the wave changed: found against R as those rows leave it, and everything else as
+stored, B finds what it would find after them. B then changes R alone, after them, in mail
+order; what it reads is its look-up's keys and the requests it finds, R among them, none of
+which a row of another request writes. A request the wave creates is followed under a
+stand-in id above every stored one, in mail order, so "newest first" orders it as its own id
+will.
+
+New requests take their ids in mail order and one creation time per wave, and
 "newest first" breaks ties by id, so they are ordered as one-at-a-time would create them.
 Applying keeps the per-request order: the rows of one actor reach it in mail order, and rows
 of different actors touch different rows.
@@ -461,20 +474,37 @@ def writes_of(
 @typing.final
 @attrs.define
 class Wave:
-    """Rows correlated together so far, in mail order: what they may write."""
+    """Rows correlated together so far, in mail order: each key they may write, with the
+    request each row writing it is applied to (None: a row applied to no single request)."""
 
-    written: set[Key] = attrs.field(factory=set)
+    writers: dict[Key, set[int | None]] = attrs.field(factory=dict)
     anything: bool = False
 
-    def add(self, footprint: Footprint) -> bool:
-        """Take in the next row unless it reads a key an earlier one writes; whether it did."""
-        if footprint.reads and (self.anything or not self.written.isdisjoint(footprint.reads)):
+    def waits_for(self, footprint: Footprint) -> frozenset[int | None]:
+        """The requests whose rows in the wave write a key the next row reads (None among them:
+        a row applied to no single request, or one that may write any key). Empty: the next
+        row is correlated as storage was before the wave."""
+        if not footprint.reads:
+            return frozenset()
+        if self.anything:
+            return frozenset({None})
+        return frozenset(writer for key in footprint.reads for writer in self.writers.get(key, ()))
+
+    def add(self, footprint: Footprint, *, applied_to: int | None = None) -> bool:
+        """Take in the next row (applied to the request ``applied_to`` alone, if not None)
+        unless it reads a key an earlier one writes; whether it did."""
+        if self.waits_for(footprint):
             return False
+        self.take(footprint, applied_to=applied_to)
+        return True
+
+    def take(self, footprint: Footprint, *, applied_to: int | None = None) -> None:
+        """Take in the next row, correlated against the requests as the wave leaves them."""
         if footprint.writes is None:
             self.anything = True
-        else:
-            self.written |= footprint.writes
-        return True
+            return
+        for key in footprint.writes:
+            self.writers.setdefault(key, set()).add(applied_to)
 
 
 _DOWNLOADING = ("grabbing", "downloading", "downloaded")

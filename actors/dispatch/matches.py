@@ -5,13 +5,13 @@ answered from rows read in bulk."""
 from __future__ import annotations
 
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import attrs
 
-from status_tracker.domain import ACTIVE_STATES, RequestRow
+from status_tracker.domain import ACTIVE_STATES, EpisodeRow, RequestRow
 
-from .correlation import Candidates, Lookup, normalise_title
+from .correlation import Candidates, Lookup, episode_keys, normalise_title, request_keys
 
 OWNER_KINDS = ("hash", "episode", "shoko_file")
 """Keys an episode can hold for its request, read as the requests holding them."""
@@ -70,6 +70,36 @@ class Matches:
             if value is not None
             for request_id in self.owners.get(kind, {}).get(value, ())
         )
+
+    def around(self, lookup: Lookup, row: RequestRow, episodes: Iterable[EpisodeRow]) -> Matches:
+        """What storage would find for ``lookup`` alone were the request ``row.id`` stored as
+        ``row`` with ``episodes``, all else as read: a fact is correlated against a request as
+        the rows before it in a wave leave it (only the rows holding its keys, so that this costs
+        what a few look-ups cost, not a page's)."""
+        arr_column = "radarr_id" if lookup.media_type == "movie" else "sonarr_id"
+        looked_up = (
+            ("tmdb_id", lookup.tmdb_id),
+            ("tvdb_id", lookup.tvdb_id),
+            ("imdb_id", lookup.imdb_id),
+            ("jellyseerr_request_id", lookup.jellyseerr_request_id),
+            (arr_column, lookup.arr_id),
+        )
+        ids = {found.id for column, value in looked_up for found in self.holding(column, value)}
+        ids |= self.owner_ids(lookup)
+        requests = {i: self.requests[i] for i in ids if i in self.requests} | {row.id: row}
+        held = request_keys(row).union(*(episode_keys(episode) for episode in episodes))
+        owned = (lookup.torrent_hash, lookup.episode_tvdb_id, lookup.shoko_file_id)
+        owners: dict[str, dict[object, frozenset[int]]] = {}
+        for kind, value in zip(OWNER_KINDS, owned, strict=True):
+            if value is not None:
+                others = self.owners.get(kind, {}).get(value, frozenset()) - {row.id}
+                owners[kind] = {value: others | {row.id} if (kind, value) in held else others}
+        active: list[RequestRow] = []
+        if lookup.series_title is not None:
+            active = [r for r in self.active_titled(lookup.series_title) if r.id != row.id]
+            if row.state in ACTIVE_STATES:
+                active = sorted([*active, row], key=lambda r: r.id)
+        return Matches(requests=requests, owners=owners, active=tuple(active))
 
 
 def candidates_in(lookup: Lookup, matches: Matches) -> Candidates:

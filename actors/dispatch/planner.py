@@ -1,6 +1,7 @@
 """Planning a wave: read what a run of mail rows holds, find their requests in one read, route
 each row, and keep the rows, from the first, that may be correlated together (the batching rule
-of `correlation`)."""
+of `correlation`): a row that waits for the wave's rows of one request is routed against that
+request as they leave it, worked out with ``decide``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..clock import WallClock
 from ..envelope import Deliver
 from ..mail import SERVICES_TARGET, decode, encode, request_target
 from ..media_request import messages as m
+from ..media_request.state import RequestState, decide
 from ..reconcile.catch_up import caught_up_kind, split_caught_up
 from .correlation import (
     Candidates,
@@ -37,6 +39,9 @@ from .matches import OWNER_KINDS, Matches, candidates_in
 logger = logging.getLogger(__name__)
 
 WEBHOOK_TARGET = "dispatch"
+NEW_REQUESTS = 1 << 62
+"""The ids a wave's new requests go by until storage allocates theirs: above every stored id
+and in mail order, so "newest first" orders them as their own ids will."""
 
 
 class Translator(typing.Protocol):
@@ -166,13 +171,24 @@ class Planner:
         matches = await self.matches(lookups, handed_to)
         at = self._clock.now()
         wave = Wave()
+        followed = _Followed(self._store, matches, at)
         steps: list[Step] = []
         for row in rows:
             found, chosen = self._route(row, matches)
             episodes = await self._episodes_to_join(row, found, chosen)
             step = self._step(row, found, chosen, matches, episodes, at)
-            if not wave.add(step.footprint):
-                break
+            if step.creates:
+                step = attrs.evolve(step, actor=("request", followed.new_request()))
+            waits = wave.waits_for(step.footprint)
+            if waits:
+                following = await self._following(row, waits, followed, at)
+                if following is None:
+                    break
+                step = following
+            applied_to = _applied_to(step)
+            wave.take(step.footprint, applied_to=applied_to)
+            if applied_to is not None and step.deliver is not None:
+                followed.deliver(applied_to, step.deliver)
             if step.nowhere is not None:
                 logger.info(
                     "mail %s (%s %s) applies to nothing: %s",
@@ -184,6 +200,27 @@ class Planner:
             steps.append(step)
             await trio.lowlevel.checkpoint()  # a long page must not hold up the HTTP server
         return await self._with_new_ids(steps)
+
+    async def _following(
+        self, row: Row, waits: frozenset[int | None], followed: _Followed, at: float
+    ) -> Step | None:
+        """The step of ``row``, which reads keys the wave's rows of one request write, routed
+        against that request as they leave it, if it then goes to that request alone (not to a
+        new one, not to several); else None: it waits for a later wave.
+
+        What it reads is then what it read against storage, the request's id and what the
+        request now holds: no row of another request writes any of it (see `Wave`)."""
+        (request_id,) = waits if len(waits) == 1 else (None,)
+        if request_id is None or row.lookup is None:
+            return None
+        state = await followed.state_of(request_id)
+        if state is None:
+            return None
+        around = followed.matches.around(row.lookup, state.request, state.episodes.values())
+        found, chosen = self._route(row, around)
+        if chosen.create or chosen.targets != (request_id,):
+            return None
+        return self._step(row, found, chosen, around, {}, at)
 
     async def _episodes_to_join(
         self, row: Row, found: Candidates, chosen: Route
@@ -301,14 +338,100 @@ class Planner:
         )
 
     async def _with_new_ids(self, steps: list[Step]) -> list[Step]:
-        """The steps, those that create a request given its new id, taken in mail order."""
-        creating = [index for index, step in enumerate(steps) if step.creates]
-        if not creating:
+        """The steps, those going to a request the wave creates given its new id, allocated in
+        mail order."""
+        foreseen = [step.actor[1] for step in steps if step.creates and step.actor is not None]
+        if not foreseen:
             return steps
-        ids = await self._store.allocate_request_ids(len(creating))
-        for index, request_id in zip(creating, ids, strict=True):
-            steps[index] = attrs.evolve(steps[index], actor=("request", request_id))
-        return steps
+        ids = dict(
+            zip(foreseen, await self._store.allocate_request_ids(len(foreseen)), strict=True)
+        )
+        return [
+            attrs.evolve(step, actor=("request", ids[step.actor[1]]))
+            if step.actor is not None and step.actor[0] == "request" and step.actor[1] in ids
+            else step
+            for step in steps
+        ]
+
+
+def _applied_to(step: Step) -> int | None:
+    """The one request a step is applied to, if it is delivered to one (not a redelivery, which
+    its actor may find applied already)."""
+    if step.actor is None or step.actor[0] != "request" or step.deliver is None:
+        return None
+    if step.deliver.redelivery or not isinstance(step.actor[1], int):
+        return None
+    return step.actor[1]
+
+
+@typing.final
+class _Followed:
+    """The requests a wave's rows are applied to, as those rows leave them: each worked out
+    with ``decide`` on the rows' messages when a later row of the wave needs it, from the
+    request as stored (as a new one, for a request the wave creates).
+
+    ``decide`` runs here at the time the wave was planned and in the actor at its own; what a
+    row is routed by (a request's keys, state, type and creation time) does not depend on it
+    (a property test of `correlation` routes with the two times apart)."""
+
+    def __init__(self, store: Store, matches: Matches, at: float) -> None:
+        self._store = store
+        self.matches = matches
+        self._at = at
+        self._deliveries: dict[int, list[Deliver]] = {}
+        self._states: dict[int, tuple[int, RequestState | None]] = {}
+        self._episodes: dict[int, list[EpisodeRow]] | None = None
+        self._created = 0
+
+    def new_request(self) -> int:
+        """The id a request the wave creates goes by until it has its own."""
+        self._created += 1
+        return NEW_REQUESTS + self._created
+
+    def deliver(self, request_id: int, deliver: Deliver) -> None:
+        """The wave applies ``deliver`` to the request ``request_id``, after what it held."""
+        self._deliveries.setdefault(request_id, []).append(deliver)
+
+    async def state_of(self, request_id: int) -> RequestState | None:
+        """The request as the wave's rows so far leave it; None when that cannot be known here
+        (it is not among the requests read, or applying a row raises)."""
+        deliveries = self._deliveries.get(request_id, [])
+        if request_id in self._states:
+            done, state = self._states[request_id]
+        elif request_id > NEW_REQUESTS:
+            done, state = 0, None
+        elif request_id in self.matches.requests:
+            done, state = 0, await self._stored(request_id)
+        else:
+            return None
+        try:
+            for deliver in deliveries[done:]:
+                for fact in deliver.messages:
+                    decision = decide(
+                        state,
+                        fact,  # type: ignore[arg-type]
+                        request_id=request_id,
+                        now=self._at,
+                        source=deliver.source,
+                    )
+                    state = decision.state
+        except Exception:  # its actor will dead-letter it; the row waiting for it waits
+            logger.debug("could not follow request %s", request_id, exc_info=True)
+            return None
+        self._states[request_id] = (len(deliveries), state)
+        return state
+
+    async def _stored(self, request_id: int) -> RequestState:
+        if self._episodes is None:  # the first request followed reads every one's episodes
+            self._episodes = {}
+            stored = [i for i in self.matches.requests if i < NEW_REQUESTS]
+            for episode in await self._store.episodes_of(stored):
+                self._episodes.setdefault(episode.request_id, []).append(episode)
+        episodes = self._episodes.get(request_id, [])
+        return RequestState(
+            request=self.matches.requests[request_id],
+            episodes={episode.key: episode for episode in episodes},
+        )
 
 
 def _fan_out(

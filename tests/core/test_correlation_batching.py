@@ -4,9 +4,10 @@
 A row is a webhook fact or a hand-off of a message to a request. One-at-a-time routes each row
 against the requests as every earlier row left them; waves route each row of a wave against the
 requests as they were before the wave, a wave taking rows from the first left while `Wave`
-admits their footprints. Both apply what they route through ``decide`` and hand a fact for
-several requests on as copies at the end of the queue, as the dispatcher does. Storage's
-look-ups are the reference model of ``builders.find_candidates``.
+admits their footprints, or a row waits for the wave's rows of one request only and goes to
+that request as they leave it (``in_waves``). Both apply what they route through ``decide``
+and hand a fact for several requests on as copies at the end of the queue, as the dispatcher
+does. Storage's look-ups are the reference model of ``builders.find_candidates``.
 """
 
 from __future__ import annotations
@@ -367,23 +368,66 @@ def one_at_a_time(given: Sequence[Row]) -> Run:
 
 
 def in_waves(given: Sequence[Row]) -> tuple[Run, list[int]]:
-    """The run, and the length of each wave."""
+    """The run, and the length of each wave.
+
+    A wave takes rows from the first left while `Wave` admits their footprints, each routed
+    against the requests as the wave found them; a row reading keys only the wave's rows of one
+    request write is routed again against that request as those rows leave it (worked out at
+    another time than applying them will take, as the dispatcher's planner does), and taken
+    when it then goes to that request alone."""
     run = Run(queue=list(given))
     index = 0
     lengths = []
     while index < len(run.queue):
         wave = Wave()
-        planned = []
-        for row in run.queue[index:]:
+        planned: list[Routed] = []
+        followed: World = {}
+        next_id = run.next_id
+        for position, row in enumerate(run.queue[index:], start=index):
             routed = route_row(row, run.world)  # the world as the wave found it
-            if not wave.add(routed.footprint):
-                break
+            waits = wave.waits_for(routed.footprint)
+            if waits:
+                follows = _following(row, waits, run.world, followed)
+                if follows is None:
+                    break
+                routed = follows
+            applied_to: int | None = None
+            if routed.create:
+                applied_to, next_id = next_id, next_id + 1
+            elif len(routed.targets) == 1:
+                applied_to = routed.targets[0]
+            wave.take(routed.footprint, applied_to=applied_to)
             planned.append(routed)
+            if applied_to is not None:
+                state = followed.get(applied_to, run.world.get(applied_to))
+                now = NOW + index if state is None else NOW + 10_000 + position
+                for message in routed.messages:
+                    state = decide(  # type: ignore[arg-type]
+                        state, message, request_id=applied_to, now=now, source="test"
+                    ).state
+                if state is not None:
+                    followed[applied_to] = state
         for offset, routed in enumerate(planned):
             run.apply(index + offset, routed, created_at=NOW + index)
+        assert run.next_id == next_id, "new requests take the ids the wave foresaw"
         index += len(planned)
         lengths.append(len(planned))
     return run, lengths
+
+
+def _following(
+    row: Row, waits: frozenset[int | None], world: World, followed: World
+) -> Routed | None:
+    """``row`` routed against the one request the wave's rows it waits for are applied to, as
+    they leave it, if it then goes there alone (what it then reads, no row of another request
+    writes: see `correlation`)."""
+    (request_id,) = waits if len(waits) == 1 else (None,)
+    if request_id is None or request_id not in followed:
+        return None
+    routed = route_row(row, {**world, request_id: followed[request_id]})
+    if routed.create or routed.targets != (request_id,):
+        return None
+    return routed
 
 
 def timeless(world: World) -> dict[int, tuple[RequestRow, list[EpisodeRow]]]:
@@ -479,7 +523,7 @@ def test_rows_about_different_media_share_one_wave() -> None:
     ]
     grab = movie_grabbed("Movie 1", tmdb_id=1, radarr_id=7, download_hash=HASHES[0])
     run, lengths = in_waves([*approvals, Row(grab)])
-    assert lengths == [5, 1], "the grab waits for the request the first approval makes"
+    assert lengths == [6], "the grab follows the request the first approval makes"
     assert run.applied_to == [(1,), (2,), (3,), (4,), (5,), (1,)]
 
 
@@ -525,13 +569,13 @@ REVIVALS: dict[str, list[Row]] = {
 
 
 @pytest.mark.parametrize("given_rows", REVIVALS.values(), ids=REVIVALS.keys())
-def test_a_row_reviving_a_finished_request_holds_back_a_row_that_finds_it(
+def test_a_row_finding_a_request_revived_in_its_wave_follows_the_revival(
     given_rows: list[Row],
 ) -> None:
     batched, lengths = in_waves(given_rows)
     assert batched.applied_to == one_at_a_time(given_rows).applied_to
     assert batched.applied_to[-1] == (1,)
-    assert lengths[-1] == 1, "the last row waits for the revival"
+    assert lengths == [len(given_rows)], "the last row is routed as the revival leaves it"
 
 
 def keys_of(state: RequestState | None) -> frozenset[Key]:

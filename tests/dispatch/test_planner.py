@@ -4,17 +4,18 @@ are documented to find one fact at a time (the reference model in ``tests/core/b
 from __future__ import annotations
 
 import itertools
+import json
 import time
 
 import attrs
 from status_tracker.actors.clock import WallClock
 from status_tracker.actors.dispatch.correlation import Lookup
 from status_tracker.actors.dispatch.matches import candidates_in
-from status_tracker.actors.dispatch.planner import Planner
+from status_tracker.actors.dispatch.planner import NEW_REQUESTS, Planner
 from status_tracker.actors.media_request import messages as m
 from status_tracker.actors.media_request.state import RequestState
-from status_tracker.ingress.translate import translate
-from status_tracker.storage import SaveEpisodes, SaveRequest, open_store
+from status_tracker.ingress.translate import event_type_of, translate
+from status_tracker.storage import IncomingMail, SaveEpisodes, SaveRequest, open_store
 
 from tests.core.builders import (
     NOW,
@@ -28,6 +29,7 @@ from tests.core.builders import (
     series_requested,
     torrent_hash,
 )
+from tests.support.fixtures import movie_flow
 
 PACK = torrent_hash("pack")
 SINGLE = torrent_hash("single")
@@ -127,3 +129,99 @@ async def test_one_read_finds_for_each_fact_what_looking_it_up_alone_would(
             # Read with fewer look-ups, the answers stay the same.
             alone = await planner.matches([first, second], [])
             assert candidates_in(first, alone) == candidates_in(first, matches)
+
+
+def _changes() -> list[tuple[int, m.RequestMessage]]:
+    """For a request of `_world`, a message changing what it holds or whether it is active."""
+    show = series("Shōgun", tvdb_id=10, sonarr_id=41)
+    return [
+        (1, movie_grabbed("Alien", tmdb_id=1, radarr_id=7, download_hash=torrent_hash("new"))),
+        (
+            1,
+            m.RequestDeclined(media_type="movie", tmdb_id=1, tvdb_id=None, jellyseerr_request_id=1),
+        ),
+        (3, m.DeletionRequested()),
+        (4, episodes_grabbed(show, [(1, 3)], download_hash=PACK)),
+        (
+            5,
+            attrs.evolve(
+                episodes_grabbed(show, [(1, 3)], download_hash=torrent_hash("new")),
+                episodes=(m.EpisodeRef(season=1, episode=3, tvdb_id=503),),
+            ),
+        ),
+        (
+            7,
+            m.ShokoFileReported(
+                event="matched", file_id=92, relative_path="Arrival.mkv", has_cross_references=True
+            ),
+        ),
+    ]
+
+
+async def test_matches_around_a_changed_request_find_what_storage_would_find_after_it(
+    database_url: str,
+) -> None:
+    """A row following the wave's rows of one request is routed against that request as they
+    leave it, everything else as read (the planner's ``around``): it finds what looking it up
+    after them would."""
+    world = _world()
+    async with open_store(database_url) as store:
+        for state in world:
+            await store.commit(
+                [SaveRequest(row=state.request), SaveEpisodes(rows=tuple(state.episodes.values()))]
+            )
+        planner = Planner(store=store, translate=translate, clock=WallClock(time.time()))
+        lookups = [
+            *_lookups(world),
+            Lookup("movie", torrent_hash("new")),
+            Lookup("tv", torrent_hash("new")),
+            Lookup("tv", episode_tvdb_id=503),
+            Lookup("movie", shoko_file_id=92),
+            Lookup("tv", PACK, None, 41, 1, 10, None, "Shogun", 503, 92),
+        ]
+        matches = await planner.matches(lookups, [])
+    for request_id, message in _changes():
+        before = world[request_id - 1]
+        after, _ = apply_all([message], state=before, request_id=request_id, start=NOW + 5_000)
+        changed = [after if state is before else state for state in world]
+        for lookup in lookups:
+            around = matches.around(lookup, after.request, after.episodes.values())
+            assert candidates_in(lookup, around) == find_candidates(lookup, changed), (
+                request_id,
+                message,
+                lookup,
+            )
+
+
+async def test_a_page_of_movie_flows_is_planned_as_one_wave(database_url: str) -> None:
+    """Twenty movies' webhooks as a burst leaves them (each movie's approval, then the grabs,
+    imports and library additions): every later webhook of a movie follows the request its
+    approval creates in the same wave, and the new requests take their ids in mail order."""
+    flows = [movie_flow(n, title="Wave", first_tmdb_id=7_000) for n in range(20)]
+    incoming = [
+        IncomingMail(
+            target="dispatch",
+            source=source,
+            kind=event_type_of(source, body) or "unknown",  # type: ignore[arg-type]
+            body=json.dumps(body),
+            dedupe_key=f"flow-{step}-{n}",
+        )
+        for step in range(4)
+        for n, flow in enumerate(flows)
+        for source, body in [flow[step]]
+    ]
+    async with open_store(database_url) as store:
+        await store.accept_mail(incoming, now=NOW)
+        planner = Planner(store=store, translate=translate, clock=WallClock(time.time()))
+        page = await store.unapplied_mail(after_id=0, limit=500)
+        steps = await planner.plan([planner.read(mail) for mail in page])
+    assert len(steps) == len(incoming)
+    targets = [step.actor for step in steps]
+    created = targets[:20]
+    assert [step.creates for step in steps] == [True] * 20 + [False] * 60
+    assert [target[0] for target in created if target] == ["request"] * 20
+    ids = [target[1] for target in created if target]
+    assert ids == sorted(set(ids))
+    assert max(ids) < NEW_REQUESTS, "each has its own id, no stand-in"
+    for step in range(1, 4):
+        assert targets[step * 20 : step * 20 + 20] == created, f"step {step} follows"
