@@ -306,7 +306,12 @@ class DownloadProgressed:
 @typing.final
 @attrs.frozen(kw_only=True)
 class DownloadJoined:
-    """This request shares a download another request already tracks (same release)."""
+    """This request shares a download another request already tracks (same release).
+
+    ``name`` is the release's title when the sender knows it: as for a grab, it tells a season
+    pack (its season known whole) from a multi-episode release. Without one, several episodes of
+    a season in the download are read as a pack.
+    """
 
     hash: str
     name: str | None

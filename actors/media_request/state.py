@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import typing
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 import attrs
@@ -15,6 +16,7 @@ from status_tracker import strict
 from status_tracker.domain import STATE_RANK, EpisodeRow, ReleaseFacts, RequestRow, TimelineEntry
 
 from ..torrent.messages import DownloadClaimed
+from ..torrent.release import ReleaseType, classify_release, parse_episode_tokens
 from . import messages as m
 from .transitions import (
     Judgement,
@@ -266,9 +268,15 @@ class _Draft:
         *,
         detail: str | None = None,
         backward_reason: str | None = None,
+        lost_only_its_file: bool = False,
     ) -> bool:
         row = self.episodes[key]
-        judgement = judge(row.state, target, backward_reason=backward_reason)
+        judgement = judge(
+            row.state,
+            target,
+            backward_reason=backward_reason,
+            lost_only_its_file=lost_only_its_file,
+        )
         if judgement.verdict is Verdict.SAME:
             return False
         if judgement.verdict is Verdict.REFUSE:
@@ -312,10 +320,14 @@ class _Draft:
         )
 
     def _derive_from_episodes(self) -> None:
+        """The request's state from all its episodes, deleted ones too (every episode deleted:
+        the request is deleted; some deleted: it derives from the others), and its progress
+        from the episodes not deleted. A deleted request stays deleted."""
         assert self.request is not None
-        live = [row for row in self.episodes.values() if row.state != "deleted"]
+        rows = list(self.episodes.values())
+        live = [row for row in rows if row.state != "deleted"]
         derived = derive_request_state(
-            (row.state for row in live),
+            (row.state for row in rows),
             self.request.state,
             seasons_unknown=bool(
                 set(self.request.requested_seasons) - set(self.request.known_seasons)
@@ -328,12 +340,17 @@ class _Draft:
                 "state_derived",
                 from_state=previous,
                 to_state=derived,
-                detail=_held_back_by(live, previous, derived),
+                detail=_EVERY_EPISODE_DELETED
+                if derived == "deleted"
+                else _held_back_by(live, previous, derived),
             )
         if live:
             # A TV request's progress is its episodes' mean, whatever state it derived.
             progress = round(sum(row.progress for row in live) / len(live), 2)
             self.update(progress=progress)
+
+
+_EVERY_EPISODE_DELETED = "every episode was deleted"
 
 
 def _with_reason(detail: str | None, judgement: Judgement) -> str | None:
@@ -593,14 +610,50 @@ def _ensure_series_request(draft: _Draft, series: m.SeriesRef) -> None:
 
 def _episodes_grabbed(draft: _Draft, fact: m.EpisodesGrabbed) -> None:
     _ensure_series_request(draft, fact.series)
-    per_season: dict[int, int] = {}
-    for ref in fact.episodes:
-        per_season[ref.season] = per_season.get(ref.season, 0) + 1
-    # Sonarr names every episode a pack holds: a season grabbed as a pack is known whole.
-    draft.know_seasons(season for season, count in per_season.items() if count > 1)
+    draft.know_seasons(_pack_seasons(fact.release_title, fact.episodes))
     _link_episodes(
         draft, fact.download_hash, fact.release_title, fact.episodes, "grabbed", fact.release
     )
+
+
+_PACKS = (ReleaseType.SEASON_PACK, ReleaseType.MULTI_SEASON_PACK, ReleaseType.BATCH)
+
+
+def _pack_seasons(title: str | None, refs: Iterable[m.EpisodeRef]) -> set[int]:
+    """The seasons a release holds whole: those it holds several episodes of, when it is a pack.
+
+    Sonarr names every episode a pack holds, so a season pack makes its season known whole. A
+    multi-episode release (``S02E01E02``, ``S02E01-02``: several episodes in one file) holds
+    several episodes of a season too and is no pack: the other episodes of that season are still
+    to come. The release parser tells them apart by the title: one naming a season and no
+    episode, several seasons, ``Batch``/``Complete`` or an absolute range is a pack; one naming
+    episodes is not.
+    """
+    several = {season for season, count in Counter(ref.season for ref in refs).items() if count > 1}
+    if not several:
+        return set()
+    named = parse_episode_tokens(title or "")
+    if not (named.seasons or named.episodes or named.absolute or named.is_batch):
+        # The title names no season and no episode (or there is none: a joined download comes
+        # without one). Nothing better is known: Sonarr's Grab carries no releaseType and the
+        # torrent's files are not known yet. Several episodes of a season in one release are
+        # read as a pack, which they most often are; a season whose episode list Sonarr's API
+        # gives (EpisodesListed) is known whole by that list anyway.
+        return several
+    return several if classify_release(title or "", ()) in _PACKS else set()
+
+
+def _lost_only_its_file(request: RequestRow, row: EpisodeRow) -> bool:
+    """Whether a deleted episode lost only its file, so that a new grab of it brings it back.
+
+    Sonarr deleting an episode's file (``EpisodeFilesDeleted``, not for an upgrade) deletes the
+    episode here and keeps its ``final_path``, the file it lost. Deleting the episode itself
+    does not: through the API it clears ``final_path`` (see ``_deletion_requested``), and a
+    series deleted in Sonarr, or a whole request through the API, deletes the request. An
+    episode whose import was never seen names no file: nothing tells a file it lost from the
+    episode deleted, so it is not brought back.
+    """
+    return row.state == "deleted" and row.final_path is not None and request.state != "deleted"
 
 
 def _link_episodes(
@@ -611,23 +664,40 @@ def _link_episodes(
     event: str,
     release: ReleaseFacts | None = None,
 ) -> None:
+    """Link the episodes ``refs`` names to the download ``torrent_hash``: each is grabbing.
+
+    An episode on another download moves back to grabbing at 0 % (a new release was grabbed:
+    a backward move, with that reason). A deleted episode that lost only its file (see
+    ``_lost_only_its_file``) is grabbed again, at 0 %, with that reason. Any other deleted
+    episode refuses the grab (recorded on the timeline) and stays as it was, not linked; when
+    every episode refused, nothing is claimed.
+    """
+    assert draft.request is not None
     keys = []
+    refused = False
     for ref in refs:
         row = draft.episode(ref)
+        again = _lost_only_its_file(draft.request, row)
+        if row.state == "deleted" and not again:
+            draft.move_episode(row.key, "grabbing", event, detail=name)  # refused, recorded
+            refused = True
+            continue
         new_release = bool(torrent_hash and row.torrent_hash and row.torrent_hash != torrent_hash)
         if torrent_hash:
             draft.edit_episode(row.key, torrent_hash=torrent_hash)
-            if new_release:
-                draft.edit_episode(row.key, progress=0.0)
+        if new_release or again:
+            draft.edit_episode(row.key, progress=0.0)
         draft.move_episode(
             row.key,
             "grabbing",
             event,
             detail=name,
             backward_reason="a new release was grabbed" if new_release else None,
+            lost_only_its_file=again,
         )
         keys.append(row.key)
-    draft.claim(torrent_hash, name, keys, release)
+    if keys or not refused:
+        draft.claim(torrent_hash, name, keys, release)
 
 
 def _episodes_imported(draft: _Draft, fact: m.EpisodesImported) -> None:
@@ -644,6 +714,13 @@ def _episodes_imported(draft: _Draft, fact: m.EpisodesImported) -> None:
     for ref in fact.episodes:
         row = draft.episode(ref)
         path = paths.get(row.key)
+        if row.state == "deleted":
+            # A deleted episode takes no file: the import is refused (recorded; the same
+            # release's import reported again is not news) and the row stays as it is, so its
+            # final_path still tells a lost file from a deleted episode (_lost_only_its_file).
+            if row.torrent_hash not in (None, fact.download_hash):
+                draft.move_episode(row.key, target, "imported", detail=path)
+            continue
         if path:
             draft.edit_episode(row.key, final_path=path)
         if fact.download_hash and not row.torrent_hash:
@@ -662,6 +739,12 @@ def _imported_already(state: str, target: str) -> bool:
 
 
 def _episode_files_deleted(draft: _Draft, fact: m.EpisodeFilesDeleted) -> None:
+    """Sonarr deleted these episodes' files: for an upgrade the new file follows, noted only.
+
+    Otherwise each episode is deleted and keeps its ``final_path``, the file it lost: the
+    episode itself is still wanted, so a later grab of it brings it back (see
+    ``_lost_only_its_file``).
+    """
     if draft.request is None:
         return
     for ref in fact.episodes:
@@ -831,6 +914,9 @@ def _observe(draft: _Draft, target: str, event: str, key: EpisodeKey | None = No
 
 
 def _download_joined(draft: _Draft, fact: m.DownloadJoined) -> None:
+    """This request joins a download another request follows. A show's joined episodes are
+    linked to it as if this request had grabbed it: a season pack makes its season known whole
+    (``_pack_seasons``, by the download's name)."""
     if draft.request is None:
         return
     if draft.request.media_type == "movie":
@@ -838,6 +924,7 @@ def _download_joined(draft: _Draft, fact: m.DownloadJoined) -> None:
         draft.move("grabbing", "joined_download", detail=fact.name)
         draft.claim(fact.hash, fact.name, ())
         return
+    draft.know_seasons(_pack_seasons(fact.name, fact.episodes))
     _link_episodes(draft, fact.hash, fact.name, fact.episodes, "joined_download")
 
 
@@ -865,6 +952,12 @@ def _availability_unconfirmed(draft: _Draft, fact: m.AvailabilityUnconfirmed) ->
 
 
 def _deletion_requested(draft: _Draft, fact: m.DeletionRequested) -> None:
+    """Deleted through the API: the request, or these episodes of it, for good.
+
+    The episodes forget their file (``final_path`` cleared; the service sync deletes it in
+    Sonarr): an episode deleted itself, not only its file, is not brought back by a later
+    grab (see ``_lost_only_its_file``).
+    """
     if draft.request is None:
         return
     keys = (
@@ -874,6 +967,7 @@ def _deletion_requested(draft: _Draft, fact: m.DeletionRequested) -> None:
     )
     for key in keys:
         draft.move_episode(key, "deleted", "deleted", detail="deleted through the API")
+        draft.edit_episode(key, final_path=None)
     if not fact.episodes:
         draft.move("deleted", "deleted", detail="deleted through the API")
     draft.deletions.append(

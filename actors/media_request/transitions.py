@@ -24,12 +24,25 @@ class Judgement:
     reason: str | None = None
 
 
-def judge(current: str, target: str, *, backward_reason: str | None = None) -> Judgement:
+GRABBED_AGAIN = "grabbed again after its file was deleted"
+"""The reason a deleted item that lost only its file moves back to ``grabbing``."""
+
+
+def judge(
+    current: str,
+    target: str,
+    *,
+    backward_reason: str | None = None,
+    lost_only_its_file: bool = False,
+) -> Judgement:
     """Decide whether an item may move from ``current`` to ``target``.
 
     Forward jumps are allowed. A backward move is allowed only with a real reason
     (``backward_reason``, e.g. a new release grabbed after a failed one); otherwise it is
-    refused with an explanation. Unknown states are always refused.
+    refused with an explanation. A deleted item moves nowhere, whatever the reason, with one
+    exception: one that lost only its file (``lost_only_its_file``: Sonarr deleted an episode's
+    file, the episode itself was not deleted) may be grabbed again, back to ``grabbing``, with
+    ``GRABBED_AGAIN`` as the reason. Unknown states are always refused.
     """
     if current not in KNOWN_STATES or target not in KNOWN_STATES:
         unknown = current if current not in KNOWN_STATES else target
@@ -37,6 +50,8 @@ def judge(current: str, target: str, *, backward_reason: str | None = None) -> J
     if current == target:
         return Judgement(Verdict.SAME)
     if current == "deleted":
+        if lost_only_its_file and target == "grabbing":
+            return Judgement(Verdict.APPLY, GRABBED_AGAIN)
         return Judgement(Verdict.REFUSE, f"item was deleted; {target} ignored")
     if target in TERMINAL_STATES or current == "failed":
         return Judgement(Verdict.APPLY)

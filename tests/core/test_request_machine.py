@@ -2,11 +2,13 @@
 
 Grabs of random episode subsets with random hashes, progress observations (whole torrent and per
 file), imports (per file and import-complete, duplicated, out of order), library additions,
-availability confirmations, Jellyseerr's "available" and "declined", and deliveries replayed at
-once or late. After every message the
-request must still be something a user can trust: no episode lost or invented, every grabbed
-episode on the torrent of its latest grab, the request's state derived from its episodes, no
-silent or unreasoned backward move, no timeline entry for a replay, progress within 0-100.
+availability confirmations, Jellyseerr's "available" and "declined", files deleted in Sonarr,
+episodes deleted through the API, and deliveries replayed at once or late. After every message
+the request must still be something a user can trust: no episode lost or invented, every grabbed
+episode on the torrent of its latest grab (a deleted one refusing a grab keeps its own), the
+request's state derived from its episodes (a deleted request stays deleted), no silent or
+unreasoned backward move, an episode back from deleted only when grabbed again after it lost
+only its file, no timeline entry for a replay, progress within 0-100.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from status_tracker.domain import STATE_RANK, TimelineEntry
 from .builders import (
     NOW,
     availability_confirmed,
+    episode_files_deleted,
     episodes_grabbed,
     episodes_imported,
     keys,
@@ -45,6 +48,7 @@ REQUEST_ID = 7
 EPISODES = (*keys(1, range(1, 9)), *keys(2, range(1, 4)))
 HASHES = tuple(torrent_hash(f"release-{n}") for n in range(4))
 DONE_STATES = ("downloaded", "importing", "anime_matching", "available")
+GRABBED_AGAIN = "grabbed again after its file was deleted"
 
 episode_sets = st.lists(st.sampled_from(EPISODES), min_size=1, max_size=len(EPISODES), unique=True)
 percentages = st.one_of(st.just(0.0), st.just(100.0), st.floats(0, 100, allow_nan=False))
@@ -65,6 +69,10 @@ def _rank(state: str) -> int | None:
     return STATE_RANK.get(state)
 
 
+def _was_deleted(state: RequestState | None, key: tuple[int, int]) -> bool:
+    return state is not None and key in state.episodes and state.episodes[key].state == "deleted"
+
+
 class TvRequestMachine(RuleBasedStateMachine):
     """One TV request; the model remembers only what the user was told by the webhooks."""
 
@@ -77,6 +85,7 @@ class TvRequestMachine(RuleBasedStateMachine):
         self.mentioned: set[tuple[int, int]] = set()
         self.history: list[m.RequestMessage] = []
         self.last: Decision | None = None
+        self.deleted_through_the_api: set[tuple[int, int]] = set()
 
     # -- applying a message, with the checks every single step must pass ------------------
 
@@ -91,6 +100,7 @@ class TvRequestMachine(RuleBasedStateMachine):
             return decision
         self._check_moves_are_recorded(before, after, decision)
         self._check_backward_moves_have_a_reason(before, after, decision)
+        self._check_only_a_lost_file_comes_back(before, after, decision)
         if isinstance(message, m.DownloadProgressed):
             assert [e for e in decision.timeline if e.event == "transition_refused"] == []
         self.state = after
@@ -142,6 +152,33 @@ class TvRequestMachine(RuleBasedStateMachine):
             assert entry.detail
             assert "held back by" in entry.detail
 
+    def _check_only_a_lost_file_comes_back(
+        self, before: RequestState | None, after: RequestState, decision: Decision
+    ) -> None:
+        """A deleted request stays deleted; a deleted episode comes back only by a grab, with
+        the reason, when its request is not deleted."""
+        if before is None:
+            return
+        if before.request.state == "deleted":
+            assert after.request.state == "deleted"
+        for key, row in after.episodes.items():
+            was = before.episodes.get(key)
+            if was is None or was.state != "deleted" or row.state == "deleted":
+                continue
+            assert before.request.state != "deleted"
+            [entry] = [
+                e
+                for e in decision.timeline
+                if (e.season, e.episode) == key and e.event != "transition_refused"
+            ]
+            assert (entry.event, entry.from_state, entry.to_state) == (
+                "grabbed",
+                "deleted",
+                "grabbing",
+            )
+            assert entry.detail is not None
+            assert entry.detail.startswith(GRABBED_AGAIN)
+
     # -- how the request comes to be ------------------------------------------------------
 
     @initialize(through_jellyseerr=st.booleans(), anime=st.booleans())
@@ -155,9 +192,12 @@ class TvRequestMachine(RuleBasedStateMachine):
     @rule(episodes=episode_sets, download_hash=st.sampled_from(HASHES))
     def grab(self, episodes: list[tuple[int, int]], download_hash: str) -> None:
         decision = self.deliver(episodes_grabbed(self.show, episodes, download_hash=download_hash))
-        self._remember_grab(episodes, download_hash)
-        [claimed] = decision.claims
-        assert (claimed.hash, claimed.episodes) == (download_hash, tuple(sorted(episodes)))
+        linked = self._remember_grab(episodes, download_hash)
+        if linked:
+            [claimed] = decision.claims
+            assert (claimed.hash, claimed.episodes) == (download_hash, tuple(sorted(linked)))
+        else:
+            assert decision.claims == ()
 
     @rule(
         episodes=episode_sets,
@@ -172,12 +212,24 @@ class TvRequestMachine(RuleBasedStateMachine):
         fact = episodes_imported(
             self.show, episodes, download_hash=download_hash, complete=complete
         )
+        before = self.state
         self.deliver(fact)
         self.mentioned.update(episodes)
         assert self.state is not None
         target = "anime_matching" if self.state.request.is_anime else "importing"
         for key in episodes:
-            assert STATE_RANK[self.state.episodes[key].state] >= STATE_RANK[target]
+            if _was_deleted(before, key):
+                # A deleted episode takes no file: it keeps its own (or none), and its download.
+                assert before is not None
+                was, row = before.episodes[key], self.state.episodes[key]
+                assert (row.state, row.final_path, row.torrent_hash, row.progress) == (
+                    was.state,
+                    was.final_path,
+                    was.torrent_hash,
+                    was.progress,
+                )
+            else:
+                assert STATE_RANK[self.state.episodes[key].state] >= STATE_RANK[target]
 
     # -- the TorrentActor -------------------------------------------------------------------
 
@@ -203,6 +255,9 @@ class TvRequestMachine(RuleBasedStateMachine):
         assert self.state is not None
         for key in linked:
             old, new = before.episodes[key].state, self.state.episodes[key].state
+            if old == "deleted":
+                assert new == "deleted"
+                continue
             assert STATE_RANK[new] >= STATE_RANK[old]  # an observation never moves anything back
             if percent >= 100 or files.get(key, 0) >= 100:
                 assert STATE_RANK[new] >= STATE_RANK["downloaded"]
@@ -218,10 +273,12 @@ class TvRequestMachine(RuleBasedStateMachine):
             # An episode of a season asked for and not known whole is part of what was asked
             # for: Jellyfin holding it makes it known, and available.
             self.mentioned.add(key)
+        was_deleted = _was_deleted(self.state, key)
         self.deliver(library_episode("Frieren", key))
         assert self.state is not None
         if key in self.state.episodes:
-            assert self.state.episodes[key].state == "available"
+            expected = "deleted" if was_deleted else "available"
+            assert self.state.episodes[key].state == expected
 
     # -- Jellyseerr -------------------------------------------------------------------------
 
@@ -252,7 +309,7 @@ class TvRequestMachine(RuleBasedStateMachine):
         assert self.state is not None
         before = self.state
         nothing_grabbed = before.request.state in ("requested", "approved") and all(
-            row.state == "pending" for row in before.episodes.values()
+            row.state in ("pending", "deleted") for row in before.episodes.values()
         )
         decision = self.deliver(
             m.RequestDeclined(
@@ -262,7 +319,7 @@ class TvRequestMachine(RuleBasedStateMachine):
         assert self.state is not None
         if nothing_grabbed:
             assert self.state.request.state == "failed"
-        elif before.request.state != "failed":
+        elif before.request.state not in ("failed", "deleted"):
             assert self.state.request.state == before.request.state
             assert self.state.episodes == before.episodes
             [refused] = decision.timeline
@@ -273,11 +330,33 @@ class TvRequestMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state is not None)
     @rule(episodes=episode_sets)
     def verifier_confirms(self, episodes: list[tuple[int, int]]) -> None:
+        deleted = {key for key in episodes if _was_deleted(self.state, key)}
         self.deliver(availability_confirmed(episodes))
         assert self.state is not None
         for key in episodes:
             if key in self.state.episodes:
-                assert self.state.episodes[key].state == "available"
+                expected = "deleted" if key in deleted else "available"
+                assert self.state.episodes[key].state == expected
+
+    # -- deletions --------------------------------------------------------------------------
+
+    @precondition(lambda self: self.state is not None)
+    @rule(episodes=episode_sets, reason=st.sampled_from(("manual", "missingFromDisk")))
+    def sonarr_deletes_files(self, episodes: list[tuple[int, int]], reason: str) -> None:
+        """The episodes Sonarr deleted the file of are deleted (a later grab may bring them
+        back); a request left with every episode deleted is deleted."""
+        self.deliver(episode_files_deleted(self.show, episodes, reason=reason))
+        assert self.state is not None
+        for key in episodes:
+            if key in self.state.episodes:
+                assert self.state.episodes[key].state == "deleted"
+
+    @precondition(lambda self: self.state is not None)
+    @rule(episodes=episode_sets)
+    def delete_through_the_api(self, episodes: list[tuple[int, int]]) -> None:
+        assert self.state is not None
+        self.deleted_through_the_api.update(key for key in episodes if key in self.state.episodes)
+        self.deliver(m.DeletionRequested(episodes=tuple(episodes)))
 
     # -- the same delivery again ------------------------------------------------------------
 
@@ -313,11 +392,18 @@ class TvRequestMachine(RuleBasedStateMachine):
                 [(r.season, r.episode) for r in message.episodes], message.download_hash
             )
 
-    def _remember_grab(self, episodes: list[tuple[int, int]], download_hash: str | None) -> None:
+    def _remember_grab(
+        self, episodes: list[tuple[int, int]], download_hash: str | None
+    ) -> list[tuple[int, int]]:
+        """The grabbed episodes now on ``download_hash``: all but those still deleted (they
+        refused the grab and keep their own)."""
+        assert self.state is not None
         self.mentioned.update(episodes)
-        for key in episodes:
+        linked = [key for key in episodes if self.state.episodes[key].state != "deleted"]
+        for key in linked:
             assert download_hash is not None
             self.latest_hash[key] = download_hash
+        return linked
 
     # -- what must hold whatever happened ---------------------------------------------------
 
@@ -332,6 +418,13 @@ class TvRequestMachine(RuleBasedStateMachine):
             assert row.request_id == REQUEST_ID
 
     @invariant()
+    def an_episode_deleted_through_the_api_stays_deleted(self) -> None:
+        if self.state is None:
+            return
+        for key in self.deleted_through_the_api:
+            assert self.state.episodes[key].state == "deleted"
+
+    @invariant()
     def every_grabbed_episode_is_on_the_torrent_of_its_latest_grab(self) -> None:
         if self.state is None:
             return
@@ -343,6 +436,8 @@ class TvRequestMachine(RuleBasedStateMachine):
         if self.state is None:
             return
         request = self.state.request
+        if request.state == "deleted":
+            return  # for good (checked at every step)
         states = [row.state for row in self.state.episodes.values()]
         # A requested season whose episode list is not known whole keeps a request whose
         # known episodes are all available at partially_available (issue 9).

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from status_tracker.actors.media_request.transitions import (
+    Judgement,
     Verdict,
     derive_request_state,
     episode_download_target,
@@ -110,6 +111,31 @@ def test_a_deleted_item_never_moves_again(current: str, target: str) -> None:
         assert judgement.verdict is Verdict.REFUSE
         assert judgement.reason
         assert "deleted" in judgement.reason
+
+
+@pytest.mark.parametrize(("current", "target"), _pairs("from_deleted"))
+def test_a_deleted_item_that_lost_only_its_file_may_only_be_grabbed_again(
+    current: str, target: str
+) -> None:
+    judgement = judge(current, target, lost_only_its_file=True)
+    if target == "grabbing":
+        assert judgement == Judgement(Verdict.APPLY, "grabbed again after its file was deleted")
+    else:
+        assert judgement.verdict is Verdict.REFUSE
+        assert judgement.reason == f"item was deleted; {target} ignored"
+
+
+@given(
+    current=st.sampled_from([s for s in (*EVERY_STATE, *UNKNOWN) if s != "deleted"]),
+    target=st.sampled_from([*EVERY_STATE, *UNKNOWN]),
+    reason=st.sampled_from([None, "a new release was grabbed"]),
+)
+def test_losing_only_a_file_changes_nothing_for_an_item_that_is_not_deleted(
+    current: str, target: str, reason: str | None
+) -> None:
+    assert judge(current, target, backward_reason=reason, lost_only_its_file=True) == judge(
+        current, target, backward_reason=reason
+    )
 
 
 @pytest.mark.parametrize(
