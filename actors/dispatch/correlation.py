@@ -514,13 +514,18 @@ def downloads_to_join(
     fact: m.MediaRequested,
     others: typing.Iterable[RequestRow],
     episodes: typing.Mapping[int, typing.Sequence[EpisodeRow]],
+    names: typing.Mapping[str, str | None] | None = None,
 ) -> tuple[m.DownloadJoined, ...]:
     """A new request for media another active request (``others``, newest first, with their
-    ``episodes`` by request id) is downloading joins that download."""
+    ``episodes`` by request id) is downloading joins that download, named as ``names`` has it
+    by hash (its release title: it tells a season pack from a multi-episode release)."""
+    names = names or {}
     for other in others:
         if fact.media_type == "movie":
             if other.download_hash and other.state in _DOWNLOADING:
-                return (m.DownloadJoined(hash=other.download_hash, name=None),)
+                return (
+                    m.DownloadJoined(hash=other.download_hash, name=names.get(other.download_hash)),
+                )
             continue
         by_hash: dict[str, list[m.EpisodeRef]] = {}
         for episode in episodes.get(other.id, ()):
@@ -533,7 +538,9 @@ def downloads_to_join(
                 )
         if by_hash:
             return tuple(
-                m.DownloadJoined(hash=torrent_hash, name=None, episodes=tuple(refs))
+                m.DownloadJoined(
+                    hash=torrent_hash, name=names.get(torrent_hash), episodes=tuple(refs)
+                )
                 for torrent_hash, refs in sorted(by_hash.items())
             )
     return ()

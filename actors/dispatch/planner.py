@@ -175,8 +175,8 @@ class Planner:
         steps: list[Step] = []
         for row in rows:
             found, chosen = self._route(row, matches)
-            episodes = await self._episodes_to_join(row, found, chosen)
-            step = self._step(row, found, chosen, matches, episodes, at)
+            joinable = await self._to_join(row, found, chosen)
+            step = self._step(row, found, chosen, matches, joinable, at)
             if step.creates:
                 step = attrs.evolve(step, actor=("request", followed.new_request()))
             waits = wave.waits_for(step.footprint)
@@ -220,18 +220,22 @@ class Planner:
         found, chosen = self._route(row, around)
         if chosen.create or chosen.targets != (request_id,):
             return None
-        return self._step(row, found, chosen, around, {}, at)
+        return self._step(row, found, chosen, around, Joinable(), at)
 
-    async def _episodes_to_join(
-        self, row: Row, found: Candidates, chosen: Route
-    ) -> dict[int, list[EpisodeRow]]:
-        """The episodes of the requests a new TV request may join the downloads of."""
-        episodes: dict[int, list[EpisodeRow]] = {}
+    async def _to_join(self, row: Row, found: Candidates, chosen: Route) -> Joinable:
+        """What a new request may join: the episodes of the active requests found for its
+        media (TV), and the names of the downloads they follow."""
         fact = row.message
-        if chosen.create and isinstance(fact, m.MediaRequested) and fact.media_type == "tv":
+        if not (chosen.create and isinstance(fact, m.MediaRequested) and found.by_media):
+            return Joinable()
+        episodes: dict[int, list[EpisodeRow]] = {}
+        if fact.media_type == "tv":
             for episode in await self._store.episodes_of([r.id for r in found.by_media]):
                 episodes.setdefault(episode.request_id, []).append(episode)
-        return episodes
+        hashes = {r.download_hash for r in found.by_media if r.download_hash}
+        hashes |= {e.torrent_hash for rows in episodes.values() for e in rows if e.torrent_hash}
+        downloads = await self._store.load_downloads(hashes) if hashes else {}
+        return Joinable(episodes=episodes, names={key: row.name for key, row in downloads.items()})
 
     async def matches(self, lookups: Sequence[Lookup], request_ids: Sequence[object]) -> Matches:
         """Every request the look-ups can find, and the requests with these ids, in one go."""
@@ -282,7 +286,7 @@ class Planner:
         found: Candidates,
         chosen: Route,
         matches: Matches,
-        episodes: dict[int, list[EpisodeRow]],
+        joinable: Joinable,
         at: float,
     ) -> Step:
         mail = row.mail
@@ -313,7 +317,9 @@ class Planner:
         messages: tuple[object, ...] = (row.message,)
         if chosen.create:
             if isinstance(row.message, m.MediaRequested):
-                messages += downloads_to_join(row.message, found.by_media, episodes)
+                messages += downloads_to_join(
+                    row.message, found.by_media, joinable.episodes, joinable.names
+                )
             return Step(
                 mail=mail,
                 deliver=attrs.evolve(deliver, messages=messages, created_at=at),
@@ -352,6 +358,16 @@ class Planner:
             else step
             for step in steps
         ]
+
+
+@typing.final
+@attrs.frozen(kw_only=True)
+class Joinable:
+    """The episodes of active requests for a new request's media, by request id, and the names
+    of the downloads they follow, by hash."""
+
+    episodes: dict[int, list[EpisodeRow]] = attrs.field(factory=dict)
+    names: dict[str, str | None] = attrs.field(factory=dict)
 
 
 def _applied_to(step: Step) -> int | None:

@@ -15,8 +15,9 @@ from status_tracker.actors.dispatch.planner import NEW_REQUESTS, Planner
 from status_tracker.actors.media_request import messages as m
 from status_tracker.actors.media_request.state import RequestState
 from status_tracker.ingress.translate import event_type_of, translate
-from status_tracker.storage import IncomingMail, SaveEpisodes, SaveRequest, open_store
+from status_tracker.storage import IncomingMail, SaveDownload, SaveEpisodes, SaveRequest, open_store
 
+from status_tracker.domain import DownloadRow
 from tests.core.builders import (
     NOW,
     apply_all,
@@ -29,7 +30,7 @@ from tests.core.builders import (
     series_requested,
     torrent_hash,
 )
-from tests.support.fixtures import movie_flow
+from tests.support.fixtures import load_fixture, movie_flow
 
 PACK = torrent_hash("pack")
 SINGLE = torrent_hash("single")
@@ -225,3 +226,42 @@ async def test_a_page_of_movie_flows_is_planned_as_one_wave(database_url: str) -
     assert max(ids) < NEW_REQUESTS, "each has its own id, no stand-in"
     for step in range(1, 4):
         assert targets[step * 20 : step * 20 + 20] == created, f"step {step} follows"
+
+
+async def test_a_new_request_joins_a_running_download_under_its_release_title(
+    database_url: str,
+) -> None:
+    """The state tells a season pack from a multi-episode release by the download's title: a
+    request joining one is handed the title the download goes by."""
+    show = series("Horimiya", tvdb_id=384435, sonarr_id=41)
+    running, _ = apply_all(
+        [
+            series_requested("Horimiya", tvdb_id=384435, tmdb_id=110316, jellyseerr_id=72),
+            episodes_grabbed(show, [(1, 1), (1, 2)], download_hash=SINGLE),
+        ]
+    )
+    title = "Horimiya.S01E01E02.1080p.WEB-DL"
+    body = load_fixture("jellyseerr/media_approved_tv.json")
+    body["request"]["request_id"] = "95"
+    async with open_store(database_url) as store:
+        await store.commit(
+            [
+                SaveRequest(row=running.request),
+                SaveEpisodes(rows=tuple(running.episodes.values())),
+                SaveDownload(row=DownloadRow(hash=SINGLE, name=title)),
+            ]
+        )
+        await store.accept_webhook(
+            source="jellyseerr",
+            kind="MEDIA_APPROVED",
+            body=json.dumps(body),
+            dedupe_key="second-request",
+            now=NOW,
+        )
+        planner = Planner(store=store, translate=translate, clock=WallClock(time.time()))
+        page = await store.unapplied_mail(after_id=0, limit=10)
+        (step,) = await planner.plan([planner.read(mail) for mail in page])
+    assert step.creates
+    assert step.deliver is not None
+    joined = [fact for fact in step.deliver.messages if isinstance(fact, m.DownloadJoined)]
+    assert [(fact.hash, fact.name) for fact in joined] == [(SINGLE, title)]
