@@ -207,6 +207,27 @@ async def test_a_webhook_is_read_by_the_translator_it_is_replayed_with(store: St
     assert [(key, type(fact).__name__) for key, fact in Recorder.applied] == [(1, "MediaRequested")]
 
 
+async def approved_in_turns(store: Store, *, turns: int, movies: int = 20) -> list[IncomingMail]:
+    """``movies`` movies approved ``turns`` times over, in turns (each turn a new Jellyseerr
+    request for every movie), stored in the inbox."""
+    mails = []
+    for turn in range(turns):
+        for movie in range(movies):
+            body = numbered_movie_request(movie, title="Turns", first_tmdb_id=5_000)
+            body["request"]["request_id"] = str(1 + turn * movies + movie)
+            mails.append(
+                IncomingMail(
+                    target="dispatch",
+                    source="jellyseerr",
+                    kind="MEDIA_AUTO_APPROVED",
+                    body=json.dumps(body),
+                    dedupe_key=f"turn-{turn}-{movie}",
+                )
+            )
+    await store.accept_mail(mails, now=1.0)
+    return mails
+
+
 async def test_a_backlog_cut_into_small_waves_is_looked_up_a_few_times_a_row(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,23 +238,8 @@ async def test_a_backlog_cut_into_small_waves_is_looked_up_a_few_times_a_row(
     6,500 rows' ids for these 500 rows; a wave plans twice what the last one took (64 at
     least): about 1,500."""
     Recorder.applied = []
-    movies, turns = 20, 25
-    mails = []
-    for turn in range(turns):
-        for movie in range(movies):
-            body = numbered_movie_request(movie, title="Wave", first_tmdb_id=5_000)
-            body["request"]["request_id"] = str(1 + turn * movies + movie)
-            raw = json.dumps(body)
-            mails.append(
-                IncomingMail(
-                    target="dispatch",
-                    source="jellyseerr",
-                    kind="MEDIA_AUTO_APPROVED",
-                    body=raw,
-                    dedupe_key=f"wave-{turn}-{movie}",
-                )
-            )
-    await store.accept_mail(mails, now=1.0)
+    turns = 25
+    mails = await approved_in_turns(store, turns=turns)
     looked_up: list[int] = []
     requests_holding = store.requests_holding
 
@@ -258,22 +264,7 @@ async def test_a_backlog_is_read_a_page_at_a_time_not_once_a_wave(
     are read again only once fewer are left than the next wave plans. Twenty movies approved
     twenty-five times over take 25 waves, which read the inbox once each before."""
     Recorder.applied = []
-    movies, turns = 20, 25
-    mails = []
-    for turn in range(turns):
-        for movie in range(movies):
-            body = numbered_movie_request(movie, title="Page", first_tmdb_id=6_000)
-            body["request"]["request_id"] = str(1 + turn * movies + movie)
-            mails.append(
-                IncomingMail(
-                    target="dispatch",
-                    source="jellyseerr",
-                    kind="MEDIA_AUTO_APPROVED",
-                    body=json.dumps(body),
-                    dedupe_key=f"page-{turn}-{movie}",
-                )
-            )
-    await store.accept_mail(mails, now=1.0)
+    mails = await approved_in_turns(store, turns=25)
     reads: list[int] = []
     unapplied_mail = store.unapplied_mail
 
