@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.resources
+import os
+import socket
 import sqlite3
+import tempfile
 import typing
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -21,10 +24,11 @@ from status_tracker.clients import (
     redact_url,
     transport_problem,
 )
+from status_tracker.clients.jellyseerr import JellyseerrClient
 from status_tracker.storage import AsyncioThread, parse_database_url
 from status_tracker.strict import load_json
 
-from .config import Config
+from .config import Config, unknown_variable_problem
 
 TIMEOUT_S = 5.0
 """How long each service may take to answer; a healthy one answers in well under a second."""
@@ -63,7 +67,8 @@ class _NotConfigured(Exception):
 async def check_config(config: Config) -> list[Check]:
     """Try every configured item at once; the checks come back in a fixed order.
 
-    Nothing is written anywhere.
+    Nothing is kept anywhere: the database is only read (to see that SQLite's folder is
+    writable, a temporary file is made in it and removed at once).
     """
     probes: dict[str, Callable[[], Awaitable[str]]] = {
         "database": lambda: _database(config.database_url),
@@ -78,6 +83,7 @@ async def check_config(config: Config) -> list[Check]:
         "radarr": lambda: _arr(
             "Radarr", config.radarr_url, config.radarr_api_key, "deletions stay local"
         ),
+        "jellyseerr": lambda: _jellyseerr(config),
         "shoko": lambda: _shoko(config),
     }
     results: dict[str, Check] = {}
@@ -96,9 +102,89 @@ async def check_config(config: Config) -> list[Check]:
     async with trio.open_nursery() as nursery:
         for item, probe in probes.items():
             nursery.start_soon(run, item, probe)
-    return [Check("settings", "ok", "every ST_ variable has a usable value")] + [
-        results[item] for item in probes
-    ]
+        settings = await _settings(config)
+    return settings + [results[item] for item in probes]
+
+
+async def _settings(config: Config) -> list[Check]:
+    """One failure per ``ST_*`` variable this version does not know, and for a listen address
+    whose host does not resolve; else one line saying all is well."""
+    problems = [unknown_variable_problem(name) for name in config.unknown_variables]
+    with trio.move_on_after(TIMEOUT_S) as resolving:
+        bind = await trio.to_thread.run_sync(bind_problem, config.bind, abandon_on_cancel=True)
+    if resolving.cancelled_caught:
+        bind = f"ST_BIND: the host {config.host!r} did not resolve within {TIMEOUT_S:g} s"
+    if bind:
+        problems.append(bind)
+    if not problems:
+        return [Check("settings", "ok", "every ST_ variable has a usable value")]
+    return [Check("settings", "failed", problem) for problem in problems]
+
+
+def bind_problem(bind: str) -> str | None:
+    """Why the service cannot listen on ``bind`` (host:port) because its host does not resolve,
+    or None. Resolved as the HTTP server does: IPv6 when the host has a colon, else IPv4."""
+    host, _, port = bind.rpartition(":")
+    host = host.replace("[", "").replace("]", "")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.getaddrinfo(host, int(port), family, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return f"ST_BIND: cannot listen on {bind!r}: its host does not resolve ({reason})"
+    return None
+
+
+def sqlite_location_problem(path: str) -> str | None:
+    """Why the service could not create or write the SQLite database at ``path``, or None.
+
+    SQLite writes beside the file (its ``-wal`` and ``-shm`` files), so the folder must be
+    writable, or creatable when it does not exist yet (the service creates it). Tried, not
+    guessed from permission bits (root passes those everywhere): a temporary file, or folder,
+    is made and removed at once.
+    """
+    if path == ":memory:":
+        return None
+    database = Path(os.path.abspath(path))
+    folder = database.parent
+    existing = folder
+    try:
+        while not existing.exists():
+            existing = existing.parent
+    except OSError as exc:
+        return f"ST_DATABASE_URL: cannot look into {existing.parent} ({exc.strerror})"
+    if not existing.is_dir():
+        return f"ST_DATABASE_URL: {existing} is a file, so the folder {folder} cannot exist"
+    try:
+        if existing == folder:
+            descriptor, probe = tempfile.mkstemp(prefix=".status-tracker-check-", dir=folder)
+            os.close(descriptor)
+            os.unlink(probe)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".status-tracker-check-", dir=existing))
+    except OSError as exc:
+        if existing == folder:
+            return f"ST_DATABASE_URL: cannot write in the folder {folder} ({exc.strerror})"
+        return (
+            f"ST_DATABASE_URL: the folder {folder} does not exist and cannot be created "
+            f"in {existing} ({exc.strerror})"
+        )
+    if database.is_dir():
+        return f"ST_DATABASE_URL: {database} is a folder, not a database file"
+    if database.exists() and not os.access(database, os.R_OK | os.W_OK):
+        return f"ST_DATABASE_URL: {database} cannot be written by this user (uid {os.geteuid()})"
+    return None
+
+
+def start_problem(config: Config) -> str | None:
+    """What stops the service from starting as configured although every value parses: a
+    listen address that does not resolve, a SQLite database that cannot be written."""
+    if problem := bind_problem(config.bind):
+        return problem
+    dialect, target = parse_database_url(config.database_url)
+    if dialect == "sqlite":
+        return sqlite_location_problem(target)
+    return None
 
 
 def latest_schema_version() -> int:
@@ -133,6 +219,8 @@ async def _database(url: str) -> str:
 
 
 def _sqlite(path: str) -> str:
+    if problem := sqlite_location_problem(path):
+        raise _Failed(problem)
     if not Path(path).exists():
         return f"no database at {path} yet; it is created at the first start"
     try:
@@ -238,6 +326,29 @@ async def _arr(service: str, url: str | None, api_key: str | None, consequence: 
         key_variable=f"{prefix}_API_KEY",
     )
     return f"{service} {status.get('version', '(version unknown)')} at {redact_url(url)}"
+
+
+async def _jellyseerr(config: Config) -> str:
+    if not config.jellyseerr_url:
+        raise _NotConfigured(
+            "ST_JELLYSEERR_URL", "requests the tracker never heard of are not caught up"
+        )
+    if not config.jellyseerr_api_key:
+        raise _Failed("ST_JELLYSEERR_URL is set but ST_JELLYSEERR_API_KEY is not")
+    # What the reconciler reads, with its key: one request of the list is enough.
+    page = await _get_json(
+        "Jellyseerr",
+        config.jellyseerr_url,
+        "/api/v1/request?take=1&skip=0&filter=all&sort=added",
+        JellyseerrClient.key_header(config.jellyseerr_api_key),
+        key_variable="ST_JELLYSEERR_API_KEY",
+    )
+    info = page.get("pageInfo")
+    total = info.get("results") if isinstance(info, dict) else None
+    counted = ""
+    if isinstance(total, int) and not isinstance(total, bool):
+        counted = f", {total} request{'' if total == 1 else 's'}"
+    return f"Jellyseerr at {redact_url(config.jellyseerr_url)}{counted}"
 
 
 async def _shoko(config: Config) -> str:

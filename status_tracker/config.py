@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import ipaddress
 import math
 import re
@@ -24,6 +25,81 @@ DEFAULT_TRUSTED_PROXIES = "127.0.0.1,::1"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 STALLED_ACTIONS = ("none", "notify", "research")
+
+SECRET_SETTINGS = (
+    "ST_DATABASE_URL",
+    "ST_WEBHOOK_TOKEN",
+    "ST_API_TOKEN",
+    "ST_VIEW_TOKEN",
+    "ST_QBITTORRENT_PASSWORD",
+    "ST_JELLYFIN_API_KEY",
+    "ST_SHOKO_API_KEY",
+    "ST_SONARR_API_KEY",
+    "ST_RADARR_API_KEY",
+    "ST_JELLYSEERR_API_KEY",
+    "ST_NOTIFY_URLS",
+    "ST_NOTIFY_USERS",
+)
+"""The settings that may also be read from the file ``NAME_FILE`` names."""
+
+SETTINGS: frozenset[str] = frozenset(
+    {
+        *SECRET_SETTINGS,
+        *(f"{name}_FILE" for name in SECRET_SETTINGS),
+        "ST_BIND",
+        "ST_QBITTORRENT_URL",
+        "ST_QBITTORRENT_USERNAME",
+        "ST_JELLYFIN_URL",
+        "ST_SHOKO_URL",
+        "ST_SONARR_URL",
+        "ST_RADARR_URL",
+        "ST_JELLYSEERR_URL",
+        "ST_RECONCILE_INTERVAL_S",
+        "ST_STALLED_ACTION",
+        "ST_STALLED_AFTER_S",
+        "ST_POLL_ACTIVE_S",
+        "ST_POLL_IDLE_S",
+        "ST_VERIFY_INTERVAL_S",
+        "ST_STUCK_AFTER_S",
+        "ST_MAX_INFLIGHT_WEBHOOKS",
+        "ST_MAX_CONCURRENT_REQUESTS",
+        "ST_BODY_TIMEOUT_S",
+        "ST_KEEP_ALIVE_S",
+        "ST_SESSION_DAYS",
+        "ST_TRUSTED_PROXIES",
+        "ST_ALLOWED_ORIGINS",
+        "ST_LOG_LEVEL",
+        "ST_LOG_FORMAT",
+        "ST_NOTIFY_EVENTS",
+        "ST_NOTIFY_BATCH_S",
+        "ST_PUBLIC_URL",
+        "ST_JELLYFIN_PUBLIC_URL",
+        "ST_JELLYSEERR_PUBLIC_URL",
+        "ST_SONARR_PUBLIC_URL",
+        "ST_RADARR_PUBLIC_URL",
+        "ST_QBITTORRENT_PUBLIC_URL",
+        "ST_METRICS_PUBLIC",
+        "ST_URL_BASE",
+    }
+)
+"""Every ``ST_*`` variable ``Config.from_env`` reads."""
+
+NOT_SETTINGS: frozenset[str] = frozenset(
+    {
+        "ST_ENTRYPOINT_ROOT",  # docker/entrypoint.sh, in its tests
+        "ST_TEST_POSTGRES_URL",
+        "ST_FUZZ_EXAMPLES",
+        "ST_FUZZ_RANDOM",
+        "ST_FUZZ_REPORT",
+        "ST_SCHEMATHESIS_EXAMPLES",
+        "ST_SCHEMATHESIS_REPORT",
+    }
+)
+"""``ST_*`` variables that the image's entrypoint or the test suite reads, not the service: set
+beside the settings, they are not reported as unknown."""
+
+KEYED_SERVICES = ("JELLYFIN", "SONARR", "RADARR", "JELLYSEERR")
+"""The services whose ``ST_*_URL`` is of no use without their ``ST_*_API_KEY``."""
 
 T = typing.TypeVar("T")
 
@@ -84,11 +160,13 @@ class Config:
     radarr_public_url: str | None = None
     qbittorrent_public_url: str | None = None
     metrics_public: bool = False
+    url_base: str = ""
+    unknown_variables: tuple[str, ...] = ()
+    """The ``ST_*`` variables set that this version does not read (``find_unknown_variables``)."""
 
     @property
     def notifications_configured(self) -> bool:
         return bool(self.notify_urls or self.notify_users)
-    url_base: str = ""
 
     @property
     def link_addresses(self) -> ServiceAddresses:
@@ -191,6 +269,9 @@ class Config:
             raise ConfigError(
                 "ST_DATABASE_URL must be sqlite:///path.db or postgresql://user@host:port/db"
             )
+        if not database_url.startswith("sqlite:"):
+            _check_postgresql_url(database_url)
+        unknown = find_unknown_variables(env)
         config = cls(
             database_url=database_url,
             bind=bind,
@@ -238,14 +319,19 @@ class Config:
             qbittorrent_public_url=url("ST_QBITTORRENT_PUBLIC_URL"),
             metrics_public=flag("ST_METRICS_PUBLIC", False),
             url_base=url_base(),
+            unknown_variables=unknown,
         )
         if config.view_token is not None and config.view_token in (
             config.api_token,
             config.webhook_token,
         ):
             raise ConfigError("ST_VIEW_TOKEN must differ from ST_API_TOKEN and ST_WEBHOOK_TOKEN")
-        if config.jellyfin_url and not config.jellyfin_api_key:
-            raise ConfigError("ST_JELLYFIN_URL is set but ST_JELLYFIN_API_KEY is not")
+        for service in KEYED_SERVICES:
+            lower = service.lower()
+            if getattr(config, f"{lower}_url") and not getattr(config, f"{lower}_api_key"):
+                raise ConfigError(
+                    _missing_key(f"ST_{service}_URL", f"ST_{service}_API_KEY", unknown)
+                )
         return config
 
     def secret_values(self) -> list[str]:
@@ -296,6 +382,73 @@ class Config:
     @property
     def port(self) -> int:
         return int(self.bind.rpartition(":")[2])
+
+
+def find_unknown_variables(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The ``ST_*`` variables in ``env`` that this version does not read, sorted: a misspelt
+    name, or one a past or future version knew."""
+    return tuple(
+        sorted(
+            name
+            for name in env
+            if name.startswith("ST_") and name not in SETTINGS and name not in NOT_SETTINGS
+        )
+    )
+
+
+def closest_setting(name: str) -> str | None:
+    """The known setting ``name`` most likely misspells, if any is close."""
+    matches = difflib.get_close_matches(name, sorted(SETTINGS), n=1)
+    return matches[0] if matches else None
+
+
+def unknown_variable_problem(name: str) -> str:
+    """What is wrong with the unknown variable ``name``, with the setting it may misspell."""
+    closest = closest_setting(name)
+    hint = f" (did you mean {closest}?)" if closest else ""
+    return f"{name} is not a setting of this version{hint}"
+
+
+def _missing_key(url_variable: str, key_variable: str, unknown: tuple[str, ...]) -> str:
+    message = f"{url_variable} is set but {key_variable} is not"
+    misspelt = [
+        name for name in unknown if closest_setting(name) in (key_variable, f"{key_variable}_FILE")
+    ]
+    if misspelt:
+        message += f" ({misspelt[0]} is set: did you mean {closest_setting(misspelt[0])}?)"
+    return message
+
+
+_PERCENT_ENCODING_HINT = "a / ? or # in the user name or password must be written %2F %3F %23"
+
+
+def _check_postgresql_url(url: str) -> None:
+    """Refuse a PostgreSQL URL asyncpg could not use: a host or port that does not parse, or no
+    database name (the server would choose one). The message never shows the URL: it may hold
+    a password.
+
+    Raises:
+        ConfigError: naming ST_DATABASE_URL and what is wrong.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        # asyncpg takes several hosts, each with its own port: host1:5432,host2:5433.
+        hosts = parts.netloc.rpartition("@")[2]
+        for host in hosts.split(",") if hosts else ():
+            if urllib.parse.urlsplit(f"//{host}").port == 0:
+                raise ValueError("port 0")
+    except ValueError:
+        raise ConfigError(
+            "ST_DATABASE_URL is not a usable postgresql:// URL: its host or port does not parse "
+            "(the port must be a number from 1 to 65535, an IPv6 address goes in [brackets]; "
+            f"{_PERCENT_ENCODING_HINT})"
+        ) from None
+    query = urllib.parse.parse_qs(parts.query)
+    if not parts.path.strip("/") and not (query.get("database") or query.get("dbname")):
+        raise ConfigError(
+            "ST_DATABASE_URL names no database: end it with the database's name, as in "
+            "postgresql://user@host:port/db"
+        )
 
 
 def _read_secret_file(variable: str, path: str) -> str:

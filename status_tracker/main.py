@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 import trio
 
+from .checks import start_problem
 from .cli import first_leaf, parse_arguments, run_command
-from .config import Config, ConfigError
+from .config import Config, ConfigError, closest_setting
 from .extras import postgresql_missing
 from .logs import Redactor, configure_logging
 from .system import running_service
@@ -66,11 +67,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"status-tracker: {exc}", file=sys.stderr)
         return 2
     redact = configure_logging(config)
+    if config.unknown_variables and arguments.command != "check-config":
+        # Not an error: a variable a past or future version knew must not stop a restart.
+        logger.warning(
+            "ignoring variables that are not settings of this version: %s",
+            ", ".join(map(_with_closest_setting, config.unknown_variables)),
+        )
     if arguments.command != "backup" and (missing := postgresql_missing(config.database_url)):
         print(f"status-tracker: {missing}", file=sys.stderr)
         return 2
     if arguments.command is not None:
         return run_command(arguments, config, redact)
+    if problem := start_problem(config):
+        print(f"status-tracker: {problem}", file=sys.stderr)
+        return 2
     share_the_interpreter(config)
     try:
         trio.run(serve, config, redact)
@@ -83,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return 0
+
+
+def _with_closest_setting(name: str) -> str:
+    closest = closest_setting(name)
+    return f"{name} (did you mean {closest}?)" if closest else name
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.cli.support import run_cli, run_cli_async
+from tests.cli.support import run_cli, run_cli_async, run_where_read_only
 from tests.support.service import started_service
 
 
@@ -85,3 +85,21 @@ def test_an_unknown_token_name_is_a_usage_error(tmp_path: Path) -> None:
 
     assert done.status == 2
     assert "invalid choice: 'view'" in done.stderr
+
+
+def test_tokens_in_a_read_only_folder_is_one_line_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    database = folder / "status-tracker.db"
+    database.touch()
+
+    done = run_where_read_only(
+        folder, "tokens", cwd=tmp_path, ST_DATABASE_URL=f"sqlite:///{database}"
+    )
+
+    assert done.status == 2, done.output
+    assert done.stdout == ""
+    assert done.stderr.startswith(
+        f"status-tracker: ST_DATABASE_URL: cannot write in the folder {folder} ("
+    )
+    assert done.stderr.count("\n") == 1, done.stderr

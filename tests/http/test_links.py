@@ -16,8 +16,10 @@ def test_a_link_address_is_the_public_url_else_the_url_the_service_is_reached_at
     config = Config.from_env(
         {
             "ST_SONARR_URL": "http://sonarr:8989",
+            "ST_SONARR_API_KEY": "key",
             "ST_SONARR_PUBLIC_URL": "https://home.example/sonarr/",
             "ST_RADARR_URL": "http://radarr:7878/",
+            "ST_RADARR_API_KEY": "key",
             "ST_QBITTORRENT_PUBLIC_URL": "https://home.example/qbittorrent",
             "ST_JELLYFIN_URL": "http://jellyfin:8096",
             "ST_JELLYFIN_API_KEY": "key",
