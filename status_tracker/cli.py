@@ -1,4 +1,5 @@
-"""The command line: no command serves; ``check-config``, ``tokens`` and ``backup`` help run it."""
+"""The command line: no command serves; ``check-config``, ``tokens``, ``backup`` and ``restore``
+help run it."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import trio
 
 from status_tracker.storage import StorageError, open_store, parse_database_url
 
-from .backup import BackupFailed, BackupRefused, backup
-from .checks import check_config
+from .backup import BackupFailed, BackupRefused, backup, restore
+from .checks import check_config, sqlite_location_problem
 from .config import Config
 from .logs import Redactor
 from .tokens import TOKEN_NAMES, rotate_token, stored_token, variable_of
@@ -36,7 +37,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=PROG,
         usage="%(prog)s [-h] [--version] "
-        "[check-config | tokens [--rotate {webhook,api}] | backup PATH]",
+        "[check-config | tokens [--rotate {webhook,api}] | backup PATH | restore BACKUP]",
         description="Follows media requests from Jellyseerr to playable in Jellyfin. "
         "Without a command, runs the service until SIGINT or SIGTERM.",
         epilog="Settings are ST_* environment variables (see the README); "
@@ -68,6 +69,16 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "For PostgreSQL use pg_dump.",
     )
     copy.add_argument("path", metavar="PATH", type=Path, help="the new file to write")
+    put_back = commands.add_parser(
+        "restore",
+        help="put a backup in place of the SQLite database (the service stopped)",
+        description="Check BACKUP (SQLite's integrity check; a status-tracker database this "
+        "version can open), then put it in place of the SQLite database: the -wal and -shm "
+        "files a crash left beside the database are removed, and the copy is renamed into "
+        "place whole. Refused while the service (or any process) has the database open. "
+        "For PostgreSQL use pg_restore.",
+    )
+    put_back.add_argument("backup", metavar="BACKUP", type=Path, help="the backup to restore")
     return parser.parse_args(argv)
 
 
@@ -78,6 +89,9 @@ def run_command(arguments: argparse.Namespace, config: Config, redact: Redactor)
             return trio.run(_check_config, config, redact)
         if arguments.command == "tokens":
             return _tokens(config, arguments.rotate)
+        if arguments.command == "restore":
+            print(restore(config.database_url, arguments.backup))
+            return 0
         print(backup(config.database_url, arguments.path))
     except Exception as error:
         cause = first_leaf(error)
@@ -119,6 +133,9 @@ def _tokens(config: Config, rotate: str | None) -> int:
             f"there is no database at {path}; the service creates it and its tokens "
             "at the first start (or ST_DATABASE_URL names another database)"
         )
+    if dialect == "sqlite" and (problem := sqlite_location_problem(path)):
+        # Opening the store writes (WAL files, migrations), even only to show the tokens.
+        raise _Refused(problem)
     configured = {"webhook": config.webhook_token, "api": config.api_token}
     if rotate is not None and configured[rotate]:
         raise _Refused(

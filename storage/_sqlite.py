@@ -1,11 +1,15 @@
 """SQLite driver: the embedded default. WAL; a writer connection and two readers in threads;
-reads of a few rows by key, and small write transactions, on the event loop."""
+reads of a few rows by key, and small write transactions, on the event loop. The file removed
+or replaced under it, or opened read-only, is an outage that ends when it is back, writable:
+the connections are then opened again."""
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sqlite3
+import stat
 import sys
 import time
 import typing
@@ -22,6 +26,10 @@ from ._store import MIGRATIONS_TABLE, DatabaseUnavailable, Migration, Rows, Stor
 # read-only, I/O error, full disk, cannot open, lock protocol) rather than that one statement
 # was wrong: https://www.sqlite.org/rescode.html
 _OUTAGE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+_REOPEN_CODES = frozenset({8, 10, 14})
+"""Read-only, I/O error, cannot open: outages that the connections open now may never see end
+(a file opened read-only stays so after ``chmod``; a failed disk's descriptor stays failed), so
+the connections are opened again before the next try."""
 _BUSY = 5
 _BUSY_TIMEOUT_MS = 30_000
 _READERS = 2
@@ -80,6 +88,26 @@ def _outage(exc: BaseException) -> DatabaseUnavailable | None:
     return None
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path``, or None when there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` empty, readable by its owner only (it holds the generated tokens), unless
+    it exists: an existing file keeps the mode its owner gave it. SQLite gives the ``-wal`` and
+    ``-shm`` files it creates beside it the same mode."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)  # no connection is open on it yet: no lock is let go of
+
+
 def _rows(cursor: sqlite3.Cursor) -> Rows:
     """Every row the statement gives, as a dict by column name."""
     if cursor.description is None:
@@ -110,38 +138,83 @@ class SqliteDriver:
     dialect = "sqlite"
 
     def __init__(self, path: str) -> None:
+        self._path = path
+        self._file: tuple[int, int] | None = None
+        """The database file the connections write (device, inode); None for ``:memory:``."""
+        self._log: tuple[int, int] | None = None
+        """Its ``-wal`` file, once there is one."""
+        self._shm: tuple[int, int] | None = None
+        """Its ``-shm`` file, likewise."""
+        self._reopen: str | None = None
+        """Why the connections must be opened again before they are used, if they must."""
+        self._migrations: Sequence[Migration] = ()
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = self._connect(path)
-        self._use_wal(self._writer)
-        # FULL: an accepted webhook survives power loss, not only a killed process.
-        self._writer.execute("PRAGMA synchronous=FULL")
-        # Two readers: a title search's count reads beside its page (SQLite lets go of the GIL
-        # while it searches), and neither waits behind the other.
-        self._readers = [self._connect(path) for _ in range(_READERS)]
-        # Reads of a few rows by key run on the event loop: a thread hand-off costs ten times
-        # such a read (~110 against ~10 us), and the dispatcher makes several per wave. WAL
-        # readers wait for no writer; should this one be told "busy" all the same, it never
-        # waits on the loop: the read goes to the reader thread.
-        self._keyed_reader = self._connect(path, busy_timeout_ms=0)
-        # Likewise a small write transaction: in a webhook burst, handed to a thread, one took
-        # 5 ms for 1.3 ms of work (the hand-off both ways, the GIL taken back after each
-        # statement), and the webhooks' 200s wait for it. Told "busy" (another process
-        # writes), it goes to the writer thread, which waits out the busy timeout.
-        self._inline_writer = self._connect(path)
-        self._inline_writer.execute("PRAGMA synchronous=FULL")
-        self._inline_writer.execute("PRAGMA wal_autocheckpoint=0")
-        # Only now: setting those reads the file, which another process starting on it at the
-        # same moment may hold locked for a while (switching it to WAL, migrating).
-        self._inline_writer.execute("PRAGMA busy_timeout=0")
+            _create_private(path)
+        # SQLite puts the log and its index beside the file a symbolic link leads to.
+        beside = path if path == ":memory:" else os.path.realpath(path)
+        self._log_path = f"{beside}-wal"
+        self._shm_path = f"{beside}-shm"
         self._inline_paused_until = -math.inf
         self._inline_s = 0.0  # how long an inline transaction takes, smoothed
         self._inline_since_thread = 0
+        self._open_connections()
         self._write_limiter = trio.CapacityLimiter(1)
         # The writer thread's own: Trio's default limiter is shared (name look-ups take it,
         # and keep it while they hang), and writes must not queue behind them.
         self._writer_thread = trio.CapacityLimiter(1)
         self._read_limiter = trio.CapacityLimiter(_READERS)
+
+    def _open_connections(self) -> None:
+        """Open every connection, and note which file they write."""
+        opened: list[sqlite3.Connection] = []
+
+        def connect(*, busy_timeout_ms: int = _BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+            opened.append(self._connect(self._path, busy_timeout_ms=busy_timeout_ms))
+            return opened[-1]
+
+        try:
+            writer = connect()
+            self._use_wal(writer)
+            # FULL: an accepted webhook survives power loss, not only a killed process.
+            writer.execute("PRAGMA synchronous=FULL")
+            file = None if self._path == ":memory:" else _identity(self._path)
+            # Two readers: a title search's count reads beside its page (SQLite lets go of the
+            # GIL while it searches), and neither waits behind the other.
+            readers = [connect() for _ in range(_READERS)]
+            # Reads of a few rows by key run on the event loop: a thread hand-off costs ten
+            # times such a read (~110 against ~10 us), and the dispatcher makes several per
+            # wave. WAL readers wait for no writer; should this one be told "busy" all the
+            # same, it never waits on the loop: the read goes to the reader thread.
+            keyed_reader = connect(busy_timeout_ms=0)
+            # Likewise a small write transaction: in a webhook burst, handed to a thread, one
+            # took 5 ms for 1.3 ms of work (the hand-off both ways, the GIL taken back after
+            # each statement), and the webhooks' 200s wait for it. Told "busy" (another
+            # process writes), it goes to the writer thread, which waits out the busy timeout.
+            inline_writer = connect()
+            inline_writer.execute("PRAGMA synchronous=FULL")
+            inline_writer.execute("PRAGMA wal_autocheckpoint=0")
+            # Only now: setting those reads the file, which another process starting on it at
+            # the same moment may hold locked for a while (switching it to WAL, migrating).
+            inline_writer.execute("PRAGMA busy_timeout=0")
+        except BaseException:
+            for connection in opened:
+                connection.close()
+            raise
+        self._writer = writer
+        self._readers = readers
+        self._keyed_reader = keyed_reader
+        self._inline_writer = inline_writer
+        self._file = file
+        self._log = self._shm = None
+        if file is not None:
+            self._log = _identity(self._log_path)
+            self._shm = _identity(self._shm_path)
+
+    def _close_connections(self) -> None:
+        """Close every connection (again: closing a closed one does nothing)."""
+        for connection in (self._writer, self._inline_writer, self._keyed_reader, *self._readers):
+            connection.close()
 
     @staticmethod
     def _use_wal(connection: sqlite3.Connection) -> None:
@@ -162,27 +235,45 @@ class SqliteDriver:
 
     @staticmethod
     def _connect(path: str, *, busy_timeout_ms: int = _BUSY_TIMEOUT_MS) -> sqlite3.Connection:
+        # mode=rw: never create the file (``__init__`` created a missing one, private; a
+        # reopen must not put an empty database where the user's was).
+        target = path if path == ":memory:" else f"{Path(path).absolute().as_uri()}?mode=rw"
         # Trio's thread cache does not pin a thread to a connection; the limiters serialise use.
-        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        connection = sqlite3.connect(
+            target, check_same_thread=False, isolation_level=None, uri=path != ":memory:"
+        )
         connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         return connection
 
     async def fetch(
         self, sql: str, args: Sequence[Any] = (), *, keyed: bool = False, custom_plan: bool = False
     ) -> Rows:
-        if keyed:
+        if self._reopen is not None:
             await trio.lowlevel.checkpoint()
-            with _busy_passed_over():
-                return _rows(self._keyed_reader.execute(sql, tuple(args)))
-        return await trio.to_thread.run_sync(
-            self._fetch, sql, tuple(args), limiter=self._read_limiter
-        )
+            raise DatabaseUnavailable(self._reopen)
+        try:
+            if keyed:
+                await trio.lowlevel.checkpoint()
+                with _busy_passed_over():
+                    return _rows(self._keyed_reader.execute(sql, tuple(args)))
+            return await trio.to_thread.run_sync(
+                self._fetch, sql, tuple(args), limiter=self._read_limiter
+            )
+        except DatabaseUnavailable as exc:
+            self._note(exc)
+            raise
 
     def _fetch(self, sql: str, args: tuple[Any, ...]) -> Rows:
+        if self._reopen is not None:
+            raise DatabaseUnavailable(self._reopen)
         reader = self._readers.pop()  # the limiter lets no more threads in than there are readers
         try:
             with _outages_raised():
-                return _rows(reader.execute(sql, args))
+                rows = _rows(reader.execute(sql, args))
+                # Here too (a thread hand-off costs ~100 times the check): /health reads this
+                # way, and tells of a removed file with no write needed.
+                self._still_at_path()
+                return rows
         finally:
             self._readers.append(reader)
 
@@ -190,17 +281,154 @@ class SqliteDriver:
         self, items: Sequence[Sequence[Statement]], *, in_place: bool = True
     ) -> list[list[Rows] | Exception]:
         async with self._write_limiter:  # taking it is a checkpoint: inline needs no other
-            if in_place and self._inline(items):
-                started = time.monotonic()
-                try:
-                    with _busy_passed_over():
-                        results = self._apply_in_transaction(self._inline_writer, items)
-                        self._inline_since_thread += 1
-                        return results
-                finally:
-                    self._inline_took(time.monotonic() - started)
-            self._inline_since_thread = 0
-            return await trio.to_thread.run_sync(self._apply, items, limiter=self._writer_thread)
+            if self._reopen is not None:
+                await self._reopen_connections()
+            try:
+                return await self._apply_now(items, in_place=in_place)
+            except DatabaseUnavailable as exc:
+                self._note(exc)
+                raise
+
+    async def _apply_now(
+        self, items: Sequence[Sequence[Statement]], *, in_place: bool
+    ) -> list[list[Rows] | Exception]:
+        if in_place and self._inline(items):
+            started = time.monotonic()
+            try:
+                with _busy_passed_over():
+                    results = self._apply_in_transaction(self._inline_writer, items)
+                    self._inline_since_thread += 1
+                    return results
+            finally:
+                self._inline_took(time.monotonic() - started)
+        self._inline_since_thread = 0
+        return await trio.to_thread.run_sync(self._apply, items, limiter=self._writer_thread)
+
+    def _note(self, outage: DatabaseUnavailable) -> None:
+        """Remember to open the connections again when ``outage`` is one they may not see end."""
+        if getattr(outage.__cause__, "sqlite_errorcode", 0) & 0xFF in _REOPEN_CODES:
+            self._reopen = str(outage)
+
+    def _still_at_path(self) -> None:
+        """Raise ``DatabaseUnavailable`` unless the database file and its ``-wal`` at the path
+        are still the files the connections write.
+
+        SQLite goes on writing into a file removed (or replaced) under it, and answers as if
+        all were well: what it commits is lost with the file. Checked once per transaction,
+        after its COMMIT and before it is reported done (a stat of each file: 3 us in all,
+        measured, against 0.5-1.5 ms for the transaction and its sync), so that a transaction
+        that went to a removed file is reported failed (503), never stored (200).
+        """
+        if self._file is None:
+            return
+        if self._log is None:  # a new database has its log from its first write on
+            self._log = _identity(self._log_path)
+            self._shm = _identity(self._shm_path)
+            moved = _identity(self._path) != self._file
+        else:
+            moved = _identity(self._path) != self._file or _identity(self._log_path) != self._log
+        if moved:
+            self._reopen = (
+                f"SQLite: the database file {self._path} (or its -wal) was removed or "
+                "replaced while the service was using it; writes are refused until the "
+                "database is back at that path"
+            )
+            raise DatabaseUnavailable(self._reopen)
+
+    async def _reopen_connections(self) -> None:
+        """Open the connections again (the write limiter held): see ``_reconnect``."""
+        # Reads in flight on the old connections end first; new ones are refused meanwhile
+        # (``_reopen`` is set), so that none uses a connection being closed.
+        borrowers: list[object] = []
+        try:
+            for _ in range(_READERS):
+                borrower = object()
+                await self._read_limiter.acquire_on_behalf_of(borrower)
+                borrowers.append(borrower)
+            try:
+                await trio.to_thread.run_sync(self._reconnect, limiter=self._writer_thread)
+            except DatabaseUnavailable as exc:
+                self._reopen = str(exc)
+                raise
+            self._reopen = None
+        finally:
+            for borrower in borrowers:
+                self._read_limiter.release_on_behalf_of(borrower)
+
+    def _reconnect(self) -> None:
+        """Close the connections, and open new ones on the file at the path, if there is one
+        and it is a status-tracker database: the file put back in place of one removed, or
+        the same file, writable again."""
+        # Closed first: the last connection to a database to close checkpoints its log into it
+        # (its -wal alone removed: what the log held is kept), then deletes the files named
+        # DB-wal and DB-shm, by name (SQLite skips both when the database itself was
+        # removed). Were the new connections open by then, those would be theirs.
+        self._close_connections()
+        if self._file is not None and _identity(self._path) != self._file:
+            self._remove_old_log()
+        if _identity(self._path) is None:
+            # No new, empty database is created here: it would hide the loss (/health
+            # healthy, new webhooks stored beside none of the old, the generated tokens the
+            # senders use gone), and a copy put back later would overwrite what it took in. A
+            # missing file is also often a volume not mounted (yet): a database created on
+            # the bare mount point would vanish when it is mounted.
+            raise DatabaseUnavailable(
+                f"SQLite: there is no database file at {self._path} (it was removed or "
+                "replaced): put the database back (status-tracker restore BACKUP) and the "
+                "service resumes by itself"
+            )
+        with _outages_raised():
+            self._share_mode_with_log()
+            self._open_connections()
+            self._adopt()
+
+    def _remove_old_log(self) -> None:
+        """Remove the ``-wal`` and ``-shm`` files the closed connections used, when their
+        database is no longer at the path: SQLite leaves them beside a database that was
+        removed, and would replay that log into the file put in its place (a copy restored
+        by hand), which it corrupts, or undoes."""
+        for beside, identity in ((self._log_path, self._log), (self._shm_path, self._shm)):
+            if identity is not None and _identity(beside) == identity:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(beside)
+
+    def _share_mode_with_log(self) -> None:
+        """Give a ``-wal`` or ``-shm`` file that cannot be written the database file's mode,
+        when that can be written: SQLite creates them with the database's mode, so a database
+        opened read-only leaves them read-only, and they would keep every new connection
+        read-only after the database itself is made writable again."""
+        if not os.access(self._path, os.W_OK):
+            return
+        mode = stat.S_IMODE(os.stat(self._path).st_mode)
+        for beside in (self._log_path, self._shm_path):
+            if os.path.exists(beside) and not os.access(beside, os.W_OK):
+                with contextlib.suppress(OSError):  # not this user's: the next write says so
+                    os.chmod(beside, mode)
+
+    def _adopt(self) -> None:
+        """Check that the newly opened file is a status-tracker database this version can
+        use, and migrate it when it is older (a copy put back), as a start would."""
+        if not self._migrations:
+            return
+        found = self._writer.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if found is None:
+            raise DatabaseUnavailable(
+                f"SQLite: the file at {self._path} is not a status-tracker database (it has no "
+                "schema_migrations table): put the database back"
+            )
+        (version,) = self._writer.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        known = max(migration.version for migration in self._migrations)
+        if version is not None and version > known:
+            raise DatabaseUnavailable(
+                f"SQLite: the database at {self._path} has schema version {version}, newer "
+                f"than this status-tracker knows ({known})"
+            )
+        try:
+            self._migrate(self._migrations)
+        except StorageError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
 
     def _inline(self, items: Sequence[Sequence[Statement]]) -> bool:
         """Whether ``items`` go in place: few statements, no recent inline write was slow, and
@@ -230,7 +458,6 @@ class SqliteDriver:
         try:
             together: list[list[Rows] | Exception] = [_run(connection, s) for s in items]
             connection.execute("COMMIT")
-            return together
         except Exception as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
@@ -240,6 +467,9 @@ class SqliteDriver:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+        else:
+            self._still_at_path()
+            return together
         results: list[list[Rows] | Exception] = []
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -261,12 +491,14 @@ class SqliteDriver:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+        self._still_at_path()
         return results
 
     async def migrate(self, migrations: Sequence[Migration]) -> list[int]:
         return await trio.to_thread.run_sync(self._migrate, migrations, limiter=self._write_limiter)
 
     def _migrate(self, migrations: Sequence[Migration]) -> list[int]:
+        self._migrations = migrations  # a file put back in place of this one is migrated too
         connection = self._writer
         applied: list[int] = []
         try:
@@ -297,11 +529,9 @@ class SqliteDriver:
             if outage is not None:
                 raise outage from exc
             raise StorageError(f"SQLite: migrating failed: {exc}") from exc
+        with _outages_raised():
+            self._still_at_path()
         return applied
 
     async def aclose(self) -> None:
-        self._writer.close()
-        self._inline_writer.close()
-        for reader in self._readers:
-            reader.close()
-        self._keyed_reader.close()
+        self._close_connections()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,18 @@ async def test_postgresql_is_pointed_to_pg_dump(postgres_url: str, tmp_path: Pat
     assert done.stderr.count("\n") == 1
     assert "pg_dump" in done.stderr
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """It holds the tokens, as the database does."""
+    database = tmp_path / "status-tracker.db"
+    with sqlite3.connect(database) as made:
+        made.execute("CREATE TABLE requests (id INTEGER PRIMARY KEY, title TEXT)")
+        made.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)")
+    database.chmod(0o644)
+
+    done = run_cli("backup", "copy.db", cwd=tmp_path, ST_DATABASE_URL=f"sqlite:///{database}")
+
+    assert done.status == 0, done.output
+    assert stat.S_IMODE((tmp_path / "copy.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.stat().st_mode) == 0o644
