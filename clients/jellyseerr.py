@@ -46,6 +46,12 @@ class SeerrRequest:
     requested_at: float | None
     arr_id: int | None
     jellyfin_id: str | None
+    season_statuses: tuple[tuple[int, int], ...] = ()
+    """(season number, MediaRequestStatus) of each requested season (``seasons[].status``)."""
+    media_seasons: tuple[tuple[int, int], ...] | None = None
+    """(season number, MediaStatus) of the show's seasons (``media.seasons``), which only
+    ``GET /api/v1/request/{id}`` gives: read for a TV request in flight whose show is processing
+    or partially available (``needs_media_seasons``); None when not read."""
 
 
 @typing.final
@@ -76,11 +82,13 @@ def request_from_wire(value: object) -> SeerrRequest:
     if media_type not in ("movie", "tv"):
         media_type = media.text("mediaType", REQUIRED)
     seasons = []
+    statuses = []
     for item in fields.items("seasons"):
         season = fields.child(item, "a season request")
         number = season.optional_integer("seasonNumber")
         if number is not None:
             seasons.append(number)
+            statuses.append((number, season.integer("status", 0, minimum=0, maximum=99)))
     user = fields.mapping("requestedBy")
     return SeerrRequest(
         id=fields.identifier("id"),
@@ -94,7 +102,50 @@ def request_from_wire(value: object) -> SeerrRequest:
         requested_at=parse_time(fields.optional_text("createdAt")),
         arr_id=media.optional_identifier("externalServiceId"),
         jellyfin_id=media.optional_text("jellyfinMediaId") or None,
+        season_statuses=tuple(sorted(set(statuses))),
     )
+
+
+def media_seasons_from_wire(value: object) -> tuple[tuple[int, int], ...]:
+    """(season number, MediaStatus) of ``media.seasons`` in ``GET /api/v1/request/{id}``."""
+    fields = WireObject(value, service=_SERVICE, what="a request")
+    media = fields.child(fields.mapping("media"), "a request's media")
+    found = set()
+    for item in media.items("seasons"):
+        season = media.child(item, "a season")
+        number = season.optional_integer("seasonNumber")
+        if number is not None:
+            found.add((number, season.integer("status", MEDIA_UNKNOWN, minimum=0, maximum=99)))
+    return tuple(sorted(found))
+
+
+def needs_media_seasons(request: SeerrRequest) -> bool:
+    """Whether only the show's own seasons tell if this request is still in flight.
+
+    A TV request pending or approved whose show is processing or partially available: that
+    status is the whole show's (a season nobody asked for is enough to make it partial), and
+    Jellyseerr before 2.6 keeps a finished request approved for good. Not when Seerr already
+    completed each of its season requests (2.6+).
+    """
+    return (
+        request.media_type == "tv"
+        and request.status in (PENDING, APPROVED)
+        and request.media_status in (MEDIA_PROCESSING, MEDIA_PARTIAL)
+        and any(status != COMPLETED for _, status in request.season_statuses)
+    )
+
+
+def _version(value: object) -> tuple[object, ...] | None:
+    """What changes with a request's or its media's seasons, as listed: None when unknown."""
+    if not isinstance(value, dict) or not isinstance(media := value.get("media"), dict):
+        return None
+    stamps = (
+        value.get("updatedAt"),
+        media.get("updatedAt"),
+        media.get("lastSeasonChange"),
+        media.get("status"),
+    )
+    return stamps if any(isinstance(stamp, str) for stamp in stamps) else None
 
 
 @typing.final
@@ -103,9 +154,17 @@ class JellyseerrClient(KeyedService):
 
     service_name = _SERVICE
 
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._media_seasons: dict[int, tuple[tuple[object, ...], tuple[tuple[int, int], ...]]] = {}
+        """Per request id: the listed version it was read at and its media's seasons."""
+
     async def requests(self) -> list[SeerrRequest]:
-        """Every request, page by page (newest first)."""
+        """Every request, page by page (newest first); for a TV request whose show is processing
+        or partially available, its show's seasons too (``needs_media_seasons``): one more
+        read per such request, again only when the list shows it or its media changed."""
         found: list[SeerrRequest] = []
+        versions: dict[int, tuple[object, ...] | None] = {}
         for page in range(MAX_PAGES):
             body = await self._get(
                 "/api/v1/request",
@@ -119,12 +178,39 @@ class JellyseerrClient(KeyedService):
             )
             envelope = WireObject(body, service=_SERVICE, what="a request page")
             results = envelope.items("results")
-            found.extend(request_from_wire(item) for item in results)
+            for item in results:
+                request = request_from_wire(item)
+                found.append(request)
+                versions[request.id] = _version(item)
             info = envelope.child(envelope.mapping("pageInfo"), "page info")
             total = info.integer("results", 0)
             if not results or len(found) >= total:
                 break
-        return found
+        completed = [await self._with_media_seasons(r, versions.get(r.id)) for r in found]
+        for request_id in set(self._media_seasons) - set(versions):
+            del self._media_seasons[request_id]
+        return completed
+
+    async def _with_media_seasons(
+        self, request: SeerrRequest, version: tuple[object, ...] | None
+    ) -> SeerrRequest:
+        """``request`` with its show's seasons when it needs them (``needs_media_seasons``),
+        read from ``GET /api/v1/request/{id}`` unless read at this version already; as it is
+        when the request is gone meanwhile (404)."""
+        if not needs_media_seasons(request):
+            self._media_seasons.pop(request.id, None)
+            return request
+        known = self._media_seasons.get(request.id)
+        if known is not None and version is not None and known[0] == version:
+            return attrs.evolve(request, media_seasons=known[1])
+        response = await self._send("GET", f"/api/v1/request/{request.id}", headers=self._headers)
+        self._check_auth(response)
+        if response.status_code == httpx.codes.NOT_FOUND:
+            return request
+        seasons = media_seasons_from_wire(self._json(response, dict))
+        if version is not None:
+            self._media_seasons[request.id] = (version, seasons)
+        return attrs.evolve(request, media_seasons=seasons)
 
     async def title_of(self, media_type: str, tmdb_id: int) -> SeerrTitle | None:
         """A movie's or series' title and year, or None when Jellyseerr cannot find it."""

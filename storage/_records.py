@@ -108,7 +108,9 @@ class IncomingMail:
     """A message to store in the inbox unless it is a duplicate.
 
     ``dedupe_key`` is the one-hour key (a webhook's body hash); ``event_key`` the event's
-    identity, which stays a duplicate for ``EVENT_DEDUPE_WINDOW_S`` whoever reported it first.
+    identity: the reconciler's catch-up of an event already reported is a duplicate for
+    ``EVENT_DEDUPE_WINDOW_S``, a webhook only of a catch-up of the last
+    ``LATE_WEBHOOK_WINDOW_S`` (two webhooks of one identity are two events; see ``_store``).
     """
 
     target: str

@@ -10,6 +10,7 @@ import functools
 import importlib.resources
 import json
 import logging
+import math
 import sqlite3
 import time
 import typing
@@ -50,9 +51,22 @@ from ._together import read_together
 logger = logging.getLogger(__name__)
 
 DEDUPE_WINDOW_S = 3600.0
+"""How long an identical body (a webhook's dedupe key) stays a duplicate."""
 EVENT_DEDUPE_WINDOW_S = 14 * 86400.0
-"""How long an event identity (a grab, an import... of one download) stays a duplicate: longer
-than a tracker is likely to be down, so its history read after a restart still matches."""
+"""How long an event identity (a grab, an import... of one download) stays a duplicate for the
+reconciler's report of that event: longer than a tracker is likely to be down, so its history
+read after a restart still matches the webhook that came before. Webhooks never match each
+other by their event (see ``LATE_WEBHOOK_WINDOW_S``)."""
+LATE_WEBHOOK_WINDOW_S = 600.0
+"""How long after the reconciler reported an event (caught up from a service's API) a webhook
+of the same event identity is that event, delivered late: a webhook is a duplicate by its event
+only within this, and only of the reconciler's report, never of another webhook.
+
+A service sends a webhook when its event happens, and the reconciler reads only what already
+happened, so a webhook of an event it caught up comes seconds after the read at most. Later, or
+after another webhook, the same identity is the event happening again: Radarr or Sonarr grab the
+same release (one infohash) again after its file was deleted, import it to the same path, delete
+that file by hand again. Identical bodies are still one delivery within ``DEDUPE_WINDOW_S``."""
 MAX_BATCH = 256
 _IN_CHUNK = 500
 """Values in one ``IN`` list at most, well below either backend's limit on parameters."""
@@ -178,20 +192,46 @@ def _first_id(rows: Rows) -> int | None:
     return int(rows[0]["id"]) if rows and rows[0]["id"] is not None else None
 
 
+_CLAIM_EXPIRES = (
+    "CASE WHEN EXISTS (SELECT 1 FROM event_keys AS claim JOIN mail AS claimant "
+    "ON claimant.id = claim.mail_id WHERE claim.key = ? AND claimant.dedupe_key = claim.key) "
+    "THEN CAST(? AS DOUBLE PRECISION) ELSE CAST(? AS DOUBLE PRECISION) END"
+)
+"""The time at or before which the claim on a mail's event key has expired for that mail: the
+first value when the reconciler made the claim (its mail is keyed by its event alone), else the
+second (a webhook made it, or its mail has since been pruned). Its arguments:
+``_claim_expires``."""
+
+
+def _claim_expires(mail: IncomingMail, now: float) -> tuple[str | float | None, ...]:
+    """The arguments of ``_CLAIM_EXPIRES`` for ``mail``: the dedupe rule of event keys.
+
+    The reconciler's report of an event (a mail keyed by its event alone: its dedupe key is its
+    event key) is a duplicate of any report of that event, webhook or its own, within
+    ``EVENT_DEDUPE_WINDOW_S``. A webhook (keyed by its body) is a duplicate by its event only
+    of the reconciler's report of it within ``LATE_WEBHOOK_WINDOW_S``; it takes over a claim
+    another webhook made, so a later report of the event matches the latest webhook.
+    """
+    if mail.event_key is not None and mail.dedupe_key != mail.event_key:
+        return (mail.event_key, now - LATE_WEBHOOK_WINDOW_S, math.inf)
+    return (mail.event_key, now - EVENT_DEDUPE_WINDOW_S, now - EVENT_DEDUPE_WINDOW_S)
+
+
 def _accept_statements(mail: IncomingMail, now: float) -> tuple[list[_sql.Statement], int, int]:
     """The statements that store ``mail`` unless it is a duplicate, and the positions of the
     one giving its new id (no row for a duplicate) and of the one giving the earlier mail's
     (``by_event``, ``by_body``). SQLite runs them; PostgreSQL's ``accept_mail`` (migration 18)
-    runs the same, and must be changed with them."""
+    runs the same, and must be changed with them. The expired claim on the event key goes
+    first: PostgreSQL computes when it expires (``_CLAIM_EXPIRES``) before the call runs."""
     return (
         [
             (
-                "UPDATE mail SET dedupe_key = NULL WHERE dedupe_key = ? AND received_at <= ?",
-                (mail.dedupe_key, now - DEDUPE_WINDOW_S),
+                f"DELETE FROM event_keys WHERE key = ? AND at <= {_CLAIM_EXPIRES}",
+                (mail.event_key, *_claim_expires(mail, now)),
             ),
             (
-                "DELETE FROM event_keys WHERE key = ? AND at <= ?",
-                (mail.event_key, now - EVENT_DEDUPE_WINDOW_S),
+                "UPDATE mail SET dedupe_key = NULL WHERE dedupe_key = ? AND received_at <= ?",
+                (mail.dedupe_key, now - DEDUPE_WINDOW_S),
             ),
             (
                 "INSERT INTO mail (target, source, kind, body, dedupe_key, received_at) "
@@ -229,10 +269,10 @@ def _accept_in_one_call(mail: IncomingMail, now: float) -> tuple[list[_sql.State
             (
                 _sql.one_row(
                     "SELECT inserted AS id, by_event, by_body "
-                    "FROM accept_mail(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    f"FROM accept_mail(?, ?, ?, ?, ?, ?, ?, ?, {_CLAIM_EXPIRES})"
                 ),
                 (mail.target, mail.source, mail.kind, mail.body, mail.dedupe_key,
-                 mail.event_key, now, now - DEDUPE_WINDOW_S, now - EVENT_DEDUPE_WINDOW_S),
+                 mail.event_key, now, now - DEDUPE_WINDOW_S, *_claim_expires(mail, now)),
             )
         ],
         0,
@@ -429,8 +469,10 @@ class Store:
         """Store a webhook in the inbox unless it is a duplicate.
 
         A duplicate is the same body within ``DEDUPE_WINDOW_S``, or, when ``event_key`` is given,
-        the same event (whoever reported it: a webhook or the reconciler) within
-        ``EVENT_DEDUPE_WINDOW_S``.
+        the same event the reconciler reported within ``LATE_WEBHOOK_WINDOW_S`` before (never
+        another webhook: two webhooks with different bodies are two events, e.g. the same
+        release grabbed again). The webhook's event key then stands for it, so the reconciler's
+        later report of the event is the duplicate (``_claim_expires``).
         """
         incoming = IncomingMail(
             target="dispatch",

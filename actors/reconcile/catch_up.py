@@ -4,7 +4,9 @@ Pure: no I/O, no Trio. The records come from the clients; they are described her
 so this module needs nothing but the domain and the message classes.
 
 The dedupe rule lives here too (``event_identity``): a webhook and the history record of the
-same event get the same identity, whichever arrives first, so the event is applied once.
+same event get the same identity, whichever arrives first, so the event is applied once. The
+inbox matches identities across reporters only, a webhook with the reconciler's report of it
+(storage's ``LATE_WEBHOOK_WINDOW_S``): two webhooks are one delivery only with one body.
 """
 
 from __future__ import annotations
@@ -108,6 +110,10 @@ class SeerrRequest(typing.Protocol):
     def seasons(self) -> tuple[int, ...]: ...
     @property
     def requested_by(self) -> str | None: ...
+    @property
+    def season_statuses(self) -> tuple[tuple[int, int], ...]: ...
+    @property
+    def media_seasons(self) -> tuple[tuple[int, int], ...] | None: ...
 
 
 class SeerrTitle(typing.Protocol):
@@ -135,8 +141,21 @@ def event_identity(source: str, fact: object) -> str | None:
     one download's grab of those episodes; an import, one download's file for those episodes at
     that path (the webhook and the history row of one import carry the same download id, or
     both none for a manual import; a re-import from another release is another event); a file
-    deletion, those episodes' file and its reason.
+    deletion, those episodes' (or that movie's) file deletion and its reason.
     None when the fact has no identity of its own (then only identical bodies are duplicates).
+
+    An identity names what happened, not when, so it legitimately repeats: after a file is
+    deleted, Radarr and Sonarr grab the same release again (one infohash), import it to the same
+    path, and that file may be deleted by hand again. Only fields a webhook and a history row of
+    one event both carry can be in it, and none tells those repeats apart: a grab's webhook has
+    no time, history id or file id; an import's webhook and history row share the file id
+    (``movieFile.id`` / ``episodeFile.id`` and ``data.fileId``) but the facts keep only the
+    path; a deletion's history row has the path and reason but no file id, and its fact neither
+    path nor id. So the inbox uses the identity only between reporters, never between two
+    webhooks: a webhook is a duplicate of the reconciler's report of its event made just
+    before (it came late), and the reconciler's report a duplicate of the webhook (for as long
+    as the reconciler may lag behind, days after a restart). Two webhooks with different
+    bodies are two events; identical bodies stay one delivery for an hour.
     """
     match fact:
         case m.EpisodesGrabbed(download_hash=str(hash_)) if fact.episodes:
@@ -458,7 +477,8 @@ def radarr_facts(records: Sequence[HistoryRecord]) -> list[CaughtUp]:
 # -- Jellyseerr ---------------------------------------------------------------------------------
 
 _IN_FLIGHT_MEDIA = frozenset({1, 2, 3, 4})  # unknown, pending, processing, partially available
-_PENDING, _APPROVED, _DECLINED, _FAILED = 1, 2, 3, 4
+_DONE_MEDIA = frozenset({5, 7})  # available, deleted: what completes a request in Seerr 2.6+
+_PENDING, _APPROVED, _DECLINED, _FAILED, _COMPLETED = 1, 2, 3, 4, 5
 _UNSTARTED = frozenset({"requested", "approved"})
 
 
@@ -501,12 +521,29 @@ def request_caught_up(fact: object) -> CaughtUp:
     return item
 
 
+def seasons_done(request: SeerrRequest) -> bool:
+    """Whether every season a TV request asked for is done, whatever the show's status says.
+
+    ``media.status`` describes the whole show: one season nobody requested keeps it partially
+    available (4) forever, and Jellyseerr before 2.6 leaves a finished request approved (2)
+    for good. A requested season is done when Seerr completed its season request (2.6+) or the
+    show's season itself is available, or deleted (Seerr completes a request on either).
+    False when the show's seasons were not read and Seerr did not complete them all.
+    """
+    if request.media_type != "tv" or not request.seasons:
+        return False
+    done = {number for number, status in request.season_statuses if status == _COMPLETED}
+    done |= {number for number, status in request.media_seasons or () if status in _DONE_MEDIA}
+    return set(request.seasons) <= done
+
+
 def plan_jellyseerr(listed: Sequence[SeerrRequest], known: Mapping[int, RequestRow]) -> SeerrPlan:
     """Compare every Jellyseerr request with the tracker's requests (keyed by Jellyseerr id).
 
-    In flight (pending or approved, the media not yet available) and unknown: create. Known:
-    an approval, a decline, a failure or added seasons the tracker missed become facts. A known
-    request missing from the full list was deleted in Jellyseerr: withdrawn, while active.
+    In flight (pending or approved, the media not yet available, for TV not every requested
+    season done: ``seasons_done``) and unknown: create. Known: an approval, a decline, a
+    failure or added seasons the tracker missed become facts. A known request missing from the
+    full list was deleted in Jellyseerr: withdrawn, while active.
     """
     create: list[SeerrRequest] = []
     facts: list[CaughtUp] = []
@@ -514,7 +551,7 @@ def plan_jellyseerr(listed: Sequence[SeerrRequest], known: Mapping[int, RequestR
         ours = known.get(request.id)
         if ours is None:
             in_flight = request.status in (_PENDING, _APPROVED)
-            if in_flight and request.media_status in _IN_FLIGHT_MEDIA:
+            if in_flight and request.media_status in _IN_FLIGHT_MEDIA and not seasons_done(request):
                 create.append(request)
             continue
         if ours.state not in ACTIVE_STATES:

@@ -76,7 +76,9 @@ def event_key(source: str, fact: WebhookFact) -> str | None:
 
     Derived from (source, event kind, download id, episode or movie ids, file) by the same rule
     the reconciler uses for what it reads from Sonarr's, Radarr's and Jellyseerr's APIs, so a
-    webhook and the history record of one event are one delivery, whichever comes first. None
-    for events without such an identity: then only identical bodies are duplicates.
+    webhook and the history record of one event are one delivery, whichever comes first. It
+    never makes two webhooks one: those are one only with identical bodies (``dedupe_key``),
+    since an identity repeats when the event does (the same release grabbed again). None for
+    events without such an identity.
     """
     return _event_key(source, fact)

@@ -22,7 +22,12 @@ from status_tracker.clients._arr import (
     parse_time,
     queue_item_from_wire,
 )
-from status_tracker.clients.jellyseerr import SeerrRequest, request_from_wire
+from status_tracker.clients.jellyseerr import (
+    SeerrRequest,
+    media_seasons_from_wire,
+    needs_media_seasons,
+    request_from_wire,
+)
 from status_tracker.ingress.translate import event_key, translate
 
 from status_tracker.domain import RequestRow
@@ -82,6 +87,17 @@ def test_the_shared_fixtures_parse_on_the_real_wire() -> None:
     ]
     assert seerr[0].seasons == (2, 3)
     assert seerr[0].requested_by
+    # Season 2 completed on its own (Seerr 2.6+), season 3 still approved.
+    assert seerr[0].season_statuses == ((2, 5), (3, 2))
+    assert seerr[0].media_seasons is None  # the list has no media.seasons
+    assert needs_media_seasons(seerr[0])  # approved, the show partially available
+    assert not needs_media_seasons(seerr[1])  # a movie
+    # GET /api/v1/request/{id} has its media with its seasons (the shape /tv/{id} shows).
+    media = load_fixture("jellyseerr/api/tv_19885.json")["mediaInfo"]
+    one = {**load_fixture("jellyseerr/api/request_list_page.json")["results"][0], "media": media}
+    assert media_seasons_from_wire(one) == ((1, 5), (2, 5), (3, 3), (4, 5))
+    assert not catch_up.seasons_done(attrs.evolve(seerr[0], media_seasons=((2, 5), (3, 3))))
+    assert catch_up.seasons_done(attrs.evolve(seerr[0], media_seasons=((3, 5),)))
 
 
 # -- history → facts ------------------------------------------------------------------------------
@@ -289,11 +305,21 @@ def test_caught_up_entries_are_told_apart_and_state_entries_kept() -> None:
 # -- Jellyseerr: what is missing ------------------------------------------------------------
 
 
-def seerr(request_id: int, status: int = 2, media_status: int = 3, seasons=(1,)) -> SeerrRequest:
+def seerr(
+    request_id: int,
+    status: int = 2,
+    media_status: int = 3,
+    seasons=(1,),
+    *,
+    season_statuses: dict[int, int] | None = None,
+    media_seasons: dict[int, int] | None = None,
+) -> SeerrRequest:
+    own = {n: status for n in seasons} | (season_statuses or {})
     return SeerrRequest(
         id=request_id, status=status, media_type="tv", media_status=media_status, tmdb_id=10,
         tvdb_id=20, seasons=seasons, requested_by="alice", requested_at=None, arr_id=None,
-        jellyfin_id=None,
+        jellyfin_id=None, season_statuses=tuple(sorted(own.items())),
+        media_seasons=None if media_seasons is None else tuple(sorted(media_seasons.items())),
     )  # fmt: skip
 
 
@@ -312,6 +338,35 @@ def ours(request_id: int, jellyseerr_id: int, state: str, seasons=(1,)) -> Reque
         pytest.param([seerr(1, status=1)], {}, [1], [], [], id="pending, unknown: created"),
         pytest.param([seerr(1, media_status=5)], {}, [], [], [], id="available: not in flight"),
         pytest.param([seerr(1, media_status=4)], {}, [1], [], [], id="partially available"),
+        pytest.param(
+            [seerr(1, media_status=4, media_seasons={1: 5, 2: 1})], {}, [], [], [],
+            id="partially available show, the requested season available: finished",
+        ),
+        pytest.param(
+            [seerr(1, media_status=3, seasons=(1, 2), media_seasons={1: 5, 2: 7})], {}, [], [],
+            [], id="requested seasons available or deleted: finished",
+        ),
+        pytest.param(
+            [seerr(1, media_status=4, seasons=(1, 2), media_seasons={1: 5, 2: 4})], {}, [1], [],
+            [], id="a requested season partly available: in flight",
+        ),
+        pytest.param(
+            [seerr(1, media_status=4, seasons=(1, 2), media_seasons={1: 5})], {}, [1], [], [],
+            id="a requested season the show does not list yet: in flight",
+        ),
+        pytest.param(
+            [seerr(1, media_status=4, seasons=(1, 2), season_statuses={1: 5})], {}, [1], [], [],
+            id="Seerr 2.6+: one season request completed, one not: in flight",
+        ),
+        pytest.param(
+            [seerr(1, media_status=4, seasons=(1, 2), season_statuses={1: 5},
+                   media_seasons={2: 5})], {}, [], [], [],
+            id="one completed by Seerr, the other available",
+        ),
+        pytest.param(
+            [seerr(1, status=1, media_status=4, media_seasons={1: 5})], {}, [], [], [],
+            id="pending for an available season: finished",
+        ),
         pytest.param([seerr(1, status=3)], {}, [], [], [], id="declined, unknown: nothing"),
         pytest.param([seerr(1, status=5)], {}, [], [], [], id="completed: nothing"),
         pytest.param([seerr(1)], {1: ours(9, 1, "grabbing")}, [], [], [], id="known: nothing"),

@@ -1,9 +1,10 @@
 """Both backends store and deduplicate webhooks alike: SQLite runs the inbox's statements
 itself, PostgreSQL calls ``accept_mail()`` (migration 18), which runs them on the server.
 
-Random sequences of mail (a few bodies and event keys, some without one), each step one call or
-a burst of concurrent calls, with the clock moved past either window now and then, give each
-backend's answers; they must be the same, mail for mail."""
+Random sequences of mail (a few bodies and event keys, some without one, and the reconciler's
+reports keyed by their event alone), each step one call or a burst of concurrent calls, with the
+clock moved past each window now and then, give each backend's answers; they must be the same,
+mail for mail."""
 
 from __future__ import annotations
 
@@ -22,14 +23,18 @@ from status_tracker.storage import (
     Store,
     open_store,
 )
+from status_tracker.storage._store import LATE_WEBHOOK_WINDOW_S
 
-Mail = tuple[int, int | None]
-"""A body's number and its event key's (None: no event key)."""
+Mail = tuple[int | None, int | None]
+"""A body's number and its event key's (None: no event key); no body: the reconciler's report
+of that event (keyed by it alone)."""
 Step = tuple[str, list[Mail], float]
 """One call of ``accept_mail`` with the mails, or a burst of one call per mail; then the clock
 moves on by the float."""
 
-MAILS = st.tuples(st.integers(0, 2), st.none() | st.integers(0, 2))
+MAILS = st.tuples(st.integers(0, 2), st.none() | st.integers(0, 2)) | st.tuples(
+    st.none(), st.integers(0, 2)
+)
 BURSTS = (
     st.lists(st.integers(0, 3), min_size=1, max_size=4, unique=True)
     .flatmap(
@@ -46,6 +51,8 @@ LATER = st.sampled_from(
     [
         0.0,
         1.0,
+        LATE_WEBHOOK_WINDOW_S,
+        LATE_WEBHOOK_WINDOW_S + 1,
         DEDUPE_WINDOW_S,
         DEDUPE_WINDOW_S + 1,
         EVENT_DEDUPE_WINDOW_S,
@@ -60,7 +67,17 @@ STEPS = st.lists(
 )
 
 
-def incoming(prefix: str, body: int, event: int | None) -> IncomingMail:
+def incoming(prefix: str, body: int | None, event: int | None) -> IncomingMail:
+    if body is None:
+        assert event is not None
+        return IncomingMail(
+            target="dispatch",
+            source="sonarr",
+            kind="caught_up_grab:EpisodesGrabbed",
+            body="{}",
+            dedupe_key=f"{prefix}event-{event}",
+            event_key=f"{prefix}event-{event}",
+        )
     return IncomingMail(
         target="dispatch",
         source="sonarr",

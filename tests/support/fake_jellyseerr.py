@@ -1,7 +1,9 @@
-"""A fake Jellyseerr/Seerr ``/api/v1``: the paged request list and title details, on the wire.
+"""A fake Jellyseerr/Seerr ``/api/v1``: the paged request list, one request, title details, on
+the wire.
 
 As Seerr sends them (reference/reconcile-apis.md §3): numeric status enums, ISO dates with
-milliseconds, ``null`` kept, ``X-Api-Key`` or 403. Records every call.
+milliseconds, ``null`` kept, ``X-Api-Key`` or 403. The list leaves ``media.seasons`` out; one
+request (``/api/v1/request/{id}``) has it. Records every call.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class FakeJellyseerr:
         self.url = ""
         self._api_key = api_key
         self.requests: list[dict[str, Any]] = []
+        self.media_seasons: dict[int, list[dict[str, Any]]] = {}
+        """Per request id: its media's ``seasons`` (only ``/api/v1/request/{id}`` has them)."""
         self.titles: dict[tuple[str, int], dict[str, Any]] = {}
         self.calls: list[tuple[str, dict[str, str]]] = []
         self.tmdb_failing: set[tuple[str, int]] = set()
@@ -48,7 +52,27 @@ class FakeJellyseerr:
         requested_by: str = "alice",
         at: float = 1_749_600_000.0,
         external_service_id: int | None = None,
+        season_statuses: Mapping[int, int] | None = None,
+        media_seasons: Mapping[int, int] | None = None,
     ) -> None:
+        """A request as Seerr lists it.
+
+        ``season_statuses``: each requested season's own MediaRequestStatus (default: the
+        request's status; Seerr 2.6+ completes each season on its own, older versions never);
+        ``media_seasons``: the show's seasons' MediaStatus (``media.seasons``).
+        """
+        own = season_statuses or {}
+        self.media_seasons[request_id] = [
+            {
+                "id": 300 + 10 * request_id + number,
+                "seasonNumber": number,
+                "status": status,
+                "status4k": 1,
+                "createdAt": _iso(at),
+                "updatedAt": _iso(at),
+            }
+            for number, status in sorted((media_seasons or {}).items())
+        ]
         self.requests.append(
             {
                 "id": request_id,
@@ -77,7 +101,10 @@ class FakeJellyseerr:
                     "externalServiceId": external_service_id,
                     "jellyfinMediaId": None,
                 },
-                "seasons": [{"id": 500 + n, "seasonNumber": n, "status": status} for n in seasons],
+                "seasons": [
+                    {"id": 500 + n, "seasonNumber": n, "status": own.get(n, status)}
+                    for n in seasons
+                ],
                 "requestedBy": {
                     "permissions": 32,
                     "warnings": [],
@@ -140,6 +167,15 @@ class FakeJellyseerr:
                 "serviceErrors": {"radarr": [], "sonarr": []},
             }
             return 200, "application/json", json.dumps(body).encode()
+        prefix = "/api/v1/request/"
+        if method == "GET" and path.startswith(prefix) and path[len(prefix) :].isdigit():
+            request_id = int(path[len(prefix) :])
+            for request in self.requests:
+                if request["id"] == request_id:
+                    one = json.loads(json.dumps(request))
+                    one["media"]["seasons"] = self.media_seasons.get(request_id, [])
+                    return 200, "application/json", json.dumps(one).encode()
+            return 404, "application/json", b'{"message": "Request not found."}'
         for media_type in ("movie", "tv"):
             prefix = f"/api/v1/{media_type}/"
             if method == "GET" and path.startswith(prefix) and path[len(prefix) :].isdigit():
