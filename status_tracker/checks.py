@@ -312,12 +312,18 @@ async def _jellyfin(config: Config) -> str:
     )
 
 
-async def _arr(service: str, url: str | None, api_key: str | None, consequence: str) -> str:
-    prefix = f"ST_{service.upper()}"
+def _with_key(prefix: str, url: str | None, key: str | None, consequence: str) -> tuple[str, str]:
+    """The service's URL and key; not configured without a URL, failed with no key for it."""
     if not url:
         raise _NotConfigured(f"{prefix}_URL", consequence)
-    if not api_key:
+    if not key:
         raise _Failed(f"{prefix}_URL is set but {prefix}_API_KEY is not")
+    return url, key
+
+
+async def _arr(service: str, url: str | None, api_key: str | None, consequence: str) -> str:
+    prefix = f"ST_{service.upper()}"
+    url, api_key = _with_key(prefix, url, api_key, consequence)
     status = await _get_json(
         service,
         url,
@@ -329,18 +335,18 @@ async def _arr(service: str, url: str | None, api_key: str | None, consequence: 
 
 
 async def _jellyseerr(config: Config) -> str:
-    if not config.jellyseerr_url:
-        raise _NotConfigured(
-            "ST_JELLYSEERR_URL", "requests the tracker never heard of are not caught up"
-        )
-    if not config.jellyseerr_api_key:
-        raise _Failed("ST_JELLYSEERR_URL is set but ST_JELLYSEERR_API_KEY is not")
+    url, key = _with_key(
+        "ST_JELLYSEERR",
+        config.jellyseerr_url,
+        config.jellyseerr_api_key,
+        "requests the tracker never heard of are not caught up",
+    )
     # What the reconciler reads, with its key: one request of the list is enough.
     page = await _get_json(
         "Jellyseerr",
-        config.jellyseerr_url,
+        url,
         "/api/v1/request?take=1&skip=0&filter=all&sort=added",
-        JellyseerrClient.key_header(config.jellyseerr_api_key),
+        JellyseerrClient.key_header(key),
         key_variable="ST_JELLYSEERR_API_KEY",
     )
     info = page.get("pageInfo")
@@ -348,7 +354,7 @@ async def _jellyseerr(config: Config) -> str:
     counted = ""
     if isinstance(total, int) and not isinstance(total, bool):
         counted = f", {total} request{'' if total == 1 else 's'}"
-    return f"Jellyseerr at {redact_url(config.jellyseerr_url)}{counted}"
+    return f"Jellyseerr at {redact_url(url)}{counted}"
 
 
 async def _shoko(config: Config) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -56,6 +57,16 @@ async def postgres_url(asyncio_loop: None) -> AsyncIterator[str]:
     await require_postgres()
     async with throwaway_postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """022, as most systems have it: files are created world-readable unless asked not to."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -26,10 +27,11 @@ class Finished:
         return self.stdout + self.stderr
 
 
-def run_cli(*arguments: str, cwd: Path, **variables: str) -> Finished:
-    """Run ``status-tracker ARGUMENTS`` in ``cwd`` with only ``variables`` set among ``ST_*``."""
+def run_cli(*arguments: str, cwd: Path, prefix: Sequence[str] = (), **variables: str) -> Finished:
+    """Run ``status-tracker ARGUMENTS`` (after the command ``prefix``) in ``cwd`` with only
+    ``variables`` set among ``ST_*``."""
     done = subprocess.run(
-        [sys.executable, "-m", "status_tracker.main", *arguments],
+        [*prefix, sys.executable, "-m", "status_tracker.main", *arguments],
         cwd=cwd,
         env=environment(variables),
         capture_output=True,
@@ -53,12 +55,13 @@ async def run_cli_async(*arguments: str, cwd: Path, **variables: str) -> Finishe
     return Finished(done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
-def read_only_command(folder: Path, command: list[str]) -> list[str]:
-    """``command``, run where ``folder`` cannot be written: a read-only bind mount of its own
-    (as root, whom permissions do not stop), else the folder's write permission taken away."""
+def read_only_prefix(folder: Path) -> list[str]:
+    """What to run a command after so that ``folder`` cannot be written: a read-only bind mount
+    of its own (as root, whom permissions do not stop), else nothing (the folder's write
+    permission is taken away)."""
     if os.geteuid() != 0:
         folder.chmod(0o555)
-        return command
+        return []
     if shutil.which("unshare") is None:
         pytest.skip("unshare (util-linux) is not installed")
     mount = 'mount --bind -o ro "$0" "$0" && exec "$@"'
@@ -66,21 +69,12 @@ def read_only_command(folder: Path, command: list[str]) -> list[str]:
     probe = subprocess.run([*wrapped, "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot mount read-only here: {probe.stderr.decode().strip()}")
-    return [*wrapped, *command]
+    return wrapped
 
 
 def run_where_read_only(folder: Path, *arguments: str, cwd: Path, **variables: str) -> Finished:
-    command = read_only_command(folder, [sys.executable, "-m", "status_tracker.main", *arguments])
+    """``run_cli`` where ``folder`` cannot be written."""
     try:
-        done = subprocess.run(
-            command,
-            cwd=cwd,
-            env=environment(variables),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_cli(*arguments, cwd=cwd, prefix=read_only_prefix(folder), **variables)
     finally:
         folder.chmod(0o755)
-    return Finished(done.returncode, done.stdout, done.stderr)

@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,14 +24,7 @@ from tests.support.fixtures import numbered_movie_request
 from tests.support.process import ServiceProcess, service_process
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
 
-
-@pytest.fixture(autouse=True)
-def usual_umask() -> Iterator[None]:
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+pytestmark = pytest.mark.usefixtures("usual_umask")
 
 
 def variables(database: Path) -> dict[str, str]:

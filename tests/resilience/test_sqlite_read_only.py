@@ -15,9 +15,7 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,7 +25,7 @@ import trio
 from status_tracker.storage import DatabaseUnavailable, open_store
 
 from tests.support.fixtures import numbered_movie_request
-from tests.support.process import environment, free_port
+from tests.support.process import service_process
 from tests.support.service import API_TOKEN, WEBHOOK_TOKEN, wait_until
 
 
@@ -48,44 +46,18 @@ def unprivileged() -> list[str]:
 @contextlib.asynccontextmanager
 async def service(folder: Path, database: Path) -> AsyncIterator[httpx.AsyncClient]:
     """The service in its own process, without the right to write read-only files."""
-    port = free_port()
-    variables = {
-        "ST_DATABASE_URL": f"sqlite:///{database}",
-        "ST_BIND": f"127.0.0.1:{port}",
-        "ST_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
-        "ST_API_TOKEN": API_TOKEN,
-    }
-    log = folder / "service.log"
-    with log.open("ab") as output:
-        process = await trio.lowlevel.open_process(
-            [*unprivileged(), sys.executable, "-m", "status_tracker.main"],
-            cwd=folder,
-            env=environment(variables),
-            stdout=output,
-            stderr=output,
-        )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-
-            async def answers() -> bool:
-                if process.returncode is not None:
-                    raise AssertionError(f"the service exited: {log.read_text()}")
-                try:
-                    await http.get("/health")
-                except httpx.TransportError:
-                    return False
-                return True
-
-            await wait_until(answers, what="the service to answer")
-            yield http
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        with trio.move_on_after(20):
-            await process.wait()
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    async with (
+        service_process(
+            folder,
+            prefix=unprivileged(),
+            healthy=False,
+            ST_DATABASE_URL=f"sqlite:///{database}",
+            ST_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
+            ST_API_TOKEN=API_TOKEN,
+        ) as started,
+        httpx.AsyncClient(base_url=started.url, timeout=10) as http,
+    ):
+        yield http
 
 
 async def post(http: httpx.AsyncClient, number: int) -> httpx.Response:

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from status_tracker.storage import open_store
 
-
-@pytest.fixture(autouse=True)
-def usual_umask() -> Iterator[None]:
-    """022, as most systems have it: files are created world-readable unless asked not to."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
+pytestmark = pytest.mark.usefixtures("usual_umask")
 
 
 def mode(path: Path) -> int:
