@@ -423,9 +423,9 @@ _PERCENT_ENCODING_HINT = "a / ? or # in the user name or password must be writte
 
 
 def _check_postgresql_url(url: str) -> None:
-    """Refuse a PostgreSQL URL asyncpg could not use: a host or port that does not parse, or no
-    database name (the server would choose one). The message never shows the URL: it may hold
-    a password.
+    """Refuse a PostgreSQL URL asyncpg could not use: a host or port that does not parse. (One
+    naming no database is fine: as with libpq, the database is ``PGDATABASE``'s, else the
+    user's name.) The message never shows the URL: it may hold a password.
 
     Raises:
         ConfigError: naming ST_DATABASE_URL and what is wrong.
@@ -443,12 +443,6 @@ def _check_postgresql_url(url: str) -> None:
             "(the port must be a number from 1 to 65535, an IPv6 address goes in [brackets]; "
             f"{_PERCENT_ENCODING_HINT})"
         ) from None
-    query = urllib.parse.parse_qs(parts.query)
-    if not parts.path.strip("/") and not (query.get("database") or query.get("dbname")):
-        raise ConfigError(
-            "ST_DATABASE_URL names no database: end it with the database's name, as in "
-            "postgresql://user@host:port/db"
-        )
 
 
 def _read_secret_file(variable: str, path: str) -> str:

@@ -357,17 +357,6 @@ def test_a_malformed_postgresql_url_is_one_line_without_its_password(
     assert "pg-password-9" not in done.output
 
 
-def test_a_postgresql_url_without_a_database_is_one_line(tmp_path: Path) -> None:
-    done = run_cli(
-        "check-config", cwd=tmp_path, ST_DATABASE_URL="postgresql://postgres@127.0.0.1:5432"
-    )
-
-    assert done.status == 2, done.output
-    assert done.stdout == ""
-    assert done.stderr.startswith("status-tracker: ST_DATABASE_URL names no database")
-    assert done.stderr.count("\n") == 1
-
-
 def test_a_sqlite_folder_that_cannot_be_created_fails(tmp_path: Path) -> None:
     done = run_cli("check-config", cwd=tmp_path, ST_DATABASE_URL="sqlite:////proc/nope/x.db")
 

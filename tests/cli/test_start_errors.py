@@ -46,12 +46,6 @@ def test_a_malformed_postgresql_url_stops_the_start_without_its_password(
     assert "pg-password-9" not in done.output
 
 
-def test_a_postgresql_url_without_a_database_stops_the_start(tmp_path: Path) -> None:
-    done = run_cli(cwd=tmp_path, ST_DATABASE_URL="postgresql://postgres@127.0.0.1:5432")
-
-    assert_one_line(done, "ST_DATABASE_URL names no database")
-
-
 def test_a_sqlite_folder_that_cannot_be_created_stops_the_start(tmp_path: Path) -> None:
     done = run_cli(cwd=tmp_path, ST_DATABASE_URL="sqlite:////proc/nope/x.db")
 
