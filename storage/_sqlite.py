@@ -147,7 +147,6 @@ class SqliteDriver:
         """Its ``-shm`` file, likewise."""
         self._reopen: str | None = None
         """Why the connections must be opened again before they are used, if they must."""
-        self._migrations: Sequence[Migration] = ()
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             _create_private(path)
@@ -330,8 +329,7 @@ class SqliteDriver:
         if moved:
             self._reopen = (
                 f"SQLite: the database file {self._path} (or its -wal) was removed or "
-                "replaced while the service was using it; writes are refused until the "
-                "database is back at that path"
+                "replaced while the service was using it; writes are refused"
             )
             raise DatabaseUnavailable(self._reopen)
 
@@ -356,31 +354,38 @@ class SqliteDriver:
                 self._read_limiter.release_on_behalf_of(borrower)
 
     def _reconnect(self) -> None:
-        """Close the connections, and open new ones on the file at the path, if there is one
-        and it is a status-tracker database: the file put back in place of one removed, or
-        the same file, writable again."""
+        """Close the connections, and open new ones on the same file, writable again (or with
+        its -wal removed); a file gone from the path, or another file in its place, stays an
+        outage until the service is restarted."""
         # Closed first: the last connection to a database to close checkpoints its log into it
         # (its -wal alone removed: what the log held is kept), then deletes the files named
         # DB-wal and DB-shm, by name (SQLite skips both when the database itself was
         # removed). Were the new connections open by then, those would be theirs.
         self._close_connections()
-        if self._file is not None and _identity(self._path) != self._file:
+        at_path = _identity(self._path)
+        if self._file is not None and at_path != self._file:
             self._remove_old_log()
-        if _identity(self._path) is None:
-            # No new, empty database is created here: it would hide the loss (/health
-            # healthy, new webhooks stored beside none of the old, the generated tokens the
-            # senders use gone), and a copy put back later would overwrite what it took in. A
-            # missing file is also often a volume not mounted (yet): a database created on
-            # the bare mount point would vanish when it is mounted.
+            if at_path is None:
+                # No new, empty database is created here: it would hide the loss (/health
+                # healthy, new webhooks stored beside none of the old, the generated tokens
+                # the senders use gone), and a copy put back later would overwrite what it
+                # took in. A missing file is also often a volume not mounted (yet): a
+                # database created on the bare mount point would vanish when it is mounted.
+                raise DatabaseUnavailable(
+                    f"SQLite: there is no database file at {self._path} (it was removed or "
+                    "replaced): put the database back (status-tracker restore BACKUP), then "
+                    "restart the service"
+                )
+            # Not taken up in place: the running service holds what it read from the other
+            # file (the last inbox row it applied, requests its actors keep), which would
+            # skip the new file's rows or apply them to the wrong requests.
             raise DatabaseUnavailable(
-                f"SQLite: there is no database file at {self._path} (it was removed or "
-                "replaced): put the database back (status-tracker restore BACKUP) and the "
-                "service resumes by itself"
+                f"SQLite: the database file at {self._path} is not the one the service "
+                "opened (it was replaced while the service ran): restart the service to use it"
             )
         with _outages_raised():
             self._share_mode_with_log()
             self._open_connections()
-            self._adopt()
 
     def _remove_old_log(self) -> None:
         """Remove the ``-wal`` and ``-shm`` files the closed connections used, when their
@@ -404,31 +409,6 @@ class SqliteDriver:
             if os.path.exists(beside) and not os.access(beside, os.W_OK):
                 with contextlib.suppress(OSError):  # not this user's: the next write says so
                     os.chmod(beside, mode)
-
-    def _adopt(self) -> None:
-        """Check that the newly opened file is a status-tracker database this version can
-        use, and migrate it when it is older (a copy put back), as a start would."""
-        if not self._migrations:
-            return
-        found = self._writer.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-        ).fetchone()
-        if found is None:
-            raise DatabaseUnavailable(
-                f"SQLite: the file at {self._path} is not a status-tracker database (it has no "
-                "schema_migrations table): put the database back"
-            )
-        (version,) = self._writer.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        known = max(migration.version for migration in self._migrations)
-        if version is not None and version > known:
-            raise DatabaseUnavailable(
-                f"SQLite: the database at {self._path} has schema version {version}, newer "
-                f"than this status-tracker knows ({known})"
-            )
-        try:
-            self._migrate(self._migrations)
-        except StorageError as exc:
-            raise DatabaseUnavailable(str(exc)) from exc
 
     def _inline(self, items: Sequence[Sequence[Statement]]) -> bool:
         """Whether ``items`` go in place: few statements, no recent inline write was slow, and
@@ -498,7 +478,6 @@ class SqliteDriver:
         return await trio.to_thread.run_sync(self._migrate, migrations, limiter=self._write_limiter)
 
     def _migrate(self, migrations: Sequence[Migration]) -> list[int]:
-        self._migrations = migrations  # a file put back in place of this one is migrated too
         connection = self._writer
         applied: list[int] = []
         try:

@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import attrs
@@ -63,13 +63,10 @@ async def service_process(
     port: int | None = None,
     start_deadline: float = DEADLINE_S,
     poll_s: float = 0.05,
-    prefix: Sequence[str] = (),
-    healthy: bool = True,
     **variables: str,
 ) -> AsyncIterator[ServiceProcess]:
-    """The service in its own process (on ``port``, or a free one, its command after
-    ``prefix``) once ``/health`` answers 200, or answers at all unless ``healthy`` (asked
-    every ``poll_s`` seconds for up to ``start_deadline``).
+    """The service in its own process (on ``port``, or a free one) once ``/health`` answers
+    (asked every ``poll_s`` seconds for up to ``start_deadline``).
 
     Stopped with SIGTERM when the block ends (killed if it does not stop within 20 s); what
     it wrote is in ``log``.
@@ -79,7 +76,7 @@ async def service_process(
     variables = {"ST_BIND": f"127.0.0.1:{port}", **variables}
     with log.open("ab") as output:
         process = await trio.lowlevel.open_process(
-            [*prefix, sys.executable, "-m", "status_tracker.main"],
+            [sys.executable, "-m", "status_tracker.main"],
             cwd=cwd,
             env=environment(variables),
             stdout=output,
@@ -89,17 +86,16 @@ async def service_process(
     try:
         async with httpx.AsyncClient(base_url=service.url) as http:
 
-            async def started() -> bool:
+            async def healthy() -> bool:
                 if process.returncode is not None:
                     raise AssertionError(f"the service exited at start: {log.read_text()}")
                 try:
-                    answer = await http.get("/health")
+                    return (await http.get("/health")).status_code == 200
                 except httpx.TransportError:
                     return False
-                return answer.status_code == 200 or not healthy
 
             await wait_until(
-                started, what="the service to start", deadline=start_deadline, every=poll_s
+                healthy, what="the service to start", deadline=start_deadline, every=poll_s
             )
         yield service
     finally:
