@@ -396,7 +396,7 @@ class _Followed:
         self._at = at
         self._deliveries: dict[int, list[Deliver]] = {}
         self._states: dict[int, tuple[int, RequestState | None]] = {}
-        self._episodes: dict[int, list[EpisodeRow]] | None = None
+        self._episodes: dict[int, list[EpisodeRow]] = {}
         self._created = 0
 
     def new_request(self) -> int:
@@ -438,11 +438,14 @@ class _Followed:
         return state
 
     async def _stored(self, request_id: int) -> RequestState:
-        if self._episodes is None:  # the first request followed reads every one's episodes
-            self._episodes = {}
-            stored = [i for i in self.matches.requests if i < NEW_REQUESTS]
-            for episode in await self._store.episodes_of(stored):
-                self._episodes.setdefault(episode.request_id, []).append(episode)
+        if request_id not in self._episodes:
+            # In one read, the episodes of every stored request the wave's rows go to so far:
+            # only those can be followed (not every request read: with a title looked up,
+            # that is every active one).
+            unread = [i for i in self._deliveries if i < NEW_REQUESTS and i not in self._episodes]
+            self._episodes.update((i, []) for i in unread)
+            for episode in await self._store.episodes_of(unread):
+                self._episodes[episode.request_id].append(episode)
         episodes = self._episodes.get(request_id, [])
         return RequestState(
             request=self.matches.requests[request_id],
