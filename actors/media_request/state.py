@@ -320,37 +320,61 @@ class _Draft:
         )
 
     def _derive_from_episodes(self) -> None:
-        """The request's state from all its episodes, deleted ones too (every episode deleted:
-        the request is deleted; some deleted: it derives from the others), and its progress
-        from the episodes not deleted. A deleted request stays deleted."""
-        assert self.request is not None
+        """The request's state from all its episodes, and its progress from those not deleted
+        for good. A deleted request stays deleted.
+
+        An episode that lost only its file (Sonarr deleted the file, not for an upgrade: see
+        ``_lost_only_its_file``) is still wanted: it counts as pending, waiting to be grabbed
+        again, at 0 %. So a request whose files Sonarr deleted goes back to an active waiting
+        state (``approved``, or ``partially_available`` beside available episodes), where a new
+        grab finds it, the reason on the timeline. Every episode deleted for good (through the
+        API; a series deleted in Sonarr deletes the request itself): the request is deleted.
+        Some deleted for good: it derives from the others.
+        """
+        request = self.request
+        assert request is not None
         rows = list(self.episodes.values())
+        waiting = [row for row in rows if _lost_only_its_file(request, row)]
         live = [row for row in rows if row.state != "deleted"]
         derived = derive_request_state(
-            (row.state for row in rows),
-            self.request.state,
-            seasons_unknown=bool(
-                set(self.request.requested_seasons) - set(self.request.known_seasons)
-            ),
+            ("pending" if _lost_only_its_file(request, row) else row.state for row in rows),
+            request.state,
+            seasons_unknown=bool(set(request.requested_seasons) - set(request.known_seasons)),
         )
-        if derived != self.request.state and self.request.state != "deleted":
-            previous = self.request.state
+        if derived != request.state and request.state != "deleted":
+            previous = request.state
             self._set_request_state(derived)
             self.note(
                 "state_derived",
                 from_state=previous,
                 to_state=derived,
-                detail=_EVERY_EPISODE_DELETED
-                if derived == "deleted"
-                else _held_back_by(live, previous, derived),
+                detail=self._derived_detail(live, waiting, previous, derived),
             )
-        if live:
-            # A TV request's progress is its episodes' mean, whatever state it derived.
-            progress = round(sum(row.progress for row in live) / len(live), 2)
+        if live or waiting:
+            # A TV request's progress is its episodes' mean, whatever state it derived; an
+            # episode waiting to be grabbed again has nothing of its next file yet.
+            total = sum(row.progress for row in live)
+            progress = round(total / (len(live) + len(waiting)), 2)
             self.update(progress=progress)
+
+    def _derived_detail(
+        self, live: list[EpisodeRow], waiting: list[EpisodeRow], previous: str, derived: str
+    ) -> str | None:
+        """Why the request's derived state changed: every episode deleted, files this message
+        deleted in Sonarr (the episodes now waiting to be grabbed again), or the episodes now
+        least advanced when it went back."""
+        if derived == "deleted":
+            return _EVERY_EPISODE_DELETED
+        lost_now = [row.key for row in waiting if row.key in self.changed_keys]
+        if lost_now:
+            named = sorted(row.key for row in waiting)
+            verb = "waits" if len(named) == 1 else "wait"
+            return f"{_FILES_DELETED}: {episode_span(named)} {verb} to be grabbed again"
+        return _held_back_by(live, previous, derived)
 
 
 _EVERY_EPISODE_DELETED = "every episode was deleted"
+_FILES_DELETED = "its files were deleted in Sonarr"
 
 
 def _with_reason(detail: str | None, judgement: Judgement) -> str | None:
@@ -431,12 +455,13 @@ def _request_failed(draft: _Draft, fact: m.RequestFailed) -> None:
 def _jellyseerr_gave_up(draft: _Draft, event: str, detail: str) -> None:
     """Jellyseerr declined the request or failed to send it on: the facts of the files win.
 
-    A request nothing was grabbed for yet (requested or approved, no episode past pending)
-    fails. Once Radarr/Sonarr grabbed it, they go on whatever Jellyseerr says, so the request
-    keeps following its download, import and library: the move to failed is refused and
-    recorded on the timeline with the reason (and counted with every refusal), so the page
-    says it was declined while it still became available. A request that did fail (declined
-    before its grab was known) is moved on by its import or library add all the same.
+    A request nothing was grabbed for yet (requested or approved, no episode past pending, none
+    waiting to be grabbed again after Sonarr deleted its file) fails. Once Radarr/Sonarr grabbed
+    it, they go on whatever Jellyseerr says, so the request keeps following its download,
+    import and library: the move to failed is refused and recorded on the timeline with the
+    reason (and counted with every refusal), so the page says it was declined while it still
+    became available. A request that did fail (declined before its grab was known) is moved on
+    by its import or library add all the same.
     """
     request = draft.request
     if request is None:
@@ -444,8 +469,10 @@ def _jellyseerr_gave_up(draft: _Draft, event: str, detail: str) -> None:
     if request.state in ("failed", "deleted"):
         draft.move("failed", event, detail=detail)  # nothing new, or refused: deleted
         return
-    under_way = request.state not in ("requested", "approved") or any(
-        row.state not in ("pending", "deleted") for row in draft.episodes.values()
+    under_way = (
+        request.state not in ("requested", "approved")
+        or any(row.state not in ("pending", "deleted") for row in draft.episodes.values())
+        or _waits_to_be_grabbed_again(draft)
     )
     if not under_way:
         draft.move("failed", event, detail=detail)
@@ -654,6 +681,15 @@ def _lost_only_its_file(request: RequestRow, row: EpisodeRow) -> bool:
     episode deleted, so it is not brought back.
     """
     return row.state == "deleted" and row.final_path is not None and request.state != "deleted"
+
+
+def _waits_to_be_grabbed_again(draft: _Draft) -> bool:
+    """Whether an episode of the request lost only its file: it was grabbed and imported, and
+    waits for Sonarr to grab it again (the request reads ``approved`` while nothing else of it
+    is under way, yet it is no request nothing was grabbed for)."""
+    request = draft.request
+    assert request is not None
+    return any(_lost_only_its_file(request, row) for row in draft.episodes.values())
 
 
 def _link_episodes(
@@ -1040,9 +1076,12 @@ def episode_span(keys: Iterable[EpisodeKey]) -> str:
 
 
 def _request_withdrawn(draft: _Draft, fact: m.RequestWithdrawn) -> None:
+    """Deleted in Jellyseerr: a request nothing was grabbed for yet is deleted. One already on
+    its way goes on, noted; so does one waiting for Sonarr to grab again the files it deleted
+    (``approved`` again, but its episodes were grabbed and imported once)."""
     if draft.request is None:
         return
-    if draft.request.state in ("requested", "approved"):
+    if draft.request.state in ("requested", "approved") and not _waits_to_be_grabbed_again(draft):
         draft.move("deleted", "request_deleted", detail=fact.detail)
     else:
         draft.note("request_deleted", detail=fact.detail)

@@ -81,6 +81,9 @@ def derive_request_state(
     available left → failed; every episode deleted → deleted; with no episodes the request
     keeps its own. A failed request (declined or failed in Jellyseerr before anything was
     grabbed) whose episodes are all still pending stays failed: nothing of it is under way.
+    An episode that lost only its file (Sonarr deleted it; the episode is still wanted) is
+    passed as ``pending`` by the caller: it waits to be grabbed again, so the request is
+    ``approved`` or ``partially_available`` (active), not deleted.
     """
     every = list(episode_states)
     states = [s for s in every if s != "deleted"]

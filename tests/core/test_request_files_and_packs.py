@@ -5,7 +5,10 @@ Written from what the end-to-end review saw a user get, and what DESIGN.md says 
 - an episode whose file Sonarr deleted, grabbed again while its request is active, goes back to
   grabbing (the backward move on the timeline, with its reason) and on to available; an episode
   deleted itself (through the API, or its series) keeps refusing;
-- a TV request whose every episode is deleted is deleted; some deleted, it derives from the rest;
+- a TV request whose every episode is deleted for good is deleted; an episode that lost only its
+  file counts as waiting to be grabbed again (as a pending one), so a request whose files Sonarr
+  deleted goes back to an active waiting state, the reason on the timeline, and is not deleted;
+  some deleted for good, it derives from the rest;
 - only a season pack makes its season known whole, never a multi-episode release (two episodes
   in one file), so a request is not available while most of a season was never grabbed;
 - a request joining a running season pack knows that season whole, as the one that grabbed it.
@@ -49,6 +52,7 @@ S03E02_REPACK = torrent_hash("link-click-s03e02-repack")
 PACK_TITLE = "Link.Click.S03.1080p-VARYG"
 REPACK_TITLE = "Link.Click.S03E02.REPACK.1080p-VARYG"
 GRABBED_AGAIN = "grabbed again after its file was deleted"
+FILES_DELETED = "its files were deleted in Sonarr"
 
 
 def _grab(
@@ -118,14 +122,26 @@ def test_an_episode_whose_file_was_deleted_is_grabbed_again_and_goes_on_to_avail
         state=_season_three_imported_and_season_two_grabbing(),
     )
     deleted, regrabbed = decisions
-    assert [(e.event, e.from_state, e.to_state) for e in deleted.timeline] == [
-        ("file_deleted", "importing", "deleted")
+    # The request waits for S03E02 to be grabbed again, as for an episode not grabbed yet.
+    assert [(e.event, e.from_state, e.to_state, e.detail) for e in deleted.timeline] == [
+        ("file_deleted", "importing", "deleted", "manual"),
+        (
+            "state_derived",
+            "grabbing",
+            "approved",
+            f"{FILES_DELETED}: S03E02 waits to be grabbed again",
+        ),
     ]
     # Back to grabbing, on the download of the new grab, from 0 %, the reason on the timeline.
     assert episode_states(state)[(3, 2)] == "grabbing"
     assert episode_hashes(state)[(3, 2)] == download_hash
     assert state.episodes[(3, 2)].progress == 0
-    [entry] = regrabbed.timeline
+    entry, derived = regrabbed.timeline
+    assert (derived.event, derived.from_state, derived.to_state) == (
+        "state_derived",
+        "approved",
+        "grabbing",
+    )
     assert (entry.season, entry.episode, entry.event) == (3, 2, "grabbed")
     assert (entry.from_state, entry.to_state) == ("deleted", "grabbing")
     assert entry.detail == f"{GRABBED_AGAIN}: {title}"
@@ -236,7 +252,7 @@ def test_a_new_grab_brings_back_exactly_the_episodes_that_lost_only_their_file(
         messages.append(m.DeletionRequested(episodes=tuple(sorted(deleted_through_the_api))))
     state, _ = apply_all(messages, state=state)
     request_deleted = state.request.state == "deleted"
-    assert request_deleted == (files_deleted | deleted_through_the_api == set(FOUR))
+    assert request_deleted == (deleted_through_the_api == set(FOUR))
 
     state, [regrab] = apply_all(
         [_grab(FOUR, again, "Severance.S01.PROPER.1080p", show)], state=state
@@ -254,10 +270,10 @@ def test_a_new_grab_brings_back_exactly_the_episodes_that_lost_only_their_file(
     assert claimed == set(FOUR) - gone
 
 
-# -- 2. every episode deleted: the request is deleted ---------------------------------------------
+# -- 2. every episode deleted for good: the request is deleted ------------------------------------
 
 
-def test_a_tv_request_whose_only_episode_lost_its_file_is_deleted() -> None:
+def test_a_tv_request_whose_only_episode_lost_its_file_waits_for_it_to_be_grabbed_again() -> None:
     """Link Click S03E01 on its own: grabbed, imported, in Jellyfin, then its file deleted."""
     episode = (3, 1)
     single = torrent_hash("link-click-s03e01")
@@ -271,11 +287,27 @@ def test_a_tv_request_whose_only_episode_lost_its_file_is_deleted() -> None:
     assert state.request.state == "available"
     state, [deleted] = apply_all([episode_files_deleted(LINK_CLICK, [episode])], state=state)
     assert _counts(state) == {"deleted": 1}
-    assert state.request.state == "deleted"
+    assert state.request.state == "approved"
+    assert state.request.progress == 0
     assert [(e.season, e.event, e.from_state, e.to_state, e.detail) for e in deleted.timeline] == [
         (3, "file_deleted", "available", "deleted", "manual"),
-        (None, "state_derived", "available", "deleted", "every episode was deleted"),
+        (
+            None,
+            "state_derived",
+            "available",
+            "approved",
+            f"{FILES_DELETED}: S03E01 waits to be grabbed again",
+        ),
     ]
+    # Deleted through the API then, the episode is deleted for good, and so is the request.
+    state, [for_good] = apply_all([m.DeletionRequested(episodes=(episode,))], state=state)
+    assert state.request.state == "deleted"
+    assert [(e.event, e.from_state, e.to_state, e.detail) for e in for_good.timeline][-1] == (
+        "state_derived",
+        "approved",
+        "deleted",
+        "every episode was deleted",
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -284,7 +316,7 @@ def test_a_tv_request_whose_only_episode_lost_its_file_is_deleted() -> None:
         st.tuples(st.sets(st.sampled_from(FOUR), min_size=1), st.booleans()), max_size=3
     )
 )
-def test_a_tv_request_is_deleted_once_every_episode_is_and_else_derives_from_the_others(
+def test_a_tv_request_is_deleted_once_every_episode_is_for_good_and_else_derives_from_the_others(
     deletions: list[tuple[set[Key], bool]],
 ) -> None:
     show = series("Severance", tvdb_id=371980)
@@ -299,6 +331,8 @@ def test_a_tv_request_is_deleted_once_every_episode_is_and_else_derives_from_the
     )
     assert state.request.state == "available"
     deleted: set[Key] = set()
+    for_good: set[Key] = set()
+    waiting: set[Key] = set()  # lost only their file
     for episodes, through_the_api in deletions:
         message = (
             m.DeletionRequested(episodes=tuple(sorted(episodes)))
@@ -307,11 +341,25 @@ def test_a_tv_request_is_deleted_once_every_episode_is_and_else_derives_from_the
         )
         state, _ = apply_all([message], state=state)
         deleted |= episodes
+        if through_the_api:
+            for_good |= episodes
+            waiting -= episodes
+        else:
+            waiting |= episodes - for_good
         expected = {"available": 4 - len(deleted), "deleted": len(deleted)}
         assert _counts(state) == {name: n for name, n in expected.items() if n}
-        # Some deleted, the rest available: still available (DESIGN: derived from the others).
-        assert state.request.state == ("deleted" if deleted == set(FOUR) else "available")
-        assert state.request.progress == 100
+        available = 4 - len(deleted)
+        if for_good == set(FOUR):
+            assert state.request.state == "deleted"
+        elif not waiting:
+            # Some deleted for good, the rest available: available (derived from the others).
+            assert state.request.state == "available"
+            assert state.request.progress == 100
+        else:
+            # Episodes wait to be grabbed again, as pending ones: with available ones beside
+            # them the request is partially available, else approved; both active.
+            assert state.request.state == ("partially_available" if available else "approved")
+            assert state.request.progress == round(100 * available / (available + len(waiting)), 2)
 
 
 # -- 3. a multi-episode release is no season pack --------------------------------------------------

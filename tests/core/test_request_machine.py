@@ -6,8 +6,9 @@ availability confirmations, Jellyseerr's "available" and "declined", files delet
 episodes deleted through the API, and deliveries replayed at once or late. After every message
 the request must still be something a user can trust: no episode lost or invented, every grabbed
 episode on the torrent of its latest grab (a deleted one refusing a grab keeps its own), the
-request's state derived from its episodes (a deleted request stays deleted), no silent or
-unreasoned backward move, an episode back from deleted only when grabbed again after it lost
+request's state derived from its episodes (a deleted request stays deleted; an episode that
+lost only its file waits to be grabbed again, as a pending one), no silent or unreasoned
+backward move, an episode back from deleted only when grabbed again after it lost
 only its file, no timeline entry for a replay, progress within 0-100.
 """
 
@@ -27,7 +28,7 @@ from status_tracker.actors.media_request import messages as m
 from status_tracker.actors.media_request.state import Decision, RequestState
 from status_tracker.actors.media_request.transitions import derive_request_state
 
-from status_tracker.domain import STATE_RANK, TimelineEntry
+from status_tracker.domain import ACTIVE_STATES, STATE_RANK, EpisodeRow, TimelineEntry
 
 from .builders import (
     NOW,
@@ -49,6 +50,7 @@ EPISODES = (*keys(1, range(1, 9)), *keys(2, range(1, 4)))
 HASHES = tuple(torrent_hash(f"release-{n}") for n in range(4))
 DONE_STATES = ("downloaded", "importing", "anime_matching", "available")
 GRABBED_AGAIN = "grabbed again after its file was deleted"
+FILES_DELETED = "its files were deleted in Sonarr"
 
 episode_sets = st.lists(st.sampled_from(EPISODES), min_size=1, max_size=len(EPISODES), unique=True)
 percentages = st.one_of(st.just(0.0), st.just(100.0), st.floats(0, 100, allow_nan=False))
@@ -71,6 +73,14 @@ def _rank(state: str) -> int | None:
 
 def _was_deleted(state: RequestState | None, key: tuple[int, int]) -> bool:
     return state is not None and key in state.episodes and state.episodes[key].state == "deleted"
+
+
+def _lost_its_file(state: RequestState, row: EpisodeRow) -> bool:
+    """Deleted by Sonarr deleting its file (it keeps the file it lost; deleted through the API
+    it forgets it), its request not deleted: it waits to be grabbed again."""
+    return (
+        row.state == "deleted" and row.final_path is not None and state.request.state != "deleted"
+    )
 
 
 class TvRequestMachine(RuleBasedStateMachine):
@@ -150,7 +160,7 @@ class TvRequestMachine(RuleBasedStateMachine):
         if old is not None and new is not None and new < old:
             [entry] = [e for e in decision.timeline if e.event == "state_derived"]
             assert entry.detail
-            assert "held back by" in entry.detail
+            assert entry.detail.startswith(("held back by", FILES_DELETED)), entry.detail
 
     def _check_only_a_lost_file_comes_back(
         self, before: RequestState | None, after: RequestState, decision: Decision
@@ -309,7 +319,8 @@ class TvRequestMachine(RuleBasedStateMachine):
         assert self.state is not None
         before = self.state
         nothing_grabbed = before.request.state in ("requested", "approved") and all(
-            row.state in ("pending", "deleted") for row in before.episodes.values()
+            row.state == "pending" or (row.state == "deleted" and not _lost_its_file(before, row))
+            for row in before.episodes.values()
         )
         decision = self.deliver(
             m.RequestDeclined(
@@ -344,9 +355,19 @@ class TvRequestMachine(RuleBasedStateMachine):
     @rule(episodes=episode_sets, reason=st.sampled_from(("manual", "missingFromDisk")))
     def sonarr_deletes_files(self, episodes: list[tuple[int, int]], reason: str) -> None:
         """The episodes Sonarr deleted the file of are deleted (a later grab may bring them
-        back); a request left with every episode deleted is deleted."""
+        back); the request is never deleted by it: it waits for them to be grabbed again."""
+        before = self.state
         self.deliver(episode_files_deleted(self.show, episodes, reason=reason))
         assert self.state is not None
+        assert before is not None
+        lost = [
+            key
+            for key in episodes
+            if key in before.episodes and before.episodes[key].final_path is not None
+        ]
+        if lost and before.request.state != "deleted":
+            # Imported once, now without its file: still wanted, the request a grab's target.
+            assert self.state.request.state in ACTIVE_STATES
         for key in episodes:
             if key in self.state.episodes:
                 assert self.state.episodes[key].state == "deleted"
@@ -438,7 +459,10 @@ class TvRequestMachine(RuleBasedStateMachine):
         request = self.state.request
         if request.state == "deleted":
             return  # for good (checked at every step)
-        states = [row.state for row in self.state.episodes.values()]
+        states = [
+            "pending" if _lost_its_file(self.state, row) else row.state
+            for row in self.state.episodes.values()
+        ]
         # A requested season whose episode list is not known whole keeps a request whose
         # known episodes are all available at partially_available (issue 9).
         seasons_unknown = bool(set(request.requested_seasons) - set(request.known_seasons))
