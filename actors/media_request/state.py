@@ -362,7 +362,7 @@ class _Draft:
     ) -> str | None:
         """Why the request's derived state changed: every episode deleted, files this message
         deleted in Sonarr (the episodes now waiting to be grabbed again), or the episodes now
-        least advanced when it went back."""
+        least advanced when it went back (one waiting to be grabbed again reads pending)."""
         if derived == "deleted":
             return _EVERY_EPISODE_DELETED
         lost_now = [row.key for row in waiting if row.key in self.changed_keys]
@@ -370,7 +370,8 @@ class _Draft:
             named = sorted(row.key for row in waiting)
             verb = "waits" if len(named) == 1 else "wait"
             return f"{_FILES_DELETED}: {episode_span(named)} {verb} to be grabbed again"
-        return _held_back_by(live, previous, derived)
+        pending_again = [attrs.evolve(row, state="pending") for row in waiting]
+        return _held_back_by([*live, *pending_again], previous, derived)
 
 
 _EVERY_EPISODE_DELETED = "every episode was deleted"
