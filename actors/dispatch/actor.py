@@ -15,10 +15,8 @@ without counting tries.
 
 Senders first: while webhooks arrive in a burst (``webhook_burst()``), the next wave waits
 until the burst ends or ``BURST_WAIT_S`` has passed since it began waiting (rows go on being
-read, as many as the next wave plans): webhooks and rows share one core, the senders are
-answered sooner, and the backlog goes in large waves, which cost less per row than many small
-ones. Rows are read again once fewer are left than a wave plans, up to a page: a read for each
-wave was a round trip each, a tenth of a wave's time on PostgreSQL.
+read, a page at most): webhooks and rows share one core, the senders are answered sooner, and
+the backlog goes in large waves, which cost less per row than many small ones.
 """
 
 from __future__ import annotations
@@ -143,7 +141,7 @@ class Dispatcher:
         planned = FIRST_PLANNED
         while True:
             posted = self._store.mail_posted.next_pulse()
-            if len(rows) < min(planned, PAGE):
+            if len(rows) < PAGE:
                 page = await self._outlasting(
                     functools.partial(
                         self._store.unapplied_mail, after_id=cursor, limit=PAGE - len(rows)

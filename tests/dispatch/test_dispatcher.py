@@ -22,7 +22,6 @@ from status_tracker.actors.runtime import Registry
 from status_tracker.ingress.translate import translate
 from status_tracker.storage import (
     IncomingMail,
-    Mail,
     MarkMailApplied,
     PostMail,
     RetryDeadLetter,
@@ -255,32 +254,6 @@ async def test_a_backlog_cut_into_small_waves_is_looked_up_a_few_times_a_row(
     assert len(Recorder.applied) == len(mails)
     assert len(looked_up) >= turns  # a wave a turn at least
     assert sum(looked_up) <= 4 * len(mails)
-
-
-async def test_a_backlog_is_read_a_page_at_a_time_not_once_a_wave(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each read of the inbox is a round trip (a tenth of a wave's time on PostgreSQL): rows
-    are read again only once fewer are left than the next wave plans. Twenty movies approved
-    twenty-five times over take 25 waves, which read the inbox once each before."""
-    Recorder.applied = []
-    mails = await approved_in_turns(store, turns=25)
-    reads: list[int] = []
-    unapplied_mail = store.unapplied_mail
-
-    async def counted(*, after_id: int, limit: int) -> list[Mail]:
-        found = await unapplied_mail(after_id=after_id, limit=limit)
-        reads.append(len(found))
-        return found
-
-    monkeypatch.setattr(store, "unapplied_mail", counted)
-    async with trio.open_nursery() as nursery:
-        dispatcher, _ = await run_dispatcher(store, nursery)
-        await wait_applied(store, dispatcher, handled=len(mails))
-        nursery.cancel_scope.cancel()
-    assert len(Recorder.applied) == len(mails)
-    assert sum(reads) == len(mails)
-    assert len(reads) <= 8, reads
 
 
 async def test_an_outage_is_waited_out_without_counting_tries_or_dead_letters(
