@@ -176,9 +176,7 @@ class Planner:
         for row in rows:
             found, chosen = self._route(row, matches)
             joinable = await self._to_join(row, found, chosen)
-            step = self._step(row, found, chosen, matches, joinable, at)
-            if step.creates:
-                step = attrs.evolve(step, actor=("request", followed.new_request()))
+            step = self._step(row, found, chosen, matches, joinable, at, followed.new_request)
             waits = wave.waits_for(step.footprint)
             if waits:
                 following = await self._following(row, waits, followed, at)
@@ -220,7 +218,7 @@ class Planner:
         found, chosen = self._route(row, around)
         if chosen.create or chosen.targets != (request_id,):
             return None
-        return self._step(row, found, chosen, around, Joinable(), at)
+        return self._step(row, found, chosen, around, Joinable(), at, followed.new_request)
 
     async def _to_join(self, row: Row, found: Candidates, chosen: Route) -> Joinable:
         """What a new request may join: the episodes of the active requests found for its
@@ -288,7 +286,10 @@ class Planner:
         matches: Matches,
         joinable: Joinable,
         at: float,
+        new_request: Callable[[], int],
     ) -> Step:
+        """How ``row`` is applied; a new request goes by the id ``new_request()`` gives until
+        it has its own (see ``_with_new_ids``)."""
         mail = row.mail
         if row.unreadable is not None:
             return Step(mail=mail, unreadable=row.unreadable)
@@ -322,6 +323,7 @@ class Planner:
                 )
             return Step(
                 mail=mail,
+                actor=("request", new_request()),
                 deliver=attrs.evolve(deliver, messages=messages, created_at=at),
                 footprint=Footprint(reads=reads, writes=writes_of([], messages)),
                 creates=True,
