@@ -338,3 +338,54 @@ def test_a_failed_request_says_what_failed_it(live: LiveService, pages: Pages) -
     # The API gives no reason; its timeline says which event failed it, in words.
     assert failing["event"] == "request_failed"
     expect(reason).to_have_text(f"Request failed: {failing['detail']}")
+
+
+def test_a_declined_request_says_so_once(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("jellyseerr/media_pending_tv.json")
+    live.post_fixture(
+        "jellyseerr/media_pending_tv.json",
+        notification_type="MEDIA_DECLINED",
+        event="Series Request Declined",
+    )
+    live.settled()
+    (item,) = live.requests()
+    (declined,) = [e for e in live.request(item["id"])["timeline"] if e["to_state"] == "failed"]
+    assert declined["detail"].lower() == "declined in jellyseerr", declined
+    page = pages.signed_in()
+    dialog = open_detail(page, "Horimiya")
+    expect(dialog.locator(".detail-inner > .reason")).to_have_text("Declined in Jellyseerr")
+
+
+def test_a_download_nothing_has_reported_shows_no_state_or_percent(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.post_fixture("radarr/grab.json")
+    live.settled()
+    (item,) = live.requests()
+    (download,) = live.request(item["id"])["downloads"]
+    assert (download["state"], download["client_state"]) == ("queued", None)
+    page = pages.signed_in()
+    row = open_detail(page, "Violet Evergarden").locator(".download")
+    expect(row.locator(".reason")).to_have_text(download["reason"])
+    expect(row.locator(".status")).to_be_hidden()
+    expect(row.locator(".progress-line")).to_be_hidden()
+    assert "0%" not in row.inner_text()
+    assert "Queued" not in row.inner_text()
+
+
+def test_a_detail_the_service_cannot_be_asked_for_says_it_loads_once_back(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
+    live.settled()
+    (item,) = live.requests()
+    page = pages.signed_in()
+    page.route(re.compile(r".*/api/requests/\d+$"), lambda route: route.abort())
+    page.goto(f"{live.url}/#open={item['id']}")
+    dialog = page.locator("#detail")
+    # The heading is the card's title when the board has it, else "Could not load the request".
+    expect(dialog.get_by_role("heading", level=2)).not_to_have_text("No such request")
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "the service cannot be reached; it loads once the connection is back"
+    )

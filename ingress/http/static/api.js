@@ -25,7 +25,7 @@ async function call(method, path, body, { timeoutMs } = {}) {
     });
   } catch (exc) {
     if (exc.name === "TimeoutError") throw new ApiError(0, `the service did not answer within ${timeoutMs / 1000} s`);
-    throw new ApiError(0, `the service cannot be reached (${exc.message})`);
+    throw new ApiError(0, "the service cannot be reached");
   }
   let data = null;
   try {

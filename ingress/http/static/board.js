@@ -16,7 +16,7 @@ export function availableCount(counts) {
 // A download nothing has reported yet is `queued` with no `client_state`: qBittorrent did not
 // queue it (it may not even be configured), so it is no "Queued" badge; its reason says what
 // is known.
-const saidByClient = (d) => d.state !== "queued" || (d.client_state ?? null) !== null;
+export const saidByClient = (d) => d.state !== "queued" || (d.client_state ?? null) !== null;
 
 // What the downloads say about time left and speed; fields the API may not send yet are skipped.
 export function downloadSummary(downloads) {

@@ -2,7 +2,7 @@
 // it follows the feed: episode messages update one cell, timeline messages add one row, and a
 // change of the request refreshes its downloads (the feed does not carry those).
 import * as api from "./api.js";
-import { availableCount, downloadSummary } from "./board.js";
+import { availableCount, downloadSummary, saidByClient } from "./board.js";
 import { confirmAction } from "./confirm.js";
 import { KeyedList, h, progressBar, setAttr, setHidden, setProgress, setText } from "./dom.js";
 import {
@@ -166,6 +166,11 @@ class DownloadView {
   update(d) {
     setText(this.name, d.name || d.hash);
     setAttr(this.name, "title", d.hash);
+    // Nothing has reported it yet (no client, or not listed): no state word and no 0 %, only
+    // the reason that says so, as on the cards.
+    const known = saidByClient(d);
+    setHidden(this.state.parentElement, !known);
+    setHidden(this.bar.parentElement, !known);
     setText(this.state, downloadWords(d.state));
     setAttr(this.state, "data-state", d.state);
     setText(this.client, d.client_state ? `qBittorrent: ${clientStateWords(d.client_state)}` : "");
@@ -388,8 +393,9 @@ export class Detail {
       detail = await api.getRequest(id);
     } catch (exc) {
       if (this.requestId !== id) return;
-      if (!this.item) setText(this.heading, exc.status === 404 || !exc.status ? "No such request" : "Could not load the request");
-      this.showMessage(exc.message, true);
+      if (!this.item) setText(this.heading, exc.status === 404 ? "No such request" : "Could not load the request");
+      // Unreachable: the feed's reconnection loads it again (refresh).
+      this.showMessage(exc.status ? exc.message : `${exc.message}; it loads once the connection is back`, true);
       return;
     }
     if (this.requestId !== id) return;
@@ -478,7 +484,12 @@ export class Detail {
     const item = this.item;
     let text = item?.reason ?? "";
     const by = this.failedBy;
-    if (!text && item?.state === "failed" && by) text = [eventWords(by.event), by.detail].filter(Boolean).join(": ");
+    if (!text && item?.state === "failed" && by) {
+      const words = eventWords(by.event);
+      // "Declined in Jellyseerr" needs no ": declined in Jellyseerr" after it.
+      const same = by.detail && by.detail.toLowerCase() === words.toLowerCase();
+      text = [words, same ? null : by.detail].filter(Boolean).join(": ");
+    }
     setText(this.reason, text);
     setHidden(this.reason, !text);
   }
