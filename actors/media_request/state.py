@@ -724,6 +724,8 @@ def _link_episodes(
             draft.edit_episode(row.key, torrent_hash=torrent_hash)
         if new_release or again:
             draft.edit_episode(row.key, progress=0.0)
+        if again:  # the file it lost is no longer its file; its import names the next
+            draft.edit_episode(row.key, final_path=None)
         draft.move_episode(
             row.key,
             "grabbing",

@@ -136,6 +136,7 @@ def test_an_episode_whose_file_was_deleted_is_grabbed_again_and_goes_on_to_avail
     assert episode_states(state)[(3, 2)] == "grabbing"
     assert episode_hashes(state)[(3, 2)] == download_hash
     assert state.episodes[(3, 2)].progress == 0
+    assert state.episodes[(3, 2)].final_path is None, "the file it lost is no longer its file"
     entry, derived = regrabbed.timeline
     assert (derived.event, derived.from_state, derived.to_state) == (
         "state_derived",
