@@ -241,11 +241,20 @@ def test_a_download_nothing_reported_is_no_queued_badge_until_qbittorrent_queues
     live.post_fixture("radarr/grab.json")
     live.settled()
     (item,) = live.requests()
-    torrent_hash = live.request(item["id"])["downloads"][0]["hash"]
+    (download,) = live.request(item["id"])["downloads"]
+    assert (download["state"], download["client_state"]) == ("queued", None)
+    torrent_hash = download["hash"]
     page = pages.signed_in()
     violet = card(page, item["title"])
     expect(violet.locator(".status")).to_contain_text("Starting download")
     expect(violet.locator(".badge")).to_have_count(0)
+    # Nor "Queued · 0%" in the detail: only the reason that says nothing is known of it.
+    violet.locator(".open").click()
+    row = page.get_by_role("dialog", name=re.compile("Violet Evergarden")).locator(".download")
+    expect(row.locator(".reason")).to_have_text(download["reason"])
+    expect(row.locator(".status")).to_be_hidden()
+    expect(row.locator(".progress-line")).to_be_hidden()
+    assert "0%" not in row.inner_text()
     live.observe_torrent(torrent_hash, progress=0.0, state="queued", client_state="queuedDL")
     # Badges are read again at most every 30 s: a page opened now reads them at once.
     page = pages.signed_in()

@@ -356,24 +356,6 @@ def test_a_declined_request_says_so_once(live: LiveService, pages: Pages) -> Non
     expect(dialog.locator(".detail-inner > .reason")).to_have_text("Declined in Jellyseerr")
 
 
-def test_a_download_nothing_has_reported_shows_no_state_or_percent(
-    live: LiveService, pages: Pages
-) -> None:
-    live.post_fixture("jellyseerr/media_auto_approved_movie.json")
-    live.post_fixture("radarr/grab.json")
-    live.settled()
-    (item,) = live.requests()
-    (download,) = live.request(item["id"])["downloads"]
-    assert (download["state"], download["client_state"]) == ("queued", None)
-    page = pages.signed_in()
-    row = open_detail(page, "Violet Evergarden").locator(".download")
-    expect(row.locator(".reason")).to_have_text(download["reason"])
-    expect(row.locator(".status")).to_be_hidden()
-    expect(row.locator(".progress-line")).to_be_hidden()
-    assert "0%" not in row.inner_text()
-    assert "Queued" not in row.inner_text()
-
-
 def test_a_detail_the_service_cannot_be_asked_for_says_it_loads_once_back(
     live: LiveService, pages: Pages
 ) -> None:
