@@ -371,3 +371,39 @@ def test_a_detail_the_service_cannot_be_asked_for_says_it_loads_once_back(
     expect(dialog.get_by_role("alert")).to_have_text(
         "the service cannot be reached; it loads once the connection is back"
     )
+
+
+def test_an_overview_longer_than_three_lines_can_be_read_whole(
+    live: LiveService, pages: Pages
+) -> None:
+    live.post_fixture("jellyseerr/media_pending_tv.json")
+    live.settled()
+    (item,) = live.requests()
+    whole = live.request(item["id"])["overview"]
+    page = pages.signed_in(viewport=PHONE, is_mobile=True, has_touch=True)
+    dialog = open_detail(page, "Horimiya")
+    overview = dialog.locator(".overview")
+    toggle = dialog.get_by_role("button", name="Read all")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    clamped = overview.bounding_box()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Read less")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    opened = overview.bounding_box()
+    assert clamped is not None
+    assert opened is not None
+    assert opened["height"] > clamped["height"], "the rest of the overview is shown"
+    expect(overview).to_have_text(whole)
+    pages.screenshot(page, "phone-overview-whole")
+
+
+def test_a_short_overview_offers_nothing_more(live: LiveService, pages: Pages) -> None:
+    live.post_fixture("jellyseerr/media_pending_tv.json", message="Short.")
+    live.settled()
+    page = pages.signed_in()
+    dialog = open_detail(page, "Horimiya")
+    expect(dialog.locator(".overview")).to_have_text("Short.")
+    expect(dialog.locator(".overview-toggle")).to_be_hidden()

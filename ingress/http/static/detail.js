@@ -267,7 +267,13 @@ export class Detail {
     this.counts = h("p", { class: "meta" });
     this.reason = h("p", { class: "reason" });
     this.links = h("p", { class: "links" });
-    this.overview = h("p", { class: "overview" });
+    this.overview = h("p", { class: "overview", id: "detail-overview" });
+    // Three lines are shown; the rest on asking (the detail is the only place it is).
+    this.overviewToggle = h("button", {
+      type: "button", class: "secondary overview-toggle", "aria-controls": "detail-overview",
+      "aria-expanded": "false", text: "Read all", hidden: true,
+    });
+    this.overviewToggle.addEventListener("click", () => this.showWholeOverview(!this.overview.classList.contains("whole")));
     this.message = h("p", { class: "message", role: "alert" });
     this.deleteButton = h("button", { type: "button", class: "danger", text: "Delete request" });
     this.deleteButton.addEventListener("click", () => this.deleteAll());
@@ -316,7 +322,7 @@ export class Detail {
             h("p", { class: "status" }, this.state, " ", this.badges),
             h("div", { class: "progress-line" }, this.bar, this.pct), this.counts, this.times),
           close),
-        this.offline, this.reason, this.links, this.overview,
+        this.offline, this.reason, this.links, this.overview, this.overviewToggle,
         this.actions, this.message,
         this.episodeSection, this.downloadSection, timelineSection));
     this.dialog.addEventListener("close", () => this.closed());
@@ -469,14 +475,26 @@ export class Detail {
       this.links.replaceChildren(...out.map(([name, url]) =>
         h("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: name })));
     }
+    if (this.overview.textContent !== (item.overview ?? "")) this.showWholeOverview(false);
     setText(this.overview, item.overview ?? "");
     setHidden(this.overview, !item.overview);
+    // Laid out first: only an overview longer than its three lines offers the rest.
+    requestAnimationFrame(() => {
+      const cut = this.overview.scrollHeight > this.overview.clientHeight + 1;
+      setHidden(this.overviewToggle, !item.overview || !(cut || this.overview.classList.contains("whole")));
+    });
     const gone = item.state === "deleted";
     if (gone) this.keepFocus(this.deleteButton);
     if (FINISHED.includes(item.state)) this.keepFocus(this.checkButton);
     this.deleteButton.disabled = gone;
     setHidden(this.checkButton, FINISHED.includes(item.state));
     setHidden(this.actions, false);
+  }
+
+  showWholeOverview(whole) {
+    this.overview.classList.toggle("whole", whole);
+    setAttr(this.overviewToggle, "aria-expanded", String(whole));
+    setText(this.overviewToggle, whole ? "Read less" : "Read all");
   }
 
   // The API's reason; a failed request has none, and its timeline says what failed it.
