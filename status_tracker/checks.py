@@ -111,7 +111,7 @@ async def _settings(config: Config) -> list[Check]:
     whose host does not resolve; else one line saying all is well."""
     problems = [unknown_variable_problem(name) for name in config.unknown_variables]
     with trio.move_on_after(TIMEOUT_S) as resolving:
-        bind = await trio.to_thread.run_sync(bind_problem, config.bind, abandon_on_cancel=True)
+        bind = await trio.to_thread.run_sync(bind_problem, config, abandon_on_cancel=True)
     if resolving.cancelled_caught:
         bind = f"ST_BIND: the host {config.host!r} did not resolve within {TIMEOUT_S:g} s"
     if bind:
@@ -121,17 +121,16 @@ async def _settings(config: Config) -> list[Check]:
     return [Check("settings", "failed", problem) for problem in problems]
 
 
-def bind_problem(bind: str) -> str | None:
-    """Why the service cannot listen on ``bind`` (host:port) because its host does not resolve,
-    or None. Resolved as the HTTP server does: IPv6 when the host has a colon, else IPv4."""
-    host, _, port = bind.rpartition(":")
-    host = host.replace("[", "").replace("]", "")
+def bind_problem(config: Config) -> str | None:
+    """Why the service cannot listen on ``ST_BIND`` because its host does not resolve, or None.
+    Resolved as the HTTP server does: IPv6 when the host has a colon, else IPv4."""
+    host = config.host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        socket.getaddrinfo(host, int(port), family, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+        socket.getaddrinfo(host, config.port, family, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return f"ST_BIND: cannot listen on {bind!r}: its host does not resolve ({reason})"
+        return f"ST_BIND: cannot listen on {config.bind!r}: its host does not resolve ({reason})"
     return None
 
 
@@ -179,7 +178,7 @@ def sqlite_location_problem(path: str) -> str | None:
 def start_problem(config: Config) -> str | None:
     """What stops the service from starting as configured although every value parses: a
     listen address that does not resolve, a SQLite database that cannot be written."""
-    if problem := bind_problem(config.bind):
+    if problem := bind_problem(config):
         return problem
     dialect, target = parse_database_url(config.database_url)
     if dialect == "sqlite":
