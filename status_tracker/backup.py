@@ -23,6 +23,8 @@ from .checks import latest_schema_version
 _PENDING_BYTE = 0x40000000
 _SHARED_FIRST = _PENDING_BYTE + 2
 _SHARED_SIZE = 510
+_OWN_TABLES = {"schema_migrations", "requests", "settings"}
+"""Tables every status-tracker database has, whatever its schema version."""
 LEFT_BESIDE = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a database: a log, its index, a rollback journal. Left by a
 crashed service, SQLite replays them into whatever file is then at the database's path."""
@@ -148,15 +150,11 @@ def _checked_backup(source: Path) -> tuple[int, int]:
             if integrity != "ok":
                 found = "; ".join(integrity.splitlines())  # one line: the refusal is one
                 raise RestoreRefused(f"{source} fails SQLite's integrity check: {found}")
-            tables = {name for (name,) in backup.execute("SELECT name FROM sqlite_master")} & {
-                "schema_migrations",
-                "requests",
-                "settings",
-            }
-            if "schema_migrations" not in tables:
-                raise RestoreRefused(f"{source} is not a status-tracker database")
-            (version,) = backup.execute("SELECT max(version) FROM schema_migrations").fetchone()
-            if version is None or tables != {"schema_migrations", "requests", "settings"}:
+            tables = {name for (name,) in backup.execute("SELECT name FROM sqlite_master")}
+            version = None
+            if tables >= _OWN_TABLES:
+                (version,) = backup.execute("SELECT max(version) FROM schema_migrations").fetchone()
+            if version is None:
                 raise RestoreRefused(f"{source} is not a status-tracker database")
             if version > (latest := latest_schema_version()):
                 raise RestoreRefused(
