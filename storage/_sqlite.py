@@ -1,7 +1,7 @@
 """SQLite driver: the embedded default. WAL; a writer connection and two readers in threads;
 reads of a few rows by key, and small write transactions, on the event loop. The file removed
-or replaced under it, or opened read-only, is an outage that ends when it is back, writable:
-the connections are then opened again."""
+or replaced under it is an outage until the service restarts; a file that could not be written
+(read-only, an I/O error) is one that ends once it can: the connections are opened again."""
 
 from __future__ import annotations
 
@@ -320,12 +320,12 @@ class SqliteDriver:
         """
         if self._file is None:
             return
+        moved = _identity(self._path) != self._file
         if self._log is None:  # a new database has its log from its first write on
             self._log = _identity(self._log_path)
             self._shm = _identity(self._shm_path)
-            moved = _identity(self._path) != self._file
-        else:
-            moved = _identity(self._path) != self._file or _identity(self._log_path) != self._log
+        elif not moved:
+            moved = _identity(self._log_path) != self._log
         if moved:
             self._reopen = (
                 f"SQLite: the database file {self._path} (or its -wal) was removed or "
@@ -508,8 +508,7 @@ class SqliteDriver:
             if outage is not None:
                 raise outage from exc
             raise StorageError(f"SQLite: migrating failed: {exc}") from exc
-        with _outages_raised():
-            self._still_at_path()
+        self._still_at_path()
         return applied
 
     async def aclose(self) -> None:
