@@ -228,8 +228,7 @@ class Planner:
             return Joinable()
         episodes: dict[int, list[EpisodeRow]] = {}
         if fact.media_type == "tv":
-            for episode in await self._store.episodes_of([r.id for r in found.by_media]):
-                episodes.setdefault(episode.request_id, []).append(episode)
+            episodes = await self._store.episodes_by_request([r.id for r in found.by_media])
         hashes = {r.download_hash for r in found.by_media if r.download_hash}
         hashes |= {e.torrent_hash for rows in episodes.values() for e in rows if e.torrent_hash}
         downloads = await self._store.load_downloads(hashes) if hashes else {}
@@ -445,9 +444,8 @@ class _Followed:
             # only those can be followed (not every request read: with a title looked up,
             # that is every active one).
             unread = [i for i in self._deliveries if i < NEW_REQUESTS and i not in self._episodes]
-            self._episodes.update((i, []) for i in unread)
-            for episode in await self._store.episodes_of(unread):
-                self._episodes[episode.request_id].append(episode)
+            found = await self._store.episodes_by_request(unread)
+            self._episodes.update((i, found.get(i, [])) for i in unread)
         episodes = self._episodes.get(request_id, [])
         return RequestState(
             request=self.matches.requests[request_id],
