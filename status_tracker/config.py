@@ -402,11 +402,15 @@ def closest_setting(name: str) -> str | None:
     return matches[0] if matches else None
 
 
+def misspelling_hint(name: str) -> str:
+    """`` (did you mean ST_…?)`` naming the setting ``name`` may misspell, or nothing."""
+    closest = closest_setting(name)
+    return f" (did you mean {closest}?)" if closest else ""
+
+
 def unknown_variable_problem(name: str) -> str:
     """What is wrong with the unknown variable ``name``, with the setting it may misspell."""
-    closest = closest_setting(name)
-    hint = f" (did you mean {closest}?)" if closest else ""
-    return f"{name} is not a setting of this version{hint}"
+    return f"{name} is not a setting of this version{misspelling_hint(name)}"
 
 
 def _missing_key(url_variable: str, key_variable: str, unknown: tuple[str, ...]) -> str:

@@ -13,7 +13,7 @@ import trio
 
 from .checks import start_problem
 from .cli import first_leaf, parse_arguments, run_command
-from .config import Config, ConfigError, closest_setting
+from .config import Config, ConfigError, misspelling_hint
 from .extras import postgresql_missing
 from .logs import Redactor, configure_logging
 from .system import running_service
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Not an error: a variable a past or future version knew must not stop a restart.
         logger.warning(
             "ignoring variables that are not settings of this version: %s",
-            ", ".join(map(_with_closest_setting, config.unknown_variables)),
+            ", ".join(name + misspelling_hint(name) for name in config.unknown_variables),
         )
     if arguments.command != "backup" and (missing := postgresql_missing(config.database_url)):
         print(f"status-tracker: {missing}", file=sys.stderr)
@@ -93,11 +93,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return 0
-
-
-def _with_closest_setting(name: str) -> str:
-    closest = closest_setting(name)
-    return f"{name} (did you mean {closest}?)" if closest else name
 
 
 if __name__ == "__main__":
