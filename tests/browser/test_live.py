@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import WebSocketRoute, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 from status_tracker.ingress.http import feed
 from status_tracker.storage import SaveRequest
 
@@ -21,19 +21,30 @@ from tests.support.service import API_TOKEN
 BIG_HASH = "0123456789abcdef0123456789abcdef01234567"
 
 
+def relayed_feed(page: Page) -> tuple[list[WebSocketRoute], dict[str, bool]]:
+    """The page's ``/ws`` connections, as they are made, each passed on to the service unless
+    ``refused["now"]`` is set (then closed with 1011, as a service going away would)."""
+    sockets: list[WebSocketRoute] = []
+    refused = {"now": False}
+
+    def through(socket: WebSocketRoute) -> None:
+        sockets.append(socket)
+        if refused["now"]:
+            socket.close(code=1011)
+        else:
+            socket.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws$"), through)
+    return sockets, refused
+
+
 def test_the_page_reconnects_and_catches_up_on_what_it_missed(
     live: LiveService, pages: Pages
 ) -> None:
     live.post_fixture("jellyseerr/media_auto_approved_movie.json")
     live.settled()
     page = pages.open()
-    sockets: list[WebSocketRoute] = []
-
-    def through(socket: WebSocketRoute) -> None:
-        socket.connect_to_server()
-        sockets.append(socket)
-
-    page.route_web_socket(re.compile(r"/ws$"), through)
+    sockets, _ = relayed_feed(page)
     page.goto(f"{live.url}/?token=test-api-secret")
     status = page.locator("#live-status")
     expect(status).to_have_attribute("data-state", "live")
@@ -166,17 +177,7 @@ def test_a_lost_connection_is_told_in_the_open_detail_and_counts_down(
     live.post_fixture("jellyseerr/media_auto_approved_movie.json")
     live.settled()
     page = pages.open()
-    sockets: list[WebSocketRoute] = []
-    refused = {"now": False}
-
-    def through(socket: WebSocketRoute) -> None:
-        sockets.append(socket)
-        if refused["now"]:
-            socket.close(code=1011)
-        else:
-            socket.connect_to_server()
-
-    page.route_web_socket(re.compile(r"/ws$"), through)
+    sockets, refused = relayed_feed(page)
     page.goto(f"{live.url}/?token={API_TOKEN}")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     page.locator(".card .open").click()
