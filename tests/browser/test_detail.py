@@ -245,6 +245,36 @@ def test_the_keyboard_focus_stays_in_the_detail_after_each_action(
     expect(tabs.get_by_role("button", name=re.compile("^All"))).to_have_text("All 1")
 
 
+def test_the_focus_goes_to_the_episodes_when_the_feed_tells_of_a_deletion_first(
+    live: LiveService, pages: Pages
+) -> None:
+    """The deletion is applied, and sent on the feed, before the API's answer reaches the page
+    (held back here): "Delete selected" is disabled by the feed first, and the focus must not
+    drop to the page then."""
+    live.horimiya_with_its_season_pack()
+    page = pages.signed_in()
+
+    def answer_late(route: Route) -> None:
+        response = route.fetch()  # the service deletes now, and tells the feed
+        time.sleep(1.5)
+        route.fulfill(response=response)
+
+    page.route(re.compile(r".*/api/requests/\d+/episodes$"), answer_late)
+    dialog = open_detail(page, "Horimiya")
+    expect(dialog.locator(".ep")).to_have_count(13)
+    dialog.get_by_label(re.compile("^Select S01E03")).focus()
+    page.keyboard.press("Space")
+    dialog.get_by_role("button", name="Delete selected (1)").focus()
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog", name="Delete 1 episode?")
+    confirm.get_by_role("button", name="Delete episodes").focus()
+    page.keyboard.press("Enter")
+    expect(dialog.locator(".ep", has_text="S01E03")).to_have_attribute("data-state", "deleted")
+    expect(dialog.get_by_role("heading", name="Episodes")).to_be_focused()
+    expect(dialog.get_by_role("alert")).to_have_text(re.compile("^Deleting S01E03"))
+    expect(dialog.get_by_role("heading", name="Episodes")).to_be_focused()
+
+
 def test_the_detail_speaks_in_words_and_numbers_agree(live: LiveService, pages: Pages) -> None:
     live.post_fixture("sonarr/grab_single_episode.json")
     live.settled()

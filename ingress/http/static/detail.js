@@ -620,6 +620,9 @@ export class Detail {
   selectionChanged({ seasons = true } = {}) {
     const n = this.selection.keys.size;
     setText(this.pickedText, n ? `${n} selected` : "");
+    // Disabled, it would drop the focus to the page: whatever empties the selection (the
+    // answer to "Delete selected", or the feed telling of the deletion first), the episodes get it.
+    if (n === 0) this.keepFocus(this.deletePicked, this.episodesTitle);
     this.deletePicked.disabled = n === 0;
     setText(this.deletePicked, n ? `Delete selected (${n})` : "Delete selected");
     if (seasons) for (const season of this.seasons?.values() ?? []) season.refreshSummary();
@@ -668,8 +671,6 @@ export class Detail {
       return;
     }
     if (this.requestId !== id) return;
-    // "Delete selected" is disabled once nothing is selected: the focus goes to the episodes.
-    this.keepFocus(this.deletePicked, this.episodesTitle);
     this.selection.clear();
     for (const [s, e] of keys) {
       const ep = this.episodes.get(keyOf(s, e));
